@@ -1,0 +1,65 @@
+//! Sign-in, sign-out, the current user and the interface language.
+
+use crate::error::AppError;
+use crate::roles::CurrentUser;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[server(endpoint = "auth/me", input = Json)]
+pub async fn signed_in_user() -> Result<Option<CurrentUser>, AppError> {
+    crate::ssr::current_user().await
+}
+
+#[server(endpoint = "auth/login", input = Json)]
+pub async fn login(username: String, password: String) -> Result<CurrentUser, AppError> {
+    use crate::ssr::{self, password as pw, session};
+    let state = ssr::state()?;
+    let db = &state.db;
+    let username = username.trim().to_owned();
+    if username.is_empty() || username.len() > 100 || password.len() > 1000 {
+        return Err(AppError::BadCredentials);
+    }
+    let now = chrono::Utc::now();
+    if let Some(retry_after_secs) = session::locked_for(db, &username, now).await? {
+        return Err(AppError::RateLimited { retry_after_secs });
+    }
+    let found = session::user_by_username(db, &username).await?;
+    let stored_hash = found
+        .as_ref()
+        .map(|(_, hash)| hash.clone())
+        .unwrap_or_else(|| pw::decoy_hash().to_owned());
+    let verified = pw::verify_async(password, stored_hash).await;
+    let user = match found {
+        Some((user, _)) if verified => user,
+        _ => {
+            session::record_failure(db, &username, now).await?;
+            tracing::info!(%username, "sign-in failed");
+            return Err(AppError::BadCredentials);
+        }
+    };
+    session::clear_failures(db, &username).await?;
+    let token = session::create(db, user.id, now).await?;
+    expect_context::<leptos_axum::ResponseOptions>().append_header(
+        http::header::SET_COOKIE,
+        http::HeaderValue::from_str(&session::cookie(Some(&token), state.settings.secure_cookies))
+            .map_err(|_| AppError::Internal)?,
+    );
+    tracing::info!(%username, "signed in");
+    Ok(user)
+}
+
+#[server(endpoint = "auth/logout", input = Json)]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::ssr::{self, session};
+    let state = ssr::state()?;
+    let parts = expect_context::<http::request::Parts>();
+    if let Some(token) = session::token_from_headers(&parts.headers) {
+        session::delete(&state.db, &token).await?;
+    }
+    expect_context::<leptos_axum::ResponseOptions>().append_header(
+        http::header::SET_COOKIE,
+        http::HeaderValue::from_str(&session::cookie(None, state.settings.secure_cookies))
+            .map_err(|_| AppError::Internal)?,
+    );
+    Ok(())
+}

@@ -1,0 +1,411 @@
+//! The interface's two languages. zh-CN is the default; English is selectable.
+//!
+//! A plain typed table rather than a translation framework: every text is a
+//! field, so a missing translation is a compile error, and the same table
+//! renders identically on the server and in the browser (hydration needs that).
+//! The choice travels in the `fb_lang` cookie, so the server renders the page
+//! in the language the browser will show.
+
+use crate::error::{AppError, FieldProblem};
+use crate::leads::{Grade, LeadSource};
+use crate::roles::Role;
+use serde::{Deserialize, Serialize};
+
+pub const LOCALE_COOKIE: &str = "fb_lang";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Locale {
+    #[default]
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Locale {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::ZhCn => "zh-CN",
+            Self::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "zh-CN" | "zh" => Some(Self::ZhCn),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    /// The locale chosen in a `Cookie:` header value, or the default.
+    pub fn from_cookie_header(header: &str) -> Self {
+        header
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == LOCALE_COOKIE)
+            .and_then(|(_, value)| Self::parse(value))
+            .unwrap_or_default()
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Self::ZhCn => &ZH_CN,
+            Self::En => &EN,
+        }
+    }
+}
+
+/// Every text of the interface.
+pub struct Texts {
+    pub app_name: &'static str,
+    pub sign_in: &'static str,
+    pub sign_out: &'static str,
+    pub username: &'static str,
+    pub password: &'static str,
+    pub language: &'static str,
+    pub leads: &'static str,
+    pub new_lead: &'static str,
+    pub save: &'static str,
+    pub saving: &'static str,
+    pub saved: &'static str,
+    pub cancel: &'static str,
+    pub no_leads: &'static str,
+    pub loading: &'static str,
+    pub scope_own: &'static str,
+    pub scope_team: &'static str,
+    pub scope_all: &'static str,
+    pub leads_count: &'static str,
+    pub owner: &'static str,
+    pub entered_at: &'static str,
+    pub optional: &'static str,
+    pub fix_fields: &'static str,
+    // Lead fields (模板一 客户信息登记表)
+    pub company: &'static str,
+    pub industry: &'static str,
+    pub staff_size: &'static str,
+    pub revenue_band: &'static str,
+    pub contact_name: &'static str,
+    pub contact_title: &'static str,
+    pub phone: &'static str,
+    pub email: &'static str,
+    pub source: &'static str,
+    pub initial_need: &'static str,
+    pub grade: &'static str,
+    pub contacted_at: &'static str,
+    pub last_follow_up_at: &'static str,
+    pub next_step: &'static str,
+    pub next_step_date: &'static str,
+    pub notes: &'static str,
+    pub choose: &'static str,
+}
+
+pub static ZH_CN: Texts = Texts {
+    app_name: "Fieldbook 销售服务",
+    sign_in: "登录",
+    sign_out: "退出",
+    username: "用户名",
+    password: "密码",
+    language: "语言",
+    leads: "线索",
+    new_lead: "新增线索",
+    save: "保存",
+    saving: "正在保存…",
+    saved: "已保存",
+    cancel: "取消",
+    no_leads: "还没有线索。",
+    loading: "加载中…",
+    scope_own: "我的线索",
+    scope_team: "本团队线索",
+    scope_all: "全部线索",
+    leads_count: "条",
+    owner: "负责人",
+    entered_at: "录入时间",
+    optional: "选填",
+    fix_fields: "请修正标出的字段。",
+    company: "公司名称",
+    industry: "所属行业",
+    staff_size: "员工人数",
+    revenue_band: "年营业额",
+    contact_name: "联系人",
+    contact_title: "职务",
+    phone: "电话",
+    email: "邮箱",
+    source: "线索来源",
+    initial_need: "初步需求",
+    grade: "意向等级",
+    contacted_at: "接触时间",
+    last_follow_up_at: "最近跟进时间",
+    next_step: "下一步计划",
+    next_step_date: "下一步日期",
+    notes: "备注",
+    choose: "请选择",
+};
+
+pub static EN: Texts = Texts {
+    app_name: "Fieldbook",
+    sign_in: "Sign in",
+    sign_out: "Sign out",
+    username: "Username",
+    password: "Password",
+    language: "Language",
+    leads: "Leads",
+    new_lead: "New lead",
+    save: "Save",
+    saving: "Saving…",
+    saved: "Saved",
+    cancel: "Cancel",
+    no_leads: "No leads yet.",
+    loading: "Loading…",
+    scope_own: "My leads",
+    scope_team: "My team's leads",
+    scope_all: "All leads",
+    leads_count: "leads",
+    owner: "Owner",
+    entered_at: "Entered",
+    optional: "optional",
+    fix_fields: "Please correct the marked fields.",
+    company: "Company",
+    industry: "Industry",
+    staff_size: "Staff",
+    revenue_band: "Annual revenue",
+    contact_name: "Contact",
+    contact_title: "Title",
+    phone: "Phone",
+    email: "Email",
+    source: "Source",
+    initial_need: "Initial need",
+    grade: "Grade",
+    contacted_at: "Contacted at",
+    last_follow_up_at: "Last follow-up",
+    next_step: "Next step",
+    next_step_date: "Next step date",
+    notes: "Notes",
+    choose: "Choose",
+};
+
+impl Locale {
+    pub fn field_problem(self, problem: FieldProblem) -> String {
+        match (self, problem) {
+            (Self::ZhCn, FieldProblem::Required) => "必填".into(),
+            (Self::En, FieldProblem::Required) => "Required".into(),
+            (Self::ZhCn, FieldProblem::TooLong { max }) => format!("不能超过 {max} 个字"),
+            (Self::En, FieldProblem::TooLong { max }) => format!("At most {max} characters"),
+            (Self::ZhCn, FieldProblem::InvalidPhone) => {
+                "请输入有效的电话号码（手机 11 位或座机带区号）".into()
+            }
+            (Self::En, FieldProblem::InvalidPhone) => {
+                "Enter a valid phone number (11-digit mobile or landline with area code)".into()
+            }
+            (Self::ZhCn, FieldProblem::InvalidEmail) => "请输入有效的邮箱地址".into(),
+            (Self::En, FieldProblem::InvalidEmail) => "Enter a valid email address".into(),
+            (Self::ZhCn, FieldProblem::InvalidDate) => "日期格式不正确".into(),
+            (Self::En, FieldProblem::InvalidDate) => "Not a valid date".into(),
+            (Self::ZhCn, FieldProblem::InvalidChoice) => "请从列表中选择".into(),
+            (Self::En, FieldProblem::InvalidChoice) => "Choose one of the options".into(),
+            (Self::ZhCn, FieldProblem::InFuture) => "不能晚于当前时间".into(),
+            (Self::En, FieldProblem::InFuture) => "Cannot be in the future".into(),
+        }
+    }
+
+    pub fn error(self, error: &AppError) -> String {
+        let zh = self == Self::ZhCn;
+        match error {
+            AppError::Unauthenticated if zh => "请先登录。".into(),
+            AppError::Unauthenticated => "Please sign in first.".into(),
+            AppError::Forbidden if zh => "您没有权限执行此操作。".into(),
+            AppError::Forbidden => "You are not allowed to do this.".into(),
+            AppError::NotFound if zh => "找不到该记录。".into(),
+            AppError::NotFound => "Record not found.".into(),
+            AppError::Invalid { .. } => self.texts().fix_fields.into(),
+            AppError::BadRequest { .. } if zh => "请求格式有误。".into(),
+            AppError::BadRequest { .. } => "The request was malformed.".into(),
+            AppError::BadCredentials if zh => "用户名或密码错误。".into(),
+            AppError::BadCredentials => "Wrong username or password.".into(),
+            AppError::RateLimited { retry_after_secs } if zh => {
+                format!(
+                    "登录失败次数过多，请 {} 分钟后再试。",
+                    retry_after_secs.div_ceil(60)
+                )
+            }
+            AppError::RateLimited { retry_after_secs } => format!(
+                "Too many failed sign-ins. Try again in {} min.",
+                retry_after_secs.div_ceil(60)
+            ),
+            AppError::Internal if zh => "服务器出错，请稍后再试。".into(),
+            AppError::Internal => "The server failed; please try again later.".into(),
+            AppError::Network if zh => "无法连接服务器，请检查网络。".into(),
+            AppError::Network => "Cannot reach the server; check the network.".into(),
+        }
+    }
+
+    pub fn role(self, role: Role) -> &'static str {
+        let zh = self == Self::ZhCn;
+        match role {
+            Role::Rep => {
+                if zh {
+                    "销售代表"
+                } else {
+                    "Sales rep"
+                }
+            }
+            Role::Supervisor => {
+                if zh {
+                    "销售主管"
+                } else {
+                    "Sales supervisor"
+                }
+            }
+            Role::SalesManager => {
+                if zh {
+                    "销售经理"
+                } else {
+                    "Sales manager"
+                }
+            }
+            Role::ServiceAgent => {
+                if zh {
+                    "客服专员"
+                } else {
+                    "Service agent"
+                }
+            }
+            Role::ServiceSupervisor => {
+                if zh {
+                    "客服主管"
+                } else {
+                    "Service supervisor"
+                }
+            }
+            Role::Technician => {
+                if zh {
+                    "技术员"
+                } else {
+                    "Technician"
+                }
+            }
+            Role::Finance => {
+                if zh {
+                    "财务"
+                } else {
+                    "Finance"
+                }
+            }
+            Role::Legal => {
+                if zh {
+                    "法务"
+                } else {
+                    "Legal"
+                }
+            }
+            Role::GeneralManager => {
+                if zh {
+                    "总经理"
+                } else {
+                    "General manager"
+                }
+            }
+            Role::Admin => {
+                if zh {
+                    "管理员"
+                } else {
+                    "Administrator"
+                }
+            }
+        }
+    }
+
+    pub fn lead_source(self, source: LeadSource) -> &'static str {
+        let zh = self == Self::ZhCn;
+        match source {
+            LeadSource::TradeShow => {
+                if zh {
+                    "展会"
+                } else {
+                    "Trade show"
+                }
+            }
+            LeadSource::Webinar => {
+                if zh {
+                    "线上研讨会"
+                } else {
+                    "Webinar"
+                }
+            }
+            LeadSource::Referral => {
+                if zh {
+                    "转介绍"
+                } else {
+                    "Referral"
+                }
+            }
+            LeadSource::PublicTender => {
+                if zh {
+                    "公开信息/招投标"
+                } else {
+                    "Public info / tender"
+                }
+            }
+            LeadSource::Phone => {
+                if zh {
+                    "电话"
+                } else {
+                    "Phone"
+                }
+            }
+            LeadSource::Website => {
+                if zh {
+                    "网站"
+                } else {
+                    "Website"
+                }
+            }
+            LeadSource::Other => {
+                if zh {
+                    "其他"
+                } else {
+                    "Other"
+                }
+            }
+        }
+    }
+
+    pub fn grade(self, grade: Grade) -> &'static str {
+        let zh = self == Self::ZhCn;
+        match grade {
+            Grade::A => {
+                if zh {
+                    "A 高意向"
+                } else {
+                    "A high intent"
+                }
+            }
+            Grade::B => {
+                if zh {
+                    "B 中意向"
+                } else {
+                    "B medium intent"
+                }
+            }
+            Grade::C => {
+                if zh {
+                    "C 低意向"
+                } else {
+                    "C low intent"
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locale_comes_from_its_cookie_and_defaults_to_chinese() {
+        assert_eq!(Locale::from_cookie_header("a=1; fb_lang=en"), Locale::En);
+        assert_eq!(Locale::from_cookie_header("fb_lang=xx"), Locale::ZhCn);
+        assert_eq!(Locale::from_cookie_header(""), Locale::ZhCn);
+    }
+}

@@ -1,0 +1,58 @@
+//! Lead server functions: thin. Each resolves the user, asks `policy`, and
+//! calls `store`.
+
+use super::{Lead, LeadForm};
+use crate::error::AppError;
+use crate::policy::LeadScope;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use uuid::Uuid;
+
+/// The leads the signed-in user may see, and which scope that is.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LeadList {
+    pub scope: LeadScope,
+    pub leads: Vec<Lead>,
+}
+
+#[server(endpoint = "leads/list", input = Json)]
+pub async fn list_leads() -> Result<LeadList, AppError> {
+    use crate::{policy, ssr};
+    let user = ssr::require_user().await?;
+    let scope = policy::lead_scope(&user).ok_or(AppError::Forbidden)?;
+    let leads = super::store::list(&ssr::state()?.db, scope).await?;
+    Ok(LeadList { scope, leads })
+}
+
+#[server(endpoint = "leads/get", input = Json)]
+pub async fn get_lead(id: Uuid) -> Result<Lead, AppError> {
+    use crate::{policy, ssr};
+    let user = ssr::require_user().await?;
+    // A lead outside the user's scope answers exactly like a missing one, so
+    // probing ids reveals nothing.
+    match super::store::find(&ssr::state()?.db, id).await? {
+        Some((lead, owner)) if policy::can_read_lead(&user, owner) => Ok(lead),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Adds a lead owned by the signed-in user. Submitting the same `id` again
+/// (a retry after a lost response) returns the stored lead unchanged.
+#[server(endpoint = "leads/add", input = Json)]
+pub async fn add_lead(lead: LeadForm) -> Result<Lead, AppError> {
+    use crate::{policy, ssr};
+    let user = ssr::require_user().await?;
+    if !policy::can_create_lead(&user) {
+        return Err(AppError::Forbidden);
+    }
+    let now = chrono::Utc::now();
+    let valid = lead.validate(now, user.tz()).map_err(AppError::invalid)?;
+    let id = valid.id.unwrap_or_else(Uuid::now_v7);
+    let db = &ssr::state()?.db;
+    super::store::insert(db, id, &valid, user.id, user.id, now).await?;
+    match super::store::find(db, id).await? {
+        Some((stored, owner)) if policy::can_read_lead(&user, owner) => Ok(stored),
+        // The id belonged to someone else's lead: refuse without saying so.
+        _ => Err(AppError::Forbidden),
+    }
+}

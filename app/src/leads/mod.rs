@@ -1,0 +1,367 @@
+//! Leads (线索): the first step of 客户开发. Types and rules here are pure and
+//! shared; `api` holds the server functions, `store` the queries, `view` the UI.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod store;
+pub mod view;
+
+use crate::error::{FieldError, FieldProblem};
+use crate::validate::{Checker, Email, Phone};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Where a lead came from (线索来源).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadSource {
+    TradeShow,
+    Webinar,
+    Referral,
+    PublicTender,
+    Phone,
+    Website,
+    Other,
+}
+
+impl LeadSource {
+    pub const ALL: [LeadSource; 7] = [
+        Self::TradeShow,
+        Self::Webinar,
+        Self::Referral,
+        Self::PublicTender,
+        Self::Phone,
+        Self::Website,
+        Self::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TradeShow => "trade_show",
+            Self::Webinar => "webinar",
+            Self::Referral => "referral",
+            Self::PublicTender => "public_tender",
+            Self::Phone => "phone",
+            Self::Website => "website",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+/// Intent grade (意向等级): A leads are worked first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Grade {
+    A,
+    B,
+    C,
+}
+
+impl Grade {
+    pub const ALL: [Grade; 3] = [Self::A, Self::B, Self::C];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::A => "A",
+            Self::B => "B",
+            Self::C => "C",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == name)
+    }
+}
+
+/// Where a lead stands in screening (线索筛选).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadStatus {
+    New,
+    Qualified,
+    Converted,
+    Disqualified,
+}
+
+impl LeadStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Qualified => "qualified",
+            Self::Converted => "converted",
+            Self::Disqualified => "disqualified",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::New, Self::Qualified, Self::Converted, Self::Disqualified]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+}
+
+/// A lead form as typed (模板一 客户信息登记表): every field is the raw text of
+/// its input, so the browser and the server run the very same checks on it.
+/// Unknown fields are refused rather than silently dropped.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LeadForm {
+    /// Client-made UUID v7; the server makes one when absent.
+    pub id: Option<Uuid>,
+    pub company: String,
+    pub industry: String,
+    pub staff_size: String,
+    pub revenue_band: String,
+    pub contact_name: String,
+    pub contact_title: String,
+    pub phone: String,
+    pub email: String,
+    pub source: String,
+    pub initial_need: String,
+    pub grade: String,
+    /// When the contact happened, `YYYY-MM-DDTHH:MM` in the user's zone.
+    pub contacted_at: String,
+    pub next_step: String,
+    /// `YYYY-MM-DD`.
+    pub next_step_date: String,
+    pub notes: String,
+}
+
+/// A lead that passed every check, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidLead {
+    pub id: Option<Uuid>,
+    pub company: String,
+    pub industry: String,
+    pub staff_size: Option<String>,
+    pub revenue_band: Option<String>,
+    pub contact_name: String,
+    pub contact_title: Option<String>,
+    pub phone: Option<Phone>,
+    pub email: Option<Email>,
+    pub source: LeadSource,
+    pub initial_need: Option<String>,
+    pub grade: Grade,
+    pub contacted_at: DateTime<Utc>,
+    pub next_step: Option<String>,
+    pub next_step_date: Option<NaiveDate>,
+    pub notes: Option<String>,
+}
+
+pub const SHORT_TEXT: usize = 100;
+pub const LONG_TEXT: usize = 2000;
+
+impl LeadForm {
+    /// Checks the form as the user typed it. `now` bounds the contact time;
+    /// `tz` is the user's zone, in which `contacted_at` was typed.
+    pub fn validate(&self, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Result<ValidLead, Vec<FieldError>> {
+        let mut check = Checker::default();
+        let company = check.required("company", &self.company, SHORT_TEXT);
+        let industry = check.required("industry", &self.industry, SHORT_TEXT);
+        let staff_size = check.optional("staff_size", &self.staff_size, SHORT_TEXT);
+        let revenue_band = check.optional("revenue_band", &self.revenue_band, SHORT_TEXT);
+        let contact_name = check.required("contact_name", &self.contact_name, SHORT_TEXT);
+        let contact_title = check.optional("contact_title", &self.contact_title, SHORT_TEXT);
+        let phone = check.optional_parsed("phone", &self.phone, Phone::parse);
+        let email = check.optional_parsed("email", &self.email, Email::parse);
+        // A lead nobody can reach is no lead: a phone or an email is required.
+        if self.phone.trim().is_empty() && self.email.trim().is_empty() {
+            check.fail("phone", FieldProblem::Required);
+        }
+        let source = choice(&mut check, "source", &self.source, LeadSource::parse);
+        let grade = choice(&mut check, "grade", &self.grade, Grade::parse);
+        let initial_need = check.optional("initial_need", &self.initial_need, LONG_TEXT);
+        let contacted_at = check
+            .optional_parsed("contacted_at", &self.contacted_at, |raw| {
+                parse_local_time(raw, tz)
+            })
+            .unwrap_or(now);
+        if contacted_at > now + chrono::Duration::minutes(5) {
+            check.fail("contacted_at", FieldProblem::InFuture);
+        }
+        let next_step = check.optional("next_step", &self.next_step, LONG_TEXT);
+        let next_step_date = check.optional_parsed("next_step_date", &self.next_step_date, |raw| {
+            NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| FieldProblem::InvalidDate)
+        });
+        let notes = check.optional("notes", &self.notes, LONG_TEXT);
+        check.finish(()).and_then(|()| {
+            Ok(ValidLead {
+                id: self.id,
+                company,
+                industry,
+                staff_size,
+                revenue_band,
+                contact_name,
+                contact_title,
+                phone,
+                email,
+                source: source.ok_or_else(Vec::new)?,
+                initial_need,
+                grade: grade.ok_or_else(Vec::new)?,
+                contacted_at,
+                next_step,
+                next_step_date,
+                notes,
+            })
+        })
+    }
+}
+
+fn choice<T>(check: &mut Checker, field: &str, raw: &str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        check.fail(field, FieldProblem::Required);
+        return None;
+    }
+    let parsed = parse(raw);
+    if parsed.is_none() {
+        check.fail(field, FieldProblem::InvalidChoice);
+    }
+    parsed
+}
+
+/// A `datetime-local` value (`2026-11-24T09:30`, seconds optional) in `tz`.
+pub fn parse_local_time(raw: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>, FieldProblem> {
+    let raw = raw.trim();
+    let naive = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| FieldProblem::InvalidDate)?;
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|local| local.with_timezone(&Utc))
+        .ok_or(FieldProblem::InvalidDate)
+}
+
+/// A stored lead as the list and detail views show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lead {
+    pub id: Uuid,
+    pub company: String,
+    pub industry: String,
+    pub staff_size: Option<String>,
+    pub revenue_band: Option<String>,
+    pub contact_name: String,
+    pub contact_title: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub source: LeadSource,
+    pub initial_need: Option<String>,
+    pub grade: Grade,
+    pub status: LeadStatus,
+    pub owner_id: Uuid,
+    pub owner_name: String,
+    pub contacted_at: DateTime<Utc>,
+    pub last_follow_up_at: Option<DateTime<Utc>>,
+    pub next_step: Option<String>,
+    pub next_step_date: Option<NaiveDate>,
+    pub notes: Option<String>,
+    /// When it was entered (录入时间), as opposed to when the contact happened.
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// Orders a list the way reps work it: A leads first, then the most recent.
+pub fn work_order(a: &Lead, b: &Lead) -> std::cmp::Ordering {
+    a.grade.cmp(&b.grade).then(b.contacted_at.cmp(&a.contacted_at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::Asia::Shanghai;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).unwrap()
+    }
+
+    fn filled() -> LeadForm {
+        LeadForm {
+            company: "苏州恒达精密机械有限公司".into(),
+            industry: "机械制造".into(),
+            contact_name: "王建国".into(),
+            phone: "13812345678".into(),
+            source: "trade_show".into(),
+            grade: "A".into(),
+            ..LeadForm::default()
+        }
+    }
+
+    fn problems(form: &LeadForm) -> Vec<(String, FieldProblem)> {
+        form.validate(now(), Shanghai)
+            .expect_err("should be invalid")
+            .into_iter()
+            .map(|e| (e.field, e.problem))
+            .collect()
+    }
+
+    #[test]
+    fn a_filled_form_is_valid_and_contact_time_defaults_to_now() {
+        let lead = filled().validate(now(), Shanghai).unwrap();
+        assert_eq!(lead.grade, Grade::A);
+        assert_eq!(lead.contacted_at, now());
+        assert_eq!(lead.staff_size, None);
+    }
+
+    #[test]
+    fn an_empty_form_names_every_required_field() {
+        let fields: Vec<String> = problems(&LeadForm::default()).into_iter().map(|p| p.0).collect();
+        assert_eq!(
+            fields,
+            ["company", "industry", "contact_name", "phone", "source", "grade"]
+        );
+    }
+
+    #[test]
+    fn an_email_alone_is_enough_to_reach_the_contact() {
+        let form = LeadForm {
+            phone: String::new(),
+            email: "wang@hengda.cn".into(),
+            ..filled()
+        };
+        assert!(form.validate(now(), Shanghai).is_ok());
+    }
+
+    #[test]
+    fn contact_time_is_read_in_the_users_zone() {
+        let form = LeadForm {
+            contacted_at: "2026-11-24T09:30".into(),
+            ..filled()
+        };
+        let lead = form.validate(now(), Shanghai).unwrap();
+        assert_eq!(
+            lead.contacted_at,
+            Utc.with_ymd_and_hms(2026, 11, 24, 1, 30, 0).unwrap()
+        );
+    }
+
+    #[test]
+    fn future_contact_bad_choices_and_long_texts_are_refused() {
+        let form = LeadForm {
+            contacted_at: "2026-11-25T09:30".into(),
+            source: "pigeon".into(),
+            company: "公".repeat(SHORT_TEXT + 1),
+            next_step_date: "2026-13-01".into(),
+            ..filled()
+        };
+        assert_eq!(
+            problems(&form),
+            [
+                ("company".into(), FieldProblem::TooLong { max: SHORT_TEXT }),
+                ("source".into(), FieldProblem::InvalidChoice),
+                ("contacted_at".into(), FieldProblem::InFuture),
+                ("next_step_date".into(), FieldProblem::InvalidDate),
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_when_parsing() {
+        let err = serde_json::from_str::<LeadForm>(r#"{"company":"x","owner_id":"me"}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+}

@@ -1,0 +1,318 @@
+//! The lead screens: the list (cards on a phone, a table on a desk) and the
+//! entry form, which checks with the same `LeadForm::validate` as the server.
+
+use super::api::{add_lead, list_leads};
+use super::{Grade, Lead, LeadForm, LeadSource};
+use crate::error::{AppError, FieldError};
+use crate::i18n::Locale;
+use crate::policy::{self, LeadScope};
+use crate::roles::CurrentUser;
+use crate::ui::{go_to, local_time, texts, use_locale, with_user};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+#[component]
+pub fn LeadsPage() -> impl IntoView {
+    with_user(|me| view! { <LeadList me /> })
+}
+
+#[component]
+fn LeadList(me: CurrentUser) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.texts();
+    let leads = Resource::new(|| (), |_| list_leads());
+    let can_add = policy::can_create_lead(&me);
+    view! {
+        <Title text=format!("{} · {}", t.leads, t.app_name) />
+        <div class="page-head">
+            <h1>{t.leads}</h1>
+            {can_add
+                .then(|| {
+                    view! {
+                        <A href="/leads/new" attr:class="button primary" attr:data-testid="new-lead">
+                            "+ "
+                            {t.new_lead}
+                        </A>
+                    }
+                })}
+        </div>
+        <Suspense fallback=move || view! { <p class="empty">{t.loading}</p> }>
+            {move || {
+                let me = me.clone();
+                Suspend::new(async move {
+                    match leads.await {
+                        Ok(list) => view! { <LeadTable list me /> }.into_any(),
+                        Err(e) => view! { <p class="form-error">{locale.error(&e)}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn LeadTable(list: super::api::LeadList, me: CurrentUser) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.texts();
+    let scope_label = match list.scope {
+        LeadScope::Own(_) => t.scope_own,
+        LeadScope::Team(_) => t.scope_team,
+        LeadScope::All => t.scope_all,
+    };
+    let show_owner = !matches!(list.scope, LeadScope::Own(_));
+    let count = list.leads.len();
+    if list.leads.is_empty() {
+        return view! { <p class="empty">{t.no_leads}</p> }.into_any();
+    }
+    view! {
+        <p class="muted">{format!("{scope_label} · {count} {}", t.leads_count)}</p>
+        <ul class="lead-list" data-testid="lead-list">
+            {list
+                .leads
+                .into_iter()
+                .map(|lead| view! { <LeadCard lead me=me.clone() show_owner locale /> })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn LeadCard(lead: Lead, me: CurrentUser, show_owner: bool, locale: Locale) -> impl IntoView {
+    let t = locale.texts();
+    let grade_class = format!("grade grade-{}", lead.grade.as_str());
+    let reach = lead.phone.clone().or(lead.email.clone()).unwrap_or_default();
+    let contact = match &lead.contact_title {
+        Some(title) => format!("{} · {title}", lead.contact_name),
+        None => lead.contact_name.clone(),
+    };
+    view! {
+        <li class="lead-card" data-testid="lead-card">
+            <span class=grade_class title=locale.grade(lead.grade)>
+                {lead.grade.as_str()}
+            </span>
+            <div class="lead-main">
+                <strong class="company">{lead.company.clone()}</strong>
+                <span class="muted">{format!("{} · {}", lead.industry, locale.lead_source(lead.source))}</span>
+            </div>
+            <div class="lead-contact">
+                <span>{contact}</span>
+                <span class="muted">{reach}</span>
+            </div>
+            <div class="lead-meta muted">
+                <span>{format!("{} {}", t.contacted_at, local_time(lead.contacted_at, &me))}</span>
+                {show_owner.then(|| view! { <span>{format!("{} {}", t.owner, lead.owner_name)}</span> })}
+            </div>
+        </li>
+    }
+}
+
+#[component]
+pub fn NewLeadPage() -> impl IntoView {
+    with_user(|me| view! { <LeadFormView me /> })
+}
+
+/// One signal per field of the form.
+#[derive(Clone, Copy)]
+struct FormFields {
+    company: RwSignal<String>,
+    industry: RwSignal<String>,
+    staff_size: RwSignal<String>,
+    revenue_band: RwSignal<String>,
+    contact_name: RwSignal<String>,
+    contact_title: RwSignal<String>,
+    phone: RwSignal<String>,
+    email: RwSignal<String>,
+    source: RwSignal<String>,
+    initial_need: RwSignal<String>,
+    grade: RwSignal<String>,
+    contacted_at: RwSignal<String>,
+    next_step: RwSignal<String>,
+    next_step_date: RwSignal<String>,
+    notes: RwSignal<String>,
+}
+
+impl FormFields {
+    fn new() -> Self {
+        let s = || RwSignal::new(String::new());
+        Self {
+            company: s(),
+            industry: s(),
+            staff_size: s(),
+            revenue_band: s(),
+            contact_name: s(),
+            contact_title: s(),
+            phone: s(),
+            email: s(),
+            source: s(),
+            initial_need: s(),
+            grade: s(),
+            contacted_at: s(),
+            next_step: s(),
+            next_step_date: s(),
+            notes: s(),
+        }
+    }
+
+    fn read(&self, id: uuid::Uuid) -> LeadForm {
+        let g = |s: RwSignal<String>| s.get_untracked();
+        LeadForm {
+            id: Some(id),
+            company: g(self.company),
+            industry: g(self.industry),
+            staff_size: g(self.staff_size),
+            revenue_band: g(self.revenue_band),
+            contact_name: g(self.contact_name),
+            contact_title: g(self.contact_title),
+            phone: g(self.phone),
+            email: g(self.email),
+            source: g(self.source),
+            initial_need: g(self.initial_need),
+            grade: g(self.grade),
+            contacted_at: g(self.contacted_at),
+            next_step: g(self.next_step),
+            next_step_date: g(self.next_step_date),
+            notes: g(self.notes),
+        }
+    }
+}
+
+#[component]
+fn LeadFormView(me: CurrentUser) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.texts();
+    let fields = FormFields::new();
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let failure = RwSignal::new(None::<AppError>);
+    // One id per form: a resubmit after a lost answer is the same lead.
+    let id = uuid::Uuid::now_v7();
+    let tz = me.tz();
+    let save = Action::new(move |form: &LeadForm| {
+        let form = form.clone();
+        async move {
+            match add_lead(form).await {
+                Ok(_) => go_to("/"),
+                Err(AppError::Invalid { fields }) => errors.set(fields),
+                Err(e) => failure.set(Some(e)),
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        failure.set(None);
+        let form = fields.read(id);
+        match form.validate(chrono::Utc::now(), tz) {
+            Ok(_) => {
+                errors.set(Vec::new());
+                save.dispatch(form);
+            }
+            Err(found) => errors.set(found),
+        }
+    };
+    let sources: Vec<(String, String)> = LeadSource::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), locale.lead_source(*s).to_owned()))
+        .collect();
+    let grades: Vec<(String, String)> = Grade::ALL
+        .iter()
+        .map(|g| (g.as_str().to_owned(), locale.grade(*g).to_owned()))
+        .collect();
+    let form_error = move || {
+        failure
+            .get()
+            .map(|e| locale.error(&e))
+            .or_else(|| (!errors.get().is_empty()).then(|| t.fix_fields.to_owned()))
+    };
+
+    view! {
+        <Title text=format!("{} · {}", t.new_lead, t.app_name) />
+        <form class="card lead-form" data-testid="lead-form" on:submit=submit novalidate>
+            <h1>{t.new_lead}</h1>
+            <div class="grid">
+                <Field name="company" label=t.company value=fields.company errors required=true />
+                <Field name="industry" label=t.industry value=fields.industry errors required=true />
+                <Field name="contact_name" label=t.contact_name value=fields.contact_name errors required=true />
+                <Field name="contact_title" label=t.contact_title value=fields.contact_title errors />
+                <Field name="phone" label=t.phone value=fields.phone errors kind="tel" />
+                <Field name="email" label=t.email value=fields.email errors kind="email" />
+                <Choice name="source" label=t.source value=fields.source errors options=sources />
+                <Choice name="grade" label=t.grade value=fields.grade errors options=grades />
+                <Field name="staff_size" label=t.staff_size value=fields.staff_size errors />
+                <Field name="revenue_band" label=t.revenue_band value=fields.revenue_band errors />
+                <Field name="contacted_at" label=t.contacted_at value=fields.contacted_at errors kind="datetime-local" />
+                <Field name="next_step_date" label=t.next_step_date value=fields.next_step_date errors kind="date" />
+            </div>
+            <Field name="initial_need" label=t.initial_need value=fields.initial_need errors kind="textarea" />
+            <Field name="next_step" label=t.next_step value=fields.next_step errors kind="textarea" />
+            <Field name="notes" label=t.notes value=fields.notes errors kind="textarea" />
+            {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            <div class="actions">
+                <A href="/" attr:class="button">{t.cancel}</A>
+                <button class="primary" type="submit" data-testid="save-lead" disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { t.saving } else { t.save }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+fn field_message(errors: RwSignal<Vec<FieldError>>, name: &'static str, locale: Locale) -> Option<String> {
+    errors.with(|all| {
+        all.iter()
+            .find(|e| e.field == name)
+            .map(|e| locale.field_problem(e.problem))
+    })
+}
+
+#[component]
+fn Field(
+    name: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    errors: RwSignal<Vec<FieldError>>,
+    #[prop(optional)] required: bool,
+    #[prop(default = "text")] kind: &'static str,
+) -> impl IntoView {
+    let locale = use_locale();
+    let message = move || field_message(errors, name, locale);
+    let input = if kind == "textarea" {
+        view! { <textarea name=name rows="2" bind:value=value aria-invalid=move || message().is_some().to_string() /> }
+            .into_any()
+    } else {
+        view! { <input name=name type=kind bind:value=value aria-invalid=move || message().is_some().to_string() /> }
+            .into_any()
+    };
+    view! {
+        <label class="field" class:invalid=move || message().is_some()>
+            <span>{label} {(!required).then(|| view! { <small class="muted">{texts().optional}</small> })}</span>
+            {input}
+            {move || message().map(|m| view! { <small class="field-error" data-field=name>{m}</small> })}
+        </label>
+    }
+}
+
+#[component]
+fn Choice(
+    name: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    errors: RwSignal<Vec<FieldError>>,
+    options: Vec<(String, String)>,
+) -> impl IntoView {
+    let locale = use_locale();
+    let message = move || field_message(errors, name, locale);
+    view! {
+        <label class="field" class:invalid=move || message().is_some()>
+            <span>{label}</span>
+            <select name=name bind:value=value>
+                <option value="">{texts().choose}</option>
+                {options
+                    .into_iter()
+                    .map(|(value, text)| view! { <option value=value>{text}</option> })
+                    .collect_view()}
+            </select>
+            {move || message().map(|m| view! { <small class="field-error" data-field=name>{m}</small> })}
+        </label>
+    }
+}

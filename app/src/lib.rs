@@ -1,0 +1,17 @@
+//! Fieldbook's shared crate: domain types and rules, server functions and the
+//! user interface, compiled for the server (`ssr`) and the browser (`hydrate`).
+
+#![recursion_limit = "256"]
+
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod leads;
+pub mod policy;
+pub mod roles;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+pub mod ui;
+pub mod validate;
+
+pub use ui::{shell, App};

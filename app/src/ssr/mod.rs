@@ -1,0 +1,78 @@
+//! Server-only parts of `app`: the database, the request context, sessions,
+//! the audit trail. Compiled only with the `ssr` feature.
+
+pub mod audit;
+pub mod db;
+pub mod password;
+pub mod session;
+
+pub use db::{Db, DbError, Dialect};
+
+use crate::error::AppError;
+use crate::roles::CurrentUser;
+use std::sync::Arc;
+
+/// Settings the server functions need from the command line.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Zone for users who have not chosen one.
+    pub default_time_zone: chrono_tz::Tz,
+    /// Send cookies with `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// Everything a request handler needs, shared by all requests. It holds no
+/// per-user state: several servers may serve one database.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub leptos_options: leptos::config::LeptosOptions,
+}
+
+impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The state provided to every server function and page render.
+pub fn state() -> Result<AppState, AppError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the request context");
+        AppError::Internal
+    })
+}
+
+/// The signed-in user of this request, or `Unauthenticated`.
+pub async fn require_user() -> Result<CurrentUser, AppError> {
+    current_user().await?.ok_or(AppError::Unauthenticated)
+}
+
+/// The signed-in user of this request, if any.
+pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+    let state = state()?;
+    let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
+        return Ok(None);
+    };
+    let Some(token) = session::token_from_headers(&parts.headers) else {
+        return Ok(None);
+    };
+    Ok(session::user_for_token(&state.db, &token).await?)
+}
+
+impl From<DbError> for AppError {
+    fn from(error: DbError) -> Self {
+        tracing::error!(%error, "database failure");
+        AppError::Internal
+    }
+}
+
+/// Milliseconds since the Unix epoch, the stored form of every instant (UTC).
+pub fn to_millis(at: chrono::DateTime<chrono::Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+pub fn from_millis(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}

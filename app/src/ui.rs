@@ -1,0 +1,285 @@
+//! The application shell, routes and the pieces every page shares.
+
+use crate::auth::{logout, signed_in_user};
+use crate::i18n::{Locale, Texts, LOCALE_COOKIE};
+use crate::leads::view::{LeadsPage, NewLeadPage};
+use crate::roles::CurrentUser;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Redirect, Route, Router, Routes, A};
+use leptos_router::path;
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="zh-CN">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="theme-color" content="#1f5f8b" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The signed-in user, loaded once per page and shared by every component.
+pub type UserResource = Resource<Result<Option<CurrentUser>, crate::error::AppError>>;
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let locale = initial_locale();
+    provide_context(locale);
+    let user: UserResource = Resource::new(|| (), |_| signed_in_user());
+    provide_context(user);
+    let t = locale.texts();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/fieldbook.css" />
+        <Title text=t.app_name />
+        <Router>
+            <Header />
+            <main class="page">
+                <Routes fallback=|| view! { <p class="empty">"404"</p> }>
+                    <Route path=path!("/") view=LeadsPage />
+                    <Route path=path!("/leads/new") view=NewLeadPage />
+                    <Route path=path!("/login") view=LoginPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// The texts of the user's language.
+pub fn texts() -> &'static Texts {
+    use_locale().texts()
+}
+
+pub fn use_locale() -> Locale {
+    use_context::<Locale>().unwrap_or_default()
+}
+
+/// The language from the `fb_lang` cookie: read from the request on the
+/// server and from `document.cookie` in the browser, so both render alike.
+fn initial_locale() -> Locale {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .map(|parts| {
+                let cookies: Vec<&str> = parts
+                    .headers
+                    .get_all(http::header::COOKIE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .collect();
+                Locale::from_cookie_header(&cookies.join("; "))
+            })
+            .unwrap_or_default()
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        use wasm_bindgen::JsCast;
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok())
+            .and_then(|d| d.cookie().ok())
+            .map(|c| Locale::from_cookie_header(&c))
+            .unwrap_or_default()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        Locale::default()
+    }
+}
+
+/// Stores the chosen language and reloads, so every text follows it.
+fn switch_locale(locale: Locale) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(window) = web_sys::window() {
+            if let Some(doc) = window
+                .document()
+                .and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok())
+            {
+                let _ = doc.set_cookie(&format!(
+                    "{LOCALE_COOKIE}={}; path=/; max-age=31536000; samesite=lax",
+                    locale.code()
+                ));
+            }
+            let _ = window.location().reload();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (locale, LOCALE_COOKIE);
+}
+
+/// A full page load: after sign-in or sign-out every resource starts afresh.
+pub fn go_to(path: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_href(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.texts();
+    let user = expect_context::<UserResource>();
+    let sign_out = Action::new(|_: &()| async {
+        let _ = logout().await;
+        go_to("/login");
+    });
+    let other = match locale {
+        Locale::ZhCn => Locale::En,
+        Locale::En => Locale::ZhCn,
+    };
+    view! {
+        <header class="topbar">
+            <A href="/" attr:class="brand">{t.app_name}</A>
+            <div class="topbar-right">
+                <button
+                    class="link lang"
+                    data-testid="switch-language"
+                    on:click=move |_| switch_locale(other)
+                >
+                    {match other {
+                        Locale::En => "English",
+                        Locale::ZhCn => "中文",
+                    }}
+                </button>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match user.await {
+                            Ok(Some(me)) => {
+                                view! {
+                                    <span class="who" data-testid="who">
+                                        {me.display_name.clone()}
+                                        <small>{locale.role(me.role)}</small>
+                                    </span>
+                                    <button
+                                        class="link"
+                                        data-testid="sign-out"
+                                        on:click=move |_| {
+                                            sign_out.dispatch(());
+                                        }
+                                    >
+                                        {t.sign_out}
+                                    </button>
+                                }
+                                    .into_any()
+                            }
+                            _ => ().into_any(),
+                        }
+                    })}
+                </Transition>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn LoginPage() -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.texts();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let sign_in = Action::new(|(username, password): &(String, String)| {
+        let (username, password) = (username.clone(), password.clone());
+        async move {
+            let result = crate::auth::login(username, password).await;
+            if result.is_ok() {
+                go_to("/");
+            }
+            result
+        }
+    });
+    let error = move || match sign_in.value().get() {
+        Some(Err(e)) => Some(locale.error(&e)),
+        _ => None,
+    };
+    view! {
+        <Title text=format!("{} · {}", t.sign_in, t.app_name) />
+        <form
+            class="card narrow"
+            data-testid="login-form"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                sign_in.dispatch((username.get_untracked(), password.get_untracked()));
+            }
+        >
+            <h1>{t.sign_in}</h1>
+            <label>
+                <span>{t.username}</span>
+                <input
+                    name="username"
+                    autocomplete="username"
+                    autocapitalize="none"
+                    required
+                    bind:value=username
+                />
+            </label>
+            <label>
+                <span>{t.password}</span>
+                <input
+                    name="password"
+                    type="password"
+                    autocomplete="current-password"
+                    required
+                    bind:value=password
+                />
+            </label>
+            {move || error().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
+            <button class="primary" type="submit" disabled=move || sign_in.pending().get()>
+                {t.sign_in}
+            </button>
+        </form>
+    }
+}
+
+/// Renders `render` for a signed-in user; sends anyone else to sign in.
+pub fn with_user<F, V>(render: F) -> impl IntoView
+where
+    F: Fn(CurrentUser) -> V + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let user = expect_context::<UserResource>();
+    let t = texts();
+    let children = std::sync::Arc::new(render);
+    view! {
+        <Suspense fallback=move || view! { <p class="empty">{t.loading}</p> }>
+            {
+                let children = children.clone();
+                move || {
+                    let children = children.clone();
+                    Suspend::new(async move {
+                        match user.await {
+                            Ok(Some(me)) => children(me).into_any(),
+                            Ok(None) | Err(crate::error::AppError::Unauthenticated) => {
+                                view! { <Redirect path="/login" /> }.into_any()
+                            }
+                            Err(e) => {
+                                view! { <p class="form-error">{use_locale().error(&e)}</p> }.into_any()
+                            }
+                        }
+                    })
+                }
+            }
+        </Suspense>
+    }
+}
+
+/// `2026-11-24 09:30` in the user's zone.
+pub fn local_time(at: chrono::DateTime<chrono::Utc>, user: &CurrentUser) -> String {
+    at.with_timezone(&user.tz()).format("%Y-%m-%d %H:%M").to_string()
+}

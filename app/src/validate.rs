@@ -1,0 +1,200 @@
+//! Validated newtypes for what users type. Pure, shared by browser and server.
+
+use crate::error::{FieldError, FieldProblem};
+use serde::{Deserialize, Serialize};
+
+/// A Chinese phone number: an 11-digit mobile (`13812345678`), a landline with
+/// area code (`021-62345678`, `0755 8888 6666`, optional extension `-123`), or
+/// a 400/800 service number. An optional `+86` prefix is accepted and dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(raw: &str) -> Result<Self, FieldProblem> {
+        let trimmed = raw.trim();
+        let national = trimmed
+            .strip_prefix("+86")
+            .or_else(|| trimmed.strip_prefix("0086"))
+            .unwrap_or(trimmed)
+            .trim_start();
+        if national.is_empty()
+            || !national
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '-' || c == ' ')
+        {
+            return Err(FieldProblem::InvalidPhone);
+        }
+        let (main, extension) = match national.rsplit_once('-') {
+            // `-123` at the end of a landline is an extension (1 to 6 digits).
+            Some((main, ext))
+                if national.starts_with('0') && (1..=6).contains(&ext.len()) && main.len() > 9 =>
+            {
+                (main, Some(ext))
+            }
+            _ => (national, None),
+        };
+        let digits: String = main.chars().filter(char::is_ascii_digit).collect();
+        let valid = match digits.as_bytes() {
+            [b'1', second, ..] => digits.len() == 11 && (b'3'..=b'9').contains(second),
+            [b'0', ..] => (10..=12).contains(&digits.len()),
+            [b'4', b'0', b'0', ..] | [b'8', b'0', b'0', ..] => digits.len() == 10,
+            _ => false,
+        };
+        if !valid {
+            return Err(FieldProblem::InvalidPhone);
+        }
+        Ok(Self(match extension {
+            Some(ext) => format!("{main}-{ext}", main = main.trim()),
+            None => main.trim().to_owned(),
+        }))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address: one `@`, a non-empty local part, a dotted domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, FieldProblem> {
+        let email = raw.trim();
+        let valid = email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace())
+            && match email.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                        && !domain.contains("..")
+                }
+                None => false,
+            };
+        if valid {
+            Ok(Self(email.to_lowercase()))
+        } else {
+            Err(FieldProblem::InvalidEmail)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Collects field errors while a form is checked field by field.
+#[derive(Default, Debug)]
+pub struct Checker {
+    pub errors: Vec<FieldError>,
+}
+
+impl Checker {
+    pub fn fail(&mut self, field: &str, problem: FieldProblem) {
+        self.errors.push(FieldError::new(field, problem));
+    }
+
+    /// A required text, trimmed, at most `max` characters (not bytes).
+    pub fn required(&mut self, field: &str, raw: &str, max: usize) -> String {
+        let text = raw.trim();
+        if text.is_empty() {
+            self.fail(field, FieldProblem::Required);
+        } else if text.chars().count() > max {
+            self.fail(field, FieldProblem::TooLong { max });
+        }
+        text.to_owned()
+    }
+
+    /// An optional text: empty becomes `None`.
+    pub fn optional(&mut self, field: &str, raw: &str, max: usize) -> Option<String> {
+        let text = raw.trim();
+        if text.chars().count() > max {
+            self.fail(field, FieldProblem::TooLong { max });
+        }
+        (!text.is_empty()).then(|| text.to_owned())
+    }
+
+    /// An optional value parsed by `parse`; empty becomes `None`.
+    pub fn optional_parsed<T>(
+        &mut self,
+        field: &str,
+        raw: &str,
+        parse: impl FnOnce(&str) -> Result<T, FieldProblem>,
+    ) -> Option<T> {
+        if raw.trim().is_empty() {
+            return None;
+        }
+        match parse(raw) {
+            Ok(value) => Some(value),
+            Err(problem) => {
+                self.fail(field, problem);
+                None
+            }
+        }
+    }
+
+    pub fn finish<T>(self, value: T) -> Result<T, Vec<FieldError>> {
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mobiles_landlines_and_service_numbers_are_phones() {
+        for ok in [
+            "13812345678",
+            "+86 138 1234 5678",
+            "021-62345678",
+            "0755 8888 6666",
+            "010-12345678-123",
+            "400-820-8820",
+        ] {
+            assert!(Phone::parse(ok).is_ok(), "{ok} should be a phone");
+        }
+    }
+
+    #[test]
+    fn short_foreign_or_lettered_numbers_are_not_phones() {
+        for bad in [
+            "1381234567",
+            "12812345678",
+            "12345",
+            "abc",
+            "",
+            "138-1234-567x",
+            "021-123",
+        ] {
+            assert_eq!(Phone::parse(bad), Err(FieldProblem::InvalidPhone), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails_need_one_at_and_a_dotted_domain() {
+        assert_eq!(
+            Email::parse(" Li.Ming@Example.COM ").unwrap().as_str(),
+            "li.ming@example.com"
+        );
+        for bad in ["li", "li@", "@x.cn", "li@cn", "li@@x.cn", "li @x.cn", "li@x..cn"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn checker_counts_characters_not_bytes() {
+        let mut check = Checker::default();
+        assert_eq!(check.required("company", "  苏州恒达  ", 4), "苏州恒达");
+        assert!(check.errors.is_empty());
+        check.required("company", "苏州恒达机械", 4);
+        assert_eq!(check.errors[0].problem, FieldProblem::TooLong { max: 4 });
+    }
+}

@@ -1,0 +1,117 @@
+//! Command line and environment: `fieldbook --help` lists everything.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fieldbook",
+    version,
+    about = "Fieldbook: sales-service process system (销售服务流程管理系统)"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Database: `sqlite://path` (the embedded default) or `postgres://…`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/fieldbook.db",
+        global = true
+    )]
+    pub database_url: String,
+    /// Log filter, e.g. `info` or `fieldbook=debug,tower_http=info`.
+    #[arg(long, env = "RUST_LOG", default_value = "info", global = true)]
+    pub log_level: String,
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(long, env = "FIELDBOOK_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the app (the default when no command is given).
+    Serve(ServeArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Load the demo team and a year of its records (only into an empty database).
+    Demo,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FIELDBOOK_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// Zone for users who have not chosen one (IANA name).
+    #[arg(long, env = "FIELDBOOK_TIME_ZONE", default_value = "Asia/Shanghai", value_parser = parse_time_zone)]
+    pub time_zone: chrono_tz::Tz,
+    /// Folder with the built site (wasm, JS, CSS), as `cargo leptos build` writes it.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+    /// Load the demo team on start when the database has no users yet.
+    #[arg(long, env = "FIELDBOOK_DEMO")]
+    pub demo: bool,
+    /// Mark cookies `Secure` (serve behind HTTPS).
+    #[arg(long, env = "FIELDBOOK_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Largest accepted request body, in bytes (larger ones get 413).
+    #[arg(long, env = "FIELDBOOK_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit: usize,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self::parse_from_env()
+    }
+}
+
+impl ServeArgs {
+    /// The serve settings from the environment and defaults alone.
+    pub fn parse_from_env() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        Only::parse_from(["fieldbook"]).serve
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. The password is read from `--password` or FIELDBOOK_PASSWORD.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// One of: rep, supervisor, sales_manager, service_agent, service_supervisor,
+        /// technician, finance, legal, general_manager, admin.
+        #[arg(long)]
+        role: String,
+        /// Team name (created if it does not exist).
+        #[arg(long)]
+        team: Option<String>,
+        #[arg(long, env = "FIELDBOOK_PASSWORD")]
+        password: String,
+    },
+}
+
+fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz, String> {
+    name.parse()
+        .map_err(|_| format!("unknown time zone {name:?} (use an IANA name such as Asia/Shanghai)"))
+}

@@ -1,0 +1,111 @@
+use app::ssr::{AppState, Db, Settings};
+use clap::Parser;
+use fieldbook::config::{Cli, Command, Common, LogFormat, ServeArgs, UserCommand};
+use fieldbook::{accounts, demo};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.common);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("fieldbook: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let db = Db::connect(&cli.common.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::parse_from_env())) {
+        Command::Serve(args) => serve(db, args).await,
+        Command::Demo => match demo::load(&db).await.map_err(|e| e.to_string())? {
+            Some(summary) => {
+                println!(
+                    "Loaded the demo: {} users, {} leads.",
+                    summary.users, summary.leads
+                );
+                print!("{}", demo::logins_text());
+                Ok(())
+            }
+            None => Err("the database already has users; the demo loads only into an empty one".into()),
+        },
+        Command::User(UserCommand::Add {
+            username,
+            name,
+            role,
+            team,
+            password,
+        }) => {
+            let role = accounts::parse_role(&role).map_err(|e| e.to_string())?;
+            let team_id = match team {
+                Some(team) => Some(
+                    accounts::ensure_team(&db, &team, None)
+                        .await
+                        .map_err(|e| e.to_string())?,
+                ),
+                None => None,
+            };
+            let new = accounts::NewUser {
+                username: &username,
+                display_name: &name,
+                role,
+                team_id,
+                region_id: None,
+                password: &password,
+            };
+            let id = accounts::add_user(&db, new).await.map_err(|e| e.to_string())?;
+            println!("Added {username} ({}) with id {id}.", role.as_str());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(db: Db, args: ServeArgs) -> Result<(), String> {
+    if args.demo {
+        if let Some(summary) = demo::load(&db).await.map_err(|e| e.to_string())? {
+            tracing::info!(users = summary.users, leads = summary.leads, "demo loaded");
+        }
+        print!("{}", demo::logins_text());
+    }
+    let leptos_options = leptos::config::LeptosOptions::builder()
+        .output_name("fieldbook")
+        .site_root(args.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(args.addr)
+        .build();
+    let state = AppState {
+        db,
+        settings: Arc::new(Settings {
+            default_time_zone: args.time_zone,
+            secure_cookies: args.secure_cookies,
+        }),
+        leptos_options,
+    };
+    let app = fieldbook::router(state, args.body_limit);
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+    println!("Fieldbook listening on http://{}", args.addr);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(fieldbook::http::shutdown_signal())
+        .await
+        .map_err(|e| format!("server failed: {e}"))
+}
+
+fn init_tracing(common: &Common) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(&common.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match common.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

@@ -1,0 +1,248 @@
+//! A real server on a real database per test: SQLite in a temporary folder or
+//! a fresh PostgreSQL database, on a free port, spoken to over HTTP.
+
+#![allow(dead_code)]
+
+use app::roles::Role;
+use app::ssr::{AppState, Db, Settings};
+use fieldbook::accounts::{self, NewUser};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "correct horse";
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs one async test body on SQLite and on PostgreSQL, as two tests named
+/// `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = common::TestApp::spawn(common::Backend::Sqlite).await;
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app = common::TestApp::spawn(common::Backend::Postgres).await;
+                ($body)(app).await;
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    pub users: HashMap<&'static str, Uuid>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Test users: two teams, every role.
+pub const PEOPLE: &[(&str, Role, Option<usize>)] = &[
+    ("rep1", Role::Rep, Some(0)),
+    ("rep2", Role::Rep, Some(0)),
+    ("rep3", Role::Rep, Some(1)),
+    ("sup_a", Role::Supervisor, Some(0)),
+    ("sup_b", Role::Supervisor, Some(1)),
+    ("manager", Role::SalesManager, None),
+    ("gm", Role::GeneralManager, None),
+    ("agent", Role::ServiceAgent, None),
+    ("service_sup", Role::ServiceSupervisor, None),
+    ("tech", Role::Technician, None),
+    ("finance", Role::Finance, None),
+    ("legal", Role::Legal, None),
+    ("admin", Role::Admin, None),
+];
+
+pub fn postgres_url() -> String {
+    std::env::var("FIELDBOOK_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A URL of a new, empty PostgreSQL database.
+pub async fn fresh_postgres_database() -> String {
+    use sqlx::Connection;
+    let admin_url = postgres_url();
+    let mut admin = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is required for this test: {e}"));
+    let name = format!("fb_test_{}", Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+    let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
+    format!("{base}/{name}")
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        let (url, dir) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                (
+                    format!("sqlite://{}/fieldbook.db", dir.path().display()),
+                    Some(dir),
+                )
+            }
+            Backend::Postgres => (fresh_postgres_database().await, None),
+        };
+        let db = Db::connect(&url).await.expect("database opens and migrates");
+        let mut users = HashMap::new();
+        let region = accounts::ensure_region(&db, "华东").await.unwrap();
+        let teams = [
+            accounts::ensure_team(&db, "A 组", Some(region)).await.unwrap(),
+            accounts::ensure_team(&db, "B 组", Some(region)).await.unwrap(),
+        ];
+        for (username, role, team) in PEOPLE {
+            let id = accounts::add_user(
+                &db,
+                NewUser {
+                    username,
+                    display_name: username,
+                    role: *role,
+                    team_id: team.map(|t| teams[t]),
+                    region_id: Some(region),
+                    password: PASSWORD,
+                },
+            )
+            .await
+            .unwrap();
+            users.insert(*username, id);
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let leptos_options = leptos::config::LeptosOptions::builder()
+            .output_name("fieldbook")
+            .site_root("target/site")
+            .site_addr(addr)
+            .build();
+        let state = AppState {
+            db: db.clone(),
+            settings: Arc::new(Settings {
+                default_time_zone: chrono_tz::Asia::Shanghai,
+                secure_cookies: false,
+            }),
+            leptos_options,
+        };
+        let router = fieldbook::router(state, 64 * 1024);
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        Self {
+            base: format!("http://{addr}"),
+            db,
+            users,
+            _dir: dir,
+        }
+    }
+
+    /// A client with its own cookie jar, not signed in.
+    pub fn anonymous(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder().cookie_store(true).build().unwrap(),
+            base: self.base.clone(),
+        }
+    }
+
+    /// A client signed in as `username`.
+    pub async fn signed_in(&self, username: &str) -> Client {
+        let client = self.anonymous();
+        let (status, body) = client
+            .call("auth/login", json!({"username": username, "password": PASSWORD}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "sign-in of {username} failed: {body}");
+        client
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap();
+        n
+    }
+}
+
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Client {
+    /// Calls the server function at `/api/<path>` with a JSON body, as the
+    /// browser does (same-origin `Origin` header included).
+    pub async fn call(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}/api/{path}", self.base))
+            .header("origin", &self.base)
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}/api/{path}", self.base))
+            .header("origin", &self.base)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
+
+/// A complete, valid lead form.
+pub fn lead_form(company: &str) -> Value {
+    json!({
+        "company": company,
+        "industry": "机械制造",
+        "contact_name": "王建国",
+        "contact_title": "采购经理",
+        "phone": "13812345678",
+        "source": "trade_show",
+        "grade": "A",
+        "initial_need": "产线自动化改造",
+    })
+}
+
+/// Adds a lead as `client` and returns its id.
+pub async fn add_lead(client: &Client, company: &str) -> String {
+    let (status, body) = client
+        .call("leads/add", json!({"lead": lead_form(company)}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "add_lead failed: {body}");
+    body["id"].as_str().expect("lead has an id").to_owned()
+}
