@@ -43,9 +43,16 @@ impl Phone {
         if !valid {
             return Err(FieldProblem::InvalidPhone);
         }
+        // Mobiles are stored as bare digits so the same number always
+        // compares equal; landlines keep the area-code separator as typed.
+        let main = if digits.starts_with('1') {
+            digits.as_str()
+        } else {
+            main.trim()
+        };
         Ok(Self(match extension {
-            Some(ext) => format!("{main}-{ext}", main = main.trim()),
-            None => main.trim().to_owned(),
+            Some(ext) => format!("{main}-{ext}"),
+            None => main.to_owned(),
         }))
     }
 
@@ -161,6 +168,12 @@ mod tests {
         ] {
             assert!(Phone::parse(ok).is_ok(), "{ok} should be a phone");
         }
+    }
+
+    #[test]
+    fn mobiles_are_stored_as_bare_digits() {
+        assert_eq!(Phone::parse("+86 138 1234 5678").unwrap().as_str(), "13812345678");
+        assert_eq!(Phone::parse("021-62345678").unwrap().as_str(), "021-62345678");
     }
 
     #[test]

@@ -63,10 +63,10 @@ pub struct ServeArgs {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
     /// Load the demo team on start when the database has no users yet.
-    #[arg(long, env = "FIELDBOOK_DEMO")]
+    #[arg(long, env = "FIELDBOOK_DEMO", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
     pub demo: bool,
     /// Mark cookies `Secure` (serve behind HTTPS).
-    #[arg(long, env = "FIELDBOOK_SECURE_COOKIES")]
+    #[arg(long, env = "FIELDBOOK_SECURE_COOKIES", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
     pub secure_cookies: bool,
     /// Largest accepted request body, in bytes (larger ones get 413).
     #[arg(long, env = "FIELDBOOK_BODY_LIMIT", default_value_t = 1024 * 1024)]

@@ -35,7 +35,13 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
                 move || app::shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            app::shell,
+        ))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(middleware::from_fn(refuse_cross_origin))
         .layer(

@@ -14,14 +14,16 @@ use leptos_router::components::A;
 
 #[component]
 pub fn LeadsPage() -> impl IntoView {
-    with_user(|me| view! { <LeadList me /> })
+    // Created here, in the route's owner, not inside the user's Suspense: a
+    // resource made while another resolves would be made twice.
+    let leads = Resource::new(|| (), |_| list_leads());
+    with_user(move |me| view! { <LeadList me leads /> })
 }
 
 #[component]
-fn LeadList(me: CurrentUser) -> impl IntoView {
+fn LeadList(me: CurrentUser, leads: Resource<Result<super::api::LeadList, AppError>>) -> impl IntoView {
     let locale = use_locale();
     let t = locale.texts();
-    let leads = Resource::new(|| (), |_| list_leads());
     let can_add = policy::can_create_lead(&me);
     view! {
         <Title text=format!("{} · {}", t.leads, t.app_name) />

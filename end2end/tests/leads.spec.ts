@@ -1,0 +1,80 @@
+import { test, expect, Page } from "@playwright/test";
+
+const PHONE = { width: 390, height: 844 };
+const DESK = { width: 1440, height: 900 };
+
+async function signIn(page: Page, username: string) {
+  await page.goto("/login");
+  // Wait for hydration: the form only signs in once the wasm app is live.
+  await page.waitForFunction(() => (window as any).__fieldbook_hydrated === true);
+  await page.getByLabel("用户名").fill(username);
+  await page.getByLabel("密码").fill("demo1234");
+  await page.getByRole("button", { name: "登录" }).click();
+  await expect(page.getByTestId("who")).toBeVisible();
+}
+
+test("a rep on a phone adds a lead, reloads and finds it", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await signIn(page, "rep1");
+  await expect(page.getByRole("heading", { name: "线索" })).toBeVisible();
+  await expect(page.getByText("我的线索")).toBeVisible();
+
+  await page.getByTestId("new-lead").click();
+  await expect(page.getByRole("heading", { name: "新增线索" })).toBeVisible();
+  await page.waitForFunction(() => (window as any).__fieldbook_hydrated === true);
+
+  // An empty submit shows field-level messages in Chinese and saves nothing.
+  await page.getByTestId("save-lead").click();
+  await expect(page.locator('[data-field="company"]')).toHaveText("必填");
+  await expect(page.getByRole("alert")).toHaveText("请修正标出的字段。");
+
+  const company = `端到端测试科技有限公司 ${Date.now()}`;
+  await page.locator('input[name="company"]').fill(company);
+  await page.locator('input[name="industry"]').fill("电子");
+  await page.locator('input[name="contact_name"]').fill("刘海涛");
+  await page.locator('input[name="phone"]').fill("138 1234 567");
+  await page.locator('select[name="source"]').selectOption("referral");
+  await page.locator('select[name="grade"]').selectOption("A");
+  await page.getByTestId("save-lead").click();
+  await expect(page.locator('[data-field="phone"]')).toContainText("请输入有效的电话号码");
+
+  await page.locator('input[name="phone"]').fill("138 1234 5678");
+  await page.screenshot({ path: "output/lead-form-390.png", fullPage: true });
+  await page.getByTestId("save-lead").click();
+
+  await expect(page.getByTestId("lead-list")).toContainText(company);
+  await page.reload();
+  const card = page.getByTestId("lead-card").filter({ hasText: company });
+  await expect(card).toBeVisible();
+  await expect(card).toContainText("刘海涛");
+  await page.screenshot({ path: "output/leads-390.png" });
+
+  // The supervisor of rep1's team sees it; a rep of the other team does not.
+  const supervisor = await browser.newContext({ viewport: DESK });
+  const supPage = await supervisor.newPage();
+  await signIn(supPage, "sup1");
+  await expect(supPage.getByText("本团队线索")).toBeVisible();
+  await expect(supPage.getByTestId("lead-card").filter({ hasText: company })).toBeVisible();
+  await supPage.screenshot({ path: "output/leads-1440.png" });
+
+  const other = await browser.newContext({ viewport: PHONE });
+  const otherPage = await other.newPage();
+  await signIn(otherPage, "rep4");
+  await expect(otherPage.getByTestId("lead-list")).toBeVisible();
+  await expect(otherPage.getByText(company)).toHaveCount(0);
+});
+
+test("English can be chosen and the choice survives a reload", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: PHONE });
+  const page = await context.newPage();
+  await signIn(page, "rep2");
+  await page.getByTestId("switch-language").click();
+  await expect(page.getByRole("heading", { name: "Leads" })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Leads" })).toBeVisible();
+  await page.getByTestId("sign-out").click();
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login$/);
+});
