@@ -13,12 +13,16 @@ use server_fn_error::*;
 #[serde(rename_all = "snake_case", tag = "problem")]
 pub enum FieldProblem {
     Required,
-    TooLong { max: usize },
+    TooLong {
+        max: usize,
+    },
     InvalidPhone,
     InvalidEmail,
     InvalidDate,
     InvalidChoice,
     InFuture,
+    /// A stored value of the wrong JSON type (text expected).
+    WrongType,
 }
 
 /// A field name (as in the request JSON) and its problem.
@@ -55,6 +59,9 @@ pub enum AppError {
     /// The request itself is malformed: wrong JSON, unknown fields, wrong types.
     #[error("malformed request: {detail}")]
     BadRequest { detail: String },
+    /// The request carries more than the documented limit.
+    #[error("too large: at most {limit} items")]
+    TooLarge { limit: usize },
     #[error("wrong username or password")]
     BadCredentials,
     #[error("too many failed sign-ins; retry in {retry_after_secs} s")]
@@ -81,6 +88,7 @@ impl AppError {
             Self::NotFound => S::NOT_FOUND,
             Self::Invalid { .. } => S::UNPROCESSABLE_ENTITY,
             Self::BadRequest { .. } => S::BAD_REQUEST,
+            Self::TooLarge { .. } => S::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => S::TOO_MANY_REQUESTS,
             Self::Internal => S::INTERNAL_SERVER_ERROR,
             Self::Network => S::BAD_GATEWAY,

@@ -203,6 +203,8 @@ impl Locale {
             (Self::En, FieldProblem::InvalidDate) => "Not a valid date".into(),
             (Self::ZhCn, FieldProblem::InvalidChoice) => "请从列表中选择".into(),
             (Self::En, FieldProblem::InvalidChoice) => "Choose one of the options".into(),
+            (Self::ZhCn, FieldProblem::WrongType) => "类型不正确".into(),
+            (Self::En, FieldProblem::WrongType) => "Wrong type".into(),
             (Self::ZhCn, FieldProblem::InFuture) => "不能晚于当前时间".into(),
             (Self::En, FieldProblem::InFuture) => "Cannot be in the future".into(),
         }
@@ -220,6 +222,8 @@ impl Locale {
             AppError::Invalid { .. } => self.texts().fix_fields.into(),
             AppError::BadRequest { .. } if zh => "请求格式有误。".into(),
             AppError::BadRequest { .. } => "The request was malformed.".into(),
+            AppError::TooLarge { limit } if zh => format!("一次最多提交 {limit} 条。"),
+            AppError::TooLarge { limit } => format!("At most {limit} items at a time."),
             AppError::BadCredentials if zh => "用户名或密码错误。".into(),
             AppError::BadCredentials => "Wrong username or password.".into(),
             AppError::RateLimited { retry_after_secs } if zh => {

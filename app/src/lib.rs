@@ -11,6 +11,7 @@ pub mod policy;
 pub mod roles;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod sync;
 pub mod ui;
 pub mod validate;
 

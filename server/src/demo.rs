@@ -6,8 +6,9 @@
 
 use crate::accounts::{self, AccountError, NewUser};
 use app::leads::{LeadForm, LeadSource};
-use app::roles::Role;
+use app::roles::{CurrentUser, Role};
 use app::ssr::Db;
+use app::sync::{Mutation, Op, PushBatch};
 use chrono::{Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -108,7 +109,14 @@ pub async fn load(db: &Db) -> Result<Option<DemoSummary>, AccountError> {
             Role::Supervisor => {
                 accounts::set_team_supervisor(db, team_ids.expect("supervisors lead a team").0, id).await?
             }
-            Role::Rep => reps.push(id),
+            Role::Rep => reps.push(CurrentUser {
+                id,
+                username: username.to_string(),
+                display_name: name.to_string(),
+                role: Role::Rep,
+                team_id: team_ids.map(|t| t.0),
+                time_zone: "Asia/Shanghai".into(),
+            }),
             _ => {}
         }
     }
@@ -119,7 +127,8 @@ pub async fn load(db: &Db) -> Result<Option<DemoSummary>, AccountError> {
     }))
 }
 
-async fn load_leads(db: &Db, reps: &[Uuid]) -> Result<usize, AccountError> {
+/// Each lead enters as its rep's own create mutation, through the sync engine.
+async fn load_leads(db: &Db, reps: &[CurrentUser]) -> Result<usize, AccountError> {
     let mut rng = StdRng::seed_from_u64(2026);
     let now = Utc::now();
     let tz = chrono_tz::Asia::Shanghai;
@@ -166,7 +175,19 @@ async fn load_leads(db: &Db, reps: &[Uuid]) -> Result<usize, AccountError> {
                 .map_err(|e| app::ssr::DbError::Corrupt(format!("demo lead invalid: {e:?}")))?;
             // Entered within a day of the contact (the 24-hour rule).
             let entered = valid.contacted_at + Duration::minutes(rng.gen_range(5..24 * 60));
-            app::leads::store::insert(db, Uuid::now_v7(), &valid, *rep, *rep, entered.min(now)).await?;
+            let id = Uuid::now_v7();
+            let batch = PushBatch {
+                client_id: Uuid::nil(),
+                mutations: vec![Mutation {
+                    id,
+                    entity: "lead".into(),
+                    record_id: id,
+                    base_version: 0,
+                    op: Op::Upsert,
+                    fields: valid.to_fields(),
+                }],
+            };
+            app::sync::store::push(db, rep, &batch, entered.min(now)).await?;
             count += 1;
         }
     }

@@ -41,7 +41,7 @@ on_both_databases!(access_table_by_role_and_function, |app: TestApp| async move 
     }
 
     // Without a session every function answers 401 and nothing changes.
-    let before = app.count("leads").await;
+    let before = app.count("records").await;
     let anonymous = app.anonymous();
     for (path, body) in [
         ("leads/list", json!({})),
@@ -52,7 +52,7 @@ on_both_databases!(access_table_by_role_and_function, |app: TestApp| async move 
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
         assert_eq!(body["error"], "unauthenticated");
     }
-    assert_eq!(app.count("leads").await, before);
+    assert_eq!(app.count("records").await, before);
 });
 
 async fn companies(client: &Client) -> Vec<String> {
@@ -113,7 +113,7 @@ on_both_databases!(a_retried_submit_stores_the_lead_once, |app: TestApp| async m
     let (second, b) = rep1.call("leads/add", json!({"lead": form})).await;
     assert_eq!((first, second), (StatusCode::OK, StatusCode::OK));
     assert_eq!(a, b);
-    assert_eq!(app.count("leads").await, 1);
+    assert_eq!(app.count("records").await, 1);
     assert_eq!(app.count("audit_log").await, 1);
 });
 
@@ -173,7 +173,7 @@ on_both_databases!(
                 ("grade".to_owned(), "invalid_choice".to_owned()),
             ]
         );
-        assert_eq!(app.count("leads").await, 0);
+        assert_eq!(app.count("records").await, 0);
         assert_eq!(app.count("audit_log").await, 0);
     }
 );
@@ -193,7 +193,7 @@ on_both_databases!(
             ("missing argument", json!({}).to_string(), 400),
             (
                 "oversized",
-                json!({"lead": {"notes": "长".repeat(70 * 1024)}}).to_string(),
+                json!({"lead": {"notes": "长".repeat(100 * 1024)}}).to_string(),
                 413,
             ),
         ];
@@ -211,7 +211,7 @@ on_both_databases!(
         assert_eq!(status, StatusCode::BAD_REQUEST);
         let (status, _) = rep1.raw("leads/nope", "application/json", "{}").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        assert_eq!(app.count("leads").await, 0);
+        assert_eq!(app.count("records").await, 0);
     }
 );
 
@@ -228,7 +228,7 @@ on_both_databases!(
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
-        assert_eq!(app.count("leads").await, 0);
+        assert_eq!(app.count("records").await, 0);
     }
 );
 

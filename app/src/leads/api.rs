@@ -36,23 +36,40 @@ pub async fn get_lead(id: Uuid) -> Result<Lead, AppError> {
     }
 }
 
-/// Adds a lead owned by the signed-in user. Submitting the same `id` again
-/// (a retry after a lost response) returns the stored lead unchanged.
+/// Adds a lead owned by the signed-in user: one create mutation through the
+/// sync engine, the same path a synced client takes. The mutation id is the
+/// lead's id, so submitting the same form again (a retry after a lost
+/// response) is a duplicate that returns the stored lead unchanged.
 #[server(endpoint = "leads/add", input = Json)]
 pub async fn add_lead(lead: LeadForm) -> Result<Lead, AppError> {
-    use crate::{policy, ssr};
+    use crate::ssr;
+    use crate::sync::{self, Mutation, MutationStatus, Op, PushBatch};
     let user = ssr::require_user().await?;
-    if !policy::can_create_lead(&user) {
-        return Err(AppError::Forbidden);
-    }
     let now = chrono::Utc::now();
     let valid = lead.validate(now, user.tz()).map_err(AppError::invalid)?;
     let id = valid.id.unwrap_or_else(Uuid::now_v7);
+    let batch = PushBatch {
+        client_id: Uuid::nil(),
+        mutations: vec![Mutation {
+            id,
+            entity: sync::entity::LEAD.name.to_owned(),
+            record_id: id,
+            base_version: 0,
+            op: Op::Upsert,
+            fields: valid.to_fields(),
+        }],
+    };
     let db = &ssr::state()?.db;
-    super::store::insert(db, id, &valid, user.id, user.id, now).await?;
-    match super::store::find(db, id).await? {
-        Some((stored, owner)) if policy::can_read_lead(&user, owner) => Ok(stored),
-        // The id belonged to someone else's lead: refuse without saying so.
-        _ => Err(AppError::Forbidden),
+    let mut result = sync::store::push(db, &user, &batch, now).await?;
+    let mut status = result.results.pop().map(|r| r.status).ok_or(AppError::Internal)?;
+    if let MutationStatus::Duplicate { original } = status {
+        status = *original;
+    }
+    match status {
+        MutationStatus::Rejected { reason } => Err(reason),
+        _ => match super::store::find(db, id).await? {
+            Some((stored, _)) => Ok(stored),
+            None => Err(AppError::Internal),
+        },
     }
 }

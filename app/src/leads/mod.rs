@@ -236,6 +236,107 @@ pub fn parse_local_time(raw: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>, F
         .ok_or(FieldProblem::InvalidDate)
 }
 
+impl ValidLead {
+    /// The lead as stored and synced (`sync::entity::LEAD`): UTC instants in
+    /// RFC 3339, ISO dates, empty optional fields left out.
+    pub fn to_fields(&self) -> crate::sync::Fields {
+        use chrono::SecondsFormat;
+        use serde_json::Value;
+        let mut fields = crate::sync::Fields::new();
+        let mut put = |name: &str, value: Option<String>| {
+            if let Some(value) = value {
+                fields.insert(name.to_owned(), Value::String(value));
+            }
+        };
+        put("company", Some(self.company.clone()));
+        put("industry", Some(self.industry.clone()));
+        put("staff_size", self.staff_size.clone());
+        put("revenue_band", self.revenue_band.clone());
+        put("contact_name", Some(self.contact_name.clone()));
+        put("contact_title", self.contact_title.clone());
+        put("phone", self.phone.as_ref().map(|p| p.as_str().to_owned()));
+        put("email", self.email.as_ref().map(|e| e.as_str().to_owned()));
+        put("source", Some(self.source.as_str().to_owned()));
+        put("initial_need", self.initial_need.clone());
+        put("grade", Some(self.grade.as_str().to_owned()));
+        put("status", Some(LeadStatus::New.as_str().to_owned()));
+        put(
+            "contacted_at",
+            Some(self.contacted_at.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        );
+        put("next_step", self.next_step.clone());
+        put(
+            "next_step_date",
+            self.next_step_date.map(|d| d.format("%Y-%m-%d").to_string()),
+        );
+        put("notes", self.notes.clone());
+        fields
+    }
+}
+
+/// The stored fields of a lead, typed (they passed `check_lead` on write).
+#[derive(Debug, Deserialize)]
+pub struct StoredLead {
+    pub company: String,
+    pub industry: String,
+    pub staff_size: Option<String>,
+    pub revenue_band: Option<String>,
+    pub contact_name: String,
+    pub contact_title: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub source: LeadSource,
+    pub initial_need: Option<String>,
+    pub grade: Grade,
+    pub status: Option<LeadStatus>,
+    pub contacted_at: DateTime<Utc>,
+    pub last_follow_up_at: Option<DateTime<Utc>>,
+    pub next_step: Option<String>,
+    pub next_step_date: Option<NaiveDate>,
+    pub notes: Option<String>,
+}
+
+/// Who owns a stored record and its bookkeeping, beside its fields.
+#[derive(Debug, Clone)]
+pub struct RecordMeta {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub owner_name: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Lead {
+    pub fn from_stored(meta: RecordMeta, stored: StoredLead) -> Self {
+        Self {
+            id: meta.id,
+            company: stored.company,
+            industry: stored.industry,
+            staff_size: stored.staff_size,
+            revenue_band: stored.revenue_band,
+            contact_name: stored.contact_name,
+            contact_title: stored.contact_title,
+            phone: stored.phone,
+            email: stored.email,
+            source: stored.source,
+            initial_need: stored.initial_need,
+            grade: stored.grade,
+            status: stored.status.unwrap_or(LeadStatus::New),
+            owner_id: meta.owner_id,
+            owner_name: meta.owner_name,
+            contacted_at: stored.contacted_at,
+            last_follow_up_at: stored.last_follow_up_at,
+            next_step: stored.next_step,
+            next_step_date: stored.next_step_date,
+            notes: stored.notes,
+            created_at: meta.created_at,
+            updated_at: meta.updated_at,
+            version: meta.version,
+        }
+    }
+}
+
 /// A stored lead as the list and detail views show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lead {
@@ -357,6 +458,20 @@ mod tests {
                 ("next_step_date".into(), FieldProblem::InvalidDate),
             ]
         );
+    }
+
+    #[test]
+    fn a_valid_form_stores_fields_that_pass_the_stored_check() {
+        let form = LeadForm {
+            contacted_at: "2026-11-24T09:30".into(),
+            email: "A@B.cn".into(),
+            ..filled()
+        };
+        let fields = form.validate(now(), Shanghai).unwrap().to_fields();
+        assert_eq!(crate::sync::entity::check_lead(&fields, now()), Ok(()));
+        assert_eq!(fields["contacted_at"], "2026-11-24T01:30:00Z");
+        assert_eq!(fields["email"], "a@b.cn");
+        assert!(!fields.contains_key("notes"));
     }
 
     #[test]

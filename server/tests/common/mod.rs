@@ -43,6 +43,7 @@ macro_rules! on_both_databases {
 
 pub struct TestApp {
     pub base: String,
+    pub url: String,
     pub db: Db,
     pub users: HashMap<&'static str, Uuid>,
     _dir: Option<tempfile::TempDir>,
@@ -121,31 +122,54 @@ impl TestApp {
             .unwrap();
             users.insert(*username, id);
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let leptos_options = leptos::config::LeptosOptions::builder()
-            .output_name("fieldbook")
-            .site_root("target/site")
-            .site_addr(addr)
-            .build();
-        let state = AppState {
-            db: db.clone(),
-            settings: Arc::new(Settings {
-                default_time_zone: chrono_tz::Asia::Shanghai,
-                secure_cookies: false,
-            }),
-            leptos_options,
-        };
-        let router = fieldbook::router(state, 64 * 1024);
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let base = serve(db.clone()).await;
         Self {
-            base: format!("http://{addr}"),
+            base,
+            url,
             db,
             users,
             _dir: dir,
         }
     }
 
+    /// A second, independent server (own pool, own port) on the same database.
+    pub async fn second_server(&self) -> Self {
+        let db = Db::connect(&self.url).await.expect("second pool opens");
+        let base = serve(db.clone()).await;
+        Self {
+            base,
+            url: self.url.clone(),
+            db,
+            users: self.users.clone(),
+            _dir: None,
+        }
+    }
+}
+
+/// Serves the app on a free port of 127.0.0.1 and returns its base URL.
+async fn serve(db: Db) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let leptos_options = leptos::config::LeptosOptions::builder()
+        .output_name("fieldbook")
+        .site_root("target/site")
+        .site_addr(addr)
+        .build();
+    let state = AppState {
+        db,
+        settings: Arc::new(Settings {
+            default_time_zone: chrono_tz::Asia::Shanghai,
+            secure_cookies: false,
+        }),
+        leptos_options,
+    };
+    // 256 KiB here (1 MiB in production) so the oversized tests stay small.
+    let router = fieldbook::router(state, 256 * 1024);
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}")
+}
+
+impl TestApp {
     /// A client with its own cookie jar, not signed in.
     pub fn anonymous(&self) -> Client {
         Client {

@@ -1,0 +1,29 @@
+//! `POST /api/sync/push` and `POST /api/sync/pull`: thin server functions
+//! over `sync::store`. See docs/sync.md for the protocol.
+
+use super::{PullPage, PullRequest, PushBatch, PushResult};
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[server(endpoint = "sync/push", input = Json)]
+pub async fn push(batch: PushBatch) -> Result<PushResult, AppError> {
+    use crate::ssr;
+    let user = ssr::require_user().await?;
+    super::check_batch(&batch)?;
+    let result = super::store::push(&ssr::state()?.db, &user, &batch, chrono::Utc::now()).await?;
+    tracing::info!(client = %batch.client_id, mutations = batch.mutations.len(), "sync push");
+    Ok(result)
+}
+
+#[server(endpoint = "sync/pull", input = Json)]
+pub async fn pull(request: PullRequest) -> Result<PullPage, AppError> {
+    use crate::ssr;
+    let user = ssr::require_user().await?;
+    if request.cursor < 0 {
+        return Err(AppError::BadRequest {
+            detail: "negative cursor".into(),
+        });
+    }
+    Ok(super::store::pull(&ssr::state()?.db, &user, &request).await?)
+}

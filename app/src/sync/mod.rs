@@ -1,0 +1,303 @@
+//! Sync: the protocol between a client's outbox and the server, and the pure
+//! rules that apply a mutation to a record. `store` (server only) runs them
+//! inside one database transaction per batch; `api` exposes
+//! `POST /api/sync/push` and `POST /api/sync/pull`. See docs/sync.md.
+
+pub mod api;
+pub mod entity;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use crate::error::{AppError, FieldError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// The most mutations one push may carry; more is refused with 413.
+pub const MAX_BATCH: usize = 1000;
+/// The most records one pull page returns.
+pub const MAX_PAGE: usize = 1000;
+
+/// The fields of a record: field name to JSON value.
+pub type Fields = Map<String, Value>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// Create the record, or change the given fields of it.
+    Upsert,
+    /// Delete the record (it stays as a tombstone).
+    Delete,
+}
+
+/// One change made on a client, possibly long before it reaches the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mutation {
+    /// Made by the client (UUID); the server applies each id at most once.
+    pub id: Uuid,
+    pub entity: String,
+    /// The record's id, a UUID v7 made on the client when it created it.
+    pub record_id: Uuid,
+    /// The record version the client's edit was based on; 0 for a new record.
+    pub base_version: i64,
+    pub op: Op,
+    /// The changed fields only (all required fields for a new record).
+    #[serde(default)]
+    pub fields: Fields,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushBatch {
+    /// The device that sends the batch, for logs and diagnostics.
+    pub client_id: Uuid,
+    pub mutations: Vec<Mutation>,
+}
+
+/// A same-field concurrent edit: the later arrival (this mutation) won; the
+/// value it replaced is kept here for the user to see and resolve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldConflict {
+    pub field: String,
+    /// The value now stored (this mutation's).
+    pub kept: Value,
+    /// The value the other edit had written, which this one replaced.
+    pub lost: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum MutationStatus {
+    Applied {
+        version: i64,
+    },
+    /// Applied, but some fields overwrote a concurrent edit.
+    Conflict {
+        version: i64,
+        conflicts: Vec<FieldConflict>,
+    },
+    /// Not applied: the record is unchanged. The reason says why.
+    Rejected {
+        reason: AppError,
+    },
+    /// Already applied earlier: this is the result it had then.
+    Duplicate {
+        original: Box<MutationStatus>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MutationResult {
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub status: MutationStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResult {
+    pub results: Vec<MutationResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullRequest {
+    /// The cursor of the last page pulled; 0 for a fresh client.
+    pub cursor: i64,
+    #[serde(default = "default_page")]
+    pub limit: usize,
+}
+
+fn default_page() -> usize {
+    MAX_PAGE
+}
+
+/// One record as the client should now hold it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PulledChange {
+    /// Store (or replace) this record.
+    Upsert {
+        entity: String,
+        id: Uuid,
+        version: i64,
+        owner_id: Uuid,
+        fields: Fields,
+    },
+    /// Deleted on the server: keep a tombstone, show it no more.
+    Deleted { entity: String, id: Uuid, version: i64 },
+    /// No longer in this user's scope (e.g. reassigned): drop the local copy.
+    Removed { entity: String, id: Uuid },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullPage {
+    pub changes: Vec<PulledChange>,
+    /// Pass this as `cursor` next time.
+    pub cursor: i64,
+    /// More changes wait: pull again at once.
+    pub has_more: bool,
+}
+
+/// A record as the server holds it, for merging.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StoredRecord {
+    pub version: i64,
+    pub deleted: bool,
+    pub fields: Fields,
+    /// The record version at which each field last changed (absent: 0).
+    pub field_versions: BTreeMap<String, i64>,
+}
+
+/// What applying a mutation to a stored record gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merged {
+    pub record: StoredRecord,
+    pub conflicts: Vec<FieldConflict>,
+    /// Nothing changed (every field already had the mutation's value).
+    pub unchanged: bool,
+}
+
+/// Applies an upsert's fields to the stored record.
+///
+/// Fields the mutation does not name keep the server's values, so concurrent
+/// edits of different fields merge. A named field that changed on the server
+/// after `base_version` is a concurrent edit of the same field: the mutation
+/// (the later arrival) wins and the replaced value becomes a conflict.
+pub fn merge(current: &StoredRecord, base_version: i64, changes: &Fields) -> Merged {
+    let new_version = current.version + 1;
+    let mut record = current.clone();
+    let mut conflicts = Vec::new();
+    let mut unchanged = true;
+    for (field, value) in changes {
+        let old = current.fields.get(field).unwrap_or(&Value::Null);
+        if old == value {
+            continue;
+        }
+        unchanged = false;
+        let changed_at = current.field_versions.get(field).copied().unwrap_or(0);
+        if changed_at > base_version {
+            conflicts.push(FieldConflict {
+                field: field.clone(),
+                kept: value.clone(),
+                lost: old.clone(),
+            });
+        }
+        record.fields.insert(field.clone(), value.clone());
+        record.field_versions.insert(field.clone(), new_version);
+    }
+    if !unchanged {
+        record.version = new_version;
+    }
+    Merged {
+        record,
+        conflicts,
+        unchanged,
+    }
+}
+
+/// A new record from its first mutation: every field at version 1.
+pub fn create(fields: &Fields) -> StoredRecord {
+    StoredRecord {
+        version: 1,
+        deleted: false,
+        fields: fields.clone(),
+        field_versions: fields.keys().map(|k| (k.clone(), 1)).collect(),
+    }
+}
+
+/// Checks a batch's shape before anything is applied: size, known entities,
+/// known fields. A malformed batch is refused whole.
+pub fn check_batch(batch: &PushBatch) -> Result<(), AppError> {
+    if batch.mutations.len() > MAX_BATCH {
+        return Err(AppError::TooLarge { limit: MAX_BATCH });
+    }
+    for mutation in &batch.mutations {
+        let spec = entity::spec(&mutation.entity).ok_or_else(|| AppError::BadRequest {
+            detail: format!("mutation {}: unknown entity {:?}", mutation.id, mutation.entity),
+        })?;
+        if let Some(field) = mutation
+            .fields
+            .keys()
+            .find(|f| !spec.fields.contains(&f.as_str()))
+        {
+            return Err(AppError::BadRequest {
+                detail: format!("mutation {}: {} has no field {field:?}", mutation.id, spec.name),
+            });
+        }
+        if mutation.op == Op::Delete && !mutation.fields.is_empty() {
+            return Err(AppError::BadRequest {
+                detail: format!("mutation {}: a delete carries no fields", mutation.id),
+            });
+        }
+        if mutation.base_version < 0 {
+            return Err(AppError::BadRequest {
+                detail: format!("mutation {}: negative base_version", mutation.id),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A rule violation of one mutation, as its rejection reason.
+pub fn invalid(errors: Vec<FieldError>) -> MutationStatus {
+    MutationStatus::Rejected {
+        reason: AppError::invalid(errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields(value: Value) -> Fields {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn edits_of_different_fields_merge_without_conflict() {
+        let v1 = create(&fields(json!({"company": "甲", "grade": "B"})));
+        let by_a = merge(&v1, 1, &fields(json!({"company": "甲乙"})));
+        let by_b = merge(&by_a.record, 1, &fields(json!({"grade": "A"})));
+        assert!(by_b.conflicts.is_empty());
+        assert_eq!(
+            by_b.record.fields,
+            fields(json!({"company": "甲乙", "grade": "A"}))
+        );
+        assert_eq!(by_b.record.version, 3);
+    }
+
+    #[test]
+    fn the_later_arrival_wins_a_same_field_edit_and_the_other_value_is_kept() {
+        let v1 = create(&fields(json!({"grade": "B"})));
+        let by_a = merge(&v1, 1, &fields(json!({"grade": "A"})));
+        let by_b = merge(&by_a.record, 1, &fields(json!({"grade": "C"})));
+        assert_eq!(by_b.record.fields["grade"], "C");
+        assert_eq!(
+            by_b.conflicts,
+            [FieldConflict {
+                field: "grade".into(),
+                kept: json!("C"),
+                lost: json!("A")
+            }]
+        );
+    }
+
+    #[test]
+    fn an_edit_based_on_the_latest_version_is_no_conflict() {
+        let v1 = create(&fields(json!({"grade": "B"})));
+        let v2 = merge(&v1, 1, &fields(json!({"grade": "A"}))).record;
+        let v3 = merge(&v2, 2, &fields(json!({"grade": "C"})));
+        assert!(v3.conflicts.is_empty());
+    }
+
+    #[test]
+    fn writing_the_same_value_changes_nothing() {
+        let v1 = create(&fields(json!({"grade": "B"})));
+        let same = merge(&v1, 0, &fields(json!({"grade": "B"})));
+        assert!(same.unchanged && same.conflicts.is_empty());
+        assert_eq!(same.record.version, 1);
+    }
+}

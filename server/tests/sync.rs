@@ -1,0 +1,374 @@
+//! The sync protocol through real HTTP, on SQLite and PostgreSQL.
+
+mod common;
+
+use common::{lead_form, Client, TestApp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// The stored form of a lead, as a client's outbox carries it.
+fn lead_fields(company: &str) -> Value {
+    json!({
+        "company": company,
+        "industry": "电子",
+        "contact_name": "刘海涛",
+        "phone": "13812345678",
+        "source": "referral",
+        "grade": "B",
+        "contacted_at": "2026-11-20T02:00:00Z",
+    })
+}
+
+fn create(record_id: Uuid, company: &str) -> Value {
+    json!({
+        "id": Uuid::new_v4(),
+        "entity": "lead",
+        "record_id": record_id,
+        "base_version": 0,
+        "op": "upsert",
+        "fields": lead_fields(company),
+    })
+}
+
+fn edit(record_id: Uuid, base_version: i64, fields: Value) -> Value {
+    json!({
+        "id": Uuid::new_v4(),
+        "entity": "lead",
+        "record_id": record_id,
+        "base_version": base_version,
+        "op": "upsert",
+        "fields": fields,
+    })
+}
+
+async fn push(client: &Client, mutations: Vec<Value>) -> (StatusCode, Value) {
+    client
+        .call(
+            "sync/push",
+            json!({"batch": {"client_id": Uuid::new_v4(), "mutations": mutations}}),
+        )
+        .await
+}
+
+async fn push_ok(client: &Client, mutations: Vec<Value>) -> Vec<Value> {
+    let (status, body) = push(client, mutations).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["results"].as_array().unwrap().clone()
+}
+
+/// Pulls every page from `cursor`; returns the changes and the final cursor.
+async fn pull_all(client: &Client, mut cursor: i64, limit: usize) -> (Vec<Value>, i64) {
+    let mut changes = Vec::new();
+    loop {
+        let (status, page) = client
+            .call(
+                "sync/pull",
+                json!({"request": {"cursor": cursor, "limit": limit}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        changes.extend(page["changes"].as_array().unwrap().iter().cloned());
+        cursor = page["cursor"].as_i64().unwrap();
+        if !page["has_more"].as_bool().unwrap() {
+            return (changes, cursor);
+        }
+    }
+}
+
+fn statuses(results: &[Value]) -> Vec<&str> {
+    results.iter().map(|r| r["status"].as_str().unwrap()).collect()
+}
+
+on_both_databases!(
+    pushed_records_are_pulled_once_and_a_retry_changes_nothing,
+    |app: TestApp| async move {
+        let rep1 = app.signed_in("rep1").await;
+        let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+        let batch: Vec<Value> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| create(*id, &format!("客户{i}")))
+            .collect();
+        let results = push_ok(&rep1, batch.clone()).await;
+        assert_eq!(statuses(&results), ["applied", "applied", "applied"]);
+
+        // The same batch again (a retry after a lost answer), and reordered.
+        let mut reordered = batch.clone();
+        reordered.reverse();
+        let again = push_ok(&rep1, reordered).await;
+        assert_eq!(statuses(&again), ["duplicate", "duplicate", "duplicate"]);
+        assert_eq!(again[0]["original"]["status"], "applied");
+        assert_eq!(app.count("records").await, 3);
+        assert_eq!(app.count("changes").await, 3);
+
+        let (changes, cursor) = pull_all(&rep1, 0, 1000).await;
+        let pulled: Vec<&str> = changes.iter().map(|c| c["id"].as_str().unwrap()).collect();
+        let expected: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+        assert_eq!(pulled, expected);
+        assert_eq!(changes[0]["kind"], "upsert");
+        assert_eq!(changes[0]["fields"]["company"], "客户0");
+        assert_eq!(changes[0]["version"], 1);
+        let (nothing, same) = pull_all(&rep1, cursor, 1000).await;
+        assert!(nothing.is_empty());
+        assert_eq!(same, cursor);
+    }
+);
+
+on_both_databases!(
+    concurrent_edits_merge_and_same_field_edits_keep_a_conflict,
+    |app: TestApp| async move {
+        let phone = app.signed_in("rep1").await;
+        let laptop = app.signed_in("rep1").await;
+        let id = Uuid::now_v7();
+        push_ok(&phone, vec![create(id, "合并公司")]).await;
+        // Both devices edit from version 1: different fields, then the same field.
+        let a = push_ok(
+            &phone,
+            vec![edit(id, 1, json!({"grade": "A", "notes": "手机上写的"}))],
+        )
+        .await;
+        let b = push_ok(
+            &laptop,
+            vec![edit(id, 1, json!({"industry": "半导体", "notes": "电脑上写的"}))],
+        )
+        .await;
+        assert_eq!(statuses(&a), ["applied"]);
+        assert_eq!(b[0]["status"], "conflict");
+        assert_eq!(
+            b[0]["conflicts"],
+            json!([{"field": "notes", "kept": "电脑上写的", "lost": "手机上写的"}])
+        );
+        assert_eq!(b[0]["version"], 3);
+
+        let (changes, _) = pull_all(&phone, 0, 1000).await;
+        let fields = &changes[0]["fields"];
+        assert_eq!(
+            (fields["grade"].as_str(), fields["industry"].as_str()),
+            (Some("A"), Some("半导体"))
+        );
+        assert_eq!(fields["notes"], "电脑上写的");
+        assert_eq!(app.count("sync_conflicts").await, 1);
+    }
+);
+
+on_both_databases!(
+    deletes_are_tombstones_and_later_edits_are_rejected,
+    |app: TestApp| async move {
+        let rep1 = app.signed_in("rep1").await;
+        let id = Uuid::now_v7();
+        push_ok(&rep1, vec![create(id, "删除公司")]).await;
+        let delete = json!({"id": Uuid::new_v4(), "entity": "lead", "record_id": id, "base_version": 1, "op": "delete"});
+        let results = push_ok(&rep1, vec![delete, edit(id, 1, json!({"grade": "A"}))]).await;
+        assert_eq!(statuses(&results), ["applied", "rejected"]);
+        assert_eq!(results[1]["reason"]["error"], "not_found");
+        let (changes, _) = pull_all(&rep1, 0, 1000).await;
+        assert_eq!(
+            changes,
+            vec![json!({"kind": "deleted", "entity": "lead", "id": id, "version": 2})]
+        );
+        let (_, list) = rep1.call("leads/list", json!({})).await;
+        assert_eq!(list["leads"], json!([]));
+    }
+);
+
+on_both_databases!(
+    rule_violations_are_rejected_one_by_one_with_reasons,
+    |app: TestApp| async move {
+        let rep1 = app.signed_in("rep1").await;
+        let good = Uuid::now_v7();
+        let mut bad = create(Uuid::now_v7(), "坏数据");
+        bad["fields"]["phone"] = json!("12345");
+        bad["fields"]["grade"] = json!("Z");
+        let results = push_ok(
+            &rep1,
+            vec![
+                create(good, "好数据"),
+                bad,
+                edit(Uuid::now_v7(), 3, json!({"grade": "A"})),
+            ],
+        )
+        .await;
+        assert_eq!(statuses(&results), ["applied", "rejected", "rejected"]);
+        assert_eq!(results[1]["reason"]["error"], "invalid");
+        assert_eq!(
+            results[1]["reason"]["fields"][0],
+            json!({"field": "phone", "problem": "invalid_phone"})
+        );
+        assert_eq!(results[2]["reason"]["error"], "not_found");
+        assert_eq!(app.count("records").await, 1);
+        // An edit that would break a rule leaves the record as it was.
+        let broken = push_ok(&rep1, vec![edit(good, 1, json!({"company": ""}))]).await;
+        assert_eq!(broken[0]["status"], "rejected");
+        let (_, lead) = rep1.call("leads/get", json!({"id": good})).await;
+        assert_eq!(
+            (lead["company"].as_str(), lead["version"].as_i64()),
+            (Some("好数据"), Some(1))
+        );
+    }
+);
+
+on_both_databases!(
+    records_outside_the_users_scope_cannot_be_touched,
+    |app: TestApp| async move {
+        let rep1 = app.signed_in("rep1").await;
+        let id = Uuid::now_v7();
+        push_ok(&rep1, vec![create(id, "甲的客户")]).await;
+        let delete = json!({"id": Uuid::new_v4(), "entity": "lead", "record_id": id, "base_version": 1, "op": "delete"});
+        // (user, may read it): the general manager reads everything but edits nothing.
+        for (user, reads) in [
+            ("rep2", false),
+            ("rep3", false),
+            ("sup_b", false),
+            ("tech", false),
+            ("gm", true),
+        ] {
+            let other = app.signed_in(user).await;
+            let results = push_ok(&other, vec![edit(id, 1, json!({"grade": "C"})), delete.clone()]).await;
+            assert_eq!(statuses(&results), ["rejected", "rejected"], "{user}");
+            assert_eq!(results[0]["reason"]["error"], "forbidden", "{user}");
+            let (changes, _) = pull_all(&other, 0, 1000).await;
+            assert_eq!(changes.len(), usize::from(reads), "{user} pulled {changes:?}");
+        }
+        // The supervisor of rep1's team may edit it.
+        let sup = app.signed_in("sup_a").await;
+        assert_eq!(
+            statuses(&push_ok(&sup, vec![edit(id, 1, json!({"grade": "A"}))]).await),
+            ["applied"]
+        );
+        let (_, lead) = rep1.call("leads/get", json!({"id": id})).await;
+        assert_eq!(lead["grade"], "A");
+    }
+);
+
+on_both_databases!(malformed_batches_are_refused_whole, |app: TestApp| async move {
+    let rep1 = app.signed_in("rep1").await;
+    let good = create(Uuid::now_v7(), "不该写入");
+    let mut unknown_field = create(Uuid::now_v7(), "x");
+    unknown_field["fields"]["salary"] = json!("1");
+    let mut unknown_entity = create(Uuid::now_v7(), "x");
+    unknown_entity["entity"] = json!("spaceship");
+    let mut wrong_type = create(Uuid::now_v7(), "x");
+    wrong_type["base_version"] = json!("one");
+    let mut extra_key = create(Uuid::now_v7(), "x");
+    extra_key["priority"] = json!(1);
+    for (what, bad, expected) in [
+        ("unknown field", unknown_field, 400),
+        ("unknown entity", unknown_entity, 400),
+        ("wrong type", wrong_type, 400),
+        ("unknown key", extra_key, 400),
+    ] {
+        let (status, body) = push(&rep1, vec![good.clone(), bad]).await;
+        assert_eq!(status.as_u16(), expected, "{what}: {body}");
+    }
+    let too_many: Vec<Value> = (0..1001)
+        .map(|_| json!({"id": Uuid::new_v4(), "entity": "lead", "record_id": Uuid::now_v7(), "base_version": 1, "op": "delete"}))
+        .collect();
+    let (status, body) = push(&rep1, too_many).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body, json!({"error": "too_large", "limit": 1000}));
+    let (status, _) = rep1.raw("sync/push", "application/json", "{\"batch\": [").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let huge =
+        json!({"batch": {"client_id": Uuid::new_v4(), "mutations": [], "pad": "x".repeat(400 * 1024)}});
+    let (status, _) = rep1.raw("sync/push", "application/json", huge.to_string()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, _) = app
+        .anonymous()
+        .call(
+            "sync/push",
+            json!({"batch": {"client_id": Uuid::new_v4(), "mutations": [good]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = rep1.call("sync/pull", json!({"request": {"cursor": -1}})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.count("records").await, 0);
+    assert_eq!(app.count("applied_mutations").await, 0);
+});
+
+on_both_databases!(
+    a_reassigned_record_arrives_as_a_removal_for_its_old_owner,
+    |app: TestApp| async move {
+        let rep1 = app.signed_in("rep1").await;
+        let sup_a = app.signed_in("sup_a").await;
+        let rep3 = app.signed_in("rep3").await;
+        let id = Uuid::now_v7();
+        push_ok(&rep1, vec![create(id, "转移公司")]).await;
+        let (_, rep1_cursor) = pull_all(&rep1, 0, 1000).await;
+        let (_, sup_cursor) = pull_all(&sup_a, 0, 1000).await;
+        let manager = app::roles::CurrentUser {
+            id: app.users["manager"],
+            username: "manager".into(),
+            display_name: "manager".into(),
+            role: app::roles::Role::SalesManager,
+            team_id: None,
+            time_zone: "Asia/Shanghai".into(),
+        };
+        assert!(
+            app::sync::store::reassign(&app.db, "lead", id, app.users["rep3"], &manager)
+                .await
+                .unwrap()
+        );
+        let removal = vec![json!({"kind": "removed", "entity": "lead", "id": id})];
+        assert_eq!(pull_all(&rep1, rep1_cursor, 1000).await.0, removal);
+        assert_eq!(pull_all(&sup_a, sup_cursor, 1000).await.0, removal);
+        let (for_rep3, _) = pull_all(&rep3, 0, 1000).await;
+        assert_eq!(
+            (for_rep3.len(), for_rep3[0]["kind"].as_str()),
+            (1, Some("upsert"))
+        );
+        assert_eq!(for_rep3[0]["owner_id"], json!(app.users["rep3"]));
+    }
+);
+
+on_both_databases!(
+    pulls_page_through_everything_in_order,
+    |app: TestApp| async move {
+        let rep1 = app.signed_in("rep1").await;
+        let batch: Vec<Value> = (0..25)
+            .map(|i| create(Uuid::now_v7(), &format!("分页{i}")))
+            .collect();
+        push_ok(&rep1, batch).await;
+        let mut cursor = 0;
+        let mut pages = Vec::new();
+        loop {
+            let (_, page) = rep1
+                .call("sync/pull", json!({"request": {"cursor": cursor, "limit": 10}}))
+                .await;
+            pages.push(page["changes"].as_array().unwrap().len());
+            cursor = page["cursor"].as_i64().unwrap();
+            if !page["has_more"].as_bool().unwrap() {
+                break;
+            }
+        }
+        assert_eq!(pages, [10, 10, 5]);
+        // Leads added through the form are the same records.
+        common::add_lead(&rep1, "表单公司").await;
+        let (changes, _) = pull_all(&rep1, cursor, 10).await;
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0]["fields"]["company"], "表单公司");
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_postgres_database_share_sync_state() {
+    let first = TestApp::spawn(common::Backend::Postgres).await;
+    let second = first.second_server().await;
+    let on_first = first.signed_in("rep1").await;
+    let on_second = second.signed_in("rep1").await;
+    let id = Uuid::now_v7();
+    let batch = vec![create(id, "双机公司")];
+    push_ok(&on_first, batch.clone()).await;
+    // A retry that lands on the other server is still a duplicate.
+    assert_eq!(statuses(&push_ok(&on_second, batch).await), ["duplicate"]);
+    let (changes, _) = pull_all(&on_second, 0, 1000).await;
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0]["fields"]["company"], "双机公司");
+    // A session made on one server works on the other.
+    let (status, _) = on_second
+        .call("leads/add", json!({"lead": lead_form("另一台")}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(pull_all(&on_first, 0, 1000).await.0.len(), 2);
+}
