@@ -8,14 +8,25 @@ use crate::roles::{CurrentUser, Role};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Which leads a user may read.
+/// The kinds of synced records, as far as access is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// 线索
+    Lead,
+    /// 拜访记录
+    Visit,
+    /// 售后工单
+    Ticket,
+}
+
+/// Which records of a kind a user may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum LeadScope {
-    /// Only leads the user owns (reps).
+pub enum Scope {
+    /// Only records the user owns.
     Own(Uuid),
-    /// Leads owned by members of this team (supervisors).
+    /// Records owned by members of this team (supervisors).
     Team(Uuid),
-    /// Every lead (sales manager, general manager).
+    /// Every record of the kind.
     All,
 }
 
@@ -26,7 +37,7 @@ pub struct Ownership {
     pub owner_team_id: Option<Uuid>,
 }
 
-impl LeadScope {
+impl Scope {
     pub fn contains(self, record: Ownership) -> bool {
         match self {
             Self::Own(user) => record.owner_id == user,
@@ -36,32 +47,58 @@ impl LeadScope {
     }
 }
 
-/// The leads `user` may read, or `None` when the role has no business with
-/// leads (service, finance, legal, admin).
-pub fn lead_scope(user: &CurrentUser) -> Option<LeadScope> {
-    match user.role {
-        Role::Rep => Some(LeadScope::Own(user.id)),
-        Role::Supervisor => Some(match user.team_id {
-            Some(team) => LeadScope::Team(team),
-            None => LeadScope::Own(user.id),
-        }),
-        Role::SalesManager | Role::GeneralManager => Some(LeadScope::All),
-        Role::ServiceAgent
-        | Role::ServiceSupervisor
-        | Role::Technician
-        | Role::Finance
-        | Role::Legal
-        | Role::Admin => None,
+/// The records of `kind` that `user` may read, or `None` when the role has
+/// no business with them.
+pub fn scope(user: &CurrentUser, kind: Kind) -> Option<Scope> {
+    let own = Scope::Own(user.id);
+    let team = user.team_id.map_or(own, Scope::Team);
+    match (kind, user.role) {
+        // Sales records: reps their own, supervisors their team, managers all.
+        (Kind::Lead | Kind::Visit, Role::Rep) => Some(own),
+        (Kind::Lead | Kind::Visit, Role::Supervisor) => Some(team),
+        (Kind::Lead | Kind::Visit, Role::SalesManager | Role::GeneralManager) => Some(Scope::All),
+        (Kind::Lead | Kind::Visit, _) => None,
+        // Service tickets: the service desk sees all; a technician or a rep
+        // the tickets they own; a sales supervisor the team's.
+        (Kind::Ticket, Role::ServiceAgent | Role::ServiceSupervisor) => Some(Scope::All),
+        (Kind::Ticket, Role::SalesManager | Role::GeneralManager) => Some(Scope::All),
+        (Kind::Ticket, Role::Technician | Role::Rep) => Some(own),
+        (Kind::Ticket, Role::Supervisor) => Some(team),
+        (Kind::Ticket, Role::Finance | Role::Legal | Role::Admin) => None,
     }
 }
 
-pub fn can_read_lead(user: &CurrentUser, lead: Ownership) -> bool {
-    lead_scope(user).is_some_and(|scope| scope.contains(lead))
+/// Who enters records of `kind`. The general manager reads but does not enter.
+pub fn can_create(user: &CurrentUser, kind: Kind) -> bool {
+    match kind {
+        Kind::Lead | Kind::Visit => matches!(user.role, Role::Rep | Role::Supervisor | Role::SalesManager),
+        Kind::Ticket => matches!(
+            user.role,
+            Role::ServiceAgent | Role::ServiceSupervisor | Role::Technician | Role::Rep | Role::Supervisor
+        ),
+    }
 }
 
-/// Sales staff enter leads; the general manager reads but does not enter.
+/// Changing or deleting a record: an author of its kind, with it in scope.
+pub fn can_write(user: &CurrentUser, kind: Kind, record: Ownership) -> bool {
+    can_create(user, kind) && scope(user, kind).is_some_and(|s| s.contains(record))
+}
+
+pub fn can_read(user: &CurrentUser, kind: Kind, record: Ownership) -> bool {
+    scope(user, kind).is_some_and(|s| s.contains(record))
+}
+
+/// The leads `user` may read (see `scope`).
+pub fn lead_scope(user: &CurrentUser) -> Option<Scope> {
+    scope(user, Kind::Lead)
+}
+
+pub fn can_read_lead(user: &CurrentUser, lead: Ownership) -> bool {
+    can_read(user, Kind::Lead, lead)
+}
+
 pub fn can_create_lead(user: &CurrentUser) -> bool {
-    matches!(user.role, Role::Rep | Role::Supervisor | Role::SalesManager)
+    can_create(user, Kind::Lead)
 }
 
 #[cfg(test)]
@@ -105,6 +142,43 @@ mod tests {
         for (who, allowed) in cases {
             assert_eq!(can_read_lead(&who, lead_of_rep1), allowed, "{:?}", who.role);
         }
+    }
+
+    #[test]
+    fn ticket_access_by_role() {
+        let ticket_of_tech = Ownership {
+            owner_id: Uuid::from_u128(9),
+            owner_team_id: None,
+        };
+        let readers: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|role| can_read(&user(1, *role, Some(TEAM_A)), Kind::Ticket, ticket_of_tech))
+            .collect();
+        assert_eq!(
+            readers,
+            [
+                Role::SalesManager,
+                Role::ServiceAgent,
+                Role::ServiceSupervisor,
+                Role::GeneralManager
+            ]
+        );
+        assert!(can_read(
+            &user(9, Role::Technician, None),
+            Kind::Ticket,
+            ticket_of_tech
+        ));
+        assert!(can_write(
+            &user(9, Role::Technician, None),
+            Kind::Ticket,
+            ticket_of_tech
+        ));
+        assert!(!can_write(
+            &user(6, Role::GeneralManager, None),
+            Kind::Ticket,
+            ticket_of_tech
+        ));
+        assert!(!can_create(&user(10, Role::Finance, None), Kind::Ticket));
     }
 
     #[test]

@@ -372,3 +372,74 @@ async fn two_servers_on_one_postgres_database_share_sync_state() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(pull_all(&on_first, 0, 1000).await.0.len(), 2);
 }
+
+on_both_databases!(
+    visits_and_tickets_sync_by_the_same_engine,
+    |app: TestApp| async move {
+        let rep1 = app.signed_in("rep1").await;
+        let visit = Uuid::now_v7();
+        let results = push_ok(
+        &rep1,
+        vec![json!({
+            "id": Uuid::new_v4(), "entity": "visit", "record_id": visit, "base_version": 0, "op": "upsert",
+            "fields": {"customer_name": "苏州恒达", "visited_at": "2026-11-20T02:00:00Z",
+                       "met_name": "王建国", "met_title": "采购经理", "purpose": "需求调研"}
+        })],
+    )
+    .await;
+        assert_eq!(statuses(&results), ["applied"]);
+
+        let tech = app.signed_in("tech").await;
+        let ticket = Uuid::now_v7();
+        let ticket_fields = json!({"customer_name": "宁波远航物流", "channel": "hotline", "ticket_type": "repair",
+                               "description": "叉车液压系统漏油", "opened_at": "2026-11-24T01:00:00Z"});
+        let create_ticket = json!({"id": Uuid::new_v4(), "entity": "ticket", "record_id": ticket, "base_version": 0,
+                               "op": "upsert", "fields": ticket_fields});
+        assert_eq!(
+            statuses(&push_ok(&tech, vec![create_ticket.clone()]).await),
+            ["applied"]
+        );
+        // Finance may not open tickets; a bad ticket is rejected with its fields.
+        let finance = app.signed_in("finance").await;
+        let mut by_finance = create_ticket.clone();
+        by_finance["id"] = json!(Uuid::new_v4());
+        by_finance["record_id"] = json!(Uuid::now_v7());
+        assert_eq!(
+            push_ok(&finance, vec![by_finance]).await[0]["reason"]["error"],
+            "forbidden"
+        );
+        let mut bad = create_ticket.clone();
+        bad["id"] = json!(Uuid::new_v4());
+        bad["record_id"] = json!(Uuid::now_v7());
+        bad["fields"]["ticket_type"] = json!("magic");
+        let rejected = push_ok(&tech, vec![bad]).await;
+        assert_eq!(
+            rejected[0]["reason"]["fields"][0],
+            json!({"field": "ticket_type", "problem": "invalid_choice"})
+        );
+
+        let kinds = |changes: Vec<Value>| -> Vec<String> {
+            let mut kinds: Vec<String> = changes
+                .iter()
+                .map(|c| c["entity"].as_str().unwrap().to_owned())
+                .collect();
+            kinds.sort();
+            kinds
+        };
+        assert_eq!(kinds(pull_all(&rep1, 0, 1000).await.0), ["visit"]);
+        assert_eq!(kinds(pull_all(&tech, 0, 1000).await.0), ["ticket"]);
+        assert_eq!(
+            kinds(pull_all(&app.signed_in("agent").await, 0, 1000).await.0),
+            ["ticket"]
+        );
+        assert_eq!(
+            kinds(pull_all(&app.signed_in("sup_a").await, 0, 1000).await.0),
+            ["visit"]
+        );
+        assert_eq!(
+            kinds(pull_all(&app.signed_in("manager").await, 0, 1000).await.0),
+            ["ticket", "visit"]
+        );
+        assert!(pull_all(&finance, 0, 1000).await.0.is_empty());
+    }
+);

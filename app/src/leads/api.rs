@@ -3,7 +3,7 @@
 
 use super::{Lead, LeadForm};
 use crate::error::AppError;
-use crate::policy::LeadScope;
+use crate::policy::Scope;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use uuid::Uuid;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 /// The leads the signed-in user may see, and which scope that is.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LeadList {
-    pub scope: LeadScope,
+    pub scope: Scope,
     pub leads: Vec<Lead>,
 }
 

@@ -1,8 +1,8 @@
 //! Lead queries (server only). Leads are `lead` records of the sync store;
-//! every read takes a `LeadScope`, so no query can forget the access rule.
+//! every read takes a `Scope`, so no query can forget the access rule.
 
 use super::{work_order, Lead, RecordMeta, StoredLead};
-use crate::policy::{LeadScope, Ownership};
+use crate::policy::{Ownership, Scope};
 use crate::ssr::session::parse_uuid;
 use crate::ssr::{from_millis, Db, DbError};
 use crate::sync::store::parse_json;
@@ -34,21 +34,21 @@ fn into_lead(row: Row) -> Result<(Lead, Ownership), DbError> {
 }
 
 /// The leads in `scope`, A leads first, then the most recently contacted.
-pub async fn list(db: &Db, scope: LeadScope) -> Result<Vec<Lead>, DbError> {
+pub async fn list(db: &Db, scope: Scope) -> Result<Vec<Lead>, DbError> {
     let rows: Vec<Row> = match scope {
-        LeadScope::Own(user) => {
+        Scope::Own(user) => {
             sqlx::query_as(&format!("{SELECT} AND r.owner_id = $1"))
                 .bind(user.to_string())
                 .fetch_all(&db.pool)
                 .await?
         }
-        LeadScope::Team(team) => {
+        Scope::Team(team) => {
             sqlx::query_as(&format!("{SELECT} AND u.team_id = $1"))
                 .bind(team.to_string())
                 .fetch_all(&db.pool)
                 .await?
         }
-        LeadScope::All => sqlx::query_as(SELECT).fetch_all(&db.pool).await?,
+        Scope::All => sqlx::query_as(SELECT).fetch_all(&db.pool).await?,
     };
     let mut leads = rows
         .into_iter()

@@ -5,7 +5,7 @@ use super::api::{add_lead, list_leads};
 use super::{Grade, Lead, LeadForm, LeadSource};
 use crate::error::{AppError, FieldError};
 use crate::i18n::Locale;
-use crate::policy::{self, LeadScope};
+use crate::policy::{self, Scope};
 use crate::roles::CurrentUser;
 use crate::ui::{go_to, local_time, texts, use_locale, with_user};
 use leptos::prelude::*;
@@ -58,11 +58,11 @@ fn LeadTable(list: super::api::LeadList, me: CurrentUser) -> impl IntoView {
     let locale = use_locale();
     let t = locale.texts();
     let scope_label = match list.scope {
-        LeadScope::Own(_) => t.scope_own,
-        LeadScope::Team(_) => t.scope_team,
-        LeadScope::All => t.scope_all,
+        Scope::Own(_) => t.scope_own,
+        Scope::Team(_) => t.scope_team,
+        Scope::All => t.scope_all,
     };
-    let show_owner = !matches!(list.scope, LeadScope::Own(_));
+    let show_owner = !matches!(list.scope, Scope::Own(_));
     let count = list.leads.len();
     if list.leads.is_empty() {
         return view! { <p class="empty">{t.no_leads}</p> }.into_any();

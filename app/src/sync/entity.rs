@@ -5,6 +5,7 @@
 use super::Fields;
 use crate::error::{FieldError, FieldProblem};
 use crate::leads::{Grade, LeadSource, LeadStatus, LONG_TEXT, SHORT_TEXT};
+use crate::policy::Kind;
 use crate::validate::{Checker, Email, Phone};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
@@ -12,6 +13,8 @@ use serde_json::Value;
 pub struct EntitySpec {
     /// The name on the wire and in storage, e.g. `lead`.
     pub name: &'static str,
+    /// What the access policy calls it.
+    pub kind: Kind,
     /// Every field a mutation may set.
     pub fields: &'static [&'static str],
     /// Checks a whole record (after merging) as it will be stored.
@@ -20,6 +23,7 @@ pub struct EntitySpec {
 
 pub const LEAD: EntitySpec = EntitySpec {
     name: "lead",
+    kind: Kind::Lead,
     fields: &[
         "company",
         "industry",
@@ -42,7 +46,58 @@ pub const LEAD: EntitySpec = EntitySpec {
     check: check_lead,
 };
 
-pub const ENTITIES: &[EntitySpec] = &[LEAD];
+/// A visit record (拜访记录): when, whom, why, with what result.
+pub const VISIT: EntitySpec = EntitySpec {
+    name: "visit",
+    kind: Kind::Visit,
+    fields: &[
+        "customer_name",
+        "lead_id",
+        "visited_at",
+        "met_name",
+        "met_title",
+        "met_department",
+        "purpose",
+        "result",
+        "next_step",
+        "next_step_date",
+        "urgent",
+    ],
+    check: check_visit,
+};
+
+/// A service ticket (售后工单) as it is opened; its process comes later.
+pub const TICKET: EntitySpec = EntitySpec {
+    name: "ticket",
+    kind: Kind::Ticket,
+    fields: &[
+        "customer_name",
+        "contact_name",
+        "contact_phone",
+        "product",
+        "order_ref",
+        "channel",
+        "ticket_type",
+        "description",
+        "opened_at",
+        "status",
+    ],
+    check: check_ticket,
+};
+
+pub const ENTITIES: &[EntitySpec] = &[LEAD, VISIT, TICKET];
+
+/// Where a ticket came in (DOMAIN.md: 400 hotline, phone, email, web, visit).
+pub const TICKET_CHANNELS: &[&str] = &["hotline", "phone", "email", "web", "visit"];
+/// 投诉, 维修, 咨询, 培训, 不合格品退换.
+pub const TICKET_TYPES: &[&str] = &[
+    "complaint",
+    "repair",
+    "consultation",
+    "training",
+    "return_exchange",
+];
+pub const TICKET_STATUSES: &[&str] = &["open", "contacted", "in_progress", "resolved", "closed"];
 
 pub fn spec(name: &str) -> Option<&'static EntitySpec> {
     ENTITIES.iter().find(|spec| spec.name == name)
@@ -112,6 +167,18 @@ impl<'a> Reader<'a> {
         parsed
     }
 
+    /// A required instant no later than now (with five minutes of clock skew).
+    fn past_instant(&mut self, field: &str, now: DateTime<Utc>) {
+        match self.instant(field) {
+            Some(at) if at > now + chrono::Duration::minutes(5) => {
+                self.check.fail(field, FieldProblem::InFuture)
+            }
+            Some(_) => {}
+            None if self.is_empty(field) => self.check.fail(field, FieldProblem::Required),
+            None => {}
+        }
+    }
+
     fn instant(&mut self, field: &str) -> Option<DateTime<Utc>> {
         self.parsed(field, |raw| {
             DateTime::parse_from_rfc3339(raw)
@@ -160,6 +227,53 @@ pub fn check_lead(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldEr
         NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| FieldProblem::InvalidDate)
     });
     read.optional("notes", LONG_TEXT);
+    read.check.finish(())
+}
+
+/// A stored visit.
+pub fn check_visit(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
+    let mut read = Reader::new(fields);
+    read.required("customer_name", SHORT_TEXT);
+    read.parsed("lead_id", |raw| {
+        uuid::Uuid::parse_str(raw)
+            .map(|_| ())
+            .map_err(|_| FieldProblem::InvalidChoice)
+    });
+    read.past_instant("visited_at", now);
+    read.optional("met_name", SHORT_TEXT);
+    read.optional("met_title", SHORT_TEXT);
+    read.optional("met_department", SHORT_TEXT);
+    read.required("purpose", LONG_TEXT);
+    read.optional("result", LONG_TEXT);
+    read.optional("next_step", LONG_TEXT);
+    read.parsed("next_step_date", |raw| {
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .map(|_| ())
+            .map_err(|_| FieldProblem::InvalidDate)
+    });
+    if !read.is_empty("urgent") {
+        read.choice("urgent", |raw| ["yes", "no"].contains(&raw).then_some(()));
+    }
+    read.check.finish(())
+}
+
+/// A stored service ticket.
+pub fn check_ticket(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
+    let mut read = Reader::new(fields);
+    read.required("customer_name", SHORT_TEXT);
+    read.optional("contact_name", SHORT_TEXT);
+    read.parsed("contact_phone", |raw| {
+        Phone::parse(raw).and_then(|p| canonical(raw, p.as_str(), FieldProblem::InvalidPhone))
+    });
+    read.optional("product", SHORT_TEXT);
+    read.optional("order_ref", SHORT_TEXT);
+    read.choice("channel", |raw| TICKET_CHANNELS.contains(&raw).then_some(()));
+    read.choice("ticket_type", |raw| TICKET_TYPES.contains(&raw).then_some(()));
+    read.required("description", LONG_TEXT);
+    read.past_instant("opened_at", now);
+    if !read.is_empty("status") {
+        read.choice("status", |raw| TICKET_STATUSES.contains(&raw).then_some(()));
+    }
     read.check.finish(())
 }
 
@@ -215,6 +329,32 @@ mod tests {
             .map(|e| e.field)
             .collect();
         assert_eq!(fields, ["company", "phone", "grade", "contacted_at"]);
+    }
+
+    #[test]
+    fn visits_and_tickets_have_their_required_fields() {
+        let names = |r: Result<(), Vec<FieldError>>| -> Vec<String> {
+            r.unwrap_err().into_iter().map(|e| e.field).collect()
+        };
+        assert_eq!(
+            names(check_visit(&Fields::new(), now())),
+            ["customer_name", "visited_at", "purpose"]
+        );
+        assert_eq!(
+            names(check_ticket(&Fields::new(), now())),
+            [
+                "customer_name",
+                "channel",
+                "ticket_type",
+                "description",
+                "opened_at"
+            ]
+        );
+        let ticket = json!({
+            "customer_name": "宁波远航物流", "channel": "hotline", "ticket_type": "repair",
+            "description": "叉车液压系统漏油", "opened_at": "2026-11-24T01:00:00Z", "contact_phone": "0574-87654321"
+        });
+        assert_eq!(check_ticket(ticket.as_object().unwrap(), now()), Ok(()));
     }
 
     #[test]

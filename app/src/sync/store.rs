@@ -14,7 +14,7 @@ use super::{
     PullRequest, PulledChange, PushBatch, PushResult, StoredRecord,
 };
 use crate::error::AppError;
-use crate::policy::{self, LeadScope, Ownership};
+use crate::policy::{self, Ownership, Scope};
 use crate::roles::CurrentUser;
 use crate::ssr::session::parse_uuid;
 use crate::ssr::Db;
@@ -114,7 +114,7 @@ async fn decide(
         if mutation.op == Op::Delete || mutation.base_version != 0 {
             return Ok(rejected(AppError::NotFound));
         }
-        if !can_create(user, spec) {
+        if !policy::can_create(user, spec.kind) {
             return Ok(rejected(AppError::Forbidden));
         }
         if let Err(errors) = (spec.check)(&mutation.fields, now) {
@@ -138,7 +138,7 @@ async fn decide(
             version: record.version,
         });
     };
-    if !can_write(user, spec, current.ownership) {
+    if !policy::can_write(user, spec.kind, current.ownership) {
         return Ok(rejected(AppError::Forbidden));
     }
     if current.record.deleted {
@@ -216,28 +216,6 @@ async fn decide(
             conflicts,
         }
     })
-}
-
-fn can_create(user: &CurrentUser, spec: &EntitySpec) -> bool {
-    match spec.name {
-        "lead" => policy::can_create_lead(user),
-        _ => false,
-    }
-}
-
-fn can_write(user: &CurrentUser, spec: &EntitySpec, record: Ownership) -> bool {
-    match spec.name {
-        "lead" => policy::can_create_lead(user) && policy::can_read_lead(user, record),
-        _ => false,
-    }
-}
-
-/// Which owners' records of `spec` the user may read, as a scope.
-fn read_scope(user: &CurrentUser, spec: &EntitySpec) -> Option<LeadScope> {
-    match spec.name {
-        "lead" => policy::lead_scope(user),
-        _ => None,
-    }
 }
 
 async fn load(tx: &mut AnyConnection, spec: &EntitySpec, id: Uuid) -> Result<Option<Current>, DbError> {
@@ -445,17 +423,17 @@ pub async fn pull(db: &Db, user: &CurrentUser, request: &PullRequest) -> Result<
     // The lowest last-sent seq among entities whose page was cut short.
     let mut truncated: Option<i64> = None;
     for spec in entity::ENTITIES {
-        let Some(scope) = read_scope(user, spec) else {
+        let Some(scope) = policy::scope(user, spec.kind) else {
             continue;
         };
         let (filter, key) = match scope {
-            LeadScope::Own(id) => ("(owner_id = $4 OR prev_owner_id = $4)", id.to_string()),
-            LeadScope::Team(team) => (
+            Scope::Own(id) => ("(owner_id = $4 OR prev_owner_id = $4)", id.to_string()),
+            Scope::Team(team) => (
                 "(owner_id IN (SELECT id FROM users WHERE team_id = $4) \
                   OR prev_owner_id IN (SELECT id FROM users WHERE team_id = $4))",
                 team.to_string(),
             ),
-            LeadScope::All => ("$4 = $4", String::new()),
+            Scope::All => ("$4 = $4", String::new()),
         };
         let sql = format!(
             "SELECT c.record_id, c.seq, r.owner_id, u.team_id, r.version, r.deleted, r.data FROM \
