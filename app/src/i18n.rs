@@ -98,6 +98,17 @@ pub struct Texts {
     pub next_step_date: &'static str,
     pub notes: &'static str,
     pub choose: &'static str,
+    pub online: &'static str,
+    pub offline: &'static str,
+    pub waiting: &'static str,
+    pub all_synced: &'static str,
+    pub last_sync: &'static str,
+    pub never_synced: &'static str,
+    pub sync_now: &'static str,
+    pub syncing: &'static str,
+    pub saved_on_device: &'static str,
+    pub add_another: &'static str,
+    pub sync_failed: &'static str,
 }
 
 pub static ZH_CN: Texts = Texts {
@@ -140,6 +151,17 @@ pub static ZH_CN: Texts = Texts {
     next_step_date: "下一步日期",
     notes: "备注",
     choose: "请选择",
+    online: "在线",
+    offline: "离线",
+    waiting: "条待同步",
+    all_synced: "已全部同步",
+    last_sync: "上次同步",
+    never_synced: "尚未同步",
+    sync_now: "立即同步",
+    syncing: "同步中…",
+    saved_on_device: "已保存在本机，联网后自动同步。",
+    add_another: "继续新增",
+    sync_failed: "同步失败",
 };
 
 pub static EN: Texts = Texts {
@@ -182,6 +204,17 @@ pub static EN: Texts = Texts {
     next_step_date: "Next step date",
     notes: "Notes",
     choose: "Choose",
+    online: "Online",
+    offline: "Offline",
+    waiting: "waiting to sync",
+    all_synced: "All synced",
+    last_sync: "Last sync",
+    never_synced: "Not synced yet",
+    sync_now: "Sync now",
+    syncing: "Syncing…",
+    saved_on_device: "Saved on this device; it syncs when the network is back.",
+    add_another: "Add another",
+    sync_failed: "Sync failed",
 };
 
 impl Locale {

@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod auth;
+pub mod client;
 pub mod error;
 pub mod i18n;
 pub mod leads;

@@ -1,6 +1,7 @@
 //! The application shell, routes and the pieces every page shares.
 
 use crate::auth::{logout, signed_in_user};
+use crate::client::{request_sync, use_sync_status, SyncStatus};
 use crate::i18n::{Locale, Texts, LOCALE_COOKIE};
 use crate::leads::view::{LeadsPage, NewLeadPage};
 use crate::roles::CurrentUser;
@@ -39,6 +40,14 @@ pub fn App() -> impl IntoView {
     provide_context(locale);
     let user: UserResource = Resource::new(|| (), |_| signed_in_user());
     provide_context(user);
+    let status = SyncStatus::new();
+    provide_context(status);
+    // In the browser, start syncing once the signed-in user is known.
+    Effect::new(move |_| {
+        if let Some(Ok(Some(me))) = user.get() {
+            crate::client::start(status, me.id);
+        }
+    });
     let t = locale.texts();
 
     view! {
@@ -163,6 +172,7 @@ fn Header() -> impl IntoView {
                         match user.await {
                             Ok(Some(me)) => {
                                 view! {
+                                    <SyncBar />
                                     <span class="who" data-testid="who">
                                         {me.display_name.clone()}
                                         <small>{locale.role(me.role)}</small>
@@ -185,6 +195,53 @@ fn Header() -> impl IntoView {
                 </Transition>
             </div>
         </header>
+    }
+}
+
+/// Online or offline, how many changes wait, when the last sync was.
+#[component]
+fn SyncBar() -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.texts();
+    let status = use_sync_status();
+    let summary = move || {
+        if status.syncing.get() {
+            return t.syncing.to_owned();
+        }
+        match status.pending.get() {
+            0 => t.all_synced.to_owned(),
+            n => format!("{n} {}", t.waiting),
+        }
+    };
+    let last = move || match status.last_sync.get() {
+        Some(ms) => {
+            let at = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+            let tz: chrono_tz::Tz = expect_context::<UserResource>()
+                .get()
+                .and_then(|u| u.ok().flatten())
+                .map(|u| u.tz())
+                .unwrap_or(chrono_tz::Asia::Shanghai);
+            format!("{} {}", t.last_sync, at.with_timezone(&tz).format("%H:%M"))
+        }
+        None => t.never_synced.to_owned(),
+    };
+    view! {
+        <div class="sync-bar" data-testid="sync-status">
+            <span class=move || if status.online.get() { "dot online" } else { "dot offline" }>
+                {move || if status.online.get() { t.online } else { t.offline }}
+            </span>
+            <span data-testid="pending" data-pending=move || status.pending.get().to_string()>{summary}</span>
+            <small class="muted">{last}</small>
+            {move || {
+                status
+                    .error
+                    .get()
+                    .map(|e| view! { <small class="sync-error" role="status">{format!("{}: {}", t.sync_failed, locale.error(&e))}</small> })
+            }}
+            <button class="link" data-testid="sync-now" on:click=move |_| request_sync(status)>
+                {t.sync_now}
+            </button>
+        </div>
     }
 }
 

@@ -1,12 +1,14 @@
 //! The lead screens: the list (cards on a phone, a table on a desk) and the
 //! entry form, which checks with the same `LeadForm::validate` as the server.
 
-use super::api::{add_lead, list_leads};
-use super::{Grade, Lead, LeadForm, LeadSource};
+use super::api::list_leads;
+use super::{Grade, Lead, LeadForm, LeadSource, ValidLead};
+use crate::client::use_sync_status;
 use crate::error::{AppError, FieldError};
 use crate::i18n::Locale;
 use crate::policy::{self, Scope};
 use crate::roles::CurrentUser;
+use crate::sync::{Mutation, Op};
 use crate::ui::{go_to, local_time, texts, use_locale, with_user};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -157,6 +159,28 @@ impl FormFields {
         }
     }
 
+    fn clear(&self) {
+        for field in [
+            self.company,
+            self.industry,
+            self.staff_size,
+            self.revenue_band,
+            self.contact_name,
+            self.contact_title,
+            self.phone,
+            self.email,
+            self.source,
+            self.initial_need,
+            self.grade,
+            self.contacted_at,
+            self.next_step,
+            self.next_step_date,
+            self.notes,
+        ] {
+            field.set(String::new());
+        }
+    }
+
     fn read(&self, id: uuid::Uuid) -> LeadForm {
         let g = |s: RwSignal<String>| s.get_untracked();
         LeadForm {
@@ -187,30 +211,49 @@ fn LeadFormView(me: CurrentUser) -> impl IntoView {
     let fields = FormFields::new();
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<AppError>);
-    // One id per form: a resubmit after a lost answer is the same lead.
-    let id = uuid::Uuid::now_v7();
+    let status = use_sync_status();
+    // The lead's id, made here: saving twice is the same lead.
+    let id = RwSignal::new(uuid::Uuid::now_v7());
+    let saved = RwSignal::new(false);
     let tz = me.tz();
-    let save = Action::new(move |form: &LeadForm| {
-        let form = form.clone();
+    // The one write path: the local store and its outbox, then a push.
+    let save = Action::new_local(move |valid: &ValidLead| {
+        let mutation = Mutation {
+            id: uuid::Uuid::now_v7(),
+            entity: crate::sync::entity::LEAD.name.to_owned(),
+            record_id: id.get_untracked(),
+            base_version: 0,
+            op: Op::Upsert,
+            fields: valid.to_fields(),
+        };
         async move {
-            match add_lead(form).await {
-                Ok(_) => go_to("/"),
-                Err(AppError::Invalid { fields }) => errors.set(fields),
+            match crate::client::save(status, mutation).await {
+                Ok(()) => saved.set(true),
                 Err(e) => failure.set(Some(e)),
             }
+        }
+    });
+    // Once the lead has reached the server, show it in the list.
+    Effect::new(move |_| {
+        if saved.get() && status.pending.get() == 0 && !status.syncing.get() && status.error.get().is_none() {
+            go_to("/");
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         failure.set(None);
-        let form = fields.read(id);
-        match form.validate(chrono::Utc::now(), tz) {
-            Ok(_) => {
+        match fields.read(id.get_untracked()).validate(chrono::Utc::now(), tz) {
+            Ok(valid) => {
                 errors.set(Vec::new());
-                save.dispatch(form);
+                save.dispatch_local(valid);
             }
             Err(found) => errors.set(found),
         }
+    };
+    let add_another = move |_| {
+        fields.clear();
+        id.set(uuid::Uuid::now_v7());
+        saved.set(false);
     };
     let sources: Vec<(String, String)> = LeadSource::ALL
         .iter()
@@ -249,9 +292,29 @@ fn LeadFormView(me: CurrentUser) -> impl IntoView {
             <Field name="next_step" label=t.next_step value=fields.next_step errors kind="textarea" />
             <Field name="notes" label=t.notes value=fields.notes errors kind="textarea" />
             {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            {move || {
+                saved
+                    .get()
+                    .then(|| {
+                        view! {
+                            <p class="form-saved" role="status" data-testid="saved-on-device">
+                                {t.saved_on_device}
+                                " "
+                                <button type="button" class="link" on:click=add_another>
+                                    {t.add_another}
+                                </button>
+                            </p>
+                        }
+                    })
+            }}
             <div class="actions">
                 <A href="/" attr:class="button">{t.cancel}</A>
-                <button class="primary" type="submit" data-testid="save-lead" disabled=move || save.pending().get()>
+                <button
+                    class="primary"
+                    type="submit"
+                    data-testid="save-lead"
+                    disabled=move || save.pending().get() || saved.get()
+                >
                     {move || if save.pending().get() { t.saving } else { t.save }}
                 </button>
             </div>

@@ -1,0 +1,402 @@
+//! The browser's side of sync: the local store and outbox in IndexedDB, and
+//! the engine that pushes the outbox and pulls changes.
+//!
+//! Every change is written, with its outbox entry, in one IndexedDB
+//! transaction before the UI says "saved"; a refresh, a closed tab or a crash
+//! after that loses nothing. Each user has their own database
+//! (`fieldbook-<user id>`), so another user on the same device never sees or
+//! sends the previous user's data; the outbox survives sign-out and syncs
+//! when the same user signs in again. Small synchronous state (sync cursor,
+//! last sync time) lives in localStorage through gloo-storage.
+//!
+//! Only the browser build has the real engine; on the server the status
+//! renders with its defaults, which is also the browser's first render, so
+//! hydration matches.
+
+use crate::error::AppError;
+use crate::sync::Mutation;
+use leptos::prelude::*;
+use uuid::Uuid;
+
+/// What the status bar shows. Provided once by `App`.
+#[derive(Clone, Copy)]
+pub struct SyncStatus {
+    pub user: RwSignal<Option<Uuid>>,
+    pub online: RwSignal<bool>,
+    pub pending: RwSignal<usize>,
+    pub syncing: RwSignal<bool>,
+    /// Milliseconds since the epoch of the last complete sync.
+    pub last_sync: RwSignal<Option<i64>>,
+    pub error: RwSignal<Option<AppError>>,
+}
+
+impl SyncStatus {
+    pub fn new() -> Self {
+        Self {
+            user: RwSignal::new(None),
+            online: RwSignal::new(true),
+            pending: RwSignal::new(0),
+            syncing: RwSignal::new(false),
+            last_sync: RwSignal::new(None),
+            error: RwSignal::new(None),
+        }
+    }
+}
+
+impl Default for SyncStatus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn use_sync_status() -> SyncStatus {
+    use_context::<SyncStatus>().unwrap_or_default()
+}
+
+/// Saves a mutation locally (record and outbox, one transaction) and asks
+/// for a sync. `Ok` means it is committed on this device.
+pub async fn save(status: SyncStatus, mutation: Mutation) -> Result<(), AppError> {
+    #[cfg(feature = "hydrate")]
+    {
+        let user = status.user.get_untracked().ok_or(AppError::Unauthenticated)?;
+        engine::save(user, &mutation).await?;
+        status.pending.update(|n| *n += 1);
+        request_sync(status);
+        Ok(())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (status, mutation);
+        Err(AppError::Internal)
+    }
+}
+
+/// Starts a sync now unless one runs already.
+pub fn request_sync(status: SyncStatus) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(engine::sync(status));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = status;
+}
+
+/// Starts the engine for the signed-in user: status from the store, sync
+/// on reconnect, every 30 seconds, and once now.
+pub fn start(status: SyncStatus, user: Uuid) {
+    #[cfg(feature = "hydrate")]
+    engine::start(status, user);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (status, user);
+}
+
+#[cfg(feature = "hydrate")]
+mod engine {
+    use super::SyncStatus;
+    use crate::error::AppError;
+    use crate::sync::api::{pull, push};
+    use crate::sync::{Mutation, MutationStatus, PullRequest, PulledChange, PushBatch};
+    use gloo_storage::{LocalStorage, Storage};
+    use leptos::prelude::*;
+    use rexie::{ObjectStore, Rexie, TransactionMode};
+    use std::time::Duration;
+    use uuid::Uuid;
+    use wasm_bindgen::JsValue;
+
+    const RECORDS: &str = "records";
+    const OUTBOX: &str = "outbox";
+    /// Bumped with a migration whenever the stores change.
+    const SCHEMA_VERSION: u32 = 1;
+    const SYNC_EVERY: Duration = Duration::from_secs(30);
+
+    fn storage_error(error: impl std::fmt::Debug) -> AppError {
+        leptos::logging::error!("local store: {error:?}");
+        AppError::Internal
+    }
+
+    async fn open(user: Uuid) -> Result<Rexie, AppError> {
+        Rexie::builder(&format!("fieldbook-{user}"))
+            .version(SCHEMA_VERSION)
+            .add_object_store(ObjectStore::new(RECORDS))
+            .add_object_store(ObjectStore::new(OUTBOX))
+            .build()
+            .await
+            .map_err(storage_error)
+    }
+
+    fn record_key(entity: &str, id: Uuid) -> JsValue {
+        JsValue::from_str(&format!("{entity}:{id}"))
+    }
+
+    /// The local copy of a record: what the user sees until the server answers.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct LocalRecord {
+        entity: String,
+        id: Uuid,
+        version: i64,
+        fields: crate::sync::Fields,
+        deleted: bool,
+        /// Why the server refused the last change, shown on the record.
+        rejected: Option<AppError>,
+    }
+
+    fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, AppError> {
+        serde_json::to_string(value)
+            .map(|s| JsValue::from_str(&s))
+            .map_err(storage_error)
+    }
+
+    fn from_js<T: serde::de::DeserializeOwned>(value: JsValue) -> Option<T> {
+        value.as_string().and_then(|s| serde_json::from_str(&s).ok())
+    }
+
+    pub async fn save(user: Uuid, mutation: &Mutation) -> Result<(), AppError> {
+        let db = open(user).await?;
+        let tx = db
+            .transaction(&[RECORDS, OUTBOX], TransactionMode::ReadWrite)
+            .map_err(storage_error)?;
+        let records = tx.store(RECORDS).map_err(storage_error)?;
+        let key = record_key(&mutation.entity, mutation.record_id);
+        let mut record = match records
+            .get(key.clone())
+            .await
+            .map_err(storage_error)?
+            .and_then(from_js)
+        {
+            Some(record) => record,
+            None => LocalRecord {
+                entity: mutation.entity.clone(),
+                id: mutation.record_id,
+                version: 0,
+                fields: Default::default(),
+                deleted: false,
+                rejected: None,
+            },
+        };
+        record.fields.extend(mutation.fields.clone());
+        record.deleted = mutation.op == crate::sync::Op::Delete;
+        records
+            .put(&to_js(&record)?, Some(&key))
+            .await
+            .map_err(storage_error)?;
+        // Keys are v7 mutation ids: the outbox reads back in the order written.
+        let outbox = tx.store(OUTBOX).map_err(storage_error)?;
+        outbox
+            .put(
+                &to_js(mutation)?,
+                Some(&JsValue::from_str(&mutation.id.to_string())),
+            )
+            .await
+            .map_err(storage_error)?;
+        match tx.done().await.map_err(storage_error)? {
+            rexie::TransactionResult::Committed => Ok(()),
+            rexie::TransactionResult::Aborted => Err(AppError::Internal),
+        }
+    }
+
+    async fn outbox(db: &Rexie) -> Result<Vec<Mutation>, AppError> {
+        let tx = db
+            .transaction(&[OUTBOX], TransactionMode::ReadOnly)
+            .map_err(storage_error)?;
+        let values = tx
+            .store(OUTBOX)
+            .map_err(storage_error)?
+            .get_all(None, None)
+            .await
+            .map_err(storage_error)?;
+        Ok(values.into_iter().filter_map(from_js).collect())
+    }
+
+    /// Removes answered mutations from the outbox and marks refused records.
+    async fn settle(db: &Rexie, answered: &[(Mutation, MutationStatus)]) -> Result<(), AppError> {
+        let tx = db
+            .transaction(&[RECORDS, OUTBOX], TransactionMode::ReadWrite)
+            .map_err(storage_error)?;
+        let outbox = tx.store(OUTBOX).map_err(storage_error)?;
+        let records = tx.store(RECORDS).map_err(storage_error)?;
+        for (mutation, status) in answered {
+            outbox
+                .delete(JsValue::from_str(&mutation.id.to_string()))
+                .await
+                .map_err(storage_error)?;
+            if let MutationStatus::Rejected { reason } = status {
+                let key = record_key(&mutation.entity, mutation.record_id);
+                if let Some(mut record) = records
+                    .get(key.clone())
+                    .await
+                    .map_err(storage_error)?
+                    .and_then(from_js::<LocalRecord>)
+                {
+                    record.rejected = Some(reason.clone());
+                    records
+                        .put(&to_js(&record)?, Some(&key))
+                        .await
+                        .map_err(storage_error)?;
+                }
+            }
+        }
+        tx.done().await.map_err(storage_error)?;
+        Ok(())
+    }
+
+    async fn apply(db: &Rexie, changes: Vec<PulledChange>) -> Result<(), AppError> {
+        let tx = db
+            .transaction(&[RECORDS], TransactionMode::ReadWrite)
+            .map_err(storage_error)?;
+        let records = tx.store(RECORDS).map_err(storage_error)?;
+        for change in changes {
+            match change {
+                PulledChange::Upsert {
+                    entity,
+                    id,
+                    version,
+                    fields,
+                    ..
+                } => {
+                    let record = LocalRecord {
+                        entity: entity.clone(),
+                        id,
+                        version,
+                        fields,
+                        deleted: false,
+                        rejected: None,
+                    };
+                    records
+                        .put(&to_js(&record)?, Some(&record_key(&entity, id)))
+                        .await
+                        .map_err(storage_error)?;
+                }
+                PulledChange::Deleted { entity, id, .. } | PulledChange::Removed { entity, id } => {
+                    records
+                        .delete(record_key(&entity, id))
+                        .await
+                        .map_err(storage_error)?;
+                }
+            }
+        }
+        tx.done().await.map_err(storage_error)?;
+        Ok(())
+    }
+
+    fn cursor_key(user: Uuid) -> String {
+        format!("fieldbook.{user}.cursor")
+    }
+
+    fn last_sync_key(user: Uuid) -> String {
+        format!("fieldbook.{user}.last_sync")
+    }
+
+    fn is_online() -> bool {
+        web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true)
+    }
+
+    pub fn start(status: SyncStatus, user: Uuid) {
+        if status.user.get_untracked() == Some(user) {
+            return;
+        }
+        status.user.set(Some(user));
+        status.online.set(is_online());
+        status.last_sync.set(LocalStorage::get(last_sync_key(user)).ok());
+        let on_change = move |online: bool| {
+            status.online.set(online);
+            if online {
+                leptos::task::spawn_local(sync(status));
+            }
+        };
+        let _ = window_event_listener(leptos::ev::online, move |_| on_change(true));
+        let _ = window_event_listener(leptos::ev::offline, move |_| on_change(false));
+        let _ = set_interval_with_handle(move || leptos::task::spawn_local(sync(status)), SYNC_EVERY);
+        leptos::task::spawn_local(sync(status));
+    }
+
+    /// Pushes the whole outbox in batches, then pulls every page. A failure
+    /// keeps everything for the next try, after a growing pause.
+    pub async fn sync(status: SyncStatus) {
+        let Some(user) = status.user.get_untracked() else {
+            return;
+        };
+        if status.syncing.get_untracked() {
+            return;
+        }
+        status.syncing.set(true);
+        let result = run(user, status).await;
+        status.syncing.set(false);
+        match result {
+            Ok(()) => {
+                let now = chrono::Utc::now().timestamp_millis();
+                let _ = LocalStorage::set(last_sync_key(user), now);
+                status.last_sync.set(Some(now));
+                status.error.set(None);
+                RETRY.with(|r| r.set(0));
+            }
+            Err(error) => {
+                status.error.set(Some(error.clone()));
+                if matches!(error, AppError::Network) {
+                    // Retry with backoff: 2, 4, 8 … 60 seconds.
+                    let attempt = RETRY.with(|r| {
+                        r.set(r.get() + 1);
+                        r.get()
+                    });
+                    let pause = Duration::from_secs((1u64 << attempt.min(5)).min(60));
+                    set_timeout(move || leptos::task::spawn_local(sync(status)), pause);
+                }
+            }
+        }
+    }
+
+    thread_local! {
+        static RETRY: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+        static AGAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    async fn run(user: Uuid, status: SyncStatus) -> Result<(), AppError> {
+        let db = open(user).await?;
+        let waiting = outbox(&db).await?;
+        status.pending.set(waiting.len());
+        for chunk in waiting.chunks(crate::sync::MAX_BATCH) {
+            let batch = PushBatch {
+                client_id: device_id(),
+                mutations: chunk.to_vec(),
+            };
+            let answer = push(batch).await?;
+            let answered: Vec<(Mutation, MutationStatus)> = chunk
+                .iter()
+                .filter_map(|m| {
+                    answer
+                        .results
+                        .iter()
+                        .find(|r| r.id == m.id)
+                        .map(|r| (m.clone(), r.status.clone()))
+                })
+                .collect();
+            settle(&db, &answered).await?;
+            status.pending.update(|n| *n = n.saturating_sub(answered.len()));
+        }
+        let mut cursor: i64 = LocalStorage::get(cursor_key(user)).unwrap_or(0);
+        loop {
+            let page = pull(PullRequest {
+                cursor,
+                limit: crate::sync::MAX_PAGE,
+            })
+            .await?;
+            // Apply in the page's own transaction, then yield to the page
+            // before the next one, so a large first sync never freezes it.
+            apply(&db, page.changes).await?;
+            cursor = page.cursor;
+            let _ = LocalStorage::set(cursor_key(user), cursor);
+            if !page.has_more {
+                break;
+            }
+        }
+        status.pending.set(outbox(&db).await?.len());
+        Ok(())
+    }
+
+    /// This device's id, made once and kept.
+    fn device_id() -> Uuid {
+        const KEY: &str = "fieldbook.device_id";
+        LocalStorage::get(KEY).unwrap_or_else(|_| {
+            let id = Uuid::new_v4();
+            let _ = LocalStorage::set(KEY, id);
+            id
+        })
+    }
+}

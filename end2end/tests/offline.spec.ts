@@ -1,0 +1,62 @@
+import { test, expect, Page } from "@playwright/test";
+
+const PHONE = { width: 390, height: 844 };
+
+async function signIn(page: Page, username: string) {
+  await page.goto("/login");
+  await page.waitForFunction(() => (window as any).__fieldbook_hydrated === true);
+  await page.getByLabel("用户名").fill(username);
+  await page.getByLabel("密码").fill("demo1234");
+  await page.getByRole("button", { name: "登录" }).click();
+  await expect(page.getByTestId("who")).toBeVisible();
+}
+
+async function fillLead(page: Page, company: string) {
+  await page.locator('input[name="company"]').fill(company);
+  await page.locator('input[name="industry"]').fill("机械制造");
+  await page.locator('input[name="contact_name"]').fill("陈志强");
+  await page.locator('input[name="phone"]').fill("13912345678");
+  await page.locator('select[name="source"]').selectOption("trade_show");
+  await page.locator('select[name="grade"]').selectOption("B");
+}
+
+test("a lead saved offline waits in the outbox, survives a reload and syncs when the network returns", async ({
+  browser,
+}) => {
+  const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await signIn(page, "rep3");
+  await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
+  await page.getByTestId("new-lead").click();
+  await page.waitForFunction(() => (window as any).__fieldbook_hydrated === true);
+
+  // No network: the lead is committed on the device and shown as waiting.
+  await context.setOffline(true);
+  await expect(page.getByTestId("sync-status")).toContainText("离线");
+  const company = `离线录入工业有限公司 ${Date.now()}`;
+  await fillLead(page, company);
+  await page.getByTestId("save-lead").click();
+  await expect(page.getByTestId("saved-on-device")).toBeVisible();
+  await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "1");
+  await page.screenshot({ path: "output/offline-saved-390.png" });
+
+  // The network is back but uploads fail: nothing is lost across a reload.
+  await page.route("**/api/sync/push", (route) => route.abort());
+  await context.setOffline(false);
+  await page.reload();
+  await page.waitForFunction(() => (window as any).__fieldbook_hydrated === true);
+  await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "1");
+  await expect(page.getByTestId("sync-status")).toContainText("同步失败");
+
+  // Uploads work again: the outbox drains and the lead is on the server.
+  await page.unroute("**/api/sync/push");
+  await page.getByTestId("sync-now").click();
+  await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
+  await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
+
+  // The supervisor of rep3's team finds it from another browser.
+  const supervisor = await browser.newContext({ viewport: PHONE });
+  const supPage = await supervisor.newPage();
+  await signIn(supPage, "sup1");
+  await expect(supPage.getByTestId("lead-card").filter({ hasText: company })).toBeVisible();
+});
