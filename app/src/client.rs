@@ -23,7 +23,8 @@ use uuid::Uuid;
 pub struct SyncStatus {
     pub user: RwSignal<Option<Uuid>>,
     pub online: RwSignal<bool>,
-    pub pending: RwSignal<usize>,
+    /// Changes waiting in the outbox; `None` until the outbox has been read.
+    pub pending: RwSignal<Option<usize>>,
     pub syncing: RwSignal<bool>,
     /// Milliseconds since the epoch of the last complete sync.
     pub last_sync: RwSignal<Option<i64>>,
@@ -35,7 +36,7 @@ impl SyncStatus {
         Self {
             user: RwSignal::new(None),
             online: RwSignal::new(true),
-            pending: RwSignal::new(0),
+            pending: RwSignal::new(None),
             syncing: RwSignal::new(false),
             last_sync: RwSignal::new(None),
             error: RwSignal::new(None),
@@ -60,7 +61,7 @@ pub async fn save(status: SyncStatus, mutation: Mutation) -> Result<(), AppError
     {
         let user = status.user.get_untracked().ok_or(AppError::Unauthenticated)?;
         engine::save(user, &mutation).await?;
-        status.pending.update(|n| *n += 1);
+        status.pending.update(|n| *n = Some(n.unwrap_or(0) + 1));
         request_sync(status);
         Ok(())
     }
@@ -350,7 +351,7 @@ mod engine {
     async fn run(user: Uuid, status: SyncStatus) -> Result<(), AppError> {
         let db = open(user).await?;
         let waiting = outbox(&db).await?;
-        status.pending.set(waiting.len());
+        status.pending.set(Some(waiting.len()));
         for chunk in waiting.chunks(crate::sync::MAX_BATCH) {
             let batch = PushBatch {
                 client_id: device_id(),
@@ -368,7 +369,9 @@ mod engine {
                 })
                 .collect();
             settle(&db, &answered).await?;
-            status.pending.update(|n| *n = n.saturating_sub(answered.len()));
+            status
+                .pending
+                .update(|n| *n = n.map(|n| n.saturating_sub(answered.len())));
         }
         let mut cursor: i64 = LocalStorage::get(cursor_key(user)).unwrap_or(0);
         loop {
@@ -386,7 +389,7 @@ mod engine {
                 break;
             }
         }
-        status.pending.set(outbox(&db).await?.len());
+        status.pending.set(Some(outbox(&db).await?.len()));
         Ok(())
     }
 

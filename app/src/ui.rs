@@ -209,8 +209,9 @@ fn SyncBar() -> impl IntoView {
             return t.syncing.to_owned();
         }
         match status.pending.get() {
-            0 => t.all_synced.to_owned(),
-            n => format!("{n} {}", t.waiting),
+            None => String::new(),
+            Some(0) => t.all_synced.to_owned(),
+            Some(n) => format!("{n} {}", t.waiting),
         }
     };
     let last = move || match status.last_sync.get() {
@@ -230,7 +231,7 @@ fn SyncBar() -> impl IntoView {
             <span class=move || if status.online.get() { "dot online" } else { "dot offline" }>
                 {move || if status.online.get() { t.online } else { t.offline }}
             </span>
-            <span data-testid="pending" data-pending=move || status.pending.get().to_string()>{summary}</span>
+            <span data-testid="pending" data-pending=move || status.pending.get().map(|n| n.to_string()).unwrap_or_default()>{summary}</span>
             <small class="muted">{last}</small>
             {move || {
                 status

@@ -60,3 +60,38 @@ test("a lead saved offline waits in the outbox, survives a reload and syncs when
   await signIn(supPage, "sup1");
   await expect(supPage.getByTestId("lead-card").filter({ hasText: company })).toBeVisible();
 });
+
+test("the outbox outlives an expired session, is never sent by another user, and syncs when its owner signs in again", async ({
+  browser,
+}) => {
+  const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await signIn(page, "rep5");
+  await page.getByTestId("new-lead").click();
+  await page.waitForFunction(() => (window as any).__fieldbook_hydrated === true);
+  await context.setOffline(true);
+  const company = `会话过期测试有限公司 ${Date.now()}`;
+  await fillLead(page, company);
+  await page.getByTestId("save-lead").click();
+  await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "1");
+
+  // The session expires while offline; back online the push is refused and kept.
+  await context.clearCookies();
+  await context.setOffline(false);
+  await expect(page.getByTestId("sync-status")).toContainText("请先登录");
+  await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "1");
+
+  // Another rep signs in on the same phone: nothing of rep5's is theirs.
+  await signIn(page, "rep6");
+  await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
+  await expect(page.getByText(company)).toHaveCount(0);
+  await page.getByTestId("sign-out").click();
+  await expect(page.getByRole("heading", { name: "登录" })).toBeVisible();
+
+  // rep5 again: the outbox drains and the lead is there.
+  await signIn(page, "rep5");
+  await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
+  // The list is rendered by the server (from the local store: a later part).
+  await page.reload();
+  await expect(page.getByTestId("lead-card").filter({ hasText: company })).toBeVisible();
+});

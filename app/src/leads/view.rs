@@ -235,7 +235,11 @@ fn LeadFormView(me: CurrentUser) -> impl IntoView {
     });
     // Once the lead has reached the server, show it in the list.
     Effect::new(move |_| {
-        if saved.get() && status.pending.get() == 0 && !status.syncing.get() && status.error.get().is_none() {
+        if saved.get()
+            && status.pending.get() == Some(0)
+            && !status.syncing.get()
+            && status.error.get().is_none()
+        {
             go_to("/");
         }
     });
