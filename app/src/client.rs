@@ -72,6 +72,31 @@ pub async fn save(status: SyncStatus, mutation: Mutation) -> Result<(), AppError
     }
 }
 
+/// A record as this device holds it, for lists rendered from the local store.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LocalView {
+    pub id: Uuid,
+    pub fields: crate::sync::Fields,
+    /// Saved here, not yet acknowledged by the server.
+    pub pending: bool,
+    /// Why the server refused its last change, if it did.
+    pub rejected: Option<AppError>,
+}
+
+/// The records of `entity` on this device, newest first.
+pub async fn local_records(status: SyncStatus, entity: &str) -> Result<Vec<LocalView>, AppError> {
+    #[cfg(feature = "hydrate")]
+    {
+        let user = status.user.get_untracked().ok_or(AppError::Unauthenticated)?;
+        engine::local_records(user, entity).await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (status, entity);
+        Ok(Vec::new())
+    }
+}
+
 /// Starts a sync now unless one runs already.
 pub fn request_sync(status: SyncStatus) {
     #[cfg(feature = "hydrate")]
@@ -191,6 +216,35 @@ mod engine {
             rexie::TransactionResult::Committed => Ok(()),
             rexie::TransactionResult::Aborted => Err(AppError::Internal),
         }
+    }
+
+    pub async fn local_records(user: Uuid, entity: &str) -> Result<Vec<super::LocalView>, AppError> {
+        let db = open(user).await?;
+        let waiting: std::collections::HashSet<Uuid> =
+            outbox(&db).await?.into_iter().map(|m| m.record_id).collect();
+        let tx = db
+            .transaction(&[RECORDS], TransactionMode::ReadOnly)
+            .map_err(storage_error)?;
+        let values = tx
+            .store(RECORDS)
+            .map_err(storage_error)?
+            .get_all(None, None)
+            .await
+            .map_err(storage_error)?;
+        let mut views: Vec<super::LocalView> = values
+            .into_iter()
+            .filter_map(from_js::<LocalRecord>)
+            .filter(|r| r.entity == entity && !r.deleted)
+            .map(|r| super::LocalView {
+                id: r.id,
+                pending: waiting.contains(&r.id),
+                rejected: r.rejected,
+                fields: r.fields,
+            })
+            .collect();
+        // v7 ids sort by creation time.
+        views.sort_by_key(|v| std::cmp::Reverse(v.id));
+        Ok(views)
     }
 
     async fn outbox(db: &Rexie) -> Result<Vec<Mutation>, AppError> {

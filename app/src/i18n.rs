@@ -109,6 +109,8 @@ pub struct Texts {
     pub saved_on_device: &'static str,
     pub add_another: &'static str,
     pub sync_failed: &'static str,
+    pub no_records: &'static str,
+    pub not_synced: &'static str,
 }
 
 pub static ZH_CN: Texts = Texts {
@@ -162,6 +164,8 @@ pub static ZH_CN: Texts = Texts {
     saved_on_device: "已保存在本机，联网后自动同步。",
     add_another: "继续新增",
     sync_failed: "同步失败",
+    no_records: "还没有记录。",
+    not_synced: "待同步",
 };
 
 pub static EN: Texts = Texts {
@@ -215,6 +219,8 @@ pub static EN: Texts = Texts {
     saved_on_device: "Saved on this device; it syncs when the network is back.",
     add_another: "Add another",
     sync_failed: "Sync failed",
+    no_records: "No records yet.",
+    not_synced: "Not synced",
 };
 
 impl Locale {
@@ -405,6 +411,288 @@ impl Locale {
                 }
             }
         }
+    }
+
+    pub fn entity_plural(self, entity: &str) -> &'static str {
+        let zh = self == Self::ZhCn;
+        match entity {
+            "lead" => {
+                if zh {
+                    "线索"
+                } else {
+                    "Leads"
+                }
+            }
+            "visit" => {
+                if zh {
+                    "拜访记录"
+                } else {
+                    "Visits"
+                }
+            }
+            "ticket" => {
+                if zh {
+                    "售后工单"
+                } else {
+                    "Service tickets"
+                }
+            }
+            _ => "",
+        }
+    }
+
+    pub fn entity_new(self, entity: &str) -> &'static str {
+        let zh = self == Self::ZhCn;
+        match entity {
+            "lead" => {
+                if zh {
+                    "新增线索"
+                } else {
+                    "New lead"
+                }
+            }
+            "visit" => {
+                if zh {
+                    "新增拜访"
+                } else {
+                    "New visit"
+                }
+            }
+            "ticket" => {
+                if zh {
+                    "新建工单"
+                } else {
+                    "New ticket"
+                }
+            }
+            _ => "",
+        }
+    }
+
+    /// Labels of visit and ticket fields (lead fields have their own texts).
+    pub fn field_label(self, name: &str) -> &'static str {
+        let zh = self == Self::ZhCn;
+        match name {
+            "customer_name" => {
+                if zh {
+                    "客户名称"
+                } else {
+                    "Customer"
+                }
+            }
+            "visited_at" => {
+                if zh {
+                    "拜访时间"
+                } else {
+                    "Visited at"
+                }
+            }
+            "met_name" => {
+                if zh {
+                    "会见人"
+                } else {
+                    "Met"
+                }
+            }
+            "met_title" => {
+                if zh {
+                    "职务"
+                } else {
+                    "Title"
+                }
+            }
+            "met_department" => {
+                if zh {
+                    "部门"
+                } else {
+                    "Department"
+                }
+            }
+            "purpose" => {
+                if zh {
+                    "拜访目的"
+                } else {
+                    "Purpose"
+                }
+            }
+            "result" => {
+                if zh {
+                    "拜访结果"
+                } else {
+                    "Result"
+                }
+            }
+            "next_step" => {
+                if zh {
+                    "下一步计划"
+                } else {
+                    "Next step"
+                }
+            }
+            "next_step_date" => {
+                if zh {
+                    "下一步日期"
+                } else {
+                    "Next step date"
+                }
+            }
+            "urgent" => {
+                if zh {
+                    "紧急报告"
+                } else {
+                    "Urgent report"
+                }
+            }
+            "contact_name" => {
+                if zh {
+                    "联系人"
+                } else {
+                    "Contact"
+                }
+            }
+            "contact_phone" => {
+                if zh {
+                    "联系电话"
+                } else {
+                    "Contact phone"
+                }
+            }
+            "channel" => {
+                if zh {
+                    "来源渠道"
+                } else {
+                    "Channel"
+                }
+            }
+            "ticket_type" => {
+                if zh {
+                    "工单类型"
+                } else {
+                    "Type"
+                }
+            }
+            "product" => {
+                if zh {
+                    "产品"
+                } else {
+                    "Product"
+                }
+            }
+            "order_ref" => {
+                if zh {
+                    "订单号"
+                } else {
+                    "Order"
+                }
+            }
+            "description" => {
+                if zh {
+                    "问题描述"
+                } else {
+                    "Description"
+                }
+            }
+            "opened_at" => {
+                if zh {
+                    "受理时间"
+                } else {
+                    "Opened at"
+                }
+            }
+            _ => "",
+        }
+    }
+
+    /// Labels of choice values of visits and tickets.
+    pub fn option(self, value: &str) -> Option<&'static str> {
+        let zh = self == Self::ZhCn;
+        Some(match value {
+            "yes" => {
+                if zh {
+                    "是"
+                } else {
+                    "Yes"
+                }
+            }
+            "no" => {
+                if zh {
+                    "否"
+                } else {
+                    "No"
+                }
+            }
+            "hotline" => {
+                if zh {
+                    "400 热线"
+                } else {
+                    "400 hotline"
+                }
+            }
+            "phone" => {
+                if zh {
+                    "电话"
+                } else {
+                    "Phone"
+                }
+            }
+            "email" => {
+                if zh {
+                    "邮件"
+                } else {
+                    "Email"
+                }
+            }
+            "web" => {
+                if zh {
+                    "网站"
+                } else {
+                    "Web"
+                }
+            }
+            "visit" => {
+                if zh {
+                    "上门拜访"
+                } else {
+                    "Visit"
+                }
+            }
+            "complaint" => {
+                if zh {
+                    "投诉"
+                } else {
+                    "Complaint"
+                }
+            }
+            "repair" => {
+                if zh {
+                    "维修"
+                } else {
+                    "Repair"
+                }
+            }
+            "consultation" => {
+                if zh {
+                    "咨询"
+                } else {
+                    "Consultation"
+                }
+            }
+            "training" => {
+                if zh {
+                    "培训"
+                } else {
+                    "Training"
+                }
+            }
+            "return_exchange" => {
+                if zh {
+                    "不合格品退换"
+                } else {
+                    "Return or exchange"
+                }
+            }
+            _ => return None,
+        })
     }
 
     pub fn grade(self, grade: Grade) -> &'static str {

@@ -9,6 +9,7 @@ pub mod error;
 pub mod i18n;
 pub mod leads;
 pub mod policy;
+pub mod records;
 pub mod roles;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -4,6 +4,8 @@ use crate::auth::{logout, signed_in_user};
 use crate::client::{request_sync, use_sync_status, SyncStatus};
 use crate::i18n::{Locale, Texts, LOCALE_COOKIE};
 use crate::leads::view::{LeadsPage, NewLeadPage};
+use crate::policy::{self, Kind};
+use crate::records::{NewTicketPage, NewVisitPage, TicketsPage, VisitsPage};
 use crate::roles::CurrentUser;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -55,11 +57,16 @@ pub fn App() -> impl IntoView {
         <Title text=t.app_name />
         <Router>
             <Header />
+            <Nav />
             <main class="page">
                 <Routes fallback=|| view! { <p class="empty">"404"</p> }>
                     <Route path=path!("/") view=LeadsPage />
                     <Route path=path!("/leads/new") view=NewLeadPage />
                     <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/visits") view=VisitsPage />
+                    <Route path=path!("/visits/new") view=NewVisitPage />
+                    <Route path=path!("/tickets") view=TicketsPage />
+                    <Route path=path!("/tickets/new") view=NewTicketPage />
                 </Routes>
             </main>
         </Router>
@@ -195,6 +202,31 @@ fn Header() -> impl IntoView {
                 </Transition>
             </div>
         </header>
+    }
+}
+
+/// The sections the signed-in user's role works with.
+#[component]
+fn Nav() -> impl IntoView {
+    let locale = use_locale();
+    let user = expect_context::<UserResource>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Ok(Some(me)) = user.await else { return ().into_any() };
+                let links: Vec<(&str, &str)> = [(Kind::Lead, "/", "lead"), (Kind::Visit, "/visits", "visit"), (Kind::Ticket, "/tickets", "ticket")]
+                    .into_iter()
+                    .filter(|(kind, _, _)| policy::scope(&me, *kind).is_some())
+                    .map(|(_, href, entity)| (href, locale.entity_plural(entity)))
+                    .collect();
+                view! {
+                    <nav class="tabs" data-testid="nav">
+                        {links.into_iter().map(|(href, label)| view! { <A href=href>{label}</A> }).collect_view()}
+                    </nav>
+                }
+                    .into_any()
+            })}
+        </Transition>
     }
 }
 

@@ -95,3 +95,56 @@ test("the outbox outlives an expired session, is never sent by another user, and
   await page.reload();
   await expect(page.getByTestId("lead-card").filter({ hasText: company })).toBeVisible();
 });
+
+test("a visit and a service ticket entered offline sync like leads", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await signIn(page, "rep2");
+  await page.getByTestId("nav").getByText("拜访记录").click();
+  await expect(page.getByRole("heading", { name: "拜访记录" })).toBeVisible();
+  await page.getByTestId("new-record").click();
+  await expect(page.getByRole("heading", { name: "新增拜访" })).toBeVisible();
+
+  await context.setOffline(true);
+  await page.getByTestId("save-record").click();
+  await expect(page.locator('[data-field="customer_name"]')).toHaveText("必填");
+  await expect(page.locator('[data-field="purpose"]')).toHaveText("必填");
+  const customer = `拜访客户 ${Date.now()}`;
+  await page.locator('input[name="customer_name"]').fill(customer);
+  await page.locator('textarea[name="purpose"]').fill("了解产线改造需求");
+  await page.locator('input[name="met_name"]').fill("王建国");
+  await page.getByTestId("save-record").click();
+  await expect(page.getByTestId("saved-on-device")).toBeVisible();
+  await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "1");
+  await page.screenshot({ path: "output/visit-offline-390.png", fullPage: true });
+
+  await context.setOffline(false);
+  await expect(page).toHaveURL(/\/visits$/);
+  await expect(page.getByTestId("record-card").filter({ hasText: customer })).toBeVisible();
+  await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
+
+  // A technician opens a ticket; the service agent's device pulls it.
+  const tech = await browser.newContext({ viewport: PHONE });
+  const techPage = await tech.newPage();
+  await signIn(techPage, "tech1");
+  await techPage.goto("/tickets/new");
+  await techPage.waitForFunction(() => (window as any).__fieldbook_hydrated === true);
+  await tech.setOffline(true);
+  const ticketCustomer = `工单客户 ${Date.now()}`;
+  await techPage.locator('input[name="customer_name"]').fill(ticketCustomer);
+  await techPage.locator('select[name="channel"]').selectOption("hotline");
+  await techPage.locator('select[name="ticket_type"]').selectOption("repair");
+  await techPage.locator('textarea[name="description"]').fill("液压系统漏油");
+  await techPage.getByTestId("save-record").click();
+  await expect(techPage.getByTestId("pending")).toHaveAttribute("data-pending", "1");
+  await tech.setOffline(false);
+  await expect(techPage.getByTestId("pending")).toHaveAttribute("data-pending", "0");
+
+  const agent = await browser.newContext({ viewport: PHONE });
+  const agentPage = await agent.newPage();
+  await signIn(agentPage, "agent1");
+  await agentPage.goto("/tickets");
+  await expect(agentPage.getByTestId("record-card").filter({ hasText: ticketCustomer })).toBeVisible();
+  await expect(agentPage.getByTestId("record-card").filter({ hasText: ticketCustomer })).toContainText("维修");
+  await agentPage.screenshot({ path: "output/tickets-390.png" });
+});

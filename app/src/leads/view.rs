@@ -19,7 +19,13 @@ pub fn LeadsPage() -> impl IntoView {
     // Created here, in the route's owner, not inside the user's Suspense: a
     // resource made while another resolves would be made twice.
     let leads = Resource::new(|| (), |_| list_leads());
-    with_user(move |me| view! { <LeadList me leads /> })
+    with_user(move |me| {
+        // Service staff have no leads: their home is the ticket list.
+        if crate::policy::lead_scope(&me).is_none() {
+            return view! { <leptos_router::components::Redirect path="/tickets" /> }.into_any();
+        }
+        view! { <LeadList me leads /> }.into_any()
+    })
 }
 
 #[component]

@@ -1,0 +1,391 @@
+//! Visits (拜访记录) and service tickets (售后工单): entry forms and lists
+//! driven by a field list, written through the same local store and outbox
+//! as leads, and checked in the browser by the very check the server runs
+//! (`sync::entity`). Lists render from the device's local store.
+
+use crate::client::{self, use_sync_status, LocalView};
+use crate::error::{AppError, FieldError};
+use crate::i18n::Locale;
+use crate::leads::parse_local_time;
+use crate::roles::CurrentUser;
+use crate::sync::entity::{EntitySpec, TICKET, TICKET_CHANNELS, TICKET_TYPES, VISIT};
+use crate::sync::{Fields, Mutation, Op};
+use crate::ui::{go_to, use_locale, with_user};
+use crate::validate::Phone;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use serde_json::Value;
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum Input {
+    Text,
+    Long,
+    /// A moment typed in the user's zone; stored in UTC.
+    DateTime,
+    Date,
+    Phone,
+    Choice(&'static [&'static str]),
+}
+
+pub struct FormField {
+    pub name: &'static str,
+    pub input: Input,
+    pub required: bool,
+}
+
+const fn field(name: &'static str, input: Input, required: bool) -> FormField {
+    FormField {
+        name,
+        input,
+        required,
+    }
+}
+
+/// One kind of record the phone can enter.
+pub struct RecordScreen {
+    pub spec: &'static EntitySpec,
+    pub fields: &'static [FormField],
+    /// The field shown as each list item's title.
+    pub title: &'static str,
+    /// The moment shown under it.
+    pub when: &'static str,
+    pub path: &'static str,
+}
+
+pub const VISIT_SCREEN: RecordScreen = RecordScreen {
+    spec: &VISIT,
+    fields: &[
+        field("customer_name", Input::Text, true),
+        field("visited_at", Input::DateTime, true),
+        field("met_name", Input::Text, false),
+        field("met_title", Input::Text, false),
+        field("met_department", Input::Text, false),
+        field("purpose", Input::Long, true),
+        field("result", Input::Long, false),
+        field("next_step", Input::Long, false),
+        field("next_step_date", Input::Date, false),
+        field("urgent", Input::Choice(&["no", "yes"]), false),
+    ],
+    title: "customer_name",
+    when: "visited_at",
+    path: "/visits",
+};
+
+pub const TICKET_SCREEN: RecordScreen = RecordScreen {
+    spec: &TICKET,
+    fields: &[
+        field("customer_name", Input::Text, true),
+        field("contact_name", Input::Text, false),
+        field("contact_phone", Input::Phone, false),
+        field("channel", Input::Choice(TICKET_CHANNELS), true),
+        field("ticket_type", Input::Choice(TICKET_TYPES), true),
+        field("product", Input::Text, false),
+        field("order_ref", Input::Text, false),
+        field("description", Input::Long, true),
+        field("opened_at", Input::DateTime, true),
+    ],
+    title: "customer_name",
+    when: "opened_at",
+    path: "/tickets",
+};
+
+/// The stored fields from what was typed: UTC instants, normalised phones,
+/// empty inputs left out. Anything unparseable is kept as typed, so the
+/// entity's check names it.
+pub fn to_fields(screen: &RecordScreen, typed: &[(&'static str, String)], tz: chrono_tz::Tz) -> Fields {
+    let mut fields = Fields::new();
+    for form_field in screen.fields {
+        let raw = typed
+            .iter()
+            .find(|(n, _)| *n == form_field.name)
+            .map(|(_, v)| v.trim())
+            .unwrap_or("");
+        if raw.is_empty() {
+            continue;
+        }
+        let value = match form_field.input {
+            Input::DateTime => parse_local_time(raw, tz)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_else(|_| raw.to_owned()),
+            Input::Phone => Phone::parse(raw)
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|_| raw.to_owned()),
+            _ => raw.to_owned(),
+        };
+        fields.insert(form_field.name.to_owned(), Value::String(value));
+    }
+    fields
+}
+
+#[component]
+pub fn VisitsPage() -> impl IntoView {
+    with_user(|me| view! { <RecordList me screen=&VISIT_SCREEN /> })
+}
+
+#[component]
+pub fn TicketsPage() -> impl IntoView {
+    with_user(|me| view! { <RecordList me screen=&TICKET_SCREEN /> })
+}
+
+#[component]
+pub fn NewVisitPage() -> impl IntoView {
+    with_user(|me| view! { <RecordForm me screen=&VISIT_SCREEN /> })
+}
+
+#[component]
+pub fn NewTicketPage() -> impl IntoView {
+    with_user(|me| view! { <RecordForm me screen=&TICKET_SCREEN /> })
+}
+
+fn text(fields: &Fields, name: &str) -> String {
+    fields
+        .get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[component]
+fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.texts();
+    let status = use_sync_status();
+    let entity = screen.spec.name;
+    // Read from this device's store after mount and after every sync. The
+    // server and the first browser render both show "loading", so
+    // hydration matches; the list fills in once the store answers.
+    let records = RwSignal::new(None::<Result<Vec<LocalView>, AppError>>);
+    Effect::new(move |_| {
+        status.last_sync.track();
+        status.pending.track();
+        status.user.track();
+        leptos::task::spawn_local(async move {
+            if status.user.get_untracked().is_some() {
+                records.set(Some(client::local_records(status, entity).await));
+            }
+        });
+    });
+    let tz = me.tz();
+    let can_add = crate::policy::can_create(&me, screen.spec.kind);
+    view! {
+        <Title text=format!("{} · {}", locale.entity_plural(entity), t.app_name) />
+        <div class="page-head">
+            <h1>{locale.entity_plural(entity)}</h1>
+            {can_add
+                .then(|| {
+                    view! {
+                        <A href=format!("{}/new", screen.path) attr:class="button primary" attr:data-testid="new-record">
+                            "+ "
+                            {locale.entity_new(entity)}
+                        </A>
+                    }
+                })}
+        </div>
+        {move || match records.get() {
+            None => view! { <p class="empty">{t.loading}</p> }.into_any(),
+            Some(Ok(list)) if list.is_empty() => view! { <p class="empty">{t.no_records}</p> }.into_any(),
+            Some(Ok(list)) => {
+                view! {
+                    <ul class="lead-list" data-testid="record-list">
+                        {list.into_iter().map(|r| record_item(screen, r, tz, locale)).collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }
+            Some(Err(e)) => view! { <p class="form-error">{locale.error(&e)}</p> }.into_any(),
+        }}
+    }
+}
+
+fn record_item(
+    screen: &RecordScreen,
+    record: LocalView,
+    tz: chrono_tz::Tz,
+    locale: Locale,
+) -> impl IntoView + use<> {
+    let t = locale.texts();
+    let when = chrono::DateTime::parse_from_rfc3339(&text(&record.fields, screen.when))
+        .map(|at| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default();
+    let detail: Vec<String> = screen
+        .fields
+        .iter()
+        .filter(|f| matches!(f.input, Input::Choice(_) | Input::Long) && f.name != "urgent")
+        .map(|f| text(&record.fields, f.name))
+        .filter(|v| !v.is_empty())
+        .map(|v| locale.option(&v).map(str::to_owned).unwrap_or(v))
+        .take(2)
+        .collect();
+    view! {
+        <li class="lead-card record-card" data-testid="record-card">
+            <div class="lead-main">
+                <strong class="company">{text(&record.fields, screen.title)}</strong>
+                <span class="muted">{detail.join(" · ")}</span>
+            </div>
+            <div class="lead-meta muted">
+                <span>{when}</span>
+                {record.pending.then(|| view! { <span class="badge pending">{t.not_synced}</span> })}
+                {record.rejected.map(|e| view! { <span class="badge rejected">{locale.error(&e)}</span> })}
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.texts();
+    let status = use_sync_status();
+    let tz = me.tz();
+    let now_local = chrono::Utc::now()
+        .with_timezone(&tz)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let values: Vec<(&'static str, RwSignal<String>)> = screen
+        .fields
+        .iter()
+        .map(|f| {
+            (
+                f.name,
+                RwSignal::new(if f.input == Input::DateTime {
+                    now_local.clone()
+                } else {
+                    String::new()
+                }),
+            )
+        })
+        .collect();
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let failure = RwSignal::new(None::<AppError>);
+    let saved = RwSignal::new(false);
+    let record_id = RwSignal::new(uuid::Uuid::now_v7());
+    let save = Action::new_local(move |fields: &Fields| {
+        let mutation = Mutation {
+            id: uuid::Uuid::now_v7(),
+            entity: screen.spec.name.to_owned(),
+            record_id: record_id.get_untracked(),
+            base_version: 0,
+            op: Op::Upsert,
+            fields: fields.clone(),
+        };
+        async move {
+            match client::save(status, mutation).await {
+                Ok(()) => saved.set(true),
+                Err(e) => failure.set(Some(e)),
+            }
+        }
+    });
+    let read = {
+        let values = values.clone();
+        move || -> Vec<(&'static str, String)> {
+            values.iter().map(|(n, v)| (*n, v.get_untracked())).collect()
+        }
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        failure.set(None);
+        let fields = to_fields(screen, &read(), tz);
+        match (screen.spec.check)(&fields, chrono::Utc::now()) {
+            Ok(()) => {
+                errors.set(Vec::new());
+                save.dispatch_local(fields);
+            }
+            Err(found) => errors.set(found),
+        }
+    };
+    Effect::new(move |_| {
+        if saved.get()
+            && status.pending.get() == Some(0)
+            && !status.syncing.get()
+            && status.error.get().is_none()
+        {
+            go_to(screen.path);
+        }
+    });
+    let inputs = values
+        .iter()
+        .zip(screen.fields)
+        .map(|((name, value), f)| {
+            let name = *name;
+            let value = *value;
+            let message = move || {
+                errors.with(|all| all.iter().find(|e| e.field == name).map(|e| locale.field_problem(e.problem)))
+            };
+            let input = match f.input {
+                Input::Long => view! { <textarea name=name rows="2" bind:value=value /> }.into_any(),
+                Input::Choice(options) => view! {
+                    <select name=name bind:value=value>
+                        <option value="">{t.choose}</option>
+                        {options
+                            .iter()
+                            .map(|o| view! { <option value=*o>{locale.option(o).unwrap_or(o)}</option> })
+                            .collect_view()}
+                    </select>
+                }
+                .into_any(),
+                other => {
+                    let kind = match other {
+                        Input::DateTime => "datetime-local",
+                        Input::Date => "date",
+                        Input::Phone => "tel",
+                        _ => "text",
+                    };
+                    view! { <input name=name type=kind bind:value=value /> }.into_any()
+                }
+            };
+            view! {
+                <label class="field" class:invalid=move || message().is_some()>
+                    <span>
+                        {locale.field_label(name)}
+                        {(!f.required).then(|| view! { <small class="muted">{t.optional}</small> })}
+                    </span>
+                    {input}
+                    {move || message().map(|m| view! { <small class="field-error" data-field=name>{m}</small> })}
+                </label>
+            }
+        })
+        .collect_view();
+    let add_another = move |_| {
+        for (_, value) in &values {
+            value.set(String::new());
+        }
+        record_id.set(uuid::Uuid::now_v7());
+        saved.set(false);
+    };
+    view! {
+        <Title text=format!("{} · {}", locale.entity_new(screen.spec.name), t.app_name) />
+        <form class="card lead-form" data-testid="record-form" on:submit=submit novalidate>
+            <h1>{locale.entity_new(screen.spec.name)}</h1>
+            <div class="grid">{inputs}</div>
+            {move || {
+                failure
+                    .get()
+                    .map(|e| locale.error(&e))
+                    .or_else(|| (!errors.get().is_empty()).then(|| t.fix_fields.to_owned()))
+                    .map(|m| view! { <p class="form-error" role="alert">{m}</p> })
+            }}
+            {move || {
+                saved
+                    .get()
+                    .then(|| {
+                        view! {
+                            <p class="form-saved" role="status" data-testid="saved-on-device">
+                                {t.saved_on_device}
+                                " "
+                                <button type="button" class="link" on:click=add_another.clone()>
+                                    {t.add_another}
+                                </button>
+                            </p>
+                        }
+                    })
+            }}
+            <div class="actions">
+                <A href=screen.path attr:class="button">{t.cancel}</A>
+                <button class="primary" type="submit" data-testid="save-record" disabled=move || saved.get()>
+                    {t.save}
+                </button>
+            </div>
+        </form>
+    }
+}
