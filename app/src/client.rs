@@ -97,6 +97,40 @@ pub async fn local_records(status: SyncStatus, entity: &str) -> Result<Vec<Local
     }
 }
 
+/// How much this site stores on the device, and how much it may.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoreSize {
+    pub used_bytes: f64,
+    pub quota_bytes: f64,
+}
+
+impl StoreSize {
+    /// Warn well before the browser's quota: at 80 %.
+    pub fn near_quota(&self) -> bool {
+        self.quota_bytes > 0.0 && self.used_bytes >= 0.8 * self.quota_bytes
+    }
+}
+
+/// The browser's estimate (`navigator.storage.estimate()`), if it gives one.
+pub async fn store_size() -> Option<StoreSize> {
+    #[cfg(feature = "hydrate")]
+    {
+        let promise = web_sys::window()?.navigator().storage().estimate().ok()?;
+        let estimate = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+        let number = |key: &str| {
+            js_sys::Reflect::get(&estimate, &key.into())
+                .ok()
+                .and_then(|v| v.as_f64())
+        };
+        Some(StoreSize {
+            used_bytes: number("usage")?,
+            quota_bytes: number("quota")?,
+        })
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
 /// Starts a sync now unless one runs already.
 pub fn request_sync(status: SyncStatus) {
     #[cfg(feature = "hydrate")]
@@ -455,5 +489,25 @@ mod engine {
             let _ = LocalStorage::set(KEY, id);
             id
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreSize;
+
+    #[test]
+    fn the_store_warns_at_four_fifths_of_the_quota() {
+        let size = |used| StoreSize {
+            used_bytes: used,
+            quota_bytes: 1000.0,
+        };
+        assert!(!size(799.0).near_quota());
+        assert!(size(800.0).near_quota());
+        assert!(!StoreSize {
+            used_bytes: 5.0,
+            quota_bytes: 0.0
+        }
+        .near_quota());
     }
 }

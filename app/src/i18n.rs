@@ -111,6 +111,10 @@ pub struct Texts {
     pub sync_failed: &'static str,
     pub no_records: &'static str,
     pub not_synced: &'static str,
+    pub settings: &'static str,
+    pub device_storage: &'static str,
+    pub storage_unknown: &'static str,
+    pub storage_warning: &'static str,
 }
 
 pub static ZH_CN: Texts = Texts {
@@ -166,6 +170,10 @@ pub static ZH_CN: Texts = Texts {
     sync_failed: "同步失败",
     no_records: "还没有记录。",
     not_synced: "待同步",
+    settings: "设置",
+    device_storage: "本机存储",
+    storage_unknown: "浏览器未提供存储用量。",
+    storage_warning: "本机存储将满：请联网同步，并清理浏览器中其他网站的数据。未同步的记录不会被删除。",
 };
 
 pub static EN: Texts = Texts {
@@ -221,6 +229,10 @@ pub static EN: Texts = Texts {
     sync_failed: "Sync failed",
     no_records: "No records yet.",
     not_synced: "Not synced",
+    settings: "Settings",
+    device_storage: "Storage on this device",
+    storage_unknown: "The browser does not report storage use.",
+    storage_warning: "This device's storage is nearly full: sync while online and clear other sites' data. Unsynced records are never deleted.",
 };
 
 impl Locale {

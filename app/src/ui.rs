@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=LeadsPage />
                     <Route path=path!("/leads/new") view=NewLeadPage />
                     <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/visits") view=VisitsPage />
                     <Route path=path!("/visits/new") view=NewVisitPage />
                     <Route path=path!("/tickets") view=TicketsPage />
@@ -219,14 +220,53 @@ fn Nav() -> impl IntoView {
                     .filter(|(kind, _, _)| policy::scope(&me, *kind).is_some())
                     .map(|(_, href, entity)| (href, locale.entity_plural(entity)))
                     .collect();
+                let settings = locale.texts().settings;
                 view! {
                     <nav class="tabs" data-testid="nav">
                         {links.into_iter().map(|(href, label)| view! { <A href=href>{label}</A> }).collect_view()}
+                        <A href="/settings">{settings}</A>
                     </nav>
                 }
                     .into_any()
             })}
         </Transition>
+    }
+}
+
+#[component]
+fn SettingsPage() -> impl IntoView {
+    with_user(|_me| view! { <Settings /> })
+}
+
+/// This device: how much the local store holds, warned well before the quota.
+#[component]
+fn Settings() -> impl IntoView {
+    let t = texts();
+    let status = use_sync_status();
+    let size = RwSignal::new(None::<Option<crate::client::StoreSize>>);
+    Effect::new(move |_| {
+        status.last_sync.track();
+        leptos::task::spawn_local(async move { size.set(Some(crate::client::store_size().await)) });
+    });
+    let mb = |bytes: f64| format!("{:.1} MB", bytes / 1_048_576.0);
+    view! {
+        <Title text=format!("{} · {}", t.settings, t.app_name) />
+        <section class="card">
+            <h1>{t.settings}</h1>
+            <h2>{t.device_storage}</h2>
+            {move || match size.get() {
+                None => view! { <p class="muted">{t.loading}</p> }.into_any(),
+                Some(None) => view! { <p class="muted">{t.storage_unknown}</p> }.into_any(),
+                Some(Some(s)) => {
+                    view! {
+                        <p data-testid="store-size">{format!("{} / {}", mb(s.used_bytes), mb(s.quota_bytes))}</p>
+                        <progress max=s.quota_bytes value=s.used_bytes></progress>
+                        {s.near_quota().then(|| view! { <p class="form-error" role="alert">{t.storage_warning}</p> })}
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
     }
 }
 

@@ -122,6 +122,8 @@ test("a visit and a service ticket entered offline sync like leads", async ({ br
   await expect(page).toHaveURL(/\/visits$/);
   await expect(page.getByTestId("record-card").filter({ hasText: customer })).toBeVisible();
   await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
+  await page.getByTestId("nav").getByText("设置").click();
+  await expect(page.getByTestId("store-size")).toContainText("MB");
 
   // A technician opens a ticket; the service agent's device pulls it.
   const tech = await browser.newContext({ viewport: PHONE });
