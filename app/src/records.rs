@@ -10,7 +10,7 @@ use crate::leads::parse_local_time;
 use crate::roles::CurrentUser;
 use crate::sync::entity::{EntitySpec, TICKET, TICKET_CHANNELS, TICKET_TYPES, VISIT};
 use crate::sync::{Fields, Mutation, Op};
-use crate::ui::{go_to, use_locale, with_user};
+use crate::ui::{leave_when_synced, use_locale, with_user, SavedOnDevice};
 use crate::validate::Phone;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -294,15 +294,7 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
             Err(found) => errors.set(found),
         }
     };
-    Effect::new(move |_| {
-        if saved.get()
-            && status.pending.get() == Some(0)
-            && !status.syncing.get()
-            && status.error.get().is_none()
-        {
-            go_to(screen.path);
-        }
-    });
+    leave_when_synced(saved, screen.path);
     let inputs = values
         .iter()
         .zip(screen.fields)
@@ -347,8 +339,16 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
         })
         .collect_view();
     let add_another = move |_| {
-        for (_, value) in &values {
-            value.set(String::new());
+        let now_local = chrono::Utc::now()
+            .with_timezone(&tz)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string();
+        for ((_, value), f) in values.iter().zip(screen.fields) {
+            value.set(if f.input == Input::DateTime {
+                now_local.clone()
+            } else {
+                String::new()
+            });
         }
         record_id.set(uuid::Uuid::now_v7());
         saved.set(false);
@@ -365,21 +365,7 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                     .or_else(|| (!errors.get().is_empty()).then(|| t.fix_fields.to_owned()))
                     .map(|m| view! { <p class="form-error" role="alert">{m}</p> })
             }}
-            {move || {
-                saved
-                    .get()
-                    .then(|| {
-                        view! {
-                            <p class="form-saved" role="status" data-testid="saved-on-device">
-                                {t.saved_on_device}
-                                " "
-                                <button type="button" class="link" on:click=add_another.clone()>
-                                    {t.add_another}
-                                </button>
-                            </p>
-                        }
-                    })
-            }}
+            <SavedOnDevice saved on_add_another=Callback::new(add_another) />
             <div class="actions">
                 <A href=screen.path attr:class="button">{t.cancel}</A>
                 <button class="primary" type="submit" data-testid="save-record" disabled=move || saved.get()>

@@ -413,3 +413,37 @@ where
 pub fn local_time(at: chrono::DateTime<chrono::Utc>, user: &CurrentUser) -> String {
     at.with_timezone(&user.tz()).format("%Y-%m-%d %H:%M").to_string()
 }
+
+/// "Saved on this device", with a way to start the next record.
+#[component]
+pub fn SavedOnDevice(saved: RwSignal<bool>, on_add_another: Callback<()>) -> impl IntoView {
+    let t = texts();
+    move || {
+        saved.get().then(|| {
+            view! {
+                <p class="form-saved" role="status" data-testid="saved-on-device">
+                    {t.saved_on_device}
+                    " "
+                    <button type="button" class="link" on:click=move |_| on_add_another.run(())>
+                        {t.add_another}
+                    </button>
+                </p>
+            }
+        })
+    }
+}
+
+/// Once a saved record has reached the server, go to `path` (its list).
+/// Offline it stays, saying the record is kept on the device.
+pub fn leave_when_synced(saved: RwSignal<bool>, path: &'static str) {
+    let status = use_sync_status();
+    Effect::new(move |_| {
+        if saved.get()
+            && status.pending.get() == Some(0)
+            && !status.syncing.get()
+            && status.error.get().is_none()
+        {
+            go_to(path);
+        }
+    });
+}

@@ -1,17 +1,5 @@
-import { test, expect, Page } from "@playwright/test";
-
-const PHONE = { width: 390, height: 844 };
-const DESK = { width: 1440, height: 900 };
-
-async function signIn(page: Page, username: string) {
-  await page.goto("/login");
-  // Wait for hydration: the form only signs in once the wasm app is live.
-  await page.waitForFunction(() => (window as any).__fieldbook_hydrated === true);
-  await page.getByLabel("用户名").fill(username);
-  await page.getByLabel("密码").fill("demo1234");
-  await page.getByRole("button", { name: "登录" }).click();
-  await expect(page.getByTestId("who")).toBeVisible();
-}
+import { test, expect } from "@playwright/test";
+import { DESK, PHONE, hydrated, signIn } from "./helpers";
 
 test("a rep on a phone adds a lead, reloads and finds it", async ({ browser }) => {
   const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
@@ -22,7 +10,7 @@ test("a rep on a phone adds a lead, reloads and finds it", async ({ browser }) =
 
   await page.getByTestId("new-lead").click();
   await expect(page.getByRole("heading", { name: "新增线索" })).toBeVisible();
-  await page.waitForFunction(() => (window as any).__fieldbook_hydrated === true);
+  await hydrated(page);
 
   // An empty submit shows field-level messages in Chinese and saves nothing.
   await page.getByTestId("save-lead").click();

@@ -1,15 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-
-const PHONE = { width: 390, height: 844 };
-
-async function signIn(page: Page, username: string) {
-  await page.goto("/login");
-  await page.waitForFunction(() => (window as any).__fieldbook_hydrated === true);
-  await page.getByLabel("用户名").fill(username);
-  await page.getByLabel("密码").fill("demo1234");
-  await page.getByRole("button", { name: "登录" }).click();
-  await expect(page.getByTestId("who")).toBeVisible();
-}
+import { PHONE, hydrated, signIn } from "./helpers";
 
 async function fillLead(page: Page, company: string) {
   await page.locator('input[name="company"]').fill(company);
@@ -28,7 +18,7 @@ test("a lead saved offline waits in the outbox, survives a reload and syncs when
   await signIn(page, "rep3");
   await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
   await page.getByTestId("new-lead").click();
-  await page.waitForFunction(() => (window as any).__fieldbook_hydrated === true);
+  await hydrated(page);
 
   // No network: the lead is committed on the device and shown as waiting.
   await context.setOffline(true);
@@ -44,7 +34,7 @@ test("a lead saved offline waits in the outbox, survives a reload and syncs when
   await page.route("**/api/sync/push", (route) => route.abort());
   await context.setOffline(false);
   await page.reload();
-  await page.waitForFunction(() => (window as any).__fieldbook_hydrated === true);
+  await hydrated(page);
   await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "1");
   await expect(page.getByTestId("sync-status")).toContainText("同步失败");
 
@@ -68,7 +58,7 @@ test("the outbox outlives an expired session, is never sent by another user, and
   const page = await context.newPage();
   await signIn(page, "rep5");
   await page.getByTestId("new-lead").click();
-  await page.waitForFunction(() => (window as any).__fieldbook_hydrated === true);
+  await hydrated(page);
   await context.setOffline(true);
   const company = `会话过期测试有限公司 ${Date.now()}`;
   await fillLead(page, company);
@@ -130,7 +120,7 @@ test("a visit and a service ticket entered offline sync like leads", async ({ br
   const techPage = await tech.newPage();
   await signIn(techPage, "tech1");
   await techPage.goto("/tickets/new");
-  await techPage.waitForFunction(() => (window as any).__fieldbook_hydrated === true);
+  await hydrated(techPage);
   await tech.setOffline(true);
   const ticketCustomer = `工单客户 ${Date.now()}`;
   await techPage.locator('input[name="customer_name"]').fill(ticketCustomer);

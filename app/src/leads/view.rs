@@ -9,7 +9,7 @@ use crate::i18n::Locale;
 use crate::policy::{self, Scope};
 use crate::roles::CurrentUser;
 use crate::sync::{Mutation, Op};
-use crate::ui::{go_to, local_time, texts, use_locale, with_user};
+use crate::ui::{leave_when_synced, local_time, texts, use_locale, with_user, SavedOnDevice};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -239,16 +239,7 @@ fn LeadFormView(me: CurrentUser) -> impl IntoView {
             }
         }
     });
-    // Once the lead has reached the server, show it in the list.
-    Effect::new(move |_| {
-        if saved.get()
-            && status.pending.get() == Some(0)
-            && !status.syncing.get()
-            && status.error.get().is_none()
-        {
-            go_to("/");
-        }
-    });
+    leave_when_synced(saved, "/");
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         failure.set(None);
@@ -302,21 +293,7 @@ fn LeadFormView(me: CurrentUser) -> impl IntoView {
             <Field name="next_step" label=t.next_step value=fields.next_step errors kind="textarea" />
             <Field name="notes" label=t.notes value=fields.notes errors kind="textarea" />
             {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
-            {move || {
-                saved
-                    .get()
-                    .then(|| {
-                        view! {
-                            <p class="form-saved" role="status" data-testid="saved-on-device">
-                                {t.saved_on_device}
-                                " "
-                                <button type="button" class="link" on:click=add_another>
-                                    {t.add_another}
-                                </button>
-                            </p>
-                        }
-                    })
-            }}
+            <SavedOnDevice saved on_add_another=Callback::new(add_another) />
             <div class="actions">
                 <A href="/" attr:class="button">{t.cancel}</A>
                 <button

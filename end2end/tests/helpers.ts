@@ -1,0 +1,20 @@
+import { expect, Page } from "@playwright/test";
+
+export const PHONE = { width: 390, height: 844 };
+export const DESK = { width: 1440, height: 900 };
+
+/** Waits until the wasm app has hydrated the page. */
+export async function hydrated(page: Page) {
+  await page.waitForFunction(() => (window as any).__fieldbook_hydrated === true);
+}
+
+/** Signs in as a demo user (password demo1234) through the login form. */
+export async function signIn(page: Page, username: string) {
+  await page.goto("/login");
+  // The form only signs in once the wasm app is live.
+  await hydrated(page);
+  await page.getByLabel("用户名").fill(username);
+  await page.getByLabel("密码").fill("demo1234");
+  await page.getByRole("button", { name: "登录" }).click();
+  await expect(page.getByTestId("who")).toBeVisible();
+}
