@@ -10,6 +10,18 @@ pub async fn signed_in_user() -> Result<Option<CurrentUser>, AppError> {
     crate::ssr::current_user().await
 }
 
+/// Who this page is for: the server's answer when it can be reached; with no
+/// network, the user last signed in on this device, so the app opens and
+/// works offline from the local store.
+pub async fn who_is_signed_in() -> Result<Option<CurrentUser>, AppError> {
+    match signed_in_user().await {
+        Err(AppError::Network) => crate::client::remembered_user()
+            .map(Some)
+            .ok_or(AppError::Network),
+        answer => answer,
+    }
+}
+
 #[server(endpoint = "auth/login", input = Json)]
 pub async fn login(username: String, password: String) -> Result<CurrentUser, AppError> {
     use crate::ssr::{self, password as pw, session};

@@ -14,6 +14,7 @@
 //! hydration matches.
 
 use crate::error::AppError;
+use crate::roles::CurrentUser;
 use crate::sync::Mutation;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -77,6 +78,11 @@ pub async fn save(status: SyncStatus, mutation: Mutation) -> Result<(), AppError
 pub struct LocalView {
     pub id: Uuid,
     pub fields: crate::sync::Fields,
+    /// The server's version of the record; 0 until it has one.
+    pub version: i64,
+    /// Whose it is, as last pulled; `None` for a record made on this device
+    /// and not yet pulled back (the signed-in user's own).
+    pub owner: Option<(Uuid, String)>,
     /// Saved here, not yet acknowledged by the server.
     pub pending: bool,
     /// Why the server refused its last change, if it did.
@@ -95,6 +101,26 @@ pub async fn local_records(status: SyncStatus, entity: &str) -> Result<Vec<Local
         let _ = (status, entity);
         Ok(Vec::new())
     }
+}
+
+/// The records of `entity` on this device, read after mount and again after
+/// every sync and save. The server and the browser's first render both have
+/// `None` ("loading"), so hydration matches; the list fills in once the
+/// store answers.
+pub fn use_local_records(entity: &'static str) -> RwSignal<Option<Result<Vec<LocalView>, AppError>>> {
+    let status = use_sync_status();
+    let records = RwSignal::new(None);
+    Effect::new(move |_| {
+        status.last_sync.track();
+        status.pending.track();
+        status.user.track();
+        leptos::task::spawn_local(async move {
+            if status.user.get_untracked().is_some() {
+                records.set(Some(local_records(status, entity).await));
+            }
+        });
+    });
+    records
 }
 
 /// How much this site stores on the device, and how much it may.
@@ -130,6 +156,43 @@ pub async fn store_size() -> Option<StoreSize> {
     #[cfg(not(feature = "hydrate"))]
     None
 }
+
+/// Keeps who the server says is signed in, so that with no network the app
+/// opens for the same user (`remembered_user`). A "nobody" answer forgets.
+pub fn remember_user(answer: &Result<Option<CurrentUser>, AppError>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use gloo_storage::{LocalStorage, Storage};
+        match answer {
+            Ok(Some(user)) => {
+                let _ = LocalStorage::set(SIGNED_IN_KEY, user);
+            }
+            Ok(None) | Err(AppError::Unauthenticated) => LocalStorage::delete(SIGNED_IN_KEY),
+            Err(_) => {}
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = answer;
+}
+
+/// The user last signed in on this device, kept by `remember_user`.
+pub fn remembered_user() -> Option<CurrentUser> {
+    #[cfg(feature = "hydrate")]
+    {
+        use gloo_storage::{LocalStorage, Storage};
+        LocalStorage::get(SIGNED_IN_KEY).ok()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
+/// After signing out: the next person on this phone starts signed out.
+pub fn forget_user() {
+    remember_user(&Ok(None));
+}
+
+#[cfg(feature = "hydrate")]
+const SIGNED_IN_KEY: &str = "fieldbook.signed_in_user";
 
 /// Starts a sync now unless one runs already.
 pub fn request_sync(status: SyncStatus) {
@@ -196,6 +259,9 @@ mod engine {
         deleted: bool,
         /// Why the server refused the last change, shown on the record.
         rejected: Option<AppError>,
+        /// Owner id and name as last pulled.
+        #[serde(default)]
+        owner: Option<(Uuid, String)>,
     }
 
     fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, AppError> {
@@ -229,6 +295,7 @@ mod engine {
                 fields: Default::default(),
                 deleted: false,
                 rejected: None,
+                owner: None,
             },
         };
         record.fields.extend(mutation.fields.clone());
@@ -271,6 +338,8 @@ mod engine {
             .filter(|r| r.entity == entity && !r.deleted)
             .map(|r| super::LocalView {
                 id: r.id,
+                version: r.version,
+                owner: r.owner,
                 pending: waiting.contains(&r.id),
                 rejected: r.rejected,
                 fields: r.fields,
@@ -338,7 +407,8 @@ mod engine {
                     id,
                     version,
                     fields,
-                    ..
+                    owner_id,
+                    owner_name,
                 } => {
                     let record = LocalRecord {
                         entity: entity.clone(),
@@ -347,6 +417,7 @@ mod engine {
                         fields,
                         deleted: false,
                         rejected: None,
+                        owner: Some((owner_id, owner_name)),
                     };
                     records
                         .put(&to_js(&record)?, Some(&record_key(&entity, id)))

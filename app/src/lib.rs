@@ -17,4 +17,4 @@ pub mod sync;
 pub mod ui;
 pub mod validate;
 
-pub use ui::{shell, App};
+pub use ui::{offline_shell, shell, App};

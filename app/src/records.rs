@@ -150,22 +150,8 @@ fn text(fields: &Fields, name: &str) -> String {
 fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let locale = use_locale();
     let t = locale.texts();
-    let status = use_sync_status();
     let entity = screen.spec.name;
-    // Read from this device's store after mount and after every sync. The
-    // server and the first browser render both show "loading", so
-    // hydration matches; the list fills in once the store answers.
-    let records = RwSignal::new(None::<Result<Vec<LocalView>, AppError>>);
-    Effect::new(move |_| {
-        status.last_sync.track();
-        status.pending.track();
-        status.user.track();
-        leptos::task::spawn_local(async move {
-            if status.user.get_untracked().is_some() {
-                records.set(Some(client::local_records(status, entity).await));
-            }
-        });
-    });
+    let records = client::use_local_records(entity);
     let tz = me.tz();
     let can_add = crate::policy::can_create(&me, screen.spec.kind);
     view! {

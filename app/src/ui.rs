@@ -1,6 +1,6 @@
 //! The application shell, routes and the pieces every page shares.
 
-use crate::auth::{logout, signed_in_user};
+use crate::auth::{logout, who_is_signed_in};
 use crate::client::{request_sync, use_sync_status, SyncStatus};
 use crate::i18n::{Locale, Texts, LOCALE_COOKIE};
 use crate::leads::view::{LeadsPage, NewLeadPage};
@@ -8,7 +8,7 @@ use crate::policy::{self, Kind};
 use crate::records::{NewTicketPage, NewVisitPage, TicketsPage, VisitsPage};
 use crate::roles::CurrentUser;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes, A};
 use leptos_router::path;
 
@@ -18,17 +18,45 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <!DOCTYPE html>
         <html lang="zh-CN">
             <head>
-                <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <meta name="theme-color" content="#1f5f8b" />
-                <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <ShellHead options />
                 <MetaTags />
             </head>
             <body>
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The page the service worker keeps for every route: this build's scripts
+/// and style, and an empty body marked `data-fb-shell`. The browser renders
+/// into it from its local store instead of hydrating (see
+/// `frontend::hydrate`), so it holds no user's data and never goes stale.
+pub fn offline_shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="zh-CN">
+            <head>
+                <ShellHead options />
+                <title>"Fieldbook"</title>
+            </head>
+            <body data-fb-shell=""></body>
+        </html>
+    }
+}
+
+/// What the head of every page holds, rendered and offline alike.
+#[component]
+fn ShellHead(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="theme-color" content="#1f5f8b" />
+        <link rel="manifest" href="/manifest.webmanifest" />
+        <link rel="icon" href="/icon.svg" type="image/svg+xml" />
+        <AutoReload options=options.clone() />
+        <HydrationScripts options=options.clone() />
+        <HashedStylesheet options id="leptos" />
     }
 }
 
@@ -40,20 +68,21 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let locale = initial_locale();
     provide_context(locale);
-    let user: UserResource = Resource::new(|| (), |_| signed_in_user());
+    let user: UserResource = Resource::new(|| (), |_| who_is_signed_in());
     provide_context(user);
     let status = SyncStatus::new();
     provide_context(status);
     // In the browser, start syncing once the signed-in user is known.
     Effect::new(move |_| {
-        if let Some(Ok(Some(me))) = user.get() {
+        let Some(answer) = user.get() else { return };
+        crate::client::remember_user(&answer);
+        if let Ok(Some(me)) = answer {
             crate::client::start(status, me.id);
         }
     });
     let t = locale.texts();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/fieldbook.css" />
         <Title text=t.app_name />
         <Router>
             <Header />
@@ -153,9 +182,17 @@ fn Header() -> impl IntoView {
     let locale = use_locale();
     let t = locale.texts();
     let user = expect_context::<UserResource>();
-    let sign_out = Action::new(|_: &()| async {
-        let _ = logout().await;
-        go_to("/login");
+    let status = use_sync_status();
+    // Signing out needs the server (the session cookie is out of the page's
+    // reach); offline, the status bar says so and the user stays signed in.
+    let sign_out = Action::new(move |_: &()| async move {
+        match logout().await {
+            Ok(()) => {
+                crate::client::forget_user();
+                go_to("/login");
+            }
+            Err(e) => status.error.set(Some(e)),
+        }
     });
     let other = match locale {
         Locale::ZhCn => Locale::En,
@@ -309,6 +346,8 @@ fn SyncBar() -> impl IntoView {
                 status
                     .error
                     .get()
+                    // Offline, "cannot reach the server" says nothing new.
+                    .filter(|e| status.online.get() || !matches!(e, crate::error::AppError::Network))
                     .map(|e| view! { <small class="sync-error" role="status">{format!("{}: {}", t.sync_failed, locale.error(&e))}</small> })
             }}
             <button class="link" data-testid="sync-now" on:click=move |_| request_sync(status)>

@@ -18,3 +18,14 @@ export async function signIn(page: Page, username: string) {
   await page.getByRole("button", { name: "登录" }).click();
   await expect(page.getByTestId("who")).toBeVisible();
 }
+
+/** Whether the app started by hydrating server HTML or from the offline shell. */
+export async function startedFrom(page: Page): Promise<string> {
+  return page.evaluate(() => (window as any).__fieldbook_started_from);
+}
+
+/** Waits until the service worker has installed and controls the page. */
+export async function serviceWorkerReady(page: Page) {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+}

@@ -81,7 +81,7 @@ test("the outbox outlives an expired session, is never sent by another user, and
   // rep5 again: the outbox drains and the lead is there.
   await signIn(page, "rep5");
   await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
-  // The list is rendered by the server (from the local store: a later part).
+  // The list comes from this device's store, now holding the synced lead.
   await page.reload();
   await expect(page.getByTestId("lead-card").filter({ hasText: company })).toBeVisible();
 });

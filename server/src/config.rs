@@ -49,6 +49,13 @@ pub enum Command {
     User(UserCommand),
     /// Load the demo team and a year of its records (only into an empty database).
     Demo,
+    /// Print the offline shell: the data-free page the service worker keeps
+    /// for every route (the site build writes it to `<site root>/shell.html`).
+    Shell {
+        /// Folder with the built site.
+        #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+        site_root: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

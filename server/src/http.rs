@@ -21,8 +21,12 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
     let routes = generate_route_list(app::App);
     // `leptos_routes_with_context` also mounts every server function at its
     // `/api/…` path, with the same context as the pages.
+    let site = std::path::PathBuf::from(state.leptos_options.site_root.as_ref());
     Router::new()
         .route("/healthz", get(healthz))
+        .nest_service("/pkg", built_files(site.join("pkg"), state.leptos_options.hash_files))
+        .route_service("/sw.js", revalidated(site.join("sw.js")))
+        .route_service("/shell.html", revalidated(site.join("shell.html")))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -57,6 +61,47 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// The build's wasm, JS and CSS. A name that is not there is a plain 404,
+/// never the app's HTML, so a page of an old build can never load HTML as
+/// wasm. When the names carry a content hash (release builds) they are
+/// cached for good; otherwise they are revalidated.
+fn built_files(dir: std::path::PathBuf, hashed_names: bool) -> Router {
+    use tower_http::services::ServeDir;
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let cache = if hashed_names {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    Router::new()
+        .fallback_service(ServeDir::new(dir).precompressed_br().precompressed_gzip())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            http::HeaderValue::from_static(cache),
+        ))
+}
+
+/// The service worker and the offline shell: asked again on every check, so
+/// a new build is found at once.
+fn revalidated(file: std::path::PathBuf) -> Router {
+    use tower_http::services::ServeFile;
+    use tower_http::set_header::SetResponseHeaderLayer;
+    Router::new()
+        .fallback_service(ServeFile::new(file))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-cache"),
+        ))
+}
+
+/// The offline shell as HTML: the head of every page (hashed script and
+/// style names of this build) and an empty body that the browser renders
+/// from its local store. It holds no user's data.
+pub fn offline_shell_html(options: leptos::config::LeptosOptions) -> String {
+    let owner = Owner::new();
+    owner.with(|| app::offline_shell(options).to_html())
 }
 
 /// `200 ok` when the database answers, `503` when it does not.

@@ -19,6 +19,13 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
+    if let Some(Command::Shell { site_root }) = &cli.command {
+        print!(
+            "{}",
+            fieldbook::http::offline_shell_html(site_options(site_root, None))
+        );
+        return Ok(());
+    }
     let db = Db::connect(&cli.common.database_url)
         .await
         .map_err(|e| e.to_string())?;
@@ -35,6 +42,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             None => Err("the database already has users; the demo loads only into an empty one".into()),
         },
+        Command::Shell { .. } => unreachable!("answered before connecting"),
         Command::User(UserCommand::Add {
             username,
             name,
@@ -73,12 +81,7 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), String> {
         }
         print!("{}", demo::logins_text());
     }
-    let leptos_options = leptos::config::LeptosOptions::builder()
-        .output_name("fieldbook")
-        .site_root(args.site_root.as_str())
-        .site_pkg_dir("pkg")
-        .site_addr(args.addr)
-        .build();
+    let leptos_options = site_options(&args.site_root, Some(args.addr));
     let state = AppState {
         db,
         settings: Arc::new(Settings {
@@ -96,6 +99,25 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), String> {
         .with_graceful_shutdown(fieldbook::http::shutdown_signal())
         .await
         .map_err(|e| format!("server failed: {e}"))
+}
+
+/// Where the built site is and what its files are called. A release build
+/// names its wasm, JS and CSS by content hash and writes the hashes to
+/// `hash.txt` beside this binary; without that file the plain names serve.
+fn site_options(site_root: &str, addr: Option<std::net::SocketAddr>) -> leptos::config::LeptosOptions {
+    let hash_file_exists = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").exists()))
+        .unwrap_or(false);
+    let builder = leptos::config::LeptosOptions::builder()
+        .output_name("fieldbook")
+        .site_root(site_root)
+        .site_pkg_dir("pkg")
+        .hash_files(hash_file_exists);
+    match addr {
+        Some(addr) => builder.site_addr(addr).build(),
+        None => builder.build(),
+    }
 }
 
 fn init_tracing(common: &Common) {

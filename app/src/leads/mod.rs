@@ -366,6 +366,48 @@ pub struct Lead {
     pub version: i64,
 }
 
+/// A lead as this device holds it: the record, and where its sync stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalLead {
+    pub lead: Lead,
+    /// Saved here, not yet acknowledged by the server.
+    pub pending: bool,
+    /// Why the server refused its last change.
+    pub rejected: Option<crate::error::AppError>,
+}
+
+impl LocalLead {
+    /// Reads a local record's fields as a lead. Every stored lead passed
+    /// `check_lead`, so `None` means a record this build cannot read.
+    pub fn from_view(view: crate::client::LocalView, me: &crate::roles::CurrentUser) -> Option<Self> {
+        let stored: StoredLead = serde_json::from_value(serde_json::Value::Object(view.fields)).ok()?;
+        // A record made here and not yet pulled back is the user's own.
+        let (owner_id, owner_name) = view.owner.unwrap_or((me.id, me.display_name.clone()));
+        // The id is a UUID v7, made when the record was: its moment of entry.
+        let created_at = view
+            .id
+            .get_timestamp()
+            .and_then(|ts| {
+                let (secs, nanos) = ts.to_unix();
+                DateTime::from_timestamp(secs as i64, nanos)
+            })
+            .unwrap_or_default();
+        let meta = RecordMeta {
+            id: view.id,
+            owner_id,
+            owner_name,
+            version: view.version,
+            created_at,
+            updated_at: created_at,
+        };
+        Some(Self {
+            lead: Lead::from_stored(meta, stored),
+            pending: view.pending,
+            rejected: view.rejected,
+        })
+    }
+}
+
 /// Orders a list the way reps work it: A leads first, then the most recent.
 pub fn work_order(a: &Lead, b: &Lead) -> std::cmp::Ordering {
     a.grade.cmp(&b.grade).then(b.contacted_at.cmp(&a.contacted_at))

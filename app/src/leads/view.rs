@@ -1,9 +1,8 @@
 //! The lead screens: the list (cards on a phone, a table on a desk) and the
 //! entry form, which checks with the same `LeadForm::validate` as the server.
 
-use super::api::list_leads;
-use super::{Grade, Lead, LeadForm, LeadSource, ValidLead};
-use crate::client::use_sync_status;
+use super::{work_order, Grade, LeadForm, LeadSource, LocalLead, ValidLead};
+use crate::client::{use_local_records, use_sync_status};
 use crate::error::{AppError, FieldError};
 use crate::i18n::Locale;
 use crate::policy::{self, Scope};
@@ -16,23 +15,23 @@ use leptos_router::components::A;
 
 #[component]
 pub fn LeadsPage() -> impl IntoView {
-    // Created here, in the route's owner, not inside the user's Suspense: a
-    // resource made while another resolves would be made twice.
-    let leads = Resource::new(|| (), |_| list_leads());
     with_user(move |me| {
         // Service staff have no leads: their home is the ticket list.
-        if crate::policy::lead_scope(&me).is_none() {
+        let Some(scope) = policy::lead_scope(&me) else {
             return view! { <leptos_router::components::Redirect path="/tickets" /> }.into_any();
-        }
-        view! { <LeadList me leads /> }.into_any()
+        };
+        view! { <LeadList me scope /> }.into_any()
     })
 }
 
+/// The leads on this device (exactly the user's scope, kept by sync), so the
+/// list is the same online and offline.
 #[component]
-fn LeadList(me: CurrentUser, leads: Resource<Result<super::api::LeadList, AppError>>) -> impl IntoView {
+fn LeadList(me: CurrentUser, scope: Scope) -> impl IntoView {
     let locale = use_locale();
     let t = locale.texts();
     let can_add = policy::can_create_lead(&me);
+    let records = use_local_records(crate::sync::entity::LEAD.name);
     view! {
         <Title text=format!("{} · {}", t.leads, t.app_name) />
         <div class="page-head">
@@ -47,39 +46,36 @@ fn LeadList(me: CurrentUser, leads: Resource<Result<super::api::LeadList, AppErr
                     }
                 })}
         </div>
-        <Suspense fallback=move || view! { <p class="empty">{t.loading}</p> }>
-            {move || {
-                let me = me.clone();
-                Suspend::new(async move {
-                    match leads.await {
-                        Ok(list) => view! { <LeadTable list me /> }.into_any(),
-                        Err(e) => view! { <p class="form-error">{locale.error(&e)}</p> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
+        {move || match records.get() {
+            None => view! { <p class="empty">{t.loading}</p> }.into_any(),
+            Some(Ok(list)) => {
+                let mut leads: Vec<LocalLead> = list.into_iter().filter_map(|v| LocalLead::from_view(v, &me)).collect();
+                leads.sort_by(|a, b| work_order(&a.lead, &b.lead));
+                view! { <LeadTable leads scope me=me.clone() /> }.into_any()
+            }
+            Some(Err(e)) => view! { <p class="form-error">{locale.error(&e)}</p> }.into_any(),
+        }}
     }
 }
 
 #[component]
-fn LeadTable(list: super::api::LeadList, me: CurrentUser) -> impl IntoView {
+fn LeadTable(leads: Vec<LocalLead>, scope: Scope, me: CurrentUser) -> impl IntoView {
     let locale = use_locale();
     let t = locale.texts();
-    let scope_label = match list.scope {
+    let scope_label = match scope {
         Scope::Own(_) => t.scope_own,
         Scope::Team(_) => t.scope_team,
         Scope::All => t.scope_all,
     };
-    let show_owner = !matches!(list.scope, Scope::Own(_));
-    let count = list.leads.len();
-    if list.leads.is_empty() {
+    let show_owner = !matches!(scope, Scope::Own(_));
+    let count = leads.len();
+    if leads.is_empty() {
         return view! { <p class="empty">{t.no_leads}</p> }.into_any();
     }
     view! {
         <p class="muted">{format!("{scope_label} · {count} {}", t.leads_count)}</p>
         <ul class="lead-list" data-testid="lead-list">
-            {list
-                .leads
+            {leads
                 .into_iter()
                 .map(|lead| view! { <LeadCard lead me=me.clone() show_owner locale /> })
                 .collect_view()}
@@ -89,8 +85,13 @@ fn LeadTable(list: super::api::LeadList, me: CurrentUser) -> impl IntoView {
 }
 
 #[component]
-fn LeadCard(lead: Lead, me: CurrentUser, show_owner: bool, locale: Locale) -> impl IntoView {
+fn LeadCard(lead: LocalLead, me: CurrentUser, show_owner: bool, locale: Locale) -> impl IntoView {
     let t = locale.texts();
+    let LocalLead {
+        lead,
+        pending,
+        rejected,
+    } = lead;
     let grade_class = format!("grade grade-{}", lead.grade.as_str());
     let reach = lead.phone.clone().or(lead.email.clone()).unwrap_or_default();
     let contact = match &lead.contact_title {
@@ -113,6 +114,8 @@ fn LeadCard(lead: Lead, me: CurrentUser, show_owner: bool, locale: Locale) -> im
             <div class="lead-meta muted">
                 <span>{format!("{} {}", t.contacted_at, local_time(lead.contacted_at, &me))}</span>
                 {show_owner.then(|| view! { <span>{format!("{} {}", t.owner, lead.owner_name)}</span> })}
+                {pending.then(|| view! { <span class="badge pending">{t.not_synced}</span> })}
+                {rejected.map(|e| view! { <span class="badge rejected">{locale.error(&e)}</span> })}
             </div>
         </li>
     }

@@ -123,6 +123,8 @@ pub enum PulledChange {
         id: Uuid,
         version: i64,
         owner_id: Uuid,
+        /// The owner's display name, so lists can say whose it is offline.
+        owner_name: String,
         fields: Fields,
     },
     /// Deleted on the server: keep a tombstone, show it no more.
