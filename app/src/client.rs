@@ -30,6 +30,8 @@ pub struct SyncStatus {
     /// Milliseconds since the epoch of the last complete sync.
     pub last_sync: RwSignal<Option<i64>>,
     pub error: RwSignal<Option<AppError>>,
+    /// Edit conflicts the user may settle, as of the last sync.
+    pub conflicts: RwSignal<Option<usize>>,
 }
 
 impl SyncStatus {
@@ -41,6 +43,7 @@ impl SyncStatus {
             syncing: RwSignal::new(false),
             last_sync: RwSignal::new(None),
             error: RwSignal::new(None),
+            conflicts: RwSignal::new(None),
         }
     }
 }
@@ -549,6 +552,8 @@ mod engine {
             }
         }
         status.pending.set(Some(outbox(&db).await?.len()));
+        let open = crate::sync::api::conflicts().await?;
+        status.conflicts.set(Some(open.len()));
         Ok(())
     }
 

@@ -115,6 +115,16 @@ pub struct Texts {
     pub device_storage: &'static str,
     pub storage_unknown: &'static str,
     pub storage_warning: &'static str,
+    pub conflicts: &'static str,
+    pub conflicts_waiting: &'static str,
+    pub no_conflicts: &'static str,
+    pub conflicts_explained: &'static str,
+    pub current_value: &'static str,
+    pub overwritten_value: &'static str,
+    pub changed_by: &'static str,
+    pub keep_current: &'static str,
+    pub restore_overwritten: &'static str,
+    pub empty_value: &'static str,
 }
 
 pub static ZH_CN: Texts = Texts {
@@ -174,6 +184,17 @@ pub static ZH_CN: Texts = Texts {
     device_storage: "本机存储",
     storage_unknown: "浏览器未提供存储用量。",
     storage_warning: "本机存储将满：请联网同步，并清理浏览器中其他网站的数据。未同步的记录不会被删除。",
+    conflicts: "冲突处理",
+    conflicts_waiting: "处修改冲突待处理",
+    no_conflicts: "没有待处理的修改冲突。",
+    conflicts_explained:
+        "两台设备改了同一项：后到服务器的修改已生效，被覆盖的内容保留在这里，请选择保留哪一个。",
+    current_value: "现在的内容",
+    overwritten_value: "被覆盖的内容",
+    changed_by: "修改人",
+    keep_current: "保留现在的内容",
+    restore_overwritten: "改回被覆盖的内容",
+    empty_value: "（空）",
 };
 
 pub static EN: Texts = Texts {
@@ -233,6 +254,16 @@ pub static EN: Texts = Texts {
     device_storage: "Storage on this device",
     storage_unknown: "The browser does not report storage use.",
     storage_warning: "This device's storage is nearly full: sync while online and clear other sites' data. Unsynced records are never deleted.",
+    conflicts: "Conflicts",
+    conflicts_waiting: "edit conflicts to review",
+    no_conflicts: "No edit conflicts to review.",
+    conflicts_explained: "Two devices changed the same item: the edit that reached the server last is in effect; the value it replaced is kept here. Choose which one stays.",
+    current_value: "Current",
+    overwritten_value: "Overwritten",
+    changed_by: "Changed by",
+    keep_current: "Keep current",
+    restore_overwritten: "Restore overwritten",
+    empty_value: "(empty)",
 };
 
 impl Locale {
@@ -611,6 +642,30 @@ impl Locale {
                     "Opened at"
                 }
             }
+            _ => self.lead_field_label(name),
+        }
+    }
+
+    /// Labels of lead fields, from the lead form's texts.
+    fn lead_field_label(self, name: &str) -> &'static str {
+        let t = self.texts();
+        match name {
+            "company" => t.company,
+            "industry" => t.industry,
+            "staff_size" => t.staff_size,
+            "revenue_band" => t.revenue_band,
+            "contact_name" => t.contact_name,
+            "contact_title" => t.contact_title,
+            "phone" => t.phone,
+            "email" => t.email,
+            "source" => t.source,
+            "initial_need" => t.initial_need,
+            "grade" => t.grade,
+            "contacted_at" => t.contacted_at,
+            "last_follow_up_at" => t.last_follow_up_at,
+            "next_step" => t.next_step,
+            "next_step_date" => t.next_step_date,
+            "notes" => t.notes,
             _ => "",
         }
     }

@@ -7,6 +7,7 @@ use crate::leads::view::{LeadsPage, NewLeadPage};
 use crate::policy::{self, Kind};
 use crate::records::{NewTicketPage, NewVisitPage, TicketsPage, VisitsPage};
 use crate::roles::CurrentUser;
+use crate::sync::conflicts::ConflictsPage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes, A};
@@ -97,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/visits/new") view=NewVisitPage />
                     <Route path=path!("/tickets") view=TicketsPage />
                     <Route path=path!("/tickets/new") view=NewTicketPage />
+                    <Route path=path!("/conflicts") view=ConflictsPage />
                 </Routes>
             </main>
         </Router>
@@ -349,6 +351,19 @@ fn SyncBar() -> impl IntoView {
                     // Offline, "cannot reach the server" says nothing new.
                     .filter(|e| status.online.get() || !matches!(e, crate::error::AppError::Network))
                     .map(|e| view! { <small class="sync-error" role="status">{format!("{}: {}", t.sync_failed, locale.error(&e))}</small> })
+            }}
+            {move || {
+                status
+                    .conflicts
+                    .get()
+                    .filter(|n| *n > 0)
+                    .map(|n| {
+                        view! {
+                            <A href="/conflicts" attr:class="badge rejected" attr:data-testid="conflicts-waiting">
+                                {format!("{n} {}", t.conflicts_waiting)}
+                            </A>
+                        }
+                    })
             }}
             <button class="link" data-testid="sync-now" on:click=move |_| request_sync(status)>
                 {t.sync_now}

@@ -153,6 +153,74 @@ on_both_databases!(
 );
 
 on_both_databases!(
+    a_conflict_is_shown_to_whoever_may_change_the_record_and_settled_once,
+    |app: TestApp| async move {
+        let phone = app.signed_in("rep1").await;
+        let laptop = app.signed_in("rep1").await;
+        let id = Uuid::now_v7();
+        push_ok(&phone, vec![create(id, "冲突公司")]).await;
+        push_ok(&phone, vec![edit(id, 1, json!({"notes": "手机上写的"}))]).await;
+        push_ok(&laptop, vec![edit(id, 1, json!({"notes": "电脑上写的"}))]).await;
+
+        let open = |client: Client| async move {
+            let (status, body) = client.call("sync/conflicts", json!({})).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body.as_array().unwrap().clone()
+        };
+        let listed = open(phone.clone()).await;
+        assert_eq!(listed.len(), 1);
+        let conflict = &listed[0];
+        assert_eq!(
+            (
+                &conflict["title"],
+                &conflict["field"],
+                &conflict["current"],
+                &conflict["overwritten"],
+                &conflict["changed_by"]
+            ),
+            (
+                &json!("冲突公司"),
+                &json!("notes"),
+                &json!("电脑上写的"),
+                &json!("手机上写的"),
+                &json!("rep1")
+            )
+        );
+        // rep1's supervisor may settle it too; another rep, or the
+        // supervisor of another team, never sees it.
+        assert_eq!(open(app.signed_in("sup_a").await).await.len(), 1);
+        assert!(open(app.signed_in("sup_b").await).await.is_empty());
+        let rep2 = app.signed_in("rep2").await;
+        assert!(open(rep2.clone()).await.is_empty());
+        let settle = json!({"conflict": conflict["id"], "keep": "overwritten"});
+        let (status, _) = rep2.call("sync/resolve", settle.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = phone
+            .call(
+                "sync/resolve",
+                json!({"conflict": conflict["id"], "keep": "theirs"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(open(phone.clone()).await.len(), 1, "refusals change nothing");
+
+        // Restoring the overwritten value is a new change every device pulls.
+        let (status, body) = phone.call("sync/resolve", settle.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (changes, _) = pull_all(&laptop, 0, 1000).await;
+        assert_eq!(changes[0]["fields"]["notes"], "手机上写的");
+        assert_eq!(changes[0]["version"], 4);
+        assert!(open(phone.clone()).await.is_empty());
+        // Settling it again (a retried request) changes nothing.
+        let (status, _) = phone.call("sync/resolve", settle).await;
+        assert_eq!(status, StatusCode::OK);
+        let (changes, _) = pull_all(&laptop, 0, 1000).await;
+        assert_eq!(changes[0]["version"], 4);
+        assert_eq!(app.count("changes").await, 4);
+    }
+);
+
+on_both_databases!(
     deletes_are_tombstones_and_later_edits_are_rejected,
     |app: TestApp| async move {
         let rep1 = app.signed_in("rep1").await;

@@ -17,6 +17,8 @@ pub struct EntitySpec {
     pub kind: Kind,
     /// Every field a mutation may set.
     pub fields: &'static [&'static str],
+    /// The field that names a record in lists (a company, a customer).
+    pub title: &'static str,
     /// Checks a whole record (after merging) as it will be stored.
     pub check: fn(&Fields, DateTime<Utc>) -> Result<(), Vec<FieldError>>,
 }
@@ -43,6 +45,7 @@ pub const LEAD: EntitySpec = EntitySpec {
         "next_step_date",
         "notes",
     ],
+    title: "company",
     check: check_lead,
 };
 
@@ -63,6 +66,7 @@ pub const VISIT: EntitySpec = EntitySpec {
         "next_step_date",
         "urgent",
     ],
+    title: "customer_name",
     check: check_visit,
 };
 
@@ -82,6 +86,7 @@ pub const TICKET: EntitySpec = EntitySpec {
         "opened_at",
         "status",
     ],
+    title: "customer_name",
     check: check_ticket,
 };
 

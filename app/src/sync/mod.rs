@@ -4,11 +4,13 @@
 //! `POST /api/sync/push` and `POST /api/sync/pull`. See docs/sync.md.
 
 pub mod api;
+pub mod conflicts;
 pub mod entity;
 #[cfg(feature = "ssr")]
 pub mod store;
 
 use crate::error::{AppError, FieldError};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -65,6 +67,35 @@ pub struct FieldConflict {
     pub kept: Value,
     /// The value the other edit had written, which this one replaced.
     pub lost: Value,
+}
+
+/// A same-field edit that lost, waiting for someone who may change the
+/// record to look at it (`POST /api/sync/conflicts`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenConflict {
+    pub id: Uuid,
+    pub entity: String,
+    pub record_id: Uuid,
+    /// What names the record (its company or customer), for the list.
+    pub title: String,
+    pub field: String,
+    /// The value the record holds now.
+    pub current: Value,
+    /// The value that was overwritten.
+    pub overwritten: Value,
+    /// Who made the edit that won.
+    pub changed_by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// How a conflict is settled (`POST /api/sync/resolve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Keep {
+    /// Leave the record as it is.
+    Current,
+    /// Write the overwritten value back, as a new change.
+    Overwritten,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,152 @@
+//! The conflict review screen: each same-field edit that lost, beside what
+//! the record holds now; the user keeps one. Conflicts live on the server,
+//! so the screen needs the network; offline it says so in words.
+
+use super::api::{conflicts, resolve};
+use super::{Keep, OpenConflict};
+use crate::client::{request_sync, use_sync_status};
+use crate::error::AppError;
+use crate::i18n::Locale;
+use crate::roles::CurrentUser;
+use crate::ui::{local_time, use_locale, with_user};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde_json::Value;
+use uuid::Uuid;
+
+#[component]
+pub fn ConflictsPage() -> impl IntoView {
+    with_user(|me| view! { <ConflictList me /> })
+}
+
+#[component]
+fn ConflictList(me: CurrentUser) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.texts();
+    let status = use_sync_status();
+    // Asked after mount and after every sync: the server's render and the
+    // browser's first render both say "loading", so hydration matches.
+    let open = RwSignal::new(None::<Result<Vec<OpenConflict>, AppError>>);
+    let failure = RwSignal::new(None::<AppError>);
+    Effect::new(move |_| {
+        status.last_sync.track();
+        leptos::task::spawn_local(async move { open.set(Some(conflicts().await)) });
+    });
+    let settle = Action::new(move |(id, keep): &(Uuid, Keep)| {
+        let (id, keep) = (*id, *keep);
+        async move {
+            match resolve(id, keep).await {
+                Ok(()) => {
+                    failure.set(None);
+                    open.update(|list| {
+                        if let Some(Ok(list)) = list {
+                            list.retain(|c| c.id != id);
+                        }
+                    });
+                    // A restored value is a new change: bring it to this device.
+                    request_sync(status);
+                }
+                Err(e) => failure.set(Some(e)),
+            }
+        }
+    });
+    view! {
+        <Title text=format!("{} · {}", t.conflicts, t.app_name) />
+        <div class="page-head">
+            <h1>{t.conflicts}</h1>
+        </div>
+        <p class="muted">{t.conflicts_explained}</p>
+        {move || failure.get().map(|e| view! { <p class="form-error" role="alert">{locale.error(&e)}</p> })}
+        {move || match open.get() {
+            None => view! { <p class="empty">{t.loading}</p> }.into_any(),
+            Some(Ok(list)) if list.is_empty() => view! { <p class="empty">{t.no_conflicts}</p> }.into_any(),
+            Some(Ok(list)) => {
+                let me = me.clone();
+                view! {
+                    <ul class="conflict-list" data-testid="conflict-list">
+                        {list
+                            .into_iter()
+                            .map(|conflict| conflict_item(conflict, &me, locale, settle))
+                            .collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }
+            Some(Err(e)) => view! { <p class="form-error">{locale.error(&e)}</p> }.into_any(),
+        }}
+    }
+}
+
+fn conflict_item(
+    conflict: OpenConflict,
+    me: &CurrentUser,
+    locale: Locale,
+    settle: Action<(Uuid, Keep), ()>,
+) -> impl IntoView + use<> {
+    let t = locale.texts();
+    let id = conflict.id;
+    let shown = |value: &Value| show_value(value, me, locale);
+    let field = match locale.field_label(&conflict.field) {
+        "" => conflict.field.clone(),
+        label => label.to_owned(),
+    };
+    view! {
+        <li class="card conflict" data-testid="conflict">
+            <strong>{format!("{} · {}", locale.entity_plural(&conflict.entity), conflict.title)}</strong>
+            <p class="muted">
+                {format!("{field} · {} {} · {}", t.changed_by, conflict.changed_by, local_time(conflict.at, me))}
+            </p>
+            <div class="conflict-values">
+                <div>
+                    <small class="muted">{t.current_value}</small>
+                    <p data-testid="current-value">{shown(&conflict.current)}</p>
+                </div>
+                <div>
+                    <small class="muted">{t.overwritten_value}</small>
+                    <p data-testid="overwritten-value">{shown(&conflict.overwritten)}</p>
+                </div>
+            </div>
+            <div class="actions">
+                <button
+                    type="button"
+                    disabled=move || settle.pending().get()
+                    on:click=move |_| {
+                        settle.dispatch((id, Keep::Current));
+                    }
+                >
+                    {t.keep_current}
+                </button>
+                <button
+                    type="button"
+                    class="primary"
+                    data-testid="restore-overwritten"
+                    disabled=move || settle.pending().get()
+                    on:click=move |_| {
+                        settle.dispatch((id, Keep::Overwritten));
+                    }
+                >
+                    {t.restore_overwritten}
+                </button>
+            </div>
+        </li>
+    }
+}
+
+/// A stored value as a person reads it: instants in their zone, choices by
+/// their label, nothing as "(empty)".
+fn show_value(value: &Value, me: &CurrentUser, locale: Locale) -> String {
+    match value {
+        Value::Null => locale.texts().empty_value.to_owned(),
+        Value::String(text) => {
+            if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+                local_time(at.with_timezone(&chrono::Utc), me)
+            } else {
+                locale
+                    .option(text)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| text.clone())
+            }
+        }
+        other => other.to_string(),
+    }
+}
