@@ -32,6 +32,8 @@ pub struct SyncStatus {
     pub error: RwSignal<Option<AppError>>,
     /// Edit conflicts the user may settle, as of the last sync.
     pub conflicts: RwSignal<Option<usize>>,
+    /// Records received so far by the sync under way (progress of a large one).
+    pub received: RwSignal<usize>,
 }
 
 impl SyncStatus {
@@ -44,6 +46,7 @@ impl SyncStatus {
             last_sync: RwSignal::new(None),
             error: RwSignal::new(None),
             conflicts: RwSignal::new(None),
+            received: RwSignal::new(0),
         }
     }
 }
@@ -105,6 +108,10 @@ pub async fn local_records(status: SyncStatus, entity: &str) -> Result<Vec<Local
         Ok(Vec::new())
     }
 }
+
+/// The most items a list shows at once: a phone stays quick with a
+/// supervisor's thousands of records (the first ones in work order).
+pub const LIST_LIMIT: usize = 200;
 
 /// The records of `entity` on this device, read after mount and again after
 /// every sync and save. The server and the browser's first render both have
@@ -536,6 +543,7 @@ mod engine {
                 .update(|n| *n = n.map(|n| n.saturating_sub(answered.len())));
         }
         let mut cursor: i64 = LocalStorage::get(cursor_key(user)).unwrap_or(0);
+        status.received.set(0);
         loop {
             let page = pull(PullRequest {
                 cursor,
@@ -544,7 +552,9 @@ mod engine {
             .await?;
             // Apply in the page's own transaction, then yield to the page
             // before the next one, so a large first sync never freezes it.
+            let received = page.changes.len();
             apply(&db, page.changes).await?;
+            status.received.update(|n| *n += received);
             cursor = page.cursor;
             let _ = LocalStorage::set(cursor_key(user), cursor);
             if !page.has_more {

@@ -125,6 +125,8 @@ pub struct Texts {
     pub keep_current: &'static str,
     pub restore_overwritten: &'static str,
     pub empty_value: &'static str,
+    pub records_received: &'static str,
+    pub showing_first: &'static str,
 }
 
 pub static ZH_CN: Texts = Texts {
@@ -195,6 +197,8 @@ pub static ZH_CN: Texts = Texts {
     keep_current: "保留现在的内容",
     restore_overwritten: "改回被覆盖的内容",
     empty_value: "（空）",
+    records_received: "条已接收",
+    showing_first: "按优先顺序显示前",
 };
 
 pub static EN: Texts = Texts {
@@ -264,6 +268,8 @@ pub static EN: Texts = Texts {
     keep_current: "Keep current",
     restore_overwritten: "Restore overwritten",
     empty_value: "(empty)",
+    records_received: "records received",
+    showing_first: "Showing, in work order, the first",
 };
 
 impl Locale {

@@ -174,7 +174,11 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
             Some(Ok(list)) => {
                 view! {
                     <ul class="lead-list" data-testid="record-list">
-                        {list.into_iter().map(|r| record_item(screen, r, tz, locale)).collect_view()}
+                        {list
+                            .into_iter()
+                            .take(client::LIST_LIMIT)
+                            .map(|r| record_item(screen, r, tz, locale))
+                            .collect_view()}
                     </ul>
                 }
                     .into_any()

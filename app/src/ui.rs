@@ -317,7 +317,10 @@ fn SyncBar() -> impl IntoView {
     let status = use_sync_status();
     let summary = move || {
         if status.syncing.get() {
-            return t.syncing.to_owned();
+            return match status.received.get() {
+                0 => t.syncing.to_owned(),
+                n => format!("{} {n} {}", t.syncing, t.records_received),
+            };
         }
         match status.pending.get() {
             None => String::new(),

@@ -73,13 +73,16 @@ fn LeadTable(leads: Vec<LocalLead>, scope: Scope, me: CurrentUser) -> impl IntoV
         return view! { <p class="empty">{t.no_leads}</p> }.into_any();
     }
     view! {
-        <p class="muted">{format!("{scope_label} · {count} {}", t.leads_count)}</p>
+        <p class="muted" data-testid="lead-count">{format!("{scope_label} · {count} {}", t.leads_count)}</p>
         <ul class="lead-list" data-testid="lead-list">
             {leads
                 .into_iter()
+                .take(crate::client::LIST_LIMIT)
                 .map(|lead| view! { <LeadCard lead me=me.clone() show_owner locale /> })
                 .collect_view()}
         </ul>
+        {(count > crate::client::LIST_LIMIT)
+            .then(|| view! { <p class="muted">{format!("{} {}", t.showing_first, crate::client::LIST_LIMIT)}</p> })}
     }
     .into_any()
 }
