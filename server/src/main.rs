@@ -27,6 +27,11 @@ fn limit_malloc_arenas() {
     // SAFETY: mallopt only sets an allocator parameter; no thread exists yet.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        // A fixed threshold: blocks of 512 KiB and more (request bodies,
+        // argon2's 19 MiB) are mapped and unmapped on their own. Left
+        // dynamic, one sign-in raises it to 19 MiB and the heap then keeps
+        // up to twice that after it is freed.
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 512 * 1024);
     }
 }
 
