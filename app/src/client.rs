@@ -229,15 +229,22 @@ mod engine {
     use crate::sync::{Mutation, MutationStatus, PullRequest, PulledChange, PushBatch};
     use gloo_storage::{LocalStorage, Storage};
     use leptos::prelude::*;
-    use rexie::{ObjectStore, Rexie, TransactionMode};
+    use rexie::{Index, KeyRange, ObjectStore, Rexie, TransactionMode};
     use std::time::Duration;
     use uuid::Uuid;
     use wasm_bindgen::JsValue;
 
-    const RECORDS: &str = "records";
+    /// Version 1 kept records as JSON text under `entity:id`; `migrate`
+    /// moves them to `RECORDS`. Kept declared so an upgrade never drops it
+    /// before its records have moved.
+    const RECORDS_V1: &str = "records";
+    /// Records as objects, keyed by `key` (`entity:id`), with an `entity`
+    /// index so a list reads only its own entity.
+    const RECORDS: &str = "records_v2";
     const OUTBOX: &str = "outbox";
-    /// Bumped with a migration whenever the stores change.
-    const SCHEMA_VERSION: u32 = 1;
+    /// The IndexedDB version: bumped whenever the stores change, with a step
+    /// in `migrate` when data must move.
+    const SCHEMA_VERSION: u32 = 2;
     const SYNC_EVERY: Duration = Duration::from_secs(30);
 
     fn storage_error(error: impl std::fmt::Debug) -> AppError {
@@ -246,22 +253,86 @@ mod engine {
     }
 
     async fn open(user: Uuid) -> Result<Rexie, AppError> {
-        Rexie::builder(&format!("fieldbook-{user}"))
+        let db = Rexie::builder(&format!("fieldbook-{user}"))
             .version(SCHEMA_VERSION)
-            .add_object_store(ObjectStore::new(RECORDS))
+            .add_object_store(ObjectStore::new(RECORDS_V1))
+            .add_object_store(
+                ObjectStore::new(RECORDS)
+                    .key_path("key")
+                    .add_index(Index::new("entity", "entity")),
+            )
             .add_object_store(ObjectStore::new(OUTBOX))
             .build()
             .await
-            .map_err(storage_error)
+            .map_err(storage_error)?;
+        migrate(&db, user).await?;
+        Ok(db)
+    }
+
+    fn schema_key(user: Uuid) -> String {
+        format!("fieldbook.{user}.schema")
+    }
+
+    /// Moves this user's data up to `SCHEMA_VERSION`, one step per version,
+    /// each in one IndexedDB transaction: a tab closed midway leaves the
+    /// data as it was, and the step runs again on the next open.
+    async fn migrate(db: &Rexie, user: Uuid) -> Result<(), AppError> {
+        let at: u32 = LocalStorage::get(schema_key(user)).unwrap_or(1);
+        if at < 2 {
+            // 1 → 2: records from JSON text to objects with an entity index.
+            let tx = db
+                .transaction(&[RECORDS_V1, RECORDS], TransactionMode::ReadWrite)
+                .map_err(storage_error)?;
+            let old = tx.store(RECORDS_V1).map_err(storage_error)?;
+            let new = tx.store(RECORDS).map_err(storage_error)?;
+            for value in old.get_all(None, None).await.map_err(storage_error)? {
+                let Some(mut record) = value
+                    .as_string()
+                    .and_then(|s| serde_json::from_str::<LocalRecord>(&s).ok())
+                else {
+                    continue;
+                };
+                record.key = record_id(&record.entity, record.id);
+                new.put(&record_value(&record)?, None)
+                    .await
+                    .map_err(storage_error)?;
+            }
+            old.clear().await.map_err(storage_error)?;
+            tx.done().await.map_err(storage_error)?;
+        }
+        if at < SCHEMA_VERSION {
+            let _ = LocalStorage::set(schema_key(user), SCHEMA_VERSION);
+        }
+        Ok(())
+    }
+
+    fn record_id(entity: &str, id: Uuid) -> String {
+        format!("{entity}:{id}")
     }
 
     fn record_key(entity: &str, id: Uuid) -> JsValue {
-        JsValue::from_str(&format!("{entity}:{id}"))
+        JsValue::from_str(&record_id(entity, id))
+    }
+
+    /// A record as an IndexedDB object (JSON-shaped, so the index sees `entity`).
+    fn record_value(record: &LocalRecord) -> Result<JsValue, AppError> {
+        let text = serde_json::to_string(record).map_err(storage_error)?;
+        js_sys::JSON::parse(&text).map_err(storage_error)
+    }
+
+    fn record_from(value: JsValue) -> Option<LocalRecord> {
+        js_sys::JSON::stringify(&value)
+            .ok()
+            .and_then(|s| s.as_string())
+            .and_then(|s| serde_json::from_str(&s).ok())
     }
 
     /// The local copy of a record: what the user sees until the server answers.
     #[derive(serde::Serialize, serde::Deserialize)]
     struct LocalRecord {
+        /// `entity:id`, the key in `RECORDS` (absent in version 1).
+        #[serde(default)]
+        key: String,
         entity: String,
         id: Uuid,
         version: i64,
@@ -295,10 +366,11 @@ mod engine {
             .get(key.clone())
             .await
             .map_err(storage_error)?
-            .and_then(from_js)
+            .and_then(record_from)
         {
             Some(record) => record,
             None => LocalRecord {
+                key: record_id(&mutation.entity, mutation.record_id),
                 entity: mutation.entity.clone(),
                 id: mutation.record_id,
                 version: 0,
@@ -311,7 +383,7 @@ mod engine {
         record.fields.extend(mutation.fields.clone());
         record.deleted = mutation.op == crate::sync::Op::Delete;
         records
-            .put(&to_js(&record)?, Some(&key))
+            .put(&record_value(&record)?, None)
             .await
             .map_err(storage_error)?;
         // Keys are v7 mutation ids: the outbox reads back in the order written.
@@ -336,16 +408,19 @@ mod engine {
         let tx = db
             .transaction(&[RECORDS], TransactionMode::ReadOnly)
             .map_err(storage_error)?;
+        let only = KeyRange::only(&JsValue::from_str(entity)).map_err(storage_error)?;
         let values = tx
             .store(RECORDS)
             .map_err(storage_error)?
-            .get_all(None, None)
+            .index("entity")
+            .map_err(storage_error)?
+            .get_all(Some(only), None)
             .await
             .map_err(storage_error)?;
         let mut views: Vec<super::LocalView> = values
             .into_iter()
-            .filter_map(from_js::<LocalRecord>)
-            .filter(|r| r.entity == entity && !r.deleted)
+            .filter_map(record_from)
+            .filter(|r| !r.deleted)
             .map(|r| super::LocalView {
                 id: r.id,
                 version: r.version,
@@ -391,11 +466,11 @@ mod engine {
                     .get(key.clone())
                     .await
                     .map_err(storage_error)?
-                    .and_then(from_js::<LocalRecord>)
+                    .and_then(record_from)
                 {
                     record.rejected = Some(reason.clone());
                     records
-                        .put(&to_js(&record)?, Some(&key))
+                        .put(&record_value(&record)?, None)
                         .await
                         .map_err(storage_error)?;
                 }
@@ -421,6 +496,7 @@ mod engine {
                     owner_name,
                 } => {
                     let record = LocalRecord {
+                        key: record_id(&entity, id),
                         entity: entity.clone(),
                         id,
                         version,
@@ -430,7 +506,7 @@ mod engine {
                         owner: Some((owner_id, owner_name)),
                     };
                     records
-                        .put(&to_js(&record)?, Some(&record_key(&entity, id)))
+                        .put(&record_value(&record)?, None)
                         .await
                         .map_err(storage_error)?;
                 }
