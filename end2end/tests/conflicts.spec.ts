@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { PHONE, signIn } from "./helpers";
+import { DESK, PHONE, signIn } from "./helpers";
 
 test("a same-field conflict is shown to the rep, who restores the overwritten value", async ({ browser }) => {
   const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
@@ -40,6 +40,9 @@ test("a same-field conflict is shown to the rep, who restores the overwritten va
   await expect(conflict.getByTestId("overwritten-value")).toHaveText("手机上：周五送样");
   await expect(conflict).toContainText("备注");
   await page.screenshot({ path: "output/conflicts-390.png" });
+  await page.setViewportSize(DESK);
+  await page.screenshot({ path: "output/conflicts-1440.png" });
+  await page.setViewportSize(PHONE);
 
   await conflict.getByTestId("restore-overwritten").click();
   await expect(conflict).toHaveCount(0);

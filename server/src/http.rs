@@ -47,6 +47,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             app::shell,
         ))
         .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(middleware::map_response(close_after_unread_body))
         .layer(middleware::from_fn(refuse_cross_origin))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -102,6 +103,19 @@ fn revalidated(file: std::path::PathBuf) -> Router {
 pub fn offline_shell_html(options: leptos::config::LeptosOptions) -> String {
     let owner = Owner::new();
     owner.with(|| app::offline_shell(options).to_html())
+}
+
+/// A body over the limit is refused before it is read. The connection then
+/// holds the unread rest, so it must not carry another request: say
+/// `Connection: close`, or a client reusing it gets a broken answer to its
+/// next request.
+async fn close_after_unread_body(mut response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// `200 ok` when the database answers, `503` when it does not.

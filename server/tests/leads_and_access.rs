@@ -132,15 +132,21 @@ on_both_databases!(
         assert_eq!(lead["email"], "wang@hengda.cn");
         assert_eq!(lead["phone"], "021-62345678");
         assert_eq!(lead["owner_id"], json!(app.users["rep1"]));
-        let (actor, action): (String, String) =
-            sqlx::query_as("SELECT actor_id, action FROM audit_log WHERE entity = 'lead'")
-                .fetch_one(&app.db.pool)
-                .await
-                .unwrap();
+        let (actor, action, before, after): (String, String, Option<String>, Option<String>) =
+            sqlx::query_as(
+                "SELECT actor_id, action, before_json, after_json FROM audit_log WHERE entity = 'lead'",
+            )
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
         assert_eq!(
-            (actor, action),
-            (app.users["rep1"].to_string(), "create".to_owned())
+            (actor, action, before),
+            (app.users["rep1"].to_string(), "create".to_owned(), None)
         );
+        // The trail holds the whole new record.
+        let after: serde_json::Value = serde_json::from_str(&after.unwrap()).unwrap();
+        assert_eq!(after["email"], "wang@hengda.cn");
+        assert_eq!(after["contacted_at"], "2026-01-05T01:30:00Z");
     }
 );
 

@@ -102,6 +102,8 @@ struct Write {
     current: Current,
     action: &'static str,
     before: Option<Fields>,
+    /// What the change wrote; `None` for a create, whose "after" in the
+    /// audit trail is the whole new record (its JSON is made once).
     after: Option<Fields>,
     /// The owner before, when the write moves the record to another owner.
     previous_owner: Option<Uuid>,
@@ -141,7 +143,7 @@ fn decide(
                 version: record.version,
             },
             write: Some(Write {
-                after: Some(record.fields.clone()),
+                after: None,
                 current: Current {
                     record,
                     ownership: Ownership {
@@ -408,6 +410,12 @@ impl Writes {
         let at = to_millis(self.now);
         let owner = write.current.ownership.owner_id;
         let record = &write.current.record;
+        let data = json(&record.fields)?;
+        let after = match (&write.after, write.action) {
+            (Some(fields), _) => Some(json(fields)?),
+            (None, "create") => Some(data.clone()),
+            (None, _) => None,
+        };
         self.records.insert(
             (spec.name, id),
             vec![
@@ -416,7 +424,7 @@ impl Writes {
                 Param::Text(owner.to_string()),
                 Param::Int(record.version),
                 Param::Int(i64::from(record.deleted)),
-                Param::Text(json(&record.fields)?),
+                Param::Text(data),
                 Param::Text(json(&record.field_versions)?),
                 Param::Text(owner.to_string()),
                 Param::Int(at),
@@ -432,15 +440,14 @@ impl Writes {
             Param::MaybeText(write.previous_owner.map(|p| p.to_string())),
             Param::Int(at),
         ]);
-        let as_json = |fields: &Option<Fields>| fields.as_ref().map(json).transpose();
         self.audit.push(vec![
             Param::Int(at),
             Param::Text(user.id.to_string()),
             Param::Text(spec.name.to_owned()),
             Param::Text(id.to_string()),
             Param::Text(write.action.to_owned()),
-            Param::MaybeText(as_json(&write.before)?),
-            Param::MaybeText(as_json(&write.after)?),
+            Param::MaybeText(write.before.as_ref().map(json).transpose()?),
+            Param::MaybeText(after),
         ]);
         for conflict in &write.conflicts {
             self.conflicts.push(vec![
