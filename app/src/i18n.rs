@@ -127,6 +127,7 @@ pub struct Texts {
     pub empty_value: &'static str,
     pub records_received: &'static str,
     pub showing_first: &'static str,
+    pub sign_out_needs_network: &'static str,
 }
 
 pub static ZH_CN: Texts = Texts {
@@ -199,6 +200,7 @@ pub static ZH_CN: Texts = Texts {
     empty_value: "（空）",
     records_received: "条已接收",
     showing_first: "按优先顺序显示前",
+    sign_out_needs_network: "退出登录需要联网，请联网后再试。",
 };
 
 pub static EN: Texts = Texts {
@@ -270,6 +272,7 @@ pub static EN: Texts = Texts {
     empty_value: "(empty)",
     records_received: "records received",
     showing_first: "Showing, in work order, the first",
+    sign_out_needs_network: "Signing out needs the network; try again once online.",
 };
 
 impl Locale {

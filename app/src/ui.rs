@@ -184,16 +184,16 @@ fn Header() -> impl IntoView {
     let locale = use_locale();
     let t = locale.texts();
     let user = expect_context::<UserResource>();
-    let status = use_sync_status();
     // Signing out needs the server (the session cookie is out of the page's
-    // reach); offline, the status bar says so and the user stays signed in.
+    // reach); offline the user stays signed in and is told why.
+    let sign_out_failed = RwSignal::new(None::<crate::error::AppError>);
     let sign_out = Action::new(move |_: &()| async move {
         match logout().await {
             Ok(()) => {
                 crate::client::forget_user();
                 go_to("/login");
             }
-            Err(e) => status.error.set(Some(e)),
+            Err(e) => sign_out_failed.set(Some(e)),
         }
     });
     let other = match locale {
@@ -228,11 +228,23 @@ fn Header() -> impl IntoView {
                                         class="link"
                                         data-testid="sign-out"
                                         on:click=move |_| {
+                                            sign_out_failed.set(None);
                                             sign_out.dispatch(());
                                         }
                                     >
                                         {t.sign_out}
                                     </button>
+                                    {move || {
+                                        sign_out_failed
+                                            .get()
+                                            .map(|e| {
+                                                let why = match e {
+                                                    crate::error::AppError::Network => t.sign_out_needs_network.to_owned(),
+                                                    other => locale.error(&other),
+                                                };
+                                                view! { <small class="sync-error" role="alert" data-testid="sign-out-failed">{why}</small> }
+                                            })
+                                    }}
                                 }
                                     .into_any()
                             }

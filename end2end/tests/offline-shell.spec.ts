@@ -33,6 +33,10 @@ test("after one online visit the app opens with no network, takes a lead, a visi
   await expect(page.getByTestId("sync-status")).toContainText("离线");
   await expect(page.getByTestId("lead-card").first()).toBeVisible();
   await page.screenshot({ path: "output/offline-shell-leads-390.png" });
+  // Signing out needs the server: offline the rep stays signed in and is told why.
+  await page.getByTestId("sign-out").click();
+  await expect(page.getByTestId("sign-out-failed")).toContainText("需要联网");
+  await expect(page.getByTestId("who")).toBeVisible();
 
   const stamp = Date.now();
   const company = `断网新建精工有限公司 ${stamp}`;
