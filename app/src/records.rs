@@ -46,8 +46,6 @@ const fn field(name: &'static str, input: Input, required: bool) -> FormField {
 pub struct RecordScreen {
     pub spec: &'static EntitySpec,
     pub fields: &'static [FormField],
-    /// The field shown as each list item's title.
-    pub title: &'static str,
     /// The moment shown under it.
     pub when: &'static str,
     pub path: &'static str,
@@ -67,7 +65,6 @@ pub const VISIT_SCREEN: RecordScreen = RecordScreen {
         field("next_step_date", Input::Date, false),
         field("urgent", Input::Choice(&["no", "yes"]), false),
     ],
-    title: "customer_name",
     when: "visited_at",
     path: "/visits",
 };
@@ -85,7 +82,6 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
         field("description", Input::Long, true),
         field("opened_at", Input::DateTime, true),
     ],
-    title: "customer_name",
     when: "opened_at",
     path: "/tickets",
 };
@@ -210,7 +206,7 @@ fn record_item(
     view! {
         <li class="lead-card record-card" data-testid="record-card">
             <div class="lead-main">
-                <strong class="company">{text(&record.fields, screen.title)}</strong>
+                <strong class="company">{text(&record.fields, screen.spec.title)}</strong>
                 <span class="muted">{detail.join(" · ")}</span>
             </div>
             <div class="lead-meta muted">

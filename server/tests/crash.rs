@@ -35,22 +35,15 @@ async fn start(url: &str, port: u16) -> Child {
 fn big_batch() -> Value {
     let mutations: Vec<Value> = (0..1000)
         .map(|i| {
+            let mut fields = common::stored_lead(&format!("断电测试公司{i}"));
+            fields["notes"] = json!("x".repeat(200));
             json!({
                 "id": Uuid::new_v4(),
                 "entity": "lead",
                 "record_id": Uuid::now_v7(),
                 "base_version": 0,
                 "op": "upsert",
-                "fields": {
-                    "company": format!("断电测试公司{i}"),
-                    "industry": "电子",
-                    "contact_name": "刘海涛",
-                    "phone": "13812345678",
-                    "source": "referral",
-                    "grade": "B",
-                    "contacted_at": "2026-11-20T02:00:00Z",
-                    "notes": "x".repeat(200),
-                }
+                "fields": fields,
             })
         })
         .collect();

@@ -2,23 +2,10 @@
 
 mod common;
 
-use common::{lead_form, Client, TestApp};
+use common::{lead_form, stored_lead, Client, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
-
-/// The stored form of a lead, as a client's outbox carries it.
-fn lead_fields(company: &str) -> Value {
-    json!({
-        "company": company,
-        "industry": "电子",
-        "contact_name": "刘海涛",
-        "phone": "13812345678",
-        "source": "referral",
-        "grade": "B",
-        "contacted_at": "2026-11-20T02:00:00Z",
-    })
-}
 
 fn create(record_id: Uuid, company: &str) -> Value {
     json!({
@@ -27,7 +14,7 @@ fn create(record_id: Uuid, company: &str) -> Value {
         "record_id": record_id,
         "base_version": 0,
         "op": "upsert",
-        "fields": lead_fields(company),
+        "fields": stored_lead(company),
     })
 }
 

@@ -5,6 +5,8 @@
 //! replica equals the server's view of its scope, and every mutation was
 //! recorded exactly once. 1,000 cases by default (PROPTEST_CASES overrides).
 
+mod common;
+
 use app::roles::{CurrentUser, Role};
 use app::ssr::Db;
 use app::sync::store::{pull, push};
@@ -216,15 +218,7 @@ impl World {
         match step {
             Step::Create { client } => {
                 let id = Uuid::now_v7();
-                let fields = json!({
-                    "company": format!("公司{}", &id.simple().to_string()[24..]),
-                    "industry": "电子",
-                    "contact_name": "刘海涛",
-                    "phone": "13812345678",
-                    "source": "referral",
-                    "grade": "B",
-                    "contacted_at": "2026-11-20T02:00:00Z",
-                });
+                let fields = common::stored_lead(&format!("公司{}", &id.simple().to_string()[24..]));
                 let fields = fields.as_object().unwrap().clone();
                 self.replicas[client].records.insert(id, (0, fields.clone()));
                 let mutation = Mutation {

@@ -250,6 +250,19 @@ impl Client {
 }
 
 /// A complete, valid lead form.
+/// A lead's fields in stored form, as a client's outbox carries them.
+pub fn stored_lead(company: &str) -> Value {
+    json!({
+        "company": company,
+        "industry": "电子",
+        "contact_name": "刘海涛",
+        "phone": "13812345678",
+        "source": "referral",
+        "grade": "B",
+        "contacted_at": "2026-11-20T02:00:00Z",
+    })
+}
+
 pub fn lead_form(company: &str) -> Value {
     json!({
         "company": company,
