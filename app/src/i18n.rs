@@ -127,6 +127,11 @@ pub struct Texts {
     pub empty_value: &'static str,
     pub records_received: &'static str,
     pub showing_first: &'static str,
+    pub showing_newest: &'static str,
+    pub search: &'static str,
+    pub search_hint: &'static str,
+    pub search_matches: &'static str,
+    pub no_matches: &'static str,
     pub sign_out_needs_network: &'static str,
 }
 
@@ -200,6 +205,11 @@ pub static ZH_CN: Texts = Texts {
     empty_value: "（空）",
     records_received: "条已接收",
     showing_first: "按优先顺序显示前",
+    showing_newest: "显示最新的",
+    search: "搜索",
+    search_hint: "名称、联系人、电话、备注…",
+    search_matches: "符合搜索",
+    no_matches: "没有符合搜索的记录。",
     sign_out_needs_network: "退出登录需要联网，请联网后再试。",
 };
 
@@ -272,6 +282,11 @@ pub static EN: Texts = Texts {
     empty_value: "(empty)",
     records_received: "records received",
     showing_first: "Showing, in work order, the first",
+    showing_newest: "Showing the newest",
+    search: "Search",
+    search_hint: "Name, contact, phone, notes…",
+    search_matches: "match the search",
+    no_matches: "Nothing matches the search.",
     sign_out_needs_network: "Signing out needs the network; try again once online.",
 };
 

@@ -11,6 +11,7 @@ pub mod leads;
 pub mod policy;
 pub mod records;
 pub mod roles;
+pub mod search;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod sync;

@@ -8,9 +8,10 @@ use crate::error::{AppError, FieldError};
 use crate::i18n::Locale;
 use crate::leads::parse_local_time;
 use crate::roles::CurrentUser;
+use crate::search::{Query, SearchText};
 use crate::sync::entity::{EntitySpec, TICKET, TICKET_CHANNELS, TICKET_TYPES, VISIT};
 use crate::sync::{Fields, Mutation, Op};
-use crate::ui::{leave_when_synced, use_locale, with_user, SavedOnDevice};
+use crate::ui::{leave_when_synced, use_locale, with_user, SavedOnDevice, SearchBox};
 use crate::validate::Phone;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -148,6 +149,18 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let t = locale.texts();
     let entity = screen.spec.name;
     let records = client::use_local_records(entity);
+    let query = RwSignal::new(String::new());
+    // Made searchable once per store read, not per keystroke.
+    let searchable = RwSignal::new(None);
+    Effect::new(move |_| {
+        searchable.set(records.get().map(|read| {
+            read.map(|list| {
+                list.into_iter()
+                    .map(|r| (SearchText::new(&r.fields, screen.spec.searched), r))
+                    .collect::<Vec<_>>()
+            })
+        }))
+    });
     let tz = me.tz();
     let can_add = crate::policy::can_create(&me, screen.spec.kind);
     view! {
@@ -164,22 +177,37 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                     }
                 })}
         </div>
-        {move || match records.get() {
-            None => view! { <p class="empty">{t.loading}</p> }.into_any(),
-            Some(Ok(list)) if list.is_empty() => view! { <p class="empty">{t.no_records}</p> }.into_any(),
-            Some(Ok(list)) => {
-                view! {
-                    <ul class="lead-list" data-testid="record-list">
-                        {list
-                            .into_iter()
-                            .take(client::LIST_LIMIT)
-                            .map(|r| record_item(screen, r, tz, locale))
-                            .collect_view()}
-                    </ul>
+        <SearchBox query />
+        {move || {
+            let wanted = Query::new(&query.get());
+            searchable.with(|read| match read {
+                None => view! { <p class="empty">{t.loading}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="empty">{t.no_records}</p> }.into_any(),
+                Some(Ok(list)) => {
+                    let found: Vec<&LocalView> = list
+                        .iter()
+                        .filter(|(searched, _)| wanted.matches(searched))
+                        .map(|(_, record)| record)
+                        .collect();
+                    if found.is_empty() {
+                        return view! { <p class="empty">{t.no_matches}</p> }.into_any();
+                    }
+                    let count = found.len();
+                    view! {
+                        {(count > client::LIST_LIMIT)
+                            .then(|| view! { <p class="muted">{format!("{count} · {} {}", t.showing_newest, client::LIST_LIMIT)}</p> })}
+                        <ul class="lead-list" data-testid="record-list">
+                            {found
+                                .into_iter()
+                                .take(client::LIST_LIMIT)
+                                .map(|r| record_item(screen, r.clone(), tz, locale))
+                                .collect_view()}
+                        </ul>
+                    }
+                        .into_any()
                 }
-                    .into_any()
-            }
-            Some(Err(e)) => view! { <p class="form-error">{locale.error(&e)}</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="form-error">{locale.error(e)}</p> }.into_any(),
+            })
         }}
     }
 }

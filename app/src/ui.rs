@@ -516,3 +516,21 @@ pub fn leave_when_synced(saved: RwSignal<bool>, path: &'static str) {
         }
     });
 }
+
+/// The search box above a list; what is typed goes into `query` as it is typed.
+#[component]
+pub fn SearchBox(query: RwSignal<String>) -> impl IntoView {
+    let t = use_locale().texts();
+    view! {
+        <label class="search-box">
+            <span class="visually-hidden">{t.search}</span>
+            <input
+                type="search"
+                data-testid="list-search"
+                placeholder=t.search_hint
+                prop:value=move || query.get()
+                on:input=move |ev| query.set(event_target_value(&ev))
+            />
+        </label>
+    }
+}

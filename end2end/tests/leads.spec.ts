@@ -66,3 +66,37 @@ test("English can be chosen and the choice survives a reload", async ({ browser 
   await page.goto("/");
   await expect(page).toHaveURL(/\/login$/);
 });
+
+test("a rep finds a lead by typing part of its company or contact", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await signIn(page, "rep2");
+  await expect(page.getByTestId("lead-count")).toContainText("条");
+  const total = await page.getByTestId("lead-card").count();
+  expect(total).toBeGreaterThan(10);
+
+  // The last card's company and contact, typed as two words.
+  const last = page.getByTestId("lead-card").last();
+  const company = (await last.locator(".company").innerText()).trim();
+  const contact = (await last.locator(".lead-contact span").first().innerText()).split(" · ")[0];
+  const search = page.getByTestId("list-search");
+  await search.fill(`${company.slice(0, 4)} ${contact}`);
+  const cards = page.getByTestId("lead-card");
+  await expect(cards.first()).toContainText(company.slice(0, 4));
+  const found = await cards.count();
+  expect(found).toBeGreaterThan(0);
+  expect(found).toBeLessThan(total);
+  for (let i = 0; i < found; i++) {
+    await expect(cards.nth(i)).toContainText(contact);
+  }
+  await expect(page.getByTestId("lead-count")).toContainText(`${found} / `);
+  await expect(page.getByTestId("lead-count")).toContainText("符合搜索");
+  await page.screenshot({ path: "output/lead-search-390.png" });
+
+  await search.fill("没有这家公司");
+  await expect(page.getByText("没有符合搜索的记录。")).toBeVisible();
+  await expect(cards).toHaveCount(0);
+
+  await search.fill("");
+  await expect(cards).toHaveCount(total);
+});

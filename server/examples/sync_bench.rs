@@ -650,7 +650,7 @@ impl LeadMaker {
                 let record_id = Uuid::now_v7();
                 records.push(record_id);
                 json!({
-                    "id": Uuid::new_v4(),
+                    "id": Uuid::now_v7(),
                     "entity": "lead",
                     "record_id": record_id,
                     "base_version": 0,
@@ -669,7 +669,7 @@ fn edits(records: &[Uuid], repetition: usize) -> Result<Vec<u8>> {
         .iter()
         .map(|record_id| {
             json!({
-                "id": Uuid::new_v4(),
+                "id": Uuid::now_v7(),
                 "entity": "lead",
                 "record_id": record_id,
                 "base_version": 1,

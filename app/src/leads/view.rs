@@ -7,8 +7,9 @@ use crate::error::{AppError, FieldError};
 use crate::i18n::Locale;
 use crate::policy::{self, Scope};
 use crate::roles::CurrentUser;
+use crate::search::{Query, SearchText};
 use crate::sync::{Mutation, Op};
-use crate::ui::{leave_when_synced, local_time, texts, use_locale, with_user, SavedOnDevice};
+use crate::ui::{leave_when_synced, local_time, texts, use_locale, with_user, SavedOnDevice, SearchBox};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -32,6 +33,27 @@ fn LeadList(me: CurrentUser, scope: Scope) -> impl IntoView {
     let t = locale.texts();
     let can_add = policy::can_create_lead(&me);
     let records = use_local_records(crate::sync::entity::LEAD.name);
+    let query = RwSignal::new(String::new());
+    // Parsed, sorted and made searchable once per store read, not per keystroke.
+    let leads = RwSignal::new(None);
+    Effect::new({
+        let me = me.clone();
+        move |_| {
+            leads.set(records.get().map(|read| {
+                read.map(|list| {
+                    let mut leads: Vec<(SearchText, LocalLead)> = list
+                        .into_iter()
+                        .filter_map(|view| {
+                            let searched = SearchText::new(&view.fields, crate::sync::entity::LEAD.searched);
+                            LocalLead::from_view(view, &me).map(|lead| (searched, lead))
+                        })
+                        .collect();
+                    leads.sort_by(|(_, a), (_, b)| work_order(&a.lead, &b.lead));
+                    leads
+                })
+            }))
+        }
+    });
     view! {
         <Title text=format!("{} · {}", t.leads, t.app_name) />
         <div class="page-head">
@@ -46,20 +68,39 @@ fn LeadList(me: CurrentUser, scope: Scope) -> impl IntoView {
                     }
                 })}
         </div>
-        {move || match records.get() {
-            None => view! { <p class="empty">{t.loading}</p> }.into_any(),
-            Some(Ok(list)) => {
-                let mut leads: Vec<LocalLead> = list.into_iter().filter_map(|v| LocalLead::from_view(v, &me)).collect();
-                leads.sort_by(|a, b| work_order(&a.lead, &b.lead));
-                view! { <LeadTable leads scope me=me.clone() /> }.into_any()
-            }
-            Some(Err(e)) => view! { <p class="form-error">{locale.error(&e)}</p> }.into_any(),
+        <SearchBox query />
+        {move || {
+            let wanted = Query::new(&query.get());
+            leads.with(|read| match read {
+                None => view! { <p class="empty">{t.loading}</p> }.into_any(),
+                Some(Ok(list)) => {
+                    let total = list.len();
+                    let found: Vec<&LocalLead> = list
+                        .iter()
+                        .filter(|(searched, _)| wanted.matches(searched))
+                        .map(|(_, lead)| lead)
+                        .collect();
+                    let count = found.len();
+                    let shown = found.into_iter().take(crate::client::LIST_LIMIT).cloned().collect();
+                    view! { <LeadTable shown count total searching=!wanted.is_empty() scope me=me.clone() /> }.into_any()
+                }
+                Some(Err(e)) => view! { <p class="form-error">{locale.error(e)}</p> }.into_any(),
+            })
         }}
     }
 }
 
 #[component]
-fn LeadTable(leads: Vec<LocalLead>, scope: Scope, me: CurrentUser) -> impl IntoView {
+/// `shown`: the first matching leads in work order; `count` of them match
+/// the search, among `total` on the device.
+fn LeadTable(
+    shown: Vec<LocalLead>,
+    count: usize,
+    total: usize,
+    searching: bool,
+    scope: Scope,
+    me: CurrentUser,
+) -> impl IntoView {
     let locale = use_locale();
     let t = locale.texts();
     let scope_label = match scope {
@@ -68,16 +109,20 @@ fn LeadTable(leads: Vec<LocalLead>, scope: Scope, me: CurrentUser) -> impl IntoV
         Scope::All => t.scope_all,
     };
     let show_owner = !matches!(scope, Scope::Own(_));
-    let count = leads.len();
-    if leads.is_empty() {
-        return view! { <p class="empty">{t.no_leads}</p> }.into_any();
+    if shown.is_empty() {
+        let empty = if searching { t.no_matches } else { t.no_leads };
+        return view! { <p class="empty">{empty}</p> }.into_any();
     }
+    let counted = if searching {
+        format!("{scope_label} · {count} / {total} {}", t.search_matches)
+    } else {
+        format!("{scope_label} · {count} {}", t.leads_count)
+    };
     view! {
-        <p class="muted" data-testid="lead-count">{format!("{scope_label} · {count} {}", t.leads_count)}</p>
+        <p class="muted" data-testid="lead-count">{counted}</p>
         <ul class="lead-list" data-testid="lead-list">
-            {leads
+            {shown
                 .into_iter()
-                .take(crate::client::LIST_LIMIT)
                 .map(|lead| view! { <LeadCard lead me=me.clone() show_owner locale /> })
                 .collect_view()}
         </ul>

@@ -19,6 +19,9 @@ pub struct EntitySpec {
     pub fields: &'static [&'static str],
     /// The field that names a record in lists (a company, a customer).
     pub title: &'static str,
+    /// The free-text fields a list's search box looks in (names, phones,
+    /// notes; not coded choices, whose stored words the user never sees).
+    pub searched: &'static [&'static str],
     /// Checks a whole record (after merging) as it will be stored.
     pub check: fn(&Fields, DateTime<Utc>) -> Result<(), Vec<FieldError>>,
 }
@@ -46,6 +49,16 @@ pub const LEAD: EntitySpec = EntitySpec {
         "notes",
     ],
     title: "company",
+    searched: &[
+        "company",
+        "industry",
+        "contact_name",
+        "phone",
+        "email",
+        "initial_need",
+        "next_step",
+        "notes",
+    ],
     check: check_lead,
 };
 
@@ -67,6 +80,14 @@ pub const VISIT: EntitySpec = EntitySpec {
         "urgent",
     ],
     title: "customer_name",
+    searched: &[
+        "customer_name",
+        "met_name",
+        "met_department",
+        "purpose",
+        "result",
+        "next_step",
+    ],
     check: check_visit,
 };
 
@@ -87,6 +108,14 @@ pub const TICKET: EntitySpec = EntitySpec {
         "status",
     ],
     title: "customer_name",
+    searched: &[
+        "customer_name",
+        "contact_name",
+        "contact_phone",
+        "product",
+        "order_ref",
+        "description",
+    ],
     check: check_ticket,
 };
 
