@@ -105,23 +105,23 @@ impl Checker {
     }
 
     /// A required text, trimmed, at most `max` characters (not bytes).
-    pub fn required(&mut self, field: &str, raw: &str, max: usize) -> String {
+    pub fn required<'s>(&mut self, field: &str, raw: &'s str, max: usize) -> &'s str {
         let text = raw.trim();
         if text.is_empty() {
             self.fail(field, FieldProblem::Required);
         } else if text.chars().count() > max {
             self.fail(field, FieldProblem::TooLong { max });
         }
-        text.to_owned()
+        text
     }
 
     /// An optional text: empty becomes `None`.
-    pub fn optional(&mut self, field: &str, raw: &str, max: usize) -> Option<String> {
+    pub fn optional<'s>(&mut self, field: &str, raw: &'s str, max: usize) -> Option<&'s str> {
         let text = raw.trim();
         if text.chars().count() > max {
             self.fail(field, FieldProblem::TooLong { max });
         }
-        (!text.is_empty()).then(|| text.to_owned())
+        (!text.is_empty()).then_some(text)
     }
 
     /// An optional value parsed by `parse`; empty becomes `None`.

@@ -498,3 +498,32 @@ on_both_databases!(
         assert!(pull_all(&finance, 0, 1000).await.0.is_empty());
     }
 );
+
+/// SQLite: a large push is copied from the write-ahead log into the database
+/// file soon after it commits, by the server's checkpoint task, rather than
+/// inside a later push (SQLite's own mark, 4,000 log pages, is far off).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_checkpoints_the_log_beside_the_requests() {
+    let app = TestApp::spawn(common::Backend::Sqlite).await;
+    let rep = app.signed_in("rep1").await;
+    let file = app.url.strip_prefix("sqlite://").expect("a SQLite URL");
+    let size = || std::fs::metadata(file).expect("the database file").len();
+    let before = size();
+    for batch in 0..2 {
+        let mutations = (0..500)
+            .map(|n| create(Uuid::now_v7(), &format!("检查点测试{batch}-{n}")))
+            .collect();
+        let results = push_ok(&rep, mutations).await;
+        assert!(statuses(&results).iter().all(|s| *s == "applied"));
+    }
+    let mut waited = std::time::Duration::ZERO;
+    while size() < before + 1024 * 1024 && waited < std::time::Duration::from_secs(3) {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += std::time::Duration::from_millis(50);
+    }
+    assert!(
+        size() >= before + 1024 * 1024,
+        "1,000 leads reached the database file: {before} → {} bytes",
+        size()
+    );
+}

@@ -160,12 +160,20 @@ impl LeadForm {
     /// `tz` is the user's zone, in which `contacted_at` was typed.
     pub fn validate(&self, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Result<ValidLead, Vec<FieldError>> {
         let mut check = Checker::default();
-        let company = check.required("company", &self.company, SHORT_TEXT);
-        let industry = check.required("industry", &self.industry, SHORT_TEXT);
-        let staff_size = check.optional("staff_size", &self.staff_size, SHORT_TEXT);
-        let revenue_band = check.optional("revenue_band", &self.revenue_band, SHORT_TEXT);
-        let contact_name = check.required("contact_name", &self.contact_name, SHORT_TEXT);
-        let contact_title = check.optional("contact_title", &self.contact_title, SHORT_TEXT);
+        let company = check.required("company", &self.company, SHORT_TEXT).to_owned();
+        let industry = check.required("industry", &self.industry, SHORT_TEXT).to_owned();
+        let staff_size = check
+            .optional("staff_size", &self.staff_size, SHORT_TEXT)
+            .map(str::to_owned);
+        let revenue_band = check
+            .optional("revenue_band", &self.revenue_band, SHORT_TEXT)
+            .map(str::to_owned);
+        let contact_name = check
+            .required("contact_name", &self.contact_name, SHORT_TEXT)
+            .to_owned();
+        let contact_title = check
+            .optional("contact_title", &self.contact_title, SHORT_TEXT)
+            .map(str::to_owned);
         let phone = check.optional_parsed("phone", &self.phone, Phone::parse);
         let email = check.optional_parsed("email", &self.email, Email::parse);
         // A lead nobody can reach is no lead: a phone or an email is required.
@@ -174,7 +182,9 @@ impl LeadForm {
         }
         let source = choice(&mut check, "source", &self.source, LeadSource::parse);
         let grade = choice(&mut check, "grade", &self.grade, Grade::parse);
-        let initial_need = check.optional("initial_need", &self.initial_need, LONG_TEXT);
+        let initial_need = check
+            .optional("initial_need", &self.initial_need, LONG_TEXT)
+            .map(str::to_owned);
         let contacted_at = check
             .optional_parsed("contacted_at", &self.contacted_at, |raw| {
                 parse_local_time(raw, tz)
@@ -183,11 +193,13 @@ impl LeadForm {
         if contacted_at > now + chrono::Duration::minutes(5) {
             check.fail("contacted_at", FieldProblem::InFuture);
         }
-        let next_step = check.optional("next_step", &self.next_step, LONG_TEXT);
+        let next_step = check
+            .optional("next_step", &self.next_step, LONG_TEXT)
+            .map(str::to_owned);
         let next_step_date = check.optional_parsed("next_step_date", &self.next_step_date, |raw| {
             NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| FieldProblem::InvalidDate)
         });
-        let notes = check.optional("notes", &self.notes, LONG_TEXT);
+        let notes = check.optional("notes", &self.notes, LONG_TEXT).map(str::to_owned);
         check.finish(()).and_then(|()| {
             Ok(ValidLead {
                 id: self.id,

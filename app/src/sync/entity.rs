@@ -153,10 +153,10 @@ impl<'a> Reader<'a> {
 
     /// The text of `field` (empty for null or missing), or `None` after
     /// recording that it is not text at all.
-    fn text(&mut self, field: &str) -> Option<String> {
+    fn text(&mut self, field: &str) -> Option<&'a str> {
         match self.fields.get(field) {
-            None | Some(Value::Null) => Some(String::new()),
-            Some(Value::String(text)) => Some(text.clone()),
+            None | Some(Value::Null) => Some(""),
+            Some(Value::String(text)) => Some(text),
             Some(_) => {
                 self.check.fail(field, FieldProblem::WrongType);
                 None
@@ -173,19 +173,19 @@ impl<'a> Reader<'a> {
 
     fn required(&mut self, field: &str, max: usize) {
         if let Some(text) = self.text(field) {
-            self.check.required(field, &text, max);
+            self.check.required(field, text, max);
         }
     }
 
     fn optional(&mut self, field: &str, max: usize) {
         if let Some(text) = self.text(field) {
-            self.check.optional(field, &text, max);
+            self.check.optional(field, text, max);
         }
     }
 
     fn parsed<T>(&mut self, field: &str, parse: impl FnOnce(&str) -> Result<T, FieldProblem>) -> Option<T> {
         let text = self.text(field)?;
-        self.check.optional_parsed(field, &text, parse)
+        self.check.optional_parsed(field, text, parse)
     }
 
     fn choice<T>(&mut self, field: &str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
@@ -194,7 +194,7 @@ impl<'a> Reader<'a> {
             self.check.fail(field, FieldProblem::Required);
             return None;
         }
-        let parsed = parse(&text);
+        let parsed = parse(text);
         if parsed.is_none() {
             self.check.fail(field, FieldProblem::InvalidChoice);
         }

@@ -81,6 +81,7 @@ pub async fn push(
     }
     writes.finish(&mut tx).await?;
     tx.commit().await?;
+    db.wrote();
     Ok(PushResult { results })
 }
 
@@ -311,11 +312,23 @@ const ROWS_PER_INSERT: usize = 200;
 /// name of every numbered SQLite parameter, which SQLite finds by a linear
 /// scan: quadratic in a 2,000-value INSERT, and most of a push's time.)
 fn placeholders(conn: &AnyConnection, first: usize, count: usize) -> String {
-    let numbered = conn.backend_name() != "SQLite";
-    (first..first + count)
-        .map(|n| if numbered { format!("${n}") } else { "?".to_owned() })
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut list = String::with_capacity(count * 6);
+    push_placeholders(&mut list, conn.backend_name() != "SQLite", first, count);
+    list
+}
+
+fn push_placeholders(sql: &mut String, numbered: bool, first: usize, count: usize) {
+    use std::fmt::Write;
+    for n in first..first + count {
+        if n > first {
+            sql.push_str(", ");
+        }
+        if numbered {
+            let _ = write!(sql, "${n}");
+        } else {
+            sql.push('?');
+        }
+    }
 }
 
 /// One value of a multi-row INSERT.
@@ -336,16 +349,22 @@ async fn insert_rows(
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Param>> = rows.by_ref().take(ROWS_PER_INSERT).collect();
         let width = chunk[0].len();
-        let values: Vec<String> = (0..chunk.len())
-            .map(|row| format!("({})", placeholders(tx, row * width + 1, width)))
-            .collect();
-        let sql = format!("INSERT INTO {into} VALUES {} {tail}", values.join(", "));
+        let numbered = tx.backend_name() != "SQLite";
+        let mut sql = format!("INSERT INTO {into} VALUES ");
+        for row in 0..chunk.len() {
+            sql.push_str(if row == 0 { "(" } else { ", (" });
+            push_placeholders(&mut sql, numbered, row * width + 1, width);
+            sql.push(')');
+        }
+        sql.push(' ');
+        sql.push_str(tail);
         let mut query = sqlx::query(&sql);
-        for param in chunk.into_iter().flatten() {
+        // Borrowed: binding a String would copy every value once more.
+        for param in chunk.iter().flatten() {
             query = match param {
-                Param::Text(value) => query.bind(value),
-                Param::MaybeText(value) => query.bind(value),
-                Param::Int(value) => query.bind(value),
+                Param::Text(value) => query.bind(value.as_str()),
+                Param::MaybeText(value) => query.bind(value.as_deref()),
+                Param::Int(value) => query.bind(*value),
             };
         }
         query.execute(&mut *tx).await?;
