@@ -133,6 +133,19 @@ pub fn use_local_records(entity: &'static str) -> RwSignal<Option<Result<Vec<Loc
     records
 }
 
+/// The records of `entity`, each store read turned once by `prepare`
+/// (parsed, sorted, made searchable), so that typing in a search box
+/// re-renders from the prepared list instead of redoing that work.
+pub fn use_prepared_records<T: Send + Sync + 'static>(
+    entity: &'static str,
+    prepare: impl Fn(Vec<LocalView>) -> T + 'static,
+) -> RwSignal<Option<Result<T, AppError>>> {
+    let records = use_local_records(entity);
+    let prepared = RwSignal::new(None);
+    Effect::new(move |_| prepared.set(records.get().map(|read| read.map(&prepare))));
+    prepared
+}
+
 /// How much this site stores on the device, and how much it may.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StoreSize {

@@ -148,18 +148,11 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let locale = use_locale();
     let t = locale.texts();
     let entity = screen.spec.name;
-    let records = client::use_local_records(entity);
     let query = RwSignal::new(String::new());
-    // Made searchable once per store read, not per keystroke.
-    let searchable = RwSignal::new(None);
-    Effect::new(move |_| {
-        searchable.set(records.get().map(|read| {
-            read.map(|list| {
-                list.into_iter()
-                    .map(|r| (SearchText::new(&r.fields, screen.spec.searched), r))
-                    .collect::<Vec<_>>()
-            })
-        }))
+    let searchable = client::use_prepared_records(entity, move |list| {
+        list.into_iter()
+            .map(|r| (SearchText::new(&r.fields, screen.spec.searched), r))
+            .collect::<Vec<_>>()
     });
     let tz = me.tz();
     let can_add = crate::policy::can_create(&me, screen.spec.kind);

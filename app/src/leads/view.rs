@@ -2,7 +2,7 @@
 //! entry form, which checks with the same `LeadForm::validate` as the server.
 
 use super::{work_order, Grade, LeadForm, LeadSource, LocalLead, ValidLead};
-use crate::client::{use_local_records, use_sync_status};
+use crate::client::{use_prepared_records, use_sync_status};
 use crate::error::{AppError, FieldError};
 use crate::i18n::Locale;
 use crate::policy::{self, Scope};
@@ -32,26 +32,19 @@ fn LeadList(me: CurrentUser, scope: Scope) -> impl IntoView {
     let locale = use_locale();
     let t = locale.texts();
     let can_add = policy::can_create_lead(&me);
-    let records = use_local_records(crate::sync::entity::LEAD.name);
     let query = RwSignal::new(String::new());
-    // Parsed, sorted and made searchable once per store read, not per keystroke.
-    let leads = RwSignal::new(None);
-    Effect::new({
+    let leads = use_prepared_records(crate::sync::entity::LEAD.name, {
         let me = me.clone();
-        move |_| {
-            leads.set(records.get().map(|read| {
-                read.map(|list| {
-                    let mut leads: Vec<(SearchText, LocalLead)> = list
-                        .into_iter()
-                        .filter_map(|view| {
-                            let searched = SearchText::new(&view.fields, crate::sync::entity::LEAD.searched);
-                            LocalLead::from_view(view, &me).map(|lead| (searched, lead))
-                        })
-                        .collect();
-                    leads.sort_by(|(_, a), (_, b)| work_order(&a.lead, &b.lead));
-                    leads
+        move |list| {
+            let mut leads: Vec<(SearchText, LocalLead)> = list
+                .into_iter()
+                .filter_map(|view| {
+                    let searched = SearchText::new(&view.fields, crate::sync::entity::LEAD.searched);
+                    LocalLead::from_view(view, &me).map(|lead| (searched, lead))
                 })
-            }))
+                .collect();
+            leads.sort_by(|(_, a), (_, b)| work_order(&a.lead, &b.lead));
+            leads
         }
     });
     view! {
