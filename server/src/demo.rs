@@ -187,7 +187,7 @@ async fn load_leads(db: &Db, reps: &[CurrentUser]) -> Result<usize, AccountError
                     fields: valid.to_fields(),
                 }],
             };
-            app::sync::store::push(db, rep, &batch, entered.min(now)).await?;
+            app::sync::store::push(db, rep, batch, entered.min(now)).await?;
             count += 1;
         }
     }

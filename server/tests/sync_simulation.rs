@@ -185,7 +185,7 @@ impl World {
     /// Pushes as `client` and feeds every fresh outcome to the oracle,
     /// whether or not the client gets to hear the answer.
     async fn deliver(&mut self, client: usize, batch: &PushBatch) -> app::sync::PushResult {
-        let answer = push(&self.db, &self.users[client], batch, Utc::now())
+        let answer = push(&self.db, &self.users[client], batch.clone(), Utc::now())
             .await
             .unwrap();
         for (mutation, result) in batch.mutations.iter().zip(&answer.results) {

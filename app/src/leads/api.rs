@@ -60,7 +60,7 @@ pub async fn add_lead(lead: LeadForm) -> Result<Lead, AppError> {
         }],
     };
     let db = &ssr::state()?.db;
-    let mut result = sync::store::push(db, &user, &batch, now).await?;
+    let mut result = sync::store::push(db, &user, batch, now).await?;
     let mut status = result.results.pop().map(|r| r.status).ok_or(AppError::Internal)?;
     if let MutationStatus::Duplicate { original } = status {
         status = *original;

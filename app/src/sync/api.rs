@@ -11,8 +11,9 @@ pub async fn push(batch: PushBatch) -> Result<PushResult, AppError> {
     use crate::ssr;
     let user = ssr::require_user().await?;
     super::check_batch(&batch)?;
-    let result = super::store::push(&ssr::state()?.db, &user, &batch, chrono::Utc::now()).await?;
-    tracing::info!(client = %batch.client_id, mutations = batch.mutations.len(), "sync push");
+    let (client, mutations) = (batch.client_id, batch.mutations.len());
+    let result = super::store::push(&ssr::state()?.db, &user, batch, chrono::Utc::now()).await?;
+    tracing::info!(%client, mutations, "sync push");
     Ok(result)
 }
 

@@ -179,8 +179,22 @@ pub struct StoredRecord {
     pub version: i64,
     pub deleted: bool,
     pub fields: Fields,
-    /// The record version at which each field last changed (absent: 0).
+    /// The record version at which each field last changed since the record
+    /// was made. A field not named here was set when the record was made
+    /// (version 1) if the record has it, and never if not (0): a new record
+    /// stores no field versions at all.
     pub field_versions: BTreeMap<String, i64>,
+}
+
+impl StoredRecord {
+    /// The record version at which `field` last changed.
+    pub fn field_changed_at(&self, field: &str) -> i64 {
+        match self.field_versions.get(field) {
+            Some(version) => *version,
+            None if self.fields.contains_key(field) => 1,
+            None => 0,
+        }
+    }
 }
 
 /// What applying a mutation to a stored record gives.
@@ -209,7 +223,7 @@ pub fn merge(current: &StoredRecord, base_version: i64, changes: &Fields) -> Mer
             continue;
         }
         unchanged = false;
-        let changed_at = current.field_versions.get(field).copied().unwrap_or(0);
+        let changed_at = current.field_changed_at(field);
         if changed_at > base_version {
             conflicts.push(FieldConflict {
                 field: field.clone(),
@@ -231,12 +245,12 @@ pub fn merge(current: &StoredRecord, base_version: i64, changes: &Fields) -> Mer
 }
 
 /// A new record from its first mutation: every field at version 1.
-pub fn create(fields: &Fields) -> StoredRecord {
+pub fn create(fields: Fields) -> StoredRecord {
     StoredRecord {
         version: 1,
         deleted: false,
-        fields: fields.clone(),
-        field_versions: fields.keys().map(|k| (k.clone(), 1)).collect(),
+        fields,
+        field_versions: BTreeMap::new(),
     }
 }
 
@@ -291,7 +305,7 @@ mod tests {
 
     #[test]
     fn edits_of_different_fields_merge_without_conflict() {
-        let v1 = create(&fields(json!({"company": "甲", "grade": "B"})));
+        let v1 = create(fields(json!({"company": "甲", "grade": "B"})));
         let by_a = merge(&v1, 1, &fields(json!({"company": "甲乙"})));
         let by_b = merge(&by_a.record, 1, &fields(json!({"grade": "A"})));
         assert!(by_b.conflicts.is_empty());
@@ -304,7 +318,7 @@ mod tests {
 
     #[test]
     fn the_later_arrival_wins_a_same_field_edit_and_the_other_value_is_kept() {
-        let v1 = create(&fields(json!({"grade": "B"})));
+        let v1 = create(fields(json!({"grade": "B"})));
         let by_a = merge(&v1, 1, &fields(json!({"grade": "A"})));
         let by_b = merge(&by_a.record, 1, &fields(json!({"grade": "C"})));
         assert_eq!(by_b.record.fields["grade"], "C");
@@ -320,15 +334,31 @@ mod tests {
 
     #[test]
     fn an_edit_based_on_the_latest_version_is_no_conflict() {
-        let v1 = create(&fields(json!({"grade": "B"})));
+        let v1 = create(fields(json!({"grade": "B"})));
         let v2 = merge(&v1, 1, &fields(json!({"grade": "A"}))).record;
         let v3 = merge(&v2, 2, &fields(json!({"grade": "C"})));
         assert!(v3.conflicts.is_empty());
     }
 
     #[test]
+    fn a_new_record_stores_no_field_versions_yet_its_fields_date_from_version_1() {
+        let v1 = create(fields(json!({"grade": "B"})));
+        assert!(v1.field_versions.is_empty());
+        assert_eq!(
+            (v1.field_changed_at("grade"), v1.field_changed_at("notes")),
+            (1, 0)
+        );
+        // An edit based on no version of the record: its grade was set since
+        // (a conflict), its notes never were.
+        let blind = merge(&v1, 0, &fields(json!({"grade": "A", "notes": "新"})));
+        let lost: Vec<&str> = blind.conflicts.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(lost, ["grade"]);
+        assert_eq!(blind.record.field_changed_at("notes"), 2);
+    }
+
+    #[test]
     fn writing_the_same_value_changes_nothing() {
-        let v1 = create(&fields(json!({"grade": "B"})));
+        let v1 = create(fields(json!({"grade": "B"})));
         let same = merge(&v1, 0, &fields(json!({"grade": "B"})));
         assert!(same.unchanged && same.conflicts.is_empty());
         assert_eq!(same.record.version, 1);
