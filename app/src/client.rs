@@ -95,16 +95,21 @@ pub struct LocalView {
     pub rejected: Option<AppError>,
 }
 
-/// The records of `entity` on this device, newest first.
-pub async fn local_records(status: SyncStatus, entity: &str) -> Result<Vec<LocalView>, AppError> {
+/// The records of `entity` on this device, each turned by `prepare` as it is
+/// read (`None` leaves it out), newest first.
+pub async fn local_records<T>(
+    status: SyncStatus,
+    entity: &str,
+    prepare: &dyn Fn(LocalView) -> Option<T>,
+) -> Result<Vec<T>, AppError> {
     #[cfg(feature = "hydrate")]
     {
         let user = status.user.get_untracked().ok_or(AppError::Unauthenticated)?;
-        engine::local_records(user, entity).await
+        engine::local_records(user, entity, prepare).await
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        let _ = (status, entity);
+        let _ = (status, entity, prepare);
         Ok(Vec::new())
     }
 }
@@ -114,35 +119,43 @@ pub async fn local_records(status: SyncStatus, entity: &str) -> Result<Vec<Local
 pub const LIST_LIMIT: usize = 200;
 
 /// The records of `entity` on this device, read after mount and again after
-/// every sync and save. The server and the browser's first render both have
+/// every sync and save, each turned once by `prepare` (parsed, made
+/// searchable) as it is read, then sorted by `order` (ties stay newest
+/// first). Typing in a search box re-renders from the prepared list instead
+/// of redoing that work. The server and the browser's first render both have
 /// `None` ("loading"), so hydration matches; the list fills in once the
-/// store answers.
-pub fn use_local_records(entity: &'static str) -> RwSignal<Option<Result<Vec<LocalView>, AppError>>> {
+/// store answers. Only the latest read is kept: an older one finishing later
+/// is dropped.
+pub fn use_prepared_records<T: Send + Sync + 'static>(
+    entity: &'static str,
+    prepare: impl Fn(LocalView) -> Option<T> + 'static,
+    order: impl Fn(&T, &T) -> std::cmp::Ordering + 'static,
+) -> RwSignal<Option<Result<Vec<T>, AppError>>> {
     let status = use_sync_status();
-    let records = RwSignal::new(None);
+    let prepared = RwSignal::new(None);
+    let work = std::rc::Rc::new((prepare, order));
+    let latest = std::rc::Rc::new(std::cell::Cell::new(0u64));
     Effect::new(move |_| {
         status.last_sync.track();
         status.pending.track();
         status.user.track();
+        let (work, latest) = (work.clone(), latest.clone());
+        let read = latest.get() + 1;
+        latest.set(read);
         leptos::task::spawn_local(async move {
-            if status.user.get_untracked().is_some() {
-                records.set(Some(local_records(status, entity).await));
+            if status.user.get_untracked().is_none() {
+                return;
+            }
+            let (prepare, order) = &*work;
+            let list = local_records(status, entity, prepare).await.map(|mut list| {
+                list.sort_by(order);
+                list
+            });
+            if latest.get() == read {
+                prepared.set(Some(list));
             }
         });
     });
-    records
-}
-
-/// The records of `entity`, each store read turned once by `prepare`
-/// (parsed, sorted, made searchable), so that typing in a search box
-/// re-renders from the prepared list instead of redoing that work.
-pub fn use_prepared_records<T: Send + Sync + 'static>(
-    entity: &'static str,
-    prepare: impl Fn(Vec<LocalView>) -> T + 'static,
-) -> RwSignal<Option<Result<T, AppError>>> {
-    let records = use_local_records(entity);
-    let prepared = RwSignal::new(None);
-    Effect::new(move |_| prepared.set(records.get().map(|read| read.map(&prepare))));
     prepared
 }
 
@@ -251,8 +264,9 @@ mod engine {
     /// moves them to `RECORDS`. Kept declared so an upgrade never drops it
     /// before its records have moved.
     const RECORDS_V1: &str = "records";
-    /// Records as objects, keyed by `key` (`entity:id`), with an `entity`
-    /// index so a list reads only its own entity.
+    /// Records as objects, keyed by `key` (`entity:id`), so a list reads
+    /// only its own entity's key range (the `entity` index is no longer
+    /// read, and is kept to spare a schema change).
     const RECORDS: &str = "records_v2";
     const OUTBOX: &str = "outbox";
     /// The IndexedDB version: bumped whenever the stores change, with a step
@@ -414,38 +428,61 @@ mod engine {
         }
     }
 
-    pub async fn local_records(user: Uuid, entity: &str) -> Result<Vec<super::LocalView>, AppError> {
+    /// Records read per IndexedDB request when a list loads: each chunk is
+    /// its own short task, so thousands of records never freeze the page.
+    const READ_CHUNK: u32 = 500;
+
+    pub async fn local_records<T>(
+        user: Uuid,
+        entity: &str,
+        prepare: &dyn Fn(super::LocalView) -> Option<T>,
+    ) -> Result<Vec<T>, AppError> {
         let db = open(user).await?;
         let waiting: std::collections::HashSet<Uuid> =
             outbox(&db).await?.into_iter().map(|m| m.record_id).collect();
-        let tx = db
-            .transaction(&[RECORDS], TransactionMode::ReadOnly)
-            .map_err(storage_error)?;
-        let only = KeyRange::only(&JsValue::from_str(entity)).map_err(storage_error)?;
-        let values = tx
-            .store(RECORDS)
-            .map_err(storage_error)?
-            .index("entity")
-            .map_err(storage_error)?
-            .get_all(Some(only), None)
-            .await
-            .map_err(storage_error)?;
-        let mut views: Vec<super::LocalView> = values
-            .into_iter()
-            .filter_map(record_from)
-            .filter(|r| !r.deleted)
-            .map(|r| super::LocalView {
-                id: r.id,
-                version: r.version,
-                owner: r.owner,
-                pending: waiting.contains(&r.id),
-                rejected: r.rejected,
-                fields: r.fields,
-            })
-            .collect();
-        // v7 ids sort by creation time.
-        views.sort_by_key(|v| std::cmp::Reverse(v.id));
-        Ok(views)
+        // Keys are `entity:id`, so the entity's records lie between
+        // `entity:` and `entity;` (';' follows ':'), in id order.
+        let (mut after, mut first) = (format!("{entity}:"), true);
+        let upper = JsValue::from_str(&format!("{entity};"));
+        let mut prepared = Vec::new();
+        loop {
+            let range = KeyRange::bound(&JsValue::from_str(&after), &upper, Some(!first), Some(true))
+                .map_err(storage_error)?;
+            let tx = db
+                .transaction(&[RECORDS], TransactionMode::ReadOnly)
+                .map_err(storage_error)?;
+            let values = tx
+                .store(RECORDS)
+                .map_err(storage_error)?
+                .get_all(Some(range), Some(READ_CHUNK))
+                .await
+                .map_err(storage_error)?;
+            let full = values.len() == READ_CHUNK as usize;
+            let last_key = values
+                .last()
+                .and_then(|last| js_sys::Reflect::get(last, &JsValue::from_str("key")).ok())
+                .and_then(|key| key.as_string());
+            for record in values.into_iter().filter_map(record_from) {
+                if record.deleted {
+                    continue;
+                }
+                prepared.extend(prepare(super::LocalView {
+                    id: record.id,
+                    version: record.version,
+                    owner: record.owner,
+                    pending: waiting.contains(&record.id),
+                    rejected: record.rejected,
+                    fields: record.fields,
+                }));
+            }
+            match last_key {
+                Some(key) if full => (after, first) = (key, false),
+                _ => break,
+            }
+        }
+        // v7 ids sort by creation time: newest first.
+        prepared.reverse();
+        Ok(prepared)
     }
 
     async fn outbox(db: &Rexie) -> Result<Vec<Mutation>, AppError> {

@@ -149,11 +149,12 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let t = locale.texts();
     let entity = screen.spec.name;
     let query = RwSignal::new(String::new());
-    let searchable = client::use_prepared_records(entity, move |list| {
-        list.into_iter()
-            .map(|r| (SearchText::new(&r.fields, screen.spec.searched), r))
-            .collect::<Vec<_>>()
-    });
+    let searchable = client::use_prepared_records(
+        entity,
+        move |r| Some((SearchText::new(&r.fields, screen.spec.searched), r)),
+        // Newest first, as read.
+        |_, _| std::cmp::Ordering::Equal,
+    );
     let tz = me.tz();
     let can_add = crate::policy::can_create(&me, screen.spec.kind);
     view! {

@@ -100,3 +100,51 @@ test("a rep finds a lead by typing part of its company or contact", async ({ bro
   await search.fill("");
   await expect(cards).toHaveCount(total);
 });
+
+test("a list counts every lead on the phone, well past one read of the local store", async ({ browser, playwright, baseURL }) => {
+  // 1,100 more leads for rep4, pushed through the protocol: the list reads
+  // the local store in chunks of 500, so this spans three reads.
+  const api = await playwright.request.newContext({ baseURL });
+  const login = await api.post("/api/auth/login", { data: { username: "rep4", password: "demo1234" } });
+  expect(login.ok()).toBeTruthy();
+  for (const size of [1_000, 100]) {
+    const mutations = Array.from({ length: size }, (_, k) => ({
+      id: crypto.randomUUID(),
+      entity: "lead",
+      record_id: crypto.randomUUID(),
+      base_version: 0,
+      op: "upsert",
+      fields: {
+        company: `批量导入测试有限公司 ${size}-${k}`,
+        industry: "机械制造",
+        contact_name: "赵敏",
+        phone: "13812345678",
+        source: "trade_show",
+        grade: "C",
+        contacted_at: "2026-11-20T02:00:00Z",
+      },
+    }));
+    const pushed = await api.post("/api/sync/push", { data: { batch: { client_id: crypto.randomUUID(), mutations } } });
+    expect(pushed.ok()).toBeTruthy();
+  }
+  // What the server says rep4 holds.
+  const held = new Set<string>();
+  for (let cursor = 0; ; ) {
+    const page = await (await api.post("/api/sync/pull", { data: { request: { cursor } } })).json();
+    for (const change of page.changes) {
+      if (change.entity !== "lead") continue;
+      if (change.kind === "upsert") held.add(change.id);
+      else held.delete(change.id);
+    }
+    cursor = page.cursor;
+    if (!page.has_more) break;
+  }
+  expect(held.size).toBeGreaterThan(1_100);
+
+  const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await signIn(page, "rep4");
+  await expect(page.getByTestId("sync-status")).toContainText("已全部同步", { timeout: 30_000 });
+  await expect(page.getByTestId("lead-count")).toContainText(`· ${held.size} 条`);
+  await expect(page.getByTestId("lead-card")).toHaveCount(200);
+});

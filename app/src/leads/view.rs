@@ -33,20 +33,17 @@ fn LeadList(me: CurrentUser, scope: Scope) -> impl IntoView {
     let t = locale.texts();
     let can_add = policy::can_create_lead(&me);
     let query = RwSignal::new(String::new());
-    let leads = use_prepared_records(crate::sync::entity::LEAD.name, {
-        let me = me.clone();
-        move |list| {
-            let mut leads: Vec<(SearchText, LocalLead)> = list
-                .into_iter()
-                .filter_map(|view| {
-                    let searched = SearchText::new(&view.fields, crate::sync::entity::LEAD.searched);
-                    LocalLead::from_view(view, &me).map(|lead| (searched, lead))
-                })
-                .collect();
-            leads.sort_by(|(_, a), (_, b)| work_order(&a.lead, &b.lead));
-            leads
-        }
-    });
+    let leads = use_prepared_records(
+        crate::sync::entity::LEAD.name,
+        {
+            let me = me.clone();
+            move |view| {
+                let searched = SearchText::new(&view.fields, crate::sync::entity::LEAD.searched);
+                LocalLead::from_view(view, &me).map(|lead| (searched, lead))
+            }
+        },
+        |(_, a): &(SearchText, LocalLead), (_, b)| work_order(&a.lead, &b.lead),
+    );
     view! {
         <Title text=format!("{} · {}", t.leads, t.app_name) />
         <div class="page-head">
