@@ -1,4 +1,6 @@
 import { test, expect, Page } from "@playwright/test";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import { PHONE, hydrated, signIn, serviceWorkerReady, startedFrom } from "./helpers";
 
 async function fillLead(page: Page, company: string) {
@@ -114,4 +116,68 @@ test("the cached shell holds no one's data, and old build files are never answer
   await page.goto("/login");
   await hydrated(page);
   expect(await startedFrom(page)).toBe("server");
+});
+
+/** A proxy in front of the server that, once `holdPages` is set, never
+ * answers a page navigation (a signal too weak to load a page) while
+ * everything else passes through. */
+async function weakSignalProxy(target: string) {
+  const state = { holdPages: false, held: [] as http.ServerResponse[] };
+  const server = http.createServer((req, res) => {
+    if (state.holdPages && req.headers["sec-fetch-mode"] === "navigate") {
+      state.held.push(res);
+      return;
+    }
+    const upstream = http.request(new URL(req.url ?? "/", target), { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    state,
+    close: () => {
+      state.held.forEach((res) => res.destroy());
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+test("on a signal too weak to load a page, the app opens from the shell and still syncs", async ({ browser, baseURL }) => {
+  const proxy = await weakSignalProxy(baseURL!);
+  try {
+    const context = await browser.newContext({ baseURL: proxy.url, viewport: PHONE, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    await signIn(page, "rep2");
+    await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
+    await serviceWorkerReady(page);
+
+    // Pages now never arrive; the API still answers. The worker gives up on
+    // the page after a few seconds and starts the app from the shell.
+    proxy.state.holdPages = true;
+    await page.reload({ timeout: 30_000 });
+    await hydrated(page);
+    expect(await startedFrom(page)).toBe("shell");
+    expect(proxy.state.held.length).toBeGreaterThan(0);
+    await expect(page.getByTestId("who")).toBeVisible();
+    await expect(page.getByTestId("lead-card").first()).toBeVisible();
+    // The rep works on: a new lead is saved on the phone and reaches the
+    // server through the same weak link.
+    const company = `弱信号新建机电有限公司 ${Date.now()}`;
+    await page.getByTestId("new-lead").click();
+    await fillLead(page, company);
+    await page.getByTestId("save-lead").click();
+    await expect(page.getByTestId("saved-on-device")).toBeVisible();
+    await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
+    await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
+    const api = await context.request.post("/api/sync/pull", { data: { request: { cursor: 0 } } });
+    expect(JSON.stringify(await api.json())).toContain(company);
+  } finally {
+    proxy.close();
+  }
 });
