@@ -131,6 +131,8 @@ pub struct Texts {
     pub search: &'static str,
     pub search_hint: &'static str,
     pub search_matches: &'static str,
+    pub all_grades: &'static str,
+    pub all_owners: &'static str,
     pub no_matches: &'static str,
     pub sign_out_needs_network: &'static str,
 }
@@ -208,8 +210,10 @@ pub static ZH_CN: Texts = Texts {
     showing_newest: "显示最新的",
     search: "搜索",
     search_hint: "名称、联系人、电话、备注…",
-    search_matches: "符合搜索",
-    no_matches: "没有符合搜索的记录。",
+    search_matches: "符合条件",
+    all_grades: "全部等级",
+    all_owners: "全部负责人",
+    no_matches: "没有符合条件的记录。",
     sign_out_needs_network: "退出登录需要联网，请联网后再试。",
 };
 
@@ -285,8 +289,10 @@ pub static EN: Texts = Texts {
     showing_newest: "Showing the newest",
     search: "Search",
     search_hint: "Name, contact, phone, notes…",
-    search_matches: "match the search",
-    no_matches: "Nothing matches the search.",
+    search_matches: "match",
+    all_grades: "All grades",
+    all_owners: "All owners",
+    no_matches: "Nothing matches.",
     sign_out_needs_network: "Signing out needs the network; try again once online.",
 };
 

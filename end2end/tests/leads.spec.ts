@@ -90,11 +90,11 @@ test("a rep finds a lead by typing part of its company or contact", async ({ bro
     await expect(cards.nth(i)).toContainText(contact);
   }
   await expect(page.getByTestId("lead-count")).toContainText(`${found} / `);
-  await expect(page.getByTestId("lead-count")).toContainText("符合搜索");
+  await expect(page.getByTestId("lead-count")).toContainText("符合条件");
   await page.screenshot({ path: "output/lead-search-390.png" });
 
   await search.fill("没有这家公司");
-  await expect(page.getByText("没有符合搜索的记录。")).toBeVisible();
+  await expect(page.getByText("没有符合条件的记录。")).toBeVisible();
   await expect(cards).toHaveCount(0);
 
   await search.fill("");
@@ -147,4 +147,48 @@ test("a list counts every lead on the phone, well past one read of the local sto
   await expect(page.getByTestId("sync-status")).toContainText("已全部同步", { timeout: 30_000 });
   await expect(page.getByTestId("lead-count")).toContainText(`· ${held.size} 条`);
   await expect(page.getByTestId("lead-card")).toHaveCount(200);
+});
+
+test("a supervisor narrows the team's leads to one rep and one grade", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: DESK });
+  const page = await context.newPage();
+  await signIn(page, "sup1");
+  await expect(page.getByTestId("lead-count")).toContainText("本团队线索");
+  const cards = page.getByTestId("lead-card");
+  await expect(cards.first()).toBeVisible();
+
+  // The owner filter offers the team's reps; pick one.
+  const owner = page.getByTestId("filter-owner");
+  const choices = await owner.locator("option").allInnerTexts();
+  expect(choices[0]).toBe("全部负责人");
+  expect(choices.length).toBeGreaterThan(2);
+  const rep = choices[1];
+  await owner.selectOption({ label: rep });
+  await expect(page.getByTestId("lead-count")).toContainText("符合条件");
+  const byRep = await cards.count();
+  expect(byRep).toBeGreaterThan(0);
+  for (let i = 0; i < byRep; i++) await expect(cards.nth(i)).toContainText(`负责人 ${rep}`);
+
+  // And only its A leads.
+  await page.getByTestId("filter-grade").selectOption("A");
+  const aLeads = await cards.count();
+  expect(aLeads).toBeLessThanOrEqual(byRep);
+  for (let i = 0; i < aLeads; i++) {
+    await expect(cards.nth(i)).toContainText(`负责人 ${rep}`);
+    await expect(cards.nth(i).locator(".grade")).toHaveText("A");
+  }
+  await page.screenshot({ path: "output/lead-filters-1440.png" });
+
+  // Back to everyone.
+  await owner.selectOption("");
+  await page.getByTestId("filter-grade").selectOption("");
+  await expect(page.getByTestId("lead-count")).not.toContainText("符合条件");
+
+  // A rep sees only their own leads: no owner filter.
+  const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const repPage = await phone.newPage();
+  await signIn(repPage, "rep1");
+  await expect(repPage.getByTestId("filter-grade")).toBeVisible();
+  await expect(repPage.getByTestId("filter-owner")).toHaveCount(0);
+  await repPage.screenshot({ path: "output/lead-filters-390.png" });
 });

@@ -421,6 +421,37 @@ impl LocalLead {
 }
 
 /// Orders a list the way reps work it: A leads first, then the most recent.
+/// What the lead list is narrowed to beside the search box: one grade, one
+/// owner (for supervisors and managers, who see others' leads), or both.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadFilter {
+    pub grade: Option<Grade>,
+    pub owner: Option<Uuid>,
+}
+
+impl LeadFilter {
+    pub fn is_empty(&self) -> bool {
+        self.grade.is_none() && self.owner.is_none()
+    }
+
+    pub fn matches(&self, lead: &Lead) -> bool {
+        self.grade.is_none_or(|grade| lead.grade == grade)
+            && self.owner.is_none_or(|owner| lead.owner_id == owner)
+    }
+}
+
+/// The owners of these leads, each once, by name: the owner filter's choices.
+pub fn owners<'a>(leads: impl IntoIterator<Item = &'a Lead>) -> Vec<(Uuid, String)> {
+    let mut owners: Vec<(Uuid, String)> = leads
+        .into_iter()
+        .map(|lead| (lead.owner_id, lead.owner_name.clone()))
+        .collect::<std::collections::HashMap<_, _>>()
+        .into_iter()
+        .collect();
+    owners.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+    owners
+}
+
 pub fn work_order(a: &Lead, b: &Lead) -> std::cmp::Ordering {
     a.grade.cmp(&b.grade).then(b.contacted_at.cmp(&a.contacted_at))
 }
@@ -526,6 +557,80 @@ mod tests {
         assert_eq!(fields["contacted_at"], "2026-11-24T01:30:00Z");
         assert_eq!(fields["email"], "a@b.cn");
         assert!(!fields.contains_key("notes"));
+    }
+
+    fn lead_of(grade: Grade, owner: (Uuid, &str)) -> Lead {
+        Lead {
+            id: Uuid::now_v7(),
+            company: "苏州恒达精密机械有限公司".into(),
+            industry: "机械制造".into(),
+            staff_size: None,
+            revenue_band: None,
+            contact_name: "王建国".into(),
+            contact_title: None,
+            phone: Some("13812345678".into()),
+            email: None,
+            source: LeadSource::TradeShow,
+            initial_need: None,
+            grade,
+            status: LeadStatus::New,
+            owner_id: owner.0,
+            owner_name: owner.1.into(),
+            contacted_at: now(),
+            last_follow_up_at: None,
+            next_step: None,
+            next_step_date: None,
+            notes: None,
+            created_at: now(),
+            updated_at: now(),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn the_lead_filter_narrows_by_grade_and_owner_together() {
+        let (wang, li) = ((Uuid::now_v7(), "王芳"), (Uuid::now_v7(), "李雷"));
+        let leads = [
+            lead_of(Grade::A, wang),
+            lead_of(Grade::B, wang),
+            lead_of(Grade::A, li),
+        ];
+        let kept = |filter: LeadFilter| leads.iter().filter(|l| filter.matches(l)).count();
+        assert_eq!(kept(LeadFilter::default()), 3);
+        assert!(LeadFilter::default().is_empty());
+        assert_eq!(
+            kept(LeadFilter {
+                grade: Some(Grade::A),
+                owner: None
+            }),
+            2
+        );
+        assert_eq!(
+            kept(LeadFilter {
+                grade: None,
+                owner: Some(wang.0)
+            }),
+            2
+        );
+        assert_eq!(
+            kept(LeadFilter {
+                grade: Some(Grade::A),
+                owner: Some(li.0)
+            }),
+            1
+        );
+        assert_eq!(
+            kept(LeadFilter {
+                grade: Some(Grade::C),
+                owner: None
+            }),
+            0
+        );
+        // Each owner once, by name.
+        assert_eq!(
+            owners(&leads),
+            vec![(li.0, "李雷".to_owned()), (wang.0, "王芳".to_owned())]
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The lead screens: the list (cards on a phone, a table on a desk) and the
 //! entry form, which checks with the same `LeadForm::validate` as the server.
 
-use super::{work_order, Grade, LeadForm, LeadSource, LocalLead, ValidLead};
+use super::{owners, work_order, Grade, LeadFilter, LeadForm, LeadSource, LocalLead, ValidLead};
 use crate::client::{use_prepared_records, use_sync_status};
 use crate::error::{AppError, FieldError};
 use crate::i18n::Locale;
@@ -33,6 +33,7 @@ fn LeadList(me: CurrentUser, scope: Scope) -> impl IntoView {
     let t = locale.texts();
     let can_add = policy::can_create_lead(&me);
     let query = RwSignal::new(String::new());
+    let filter = RwSignal::new(LeadFilter::default());
     let leads = use_prepared_records(
         crate::sync::entity::LEAD.name,
         {
@@ -59,20 +60,62 @@ fn LeadList(me: CurrentUser, scope: Scope) -> impl IntoView {
                 })}
         </div>
         <SearchBox query />
+        <div class="list-filters">
+            <label>
+                <span class="visually-hidden">{t.grade}</span>
+                <select
+                    data-testid="filter-grade"
+                    on:change=move |ev| filter.update(|f| f.grade = Grade::parse(&event_target_value(&ev)))
+                >
+                    <option value="">{t.all_grades}</option>
+                    {Grade::ALL
+                        .map(|grade| view! { <option value=grade.as_str()>{locale.grade(grade)}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            {(!matches!(scope, Scope::Own(_)))
+                .then(|| {
+                    view! {
+                        <label>
+                            <span class="visually-hidden">{t.owner}</span>
+                            <select
+                                data-testid="filter-owner"
+                                on:change=move |ev| {
+                                    filter.update(|f| f.owner = event_target_value(&ev).parse().ok())
+                                }
+                            >
+                                <option value="">{t.all_owners}</option>
+                                {move || {
+                                    leads
+                                        .with(|read| match read {
+                                            Some(Ok(list)) => owners(list.iter().map(|(_, l)| &l.lead)),
+                                            _ => Vec::new(),
+                                        })
+                                        .into_iter()
+                                        .map(|(id, name)| view! { <option value=id.to_string()>{name}</option> })
+                                        .collect_view()
+                                }}
+                            </select>
+                        </label>
+                    }
+                })}
+        </div>
         {move || {
             let wanted = Query::new(&query.get());
+            let narrowed = filter.get();
             leads.with(|read| match read {
                 None => view! { <p class="empty">{t.loading}</p> }.into_any(),
                 Some(Ok(list)) => {
                     let total = list.len();
                     let found: Vec<&LocalLead> = list
                         .iter()
-                        .filter(|(searched, _)| wanted.matches(searched))
+                        .filter(|(searched, lead)| wanted.matches(searched) && narrowed.matches(&lead.lead))
                         .map(|(_, lead)| lead)
                         .collect();
                     let count = found.len();
                     let shown = found.into_iter().take(crate::client::LIST_LIMIT).cloned().collect();
-                    view! { <LeadTable shown count total searching=!wanted.is_empty() scope me=me.clone() /> }.into_any()
+                    let searching = !wanted.is_empty() || !narrowed.is_empty();
+                    view! { <LeadTable shown count total searching scope me=me.clone() /> }.into_any()
                 }
                 Some(Err(e)) => view! { <p class="form-error">{locale.error(e)}</p> }.into_any(),
             })
