@@ -168,6 +168,10 @@ test("a supervisor narrows the team's leads to one rep and one grade", async ({ 
   const byRep = await cards.count();
   expect(byRep).toBeGreaterThan(0);
   for (let i = 0; i < byRep; i++) await expect(cards.nth(i)).toContainText(`负责人 ${rep}`);
+  // A sync reads the list again; the choice stays shown.
+  await page.getByTestId("sync-now").click();
+  await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
+  await expect(owner.locator("option:checked")).toHaveText(rep);
 
   // And only its A leads.
   await page.getByTestId("filter-grade").selectOption("A");

@@ -92,7 +92,16 @@ fn LeadList(me: CurrentUser, scope: Scope) -> impl IntoView {
                                             _ => Vec::new(),
                                         })
                                         .into_iter()
-                                        .map(|(id, name)| view! { <option value=id.to_string()>{name}</option> })
+                                        .map(|(id, name)| {
+                                            // Chosen by the filter: when the list is read again the
+                                            // owners may change, and with them which option is where.
+                                            let chosen = filter.with_untracked(|f| f.owner == Some(id));
+                                            view! {
+                                                <option value=id.to_string() prop:selected=chosen>
+                                                    {name}
+                                                </option>
+                                            }
+                                        })
                                         .collect_view()
                                 }}
                             </select>
