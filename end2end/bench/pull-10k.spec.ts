@@ -5,10 +5,9 @@
 //   cd end2end && npx playwright test --config bench.config.ts
 import { test, expect } from "@playwright/test";
 import * as fs from "node:fs";
-import { PHONE, hydrated } from "../tests/helpers";
+import { PHONE, hydrated, pushLeads } from "../tests/helpers";
 
 const RECORDS = 10_000;
-const BATCH = 1_000;
 
 function lead(i: number) {
   return {
@@ -35,18 +34,7 @@ test("a fresh phone pulls 10,000 leads without freezing the page", async ({ brow
   const api = await playwright.request.newContext({ baseURL });
   const login = await api.post("/api/auth/login", { data: { username: "rep4", password: "demo1234" } });
   expect(login.ok()).toBeTruthy();
-  for (let start = 0; start < RECORDS; start += BATCH) {
-    const mutations = Array.from({ length: BATCH }, (_, k) => ({
-      id: crypto.randomUUID(),
-      entity: "lead",
-      record_id: crypto.randomUUID(),
-      base_version: 0,
-      op: "upsert",
-      fields: lead(start + k),
-    }));
-    const pushed = await api.post("/api/sync/push", { data: { batch: { client_id: crypto.randomUUID(), mutations } } });
-    expect(pushed.ok()).toBeTruthy();
-  }
+  await pushLeads(api, RECORDS, lead);
 
   // A new phone: empty store. Watch the main thread from the first script on.
   const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });

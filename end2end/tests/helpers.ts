@@ -1,4 +1,4 @@
-import { expect, Page } from "@playwright/test";
+import { APIRequestContext, expect, Page } from "@playwright/test";
 
 export const PHONE = { width: 390, height: 844 };
 export const DESK = { width: 1440, height: 900 };
@@ -28,4 +28,21 @@ export async function startedFrom(page: Page): Promise<string> {
 export async function serviceWorkerReady(page: Page) {
   await page.evaluate(() => navigator.serviceWorker.ready);
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+}
+
+/** Creates `count` leads through `POST /api/sync/push` as the user signed in
+ * on `api`, in batches of at most 1,000; `fields(i)` gives the i-th lead. */
+export async function pushLeads(api: APIRequestContext, count: number, fields: (i: number) => object) {
+  for (let start = 0; start < count; start += 1_000) {
+    const mutations = Array.from({ length: Math.min(1_000, count - start) }, (_, k) => ({
+      id: crypto.randomUUID(),
+      entity: "lead",
+      record_id: crypto.randomUUID(),
+      base_version: 0,
+      op: "upsert",
+      fields: fields(start + k),
+    }));
+    const pushed = await api.post("/api/sync/push", { data: { batch: { client_id: crypto.randomUUID(), mutations } } });
+    expect(pushed.ok()).toBeTruthy();
+  }
 }

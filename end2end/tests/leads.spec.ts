@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { DESK, PHONE, hydrated, signIn } from "./helpers";
+import { DESK, PHONE, hydrated, pushLeads, signIn } from "./helpers";
 
 test("a rep on a phone adds a lead, reloads and finds it", async ({ browser }) => {
   const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
@@ -107,26 +107,15 @@ test("a list counts every lead on the phone, well past one read of the local sto
   const api = await playwright.request.newContext({ baseURL });
   const login = await api.post("/api/auth/login", { data: { username: "rep4", password: "demo1234" } });
   expect(login.ok()).toBeTruthy();
-  for (const size of [1_000, 100]) {
-    const mutations = Array.from({ length: size }, (_, k) => ({
-      id: crypto.randomUUID(),
-      entity: "lead",
-      record_id: crypto.randomUUID(),
-      base_version: 0,
-      op: "upsert",
-      fields: {
-        company: `批量导入测试有限公司 ${size}-${k}`,
-        industry: "机械制造",
-        contact_name: "赵敏",
-        phone: "13812345678",
-        source: "trade_show",
-        grade: "C",
-        contacted_at: "2026-11-20T02:00:00Z",
-      },
-    }));
-    const pushed = await api.post("/api/sync/push", { data: { batch: { client_id: crypto.randomUUID(), mutations } } });
-    expect(pushed.ok()).toBeTruthy();
-  }
+  await pushLeads(api, 1_100, (i) => ({
+    company: `批量导入测试有限公司 ${i}`,
+    industry: "机械制造",
+    contact_name: "赵敏",
+    phone: "13812345678",
+    source: "trade_show",
+    grade: "C",
+    contacted_at: "2026-11-20T02:00:00Z",
+  }));
   // What the server says rep4 holds.
   const held = new Set<string>();
   for (let cursor = 0; ; ) {

@@ -156,7 +156,7 @@ fn LeadTable(
         return view! { <p class="empty">{empty}</p> }.into_any();
     }
     let counted = if searching {
-        format!("{scope_label} · {count} / {total} {}", t.search_matches)
+        format!("{scope_label} · {count} / {total} {}", t.matches)
     } else {
         format!("{scope_label} · {count} {}", t.leads_count)
     };
