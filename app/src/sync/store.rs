@@ -33,6 +33,11 @@ use uuid::Uuid;
 /// Applies a checked batch in one transaction and returns one result per
 /// mutation, in order. A database failure rolls the whole batch back. The
 /// batch is taken, not borrowed: new records are made of its fields.
+///
+/// Deciding and writing overlap: a blocking thread decides the mutations a
+/// chunk at a time (`decide_batch`), while this task sends each chunk's
+/// rows to the database as it comes; the database works on one chunk while
+/// the next is decided.
 pub async fn push(
     db: &Db,
     user: &CurrentUser,
@@ -40,9 +45,9 @@ pub async fn push(
     now: DateTime<Utc>,
 ) -> Result<PushResult, DbError> {
     let mut tx = db.pool.begin().await?;
-    let mut writes = Writes::begin(&mut tx, now).await?;
+    let writes = Writes::begin(&mut tx, now).await?;
     let ids: Vec<Uuid> = batch.mutations.iter().map(|m| m.id).collect();
-    let mut answered = earlier_results(&mut tx, &ids).await?;
+    let answered = earlier_results(&mut tx, &ids).await?;
     let mut records = HashMap::new();
     for spec in entity::ENTITIES {
         let ids: Vec<Uuid> = batch
@@ -53,35 +58,93 @@ pub async fn push(
             .collect();
         records.extend(load(&mut tx, spec, &ids).await?);
     }
-    let mut results = Vec::with_capacity(batch.mutations.len());
-    for mutation in batch.mutations {
-        let id = mutation.id;
-        let status = match answered.get(&id) {
-            // Another user's mutation id: refuse, and reveal nothing of its result.
-            Some((_, by)) if *by != user.id => rejected(AppError::Forbidden),
-            Some((original, _)) => MutationStatus::Duplicate {
-                original: Box::new(original.clone()),
-            },
-            None => {
-                let spec = entity::spec(&mutation.entity)
-                    .ok_or_else(|| DbError::Corrupt(format!("unchecked entity {}", mutation.entity)))?;
-                let key = (spec.name, mutation.record_id);
-                let Decision { status, write } = decide(user, spec, mutation, records.get(&key), now);
-                if let Some(write) = write {
-                    writes.record(user, spec, key.1, &write)?;
-                    records.insert(key, write.current);
-                }
-                writes.answer(user, id, &status)?;
-                answered.insert(id, (status.clone(), user.id));
-                status
+    let (sender, mut decided) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
+    let user = user.clone();
+    tokio::task::spawn_blocking(move || decide_batch(&user, batch, answered, records, writes, &sender));
+    loop {
+        match decided.recv().await {
+            Some(Decided::Chunk(rows)) => rows.insert(&mut tx).await?,
+            Some(Decided::Done { results, writes }) => {
+                writes.finish(&mut tx).await?;
+                tx.commit().await?;
+                db.wrote();
+                return Ok(PushResult { results });
             }
-        };
-        results.push(MutationResult { id, status });
+            Some(Decided::Failed(error)) => return Err(error),
+            // The decider panicked: the transaction rolls back.
+            None => return Err(DbError::Corrupt("the push stopped while deciding".into())),
+        }
     }
-    writes.finish(&mut tx).await?;
-    tx.commit().await?;
-    db.wrote();
-    Ok(PushResult { results })
+}
+
+/// Mutations decided per chunk of rows sent to the database.
+const DECIDE_CHUNK: usize = ROWS_PER_INSERT;
+/// Decided chunks that may wait for the database.
+const CHUNKS_AHEAD: usize = 4;
+
+/// What the deciding thread sends to the writing task.
+enum Decided {
+    /// The rows of the next chunk of mutations.
+    Chunk(PendingRows),
+    /// Every mutation decided: the results, and the writes' last rows and
+    /// change counter.
+    Done {
+        results: Vec<MutationResult>,
+        writes: Writes,
+    },
+    Failed(DbError),
+}
+
+/// Decides every mutation of a batch in order, sending rows a chunk at a
+/// time. Runs on a blocking thread; the parsed batch and the records it
+/// read are freed here too, beside the commit rather than before it.
+fn decide_batch(
+    user: &CurrentUser,
+    batch: PushBatch,
+    mut answered: HashMap<Uuid, (MutationStatus, Uuid)>,
+    mut records: HashMap<(&'static str, Uuid), Current>,
+    mut writes: Writes,
+    sender: &tokio::sync::mpsc::Sender<Decided>,
+) {
+    let decide_all = || -> Result<Vec<MutationResult>, DbError> {
+        let mut results = Vec::with_capacity(batch.mutations.len());
+        for (n, mutation) in batch.mutations.into_iter().enumerate() {
+            let id = mutation.id;
+            let status = match answered.get(&id) {
+                // Another user's mutation id: refuse, and reveal nothing of its result.
+                Some((_, by)) if *by != user.id => rejected(AppError::Forbidden),
+                Some((original, _)) => MutationStatus::Duplicate {
+                    original: Box::new(original.clone()),
+                },
+                None => {
+                    let spec = entity::spec(&mutation.entity)
+                        .ok_or_else(|| DbError::Corrupt(format!("unchecked entity {}", mutation.entity)))?;
+                    let key = (spec.name, mutation.record_id);
+                    let Decision { status, write } =
+                        decide(user, spec, mutation, records.get(&key), writes.now);
+                    if let Some(write) = write {
+                        writes.record(user, spec, key.1, &write)?;
+                        records.insert(key, write.current);
+                    }
+                    writes.answer(user, id, &status)?;
+                    answered.insert(id, (status.clone(), user.id));
+                    status
+                }
+            };
+            results.push(MutationResult { id, status });
+            if (n + 1) % DECIDE_CHUNK == 0 && sender.blocking_send(Decided::Chunk(writes.take())).is_err() {
+                // The writing task has given up (a database error): stop.
+                return Ok(results);
+            }
+        }
+        Ok(results)
+    };
+    let message = match decide_all() {
+        Ok(results) => Decided::Done { results, writes },
+        Err(error) => Decided::Failed(error),
+    };
+    // Nobody listens if the writing task has already failed.
+    let _ = sender.blocking_send(message);
 }
 
 /// A record as the server holds it, and whose it is.
@@ -413,18 +476,25 @@ fn json(value: &impl serde::Serialize) -> Result<String, DbError> {
     serde_json::to_string(value).map_err(|e| DbError::Corrupt(e.to_string()))
 }
 
-/// The writes of one transaction, gathered in memory and sent together by
-/// `finish`. Holds the change counter taken by `begin`.
-struct Writes {
-    now: DateTime<Utc>,
-    seq: i64,
-    start: i64,
+/// Rows gathered in memory and inserted together, a multi-row INSERT per
+/// table.
+struct PendingRows {
     /// The last state of each written record.
     records: BTreeMap<(&'static str, Uuid), [Param; RECORD_WIDTH]>,
     changes: Rows,
     answers: Rows,
     audit: Rows,
     conflicts: Rows,
+}
+
+/// The writes of one transaction, gathered in memory and sent together by
+/// `finish` (or a chunk at a time, by `take`). Holds the change counter
+/// taken by `begin`.
+struct Writes {
+    now: DateTime<Utc>,
+    seq: i64,
+    start: i64,
+    rows: PendingRows,
 }
 
 /// Values per row of `records`.
@@ -449,12 +519,13 @@ impl Writes {
             now,
             seq,
             start: seq,
-            records: BTreeMap::new(),
-            changes: Rows::new(6),
-            answers: Rows::new(4),
-            audit: Rows::new(7),
-            conflicts: Rows::new(8),
+            rows: PendingRows::new(),
         })
+    }
+
+    /// The rows gathered so far, to be inserted before those still to come.
+    fn take(&mut self) -> PendingRows {
+        std::mem::replace(&mut self.rows, PendingRows::new())
     }
 
     /// A record's new state, its change-log entry, its audit entry and the
@@ -476,7 +547,7 @@ impl Writes {
             (None, "create") => Some(data.clone()),
             (None, _) => None,
         };
-        self.records.insert(
+        self.rows.records.insert(
             (spec.name, id),
             [
                 Param::Name(spec.name),
@@ -492,7 +563,7 @@ impl Writes {
             ],
         );
         self.seq += 1;
-        self.changes.push([
+        self.rows.changes.push([
             Param::Int(self.seq),
             Param::Name(spec.name),
             Param::Id(id_text),
@@ -500,7 +571,7 @@ impl Writes {
             Param::MaybeId(write.previous_owner.map(IdText::new)),
             Param::Int(at),
         ]);
-        self.audit.push([
+        self.rows.audit.push([
             Param::Int(at),
             Param::Id(user_id),
             Param::Name(spec.name),
@@ -510,7 +581,7 @@ impl Writes {
             Param::MaybeText(after),
         ]);
         for conflict in &write.conflicts {
-            self.conflicts.push([
+            self.rows.conflicts.push([
                 Param::Id(IdText::new(Uuid::now_v7())),
                 Param::Name(spec.name),
                 Param::Id(id_text),
@@ -526,7 +597,7 @@ impl Writes {
 
     /// A mutation's result, kept so a retry gets the same answer.
     fn answer(&mut self, user: &CurrentUser, mutation: Uuid, status: &MutationStatus) -> Result<(), DbError> {
-        self.answers.push([
+        self.rows.answers.push([
             Param::Id(IdText::new(mutation)),
             Param::Id(IdText::new(user.id)),
             Param::Text(json(status)?),
@@ -536,6 +607,29 @@ impl Writes {
     }
 
     async fn finish(self, tx: &mut AnyConnection) -> Result<(), DbError> {
+        self.rows.insert(tx).await?;
+        if self.seq != self.start {
+            sqlx::query("UPDATE sync_counter SET seq = $1 WHERE id = 1")
+                .bind(self.seq)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl PendingRows {
+    fn new() -> Self {
+        Self {
+            records: BTreeMap::new(),
+            changes: Rows::new(6),
+            answers: Rows::new(4),
+            audit: Rows::new(7),
+            conflicts: Rows::new(8),
+        }
+    }
+
+    async fn insert(self, tx: &mut AnyConnection) -> Result<(), DbError> {
         let mut records = Rows::new(RECORD_WIDTH);
         records.values.reserve(self.records.len() * RECORD_WIDTH);
         for row in self.records.into_values() {
@@ -577,14 +671,7 @@ impl Writes {
             "",
             &self.conflicts,
         )
-        .await?;
-        if self.seq != self.start {
-            sqlx::query("UPDATE sync_counter SET seq = $1 WHERE id = 1")
-                .bind(self.seq)
-                .execute(&mut *tx)
-                .await?;
-        }
-        Ok(())
+        .await
     }
 }
 
