@@ -486,6 +486,14 @@ impl Locale {
         }
     }
 
+    /// The "all" choice of a list's filter on the field labelled `label`.
+    pub fn any_value_of(self, label: &str) -> String {
+        match self {
+            Self::ZhCn => format!("{label}：全部"),
+            Self::En => format!("{label}: all"),
+        }
+    }
+
     pub fn entity_plural(self, entity: &str) -> &'static str {
         let zh = self == Self::ZhCn;
         match entity {

@@ -7,11 +7,12 @@ use crate::client::{self, use_sync_status, LocalView};
 use crate::error::{AppError, FieldError};
 use crate::i18n::Locale;
 use crate::leads::parse_local_time;
+use crate::policy::{self, Scope};
 use crate::roles::CurrentUser;
-use crate::search::{Query, SearchText};
+use crate::search::{owners, FieldFilter, Query, SearchText};
 use crate::sync::entity::{EntitySpec, TICKET, TICKET_CHANNELS, TICKET_TYPES, VISIT};
 use crate::sync::{Fields, Mutation, Op};
-use crate::ui::{leave_when_synced, use_locale, with_user, SavedOnDevice, SearchBox};
+use crate::ui::{leave_when_synced, use_locale, with_user, OwnerFilter, SavedOnDevice, SearchBox};
 use crate::validate::Phone;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -149,6 +150,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let t = locale.texts();
     let entity = screen.spec.name;
     let query = RwSignal::new(String::new());
+    let filter = RwSignal::new(FieldFilter::default());
     let searchable = client::use_prepared_records(
         entity,
         move |r| Some((SearchText::new(&r.fields, screen.spec.searched), r)),
@@ -157,6 +159,37 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     );
     let tz = me.tz();
     let can_add = crate::policy::can_create(&me, screen.spec.kind);
+    // A supervisor or manager sees others' records too, and may narrow to one owner.
+    let sees_others = !matches!(policy::scope(&me, screen.spec.kind), Some(Scope::Own(_)) | None);
+    let me_id = me.id;
+    // A record made here and not yet pulled back has no owner yet: it is mine.
+    let owner_of = move |record: &LocalView| record.owner.as_ref().map_or(me_id, |(id, _)| *id);
+    let me_name = me.display_name.clone();
+    let choice_filters = screen
+        .fields
+        .iter()
+        .filter_map(|f| match f.input {
+            Input::Choice(options) => Some((f.name, options)),
+            _ => None,
+        })
+        .map(|(name, options)| {
+            view! {
+                <label>
+                    <span class="visually-hidden">{locale.field_label(name)}</span>
+                    <select
+                        data-testid=format!("filter-{name}")
+                        on:change=move |ev| filter.update(|f| f.choose(name, &event_target_value(&ev)))
+                    >
+                        <option value="">{locale.any_value_of(locale.field_label(name))}</option>
+                        {options
+                            .iter()
+                            .map(|value| view! { <option value=*value>{locale.option(value).unwrap_or(value)}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+            }
+        })
+        .collect_view();
     view! {
         <Title text=format!("{} · {}", locale.entity_plural(entity), t.app_name) />
         <div class="page-head">
@@ -172,29 +205,72 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                 })}
         </div>
         <SearchBox query />
+        <div class="list-filters">
+            {choice_filters}
+            {sees_others
+                .then(|| {
+                    let me_owner = (me.id, me.display_name.clone());
+                    view! {
+                        <OwnerFilter
+                            owners=Signal::derive(move || {
+                                searchable
+                                    .with(|read| match read {
+                                        Some(Ok(list)) => {
+                                            owners(
+                                                list
+                                                    .iter()
+                                                    .map(|(_, r)| {
+                                                        r.owner
+                                                            .as_ref()
+                                                            .map_or((me_owner.0, me_owner.1.as_str()), |(id, name)| {
+                                                                (*id, name.as_str())
+                                                            })
+                                                    }),
+                                            )
+                                        }
+                                        _ => Vec::new(),
+                                    })
+                            })
+                            chosen=Signal::derive(move || filter.with(|f| f.owner))
+                            choose=move |owner| filter.update(|f| f.owner = owner)
+                        />
+                    }
+                })}
+        </div>
         {move || {
             let wanted = Query::new(&query.get());
+            let narrowed = filter.get();
             searchable.with(|read| match read {
                 None => view! { <p class="empty">{t.loading}</p> }.into_any(),
                 Some(Ok(list)) if list.is_empty() => view! { <p class="empty">{t.no_records}</p> }.into_any(),
                 Some(Ok(list)) => {
+                    let total = list.len();
                     let found: Vec<&LocalView> = list
                         .iter()
-                        .filter(|(searched, _)| wanted.matches(searched))
+                        .filter(|(searched, r)| wanted.matches(searched) && narrowed.matches(&r.fields, owner_of(r)))
                         .map(|(_, record)| record)
                         .collect();
                     if found.is_empty() {
                         return view! { <p class="empty">{t.no_matches}</p> }.into_any();
                     }
                     let count = found.len();
+                    let narrowing = !wanted.is_empty() || !narrowed.is_empty();
                     view! {
+                        {narrowing
+                            .then(|| {
+                                view! { <p class="muted" data-testid="record-count">{format!("{count} / {total} {}", t.matches)}</p> }
+                            })}
                         {(count > client::LIST_LIMIT)
                             .then(|| view! { <p class="muted">{format!("{count} · {} {}", t.showing_newest, client::LIST_LIMIT)}</p> })}
                         <ul class="lead-list" data-testid="record-list">
                             {found
                                 .into_iter()
                                 .take(client::LIST_LIMIT)
-                                .map(|r| record_item(screen, r.clone(), tz, locale))
+                                .map(|r| {
+                                    let owner = sees_others
+                                        .then(|| r.owner.as_ref().map_or(me_name.clone(), |(_, name)| name.clone()));
+                                    record_item(screen, r.clone(), owner, tz, locale)
+                                })
                                 .collect_view()}
                         </ul>
                     }
@@ -209,6 +285,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
 fn record_item(
     screen: &RecordScreen,
     record: LocalView,
+    owner: Option<String>,
     tz: chrono_tz::Tz,
     locale: Locale,
 ) -> impl IntoView + use<> {
@@ -233,6 +310,7 @@ fn record_item(
             </div>
             <div class="lead-meta muted">
                 <span>{when}</span>
+                {owner.map(|name| view! { <span data-testid="record-owner">{format!("{} {name}", t.owner)}</span> })}
                 {record.pending.then(|| view! { <span class="badge pending">{t.not_synced}</span> })}
                 {record.rejected.map(|e| view! { <span class="badge rejected">{locale.error(&e)}</span> })}
             </div>

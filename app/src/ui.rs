@@ -534,3 +534,39 @@ pub fn SearchBox(query: RwSignal<String>) -> impl IntoView {
         </label>
     }
 }
+
+/// The owner filter of a supervisor's or manager's list: "all owners", then
+/// each owner of the records on the device. `owners` is read again when the
+/// list is; `chosen` is the filter's owner and `choose` sets it.
+#[component]
+pub fn OwnerFilter(
+    #[prop(into)] owners: Signal<Vec<(uuid::Uuid, String)>>,
+    #[prop(into)] chosen: Signal<Option<uuid::Uuid>>,
+    #[prop(into)] choose: Callback<Option<uuid::Uuid>>,
+) -> impl IntoView {
+    let t = use_locale().texts();
+    view! {
+        <label>
+            <span class="visually-hidden">{t.owner}</span>
+            <select data-testid="filter-owner" on:change=move |ev| choose.run(event_target_value(&ev).parse().ok())>
+                <option value="">{t.all_owners}</option>
+                {move || {
+                    owners
+                        .get()
+                        .into_iter()
+                        .map(|(id, name)| {
+                            // Chosen by the filter: when the list is read again the
+                            // owners may change, and with them which option is where.
+                            let selected = chosen.get_untracked() == Some(id);
+                            view! {
+                                <option value=id.to_string() prop:selected=selected>
+                                    {name}
+                                </option>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </select>
+        </label>
+    }
+}

@@ -5,7 +5,7 @@
 //   cd end2end && npx playwright test --config bench.config.ts
 import { test, expect } from "@playwright/test";
 import * as fs from "node:fs";
-import { PHONE, hydrated, pushLeads } from "../tests/helpers";
+import { PHONE, hydrated, pushLeads, signedInApi } from "../tests/helpers";
 
 const RECORDS = 10_000;
 
@@ -29,11 +29,9 @@ function lead(i: number) {
   };
 }
 
-test("a fresh phone pulls 10,000 leads without freezing the page", async ({ browser, playwright, baseURL }) => {
+test("a fresh phone pulls 10,000 leads without freezing the page", async ({ browser, baseURL }) => {
   // The leads, pushed through the protocol as rep4.
-  const api = await playwright.request.newContext({ baseURL });
-  const login = await api.post("/api/auth/login", { data: { username: "rep4", password: "demo1234" } });
-  expect(login.ok()).toBeTruthy();
+  const api = await signedInApi(baseURL, "rep4");
   await pushLeads(api, RECORDS, lead);
 
   // A new phone: empty store. Watch the main thread from the first script on.

@@ -1,4 +1,4 @@
-import { APIRequestContext, expect, Page } from "@playwright/test";
+import { APIRequestContext, expect, Page, request } from "@playwright/test";
 
 export const PHONE = { width: 390, height: 844 };
 export const DESK = { width: 1440, height: 900 };
@@ -30,13 +30,14 @@ export async function serviceWorkerReady(page: Page) {
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
 }
 
-/** Creates `count` leads through `POST /api/sync/push` as the user signed in
- * on `api`, in batches of at most 1,000; `fields(i)` gives the i-th lead. */
-export async function pushLeads(api: APIRequestContext, count: number, fields: (i: number) => object) {
+/** Creates `count` records of `entity` through `POST /api/sync/push` as the
+ * user signed in on `api`, in batches of at most 1,000; `fields(i)` gives the
+ * i-th record. */
+export async function pushRecords(api: APIRequestContext, entity: string, count: number, fields: (i: number) => object) {
   for (let start = 0; start < count; start += 1_000) {
     const mutations = Array.from({ length: Math.min(1_000, count - start) }, (_, k) => ({
       id: crypto.randomUUID(),
-      entity: "lead",
+      entity,
       record_id: crypto.randomUUID(),
       base_version: 0,
       op: "upsert",
@@ -44,5 +45,20 @@ export async function pushLeads(api: APIRequestContext, count: number, fields: (
     }));
     const pushed = await api.post("/api/sync/push", { data: { batch: { client_id: crypto.randomUUID(), mutations } } });
     expect(pushed.ok()).toBeTruthy();
+    const results = (await pushed.json()).results;
+    expect(results.filter((r: { status: string }) => r.status === "applied")).toHaveLength(mutations.length);
   }
+}
+
+/** Creates `count` leads, as `pushRecords` does. */
+export async function pushLeads(api: APIRequestContext, count: number, fields: (i: number) => object) {
+  await pushRecords(api, "lead", count, fields);
+}
+
+/** A request context signed in as a demo user, for talking the protocol. */
+export async function signedInApi(baseURL: string | undefined, username: string): Promise<APIRequestContext> {
+  const api = await request.newContext({ baseURL });
+  const login = await api.post("/api/auth/login", { data: { username, password: "demo1234" } });
+  expect(login.ok()).toBeTruthy();
+  return api;
 }

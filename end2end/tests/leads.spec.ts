@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { DESK, PHONE, hydrated, pushLeads, signIn } from "./helpers";
+import { DESK, PHONE, hydrated, pushLeads, signedInApi, signIn } from "./helpers";
 
 test("a rep on a phone adds a lead, reloads and finds it", async ({ browser }) => {
   const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
@@ -101,12 +101,10 @@ test("a rep finds a lead by typing part of its company or contact", async ({ bro
   await expect(cards).toHaveCount(total);
 });
 
-test("a list counts every lead on the phone, well past one read of the local store", async ({ browser, playwright, baseURL }) => {
+test("a list counts every lead on the phone, well past one read of the local store", async ({ browser, baseURL }) => {
   // 1,100 more leads for rep4, pushed through the protocol: the list reads
   // the local store in chunks of 500, so this spans three reads.
-  const api = await playwright.request.newContext({ baseURL });
-  const login = await api.post("/api/auth/login", { data: { username: "rep4", password: "demo1234" } });
-  expect(login.ok()).toBeTruthy();
+  const api = await signedInApi(baseURL, "rep4");
   await pushLeads(api, 1_100, (i) => ({
     company: `批量导入测试有限公司 ${i}`,
     industry: "机械制造",

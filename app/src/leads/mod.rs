@@ -440,18 +440,6 @@ impl LeadFilter {
     }
 }
 
-/// The owners of these leads, each once, by name: the owner filter's choices.
-pub fn owners<'a>(leads: impl IntoIterator<Item = &'a Lead>) -> Vec<(Uuid, String)> {
-    let mut owners: Vec<(Uuid, String)> = leads
-        .into_iter()
-        .map(|lead| (lead.owner_id, lead.owner_name.clone()))
-        .collect::<std::collections::HashMap<_, _>>()
-        .into_iter()
-        .collect();
-    owners.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
-    owners
-}
-
 pub fn work_order(a: &Lead, b: &Lead) -> std::cmp::Ordering {
     a.grade.cmp(&b.grade).then(b.contacted_at.cmp(&a.contacted_at))
 }
@@ -625,11 +613,6 @@ mod tests {
                 owner: None
             }),
             0
-        );
-        // Each owner once, by name.
-        assert_eq!(
-            owners(&leads),
-            vec![(li.0, "李雷".to_owned()), (wang.0, "王芳".to_owned())]
         );
     }
 

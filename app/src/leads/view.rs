@@ -1,15 +1,17 @@
 //! The lead screens: the list (cards on a phone, a table on a desk) and the
 //! entry form, which checks with the same `LeadForm::validate` as the server.
 
-use super::{owners, work_order, Grade, LeadFilter, LeadForm, LeadSource, LocalLead, ValidLead};
+use super::{work_order, Grade, LeadFilter, LeadForm, LeadSource, LocalLead, ValidLead};
 use crate::client::{use_prepared_records, use_sync_status};
 use crate::error::{AppError, FieldError};
 use crate::i18n::Locale;
 use crate::policy::{self, Scope};
 use crate::roles::CurrentUser;
-use crate::search::{Query, SearchText};
+use crate::search::{owners, Query, SearchText};
 use crate::sync::{Mutation, Op};
-use crate::ui::{leave_when_synced, local_time, texts, use_locale, with_user, SavedOnDevice, SearchBox};
+use crate::ui::{
+    leave_when_synced, local_time, texts, use_locale, with_user, OwnerFilter, SavedOnDevice, SearchBox,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -76,36 +78,19 @@ fn LeadList(me: CurrentUser, scope: Scope) -> impl IntoView {
             {(!matches!(scope, Scope::Own(_)))
                 .then(|| {
                     view! {
-                        <label>
-                            <span class="visually-hidden">{t.owner}</span>
-                            <select
-                                data-testid="filter-owner"
-                                on:change=move |ev| {
-                                    filter.update(|f| f.owner = event_target_value(&ev).parse().ok())
-                                }
-                            >
-                                <option value="">{t.all_owners}</option>
-                                {move || {
-                                    leads
-                                        .with(|read| match read {
-                                            Some(Ok(list)) => owners(list.iter().map(|(_, l)| &l.lead)),
-                                            _ => Vec::new(),
-                                        })
-                                        .into_iter()
-                                        .map(|(id, name)| {
-                                            // Chosen by the filter: when the list is read again the
-                                            // owners may change, and with them which option is where.
-                                            let chosen = filter.with_untracked(|f| f.owner == Some(id));
-                                            view! {
-                                                <option value=id.to_string() prop:selected=chosen>
-                                                    {name}
-                                                </option>
-                                            }
-                                        })
-                                        .collect_view()
-                                }}
-                            </select>
-                        </label>
+                        <OwnerFilter
+                            owners=Signal::derive(move || {
+                                leads
+                                    .with(|read| match read {
+                                        Some(Ok(list)) => {
+                                            owners(list.iter().map(|(_, l)| (l.lead.owner_id, l.lead.owner_name.as_str())))
+                                        }
+                                        _ => Vec::new(),
+                                    })
+                            })
+                            chosen=Signal::derive(move || filter.with(|f| f.owner))
+                            choose=move |owner| filter.update(|f| f.owner = owner)
+                        />
                     }
                 })}
         </div>
