@@ -95,6 +95,16 @@ pub struct LocalView {
     pub rejected: Option<AppError>,
 }
 
+impl LocalView {
+    /// Whose it is: as last pulled, or, for a record made on this device and
+    /// not yet pulled back, the signed-in user's.
+    pub fn owner_or(&self, me: &crate::roles::CurrentUser) -> (Uuid, String) {
+        self.owner
+            .clone()
+            .unwrap_or_else(|| (me.id, me.display_name.clone()))
+    }
+}
+
 /// The records of `entity` on this device, each turned by `prepare` as it is
 /// read (`None` leaves it out), newest first.
 pub async fn local_records<T>(

@@ -151,9 +151,19 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let entity = screen.spec.name;
     let query = RwSignal::new(String::new());
     let filter = RwSignal::new(FieldFilter::default());
+    // Each record with its searched text and its owner, made once per read.
     let searchable = client::use_prepared_records(
         entity,
-        move |r| Some((SearchText::new(&r.fields, screen.spec.searched), r)),
+        {
+            let me = me.clone();
+            move |r| {
+                Some((
+                    SearchText::new(&r.fields, screen.spec.searched),
+                    r.owner_or(&me),
+                    r,
+                ))
+            }
+        },
         // Newest first, as read.
         |_, _| std::cmp::Ordering::Equal,
     );
@@ -161,10 +171,6 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let can_add = crate::policy::can_create(&me, screen.spec.kind);
     // A supervisor or manager sees others' records too, and may narrow to one owner.
     let sees_others = !matches!(policy::scope(&me, screen.spec.kind), Some(Scope::Own(_)) | None);
-    let me_id = me.id;
-    // A record made here and not yet pulled back has no owner yet: it is mine.
-    let owner_of = move |record: &LocalView| record.owner.as_ref().map_or(me_id, |(id, _)| *id);
-    let me_name = me.display_name.clone();
     let choice_filters = screen
         .fields
         .iter()
@@ -209,25 +215,12 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
             {choice_filters}
             {sees_others
                 .then(|| {
-                    let me_owner = (me.id, me.display_name.clone());
                     view! {
                         <OwnerFilter
                             owners=Signal::derive(move || {
                                 searchable
                                     .with(|read| match read {
-                                        Some(Ok(list)) => {
-                                            owners(
-                                                list
-                                                    .iter()
-                                                    .map(|(_, r)| {
-                                                        r.owner
-                                                            .as_ref()
-                                                            .map_or((me_owner.0, me_owner.1.as_str()), |(id, name)| {
-                                                                (*id, name.as_str())
-                                                            })
-                                                    }),
-                                            )
-                                        }
+                                        Some(Ok(list)) => owners(list.iter().map(|(_, (id, name), _)| (*id, name.as_str()))),
                                         _ => Vec::new(),
                                     })
                             })
@@ -245,10 +238,9 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                 Some(Ok(list)) if list.is_empty() => view! { <p class="empty">{t.no_records}</p> }.into_any(),
                 Some(Ok(list)) => {
                     let total = list.len();
-                    let found: Vec<&LocalView> = list
+                    let found: Vec<_> = list
                         .iter()
-                        .filter(|(searched, r)| wanted.matches(searched) && narrowed.matches(&r.fields, owner_of(r)))
-                        .map(|(_, record)| record)
+                        .filter(|(searched, (owner, _), r)| wanted.matches(searched) && narrowed.matches(&r.fields, *owner))
                         .collect();
                     if found.is_empty() {
                         return view! { <p class="empty">{t.no_matches}</p> }.into_any();
@@ -266,10 +258,8 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                             {found
                                 .into_iter()
                                 .take(client::LIST_LIMIT)
-                                .map(|r| {
-                                    let owner = sees_others
-                                        .then(|| r.owner.as_ref().map_or(me_name.clone(), |(_, name)| name.clone()));
-                                    record_item(screen, r.clone(), owner, tz, locale)
+                                .map(|(_, (_, name), r)| {
+                                    record_item(screen, r.clone(), sees_others.then(|| name.clone()), tz, locale)
                                 })
                                 .collect_view()}
                         </ul>

@@ -392,9 +392,8 @@ impl LocalLead {
     /// Reads a local record's fields as a lead. Every stored lead passed
     /// `check_lead`, so `None` means a record this build cannot read.
     pub fn from_view(view: crate::client::LocalView, me: &crate::roles::CurrentUser) -> Option<Self> {
+        let (owner_id, owner_name) = view.owner_or(me);
         let stored: StoredLead = serde_json::from_value(serde_json::Value::Object(view.fields)).ok()?;
-        // A record made here and not yet pulled back is the user's own.
-        let (owner_id, owner_name) = view.owner.unwrap_or((me.id, me.display_name.clone()));
         // The id is a UUID v7, made when the record was: its moment of entry.
         let created_at = view
             .id
