@@ -560,7 +560,10 @@ mod engine {
                         entity: entity.clone(),
                         id,
                         version,
-                        fields,
+                        fields: fields.into_fields().map_err(|error| {
+                            leptos::logging::error!("pulled {entity} {id}: {error}");
+                            AppError::Internal
+                        })?,
                         deleted: false,
                         rejected: None,
                         owner: Some((owner_id, owner_name)),

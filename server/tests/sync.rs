@@ -47,7 +47,7 @@ async fn push_ok(client: &Client, mutations: Vec<Value>) -> Vec<Value> {
 /// Pulls every page from `cursor`; returns the changes and the final cursor.
 async fn pull_all(client: &Client, mut cursor: i64, limit: usize) -> (Vec<Value>, i64) {
     let mut changes = Vec::new();
-    loop {
+    for _ in 0..10_000 {
         let (status, page) = client
             .call(
                 "sync/pull",
@@ -61,6 +61,7 @@ async fn pull_all(client: &Client, mut cursor: i64, limit: usize) -> (Vec<Value>
             return (changes, cursor);
         }
     }
+    panic!("the pull never ended: {} changes in 10,000 pages", changes.len());
 }
 
 fn statuses(results: &[Value]) -> Vec<&str> {
@@ -403,6 +404,36 @@ on_both_databases!(
         let (changes, _) = pull_all(&rep1, cursor, 10).await;
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0]["fields"]["company"], "表单公司");
+    }
+);
+
+on_both_databases!(
+    pages_move_on_when_one_record_fills_the_window,
+    |app: TestApp| async move {
+        // Record `a` changed three times, then `b` made, then `a` again: a
+        // page of one record must still move on, and every record arrive
+        // in its latest state.
+        let rep1 = app.signed_in("rep1").await;
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        push_ok(&rep1, vec![create(a, "窗口甲")]).await;
+        push_ok(&rep1, vec![edit(a, 1, json!({"notes": "一"}))]).await;
+        push_ok(&rep1, vec![edit(a, 2, json!({"notes": "二"}))]).await;
+        push_ok(&rep1, vec![create(b, "窗口乙")]).await;
+        push_ok(&rep1, vec![edit(a, 3, json!({"notes": "三"}))]).await;
+        for limit in [1, 2, 3] {
+            let (changes, _) = pull_all(&rep1, 0, limit).await;
+            let latest: std::collections::HashMap<&str, (i64, &str)> = changes
+                .iter()
+                .map(|c| {
+                    let notes = c["fields"]["notes"].as_str().unwrap_or_default();
+                    (c["id"].as_str().unwrap(), (c["version"].as_i64().unwrap(), notes))
+                })
+                .collect();
+            assert_eq!(latest.len(), 2, "limit {limit}: {changes:?}");
+            assert_eq!(latest[a.to_string().as_str()], (4, "三"), "limit {limit}");
+            assert_eq!(latest[b.to_string().as_str()].0, 1, "limit {limit}");
+            assert!(changes.len() <= 4, "limit {limit}: {} changes", changes.len());
+        }
     }
 );
 

@@ -96,11 +96,9 @@ impl Replica {
     fn apply(&mut self, change: PulledChange) {
         match change {
             PulledChange::Upsert {
-                id,
-                version,
-                mut fields,
-                ..
+                id, version, fields, ..
             } => {
+                let mut fields = fields.into_fields().expect("pulled fields are a JSON object");
                 let mut deleted_locally = false;
                 for pending in self.outbox.iter().filter(|m| m.record_id == id) {
                     match pending.op {

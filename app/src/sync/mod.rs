@@ -156,7 +156,7 @@ pub enum PulledChange {
         owner_id: Uuid,
         /// The owner's display name, so lists can say whose it is offline.
         owner_name: String,
-        fields: Fields,
+        fields: PulledFields,
     },
     /// Deleted on the server: keep a tombstone, show it no more.
     Deleted { entity: String, id: Uuid, version: i64 },
@@ -171,6 +171,55 @@ pub struct PullPage {
     pub cursor: i64,
     /// More changes wait: pull again at once.
     pub has_more: bool,
+}
+
+/// A pulled record's fields. The server sends the JSON text it stores as it
+/// is: parsing every record and writing it out again was most of a pull's
+/// work on the server, and most of the memory of a page in flight. A client
+/// receives them parsed, once. (Not a bare `RawValue`: it cannot be read
+/// inside an internally tagged enum such as `PulledChange`.)
+#[derive(Debug, Clone)]
+pub enum PulledFields {
+    /// The stored JSON text, checked to be one JSON value.
+    Stored(Box<serde_json::value::RawValue>),
+    Parsed(Fields),
+}
+
+impl PulledFields {
+    /// Wraps stored text, checking that it is JSON (without building it).
+    pub fn stored(text: String) -> Result<Self, serde_json::Error> {
+        serde_json::value::RawValue::from_string(text).map(Self::Stored)
+    }
+
+    pub fn into_fields(self) -> Result<Fields, serde_json::Error> {
+        match self {
+            Self::Stored(text) => serde_json::from_str(text.get()),
+            Self::Parsed(fields) => Ok(fields),
+        }
+    }
+}
+
+impl Serialize for PulledFields {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Stored(text) => text.serialize(serializer),
+            Self::Parsed(fields) => fields.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PulledFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Fields::deserialize(deserializer).map(Self::Parsed)
+    }
+}
+
+impl PartialEq for PulledFields {
+    /// The same fields, however they are held.
+    fn eq(&self, other: &Self) -> bool {
+        let fields = |f: &Self| f.clone().into_fields().ok();
+        fields(self) == fields(other)
+    }
 }
 
 /// A record as the server holds it, for merging.
@@ -301,6 +350,36 @@ mod tests {
 
     fn fields(value: Value) -> Fields {
         value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_page_of_stored_fields_reads_back_as_parsed_fields() {
+        let stored = r#"{"company":"苏州恒达","staff":120,"tags":["A"]}"#;
+        let page = PullPage {
+            changes: vec![PulledChange::Upsert {
+                entity: "lead".into(),
+                id: Uuid::nil(),
+                version: 2,
+                owner_id: Uuid::nil(),
+                owner_name: "李娜".into(),
+                fields: PulledFields::stored(stored.into()).unwrap(),
+            }],
+            cursor: 7,
+            has_more: false,
+        };
+        let text = serde_json::to_string(&page).unwrap();
+        assert!(text.contains(stored), "{text}");
+        let read: PullPage = serde_json::from_str(&text).unwrap();
+        let PulledChange::Upsert {
+            fields: read_fields, ..
+        } = &read.changes[0]
+        else {
+            panic!("{read:?}");
+        };
+        let expected = fields(json!({"company": "苏州恒达", "staff": 120, "tags": ["A"]}));
+        assert_eq!(read_fields.clone().into_fields().unwrap(), expected);
+        assert_eq!(read, page);
+        assert!(PulledFields::stored("{\"company\":".into()).is_err());
     }
 
     #[test]
