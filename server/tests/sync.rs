@@ -375,6 +375,23 @@ on_both_databases!(
             (1, Some("upsert"))
         );
         assert_eq!(for_rep3[0]["owner_id"], json!(app.users["rep3"]));
+        // A fresh pull, page by page or at once, tells the old owner the
+        // same: the record left, the next one of theirs is there.
+        let later = Uuid::now_v7();
+        push_ok(&rep1, vec![create(later, "留下公司")]).await;
+        for limit in [1, 2, 1000] {
+            let (changes, _) = pull_all(&rep1, 0, limit).await;
+            let seen: Vec<(&str, &str)> = changes
+                .iter()
+                .map(|c| (c["kind"].as_str().unwrap(), c["id"].as_str().unwrap()))
+                .collect();
+            let (id, later) = (id.to_string(), later.to_string());
+            assert_eq!(
+                seen,
+                [("removed", id.as_str()), ("upsert", later.as_str())],
+                "limit {limit}"
+            );
+        }
     }
 );
 

@@ -870,14 +870,30 @@ pub async fn pull(db: &Db, user: &CurrentUser, request: &PullRequest) -> Result<
         let Some(scope) = policy::scope(user, spec.kind) else {
             continue;
         };
-        let (filter, key) = match scope {
-            Scope::Own(id) => ("(owner_id = $4 OR prev_owner_id = $4)", id.to_string()),
+        // The changes after the cursor that the user may see: those of
+        // records they may see now, and those that moved a record away from
+        // them (so that it arrives as a removal).
+        const AFTER_CURSOR: &str =
+            "SELECT record_id, seq FROM changes WHERE entity = $1 AND seq > $2 AND seq <= $3";
+        let (visible, key) = match scope {
+            // Each owner index yields its changes in order and stops at the
+            // window's size; with `OR`, SQLite collects every matching
+            // change after the cursor and sorts them first.
+            Scope::Own(id) => (
+                format!(
+                    "SELECT record_id, seq FROM ({AFTER_CURSOR} AND owner_id = $4 ORDER BY seq LIMIT $5) own \
+                     UNION SELECT record_id, seq FROM ({AFTER_CURSOR} AND prev_owner_id = $4 ORDER BY seq LIMIT $5) moved"
+                ),
+                id.to_string(),
+            ),
             Scope::Team(team) => (
-                "(owner_id IN (SELECT id FROM users WHERE team_id = $4) \
-                  OR prev_owner_id IN (SELECT id FROM users WHERE team_id = $4))",
+                format!(
+                    "{AFTER_CURSOR} AND (owner_id IN (SELECT id FROM users WHERE team_id = $4) \
+                     OR prev_owner_id IN (SELECT id FROM users WHERE team_id = $4))"
+                ),
                 team.to_string(),
             ),
-            Scope::All => ("$4 = $4", String::new()),
+            Scope::All => (format!("{AFTER_CURSOR} AND $4 = $4"), String::new()),
         };
         // The page is the records of the next `limit` changes the user may
         // see, each once, at its latest change in that window: reading only
@@ -894,9 +910,7 @@ pub async fn pull(db: &Db, user: &CurrentUser, request: &PullRequest) -> Result<
             "SELECT c.record_id, c.seq, c.changes, r.owner_id, u.display_name, u.team_id, r.version, r.deleted, \
                     r.data FROM \
                (SELECT record_id, MAX(seq) AS seq, COUNT(*) AS changes FROM \
-                  (SELECT record_id, seq FROM changes \
-                   WHERE entity = $1 AND seq > $2 AND seq <= $3 AND {filter} \
-                   ORDER BY seq LIMIT $5) w \
+                  (SELECT record_id, seq FROM ({visible}) visible ORDER BY seq LIMIT $5) w \
                 GROUP BY record_id) c \
              CROSS JOIN records r CROSS JOIN users u \
              WHERE r.entity = $1 AND r.id = c.record_id AND u.id = r.owner_id \
