@@ -852,7 +852,6 @@ pub async fn reassign(
     Ok(true)
 }
 
-/// record id, change seq, owner id, owner name, owner's team, version, deleted, data
 /// A record of a pull page: id, latest seq in the window, changes of it in
 /// the window, owner, owner's name and team, version, deleted, fields.
 type PulledRow = (String, i64, i64, String, String, Option<String>, i64, i64, String);
