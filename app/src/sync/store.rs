@@ -363,7 +363,12 @@ async fn load(
 }
 
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, DbError> {
-    serde_json::from_str(text).map_err(|e| DbError::Corrupt(format!("stored JSON: {e}")))
+    serde_json::from_str(text).map_err(corrupt_json)
+}
+
+/// Stored JSON that does not read back: the database holds what no write made.
+fn corrupt_json(error: serde_json::Error) -> DbError {
+    DbError::Corrupt(format!("stored JSON: {error}"))
 }
 
 /// Ids per `IN (…)` list, well under both databases' parameter limits.
@@ -951,8 +956,7 @@ pub async fn pull(db: &Db, user: &CurrentUser, request: &PullRequest) -> Result<
                     version,
                     owner_id,
                     owner_name,
-                    fields: PulledFields::stored(data)
-                        .map_err(|e| DbError::Corrupt(format!("stored JSON: {e}")))?,
+                    fields: PulledFields::stored(data).map_err(corrupt_json)?,
                 }
             });
             last_seq = last_seq.max(seq);
