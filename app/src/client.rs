@@ -67,7 +67,7 @@ pub async fn save(status: SyncStatus, mutation: Mutation) -> Result<(), AppError
     #[cfg(feature = "hydrate")]
     {
         let user = status.user.get_untracked().ok_or(AppError::Unauthenticated)?;
-        engine::save(user, &mutation).await?;
+        engine::save(user, &mutation, &mutation.fields).await?;
         status.pending.update(|n| *n = Some(n.unwrap_or(0) + 1));
         request_sync(status);
         Ok(())
@@ -75,6 +75,62 @@ pub async fn save(status: SyncStatus, mutation: Mutation) -> Result<(), AppError
     #[cfg(not(feature = "hydrate"))]
     {
         let _ = (status, mutation);
+        Err(AppError::Internal)
+    }
+}
+
+/// Gives one of an entity's commands on a record held here: the entity's
+/// own `decide` answers at once (a refusal comes back as the error, and
+/// nothing is queued); what it allows is applied to the local copy and
+/// queued in the outbox like any change. The server decides again when it
+/// arrives, and its answer stands: a refusal then returns the local copy to
+/// the server's state, marked with the reason.
+pub async fn command(
+    status: SyncStatus,
+    me: &CurrentUser,
+    spec: &'static crate::sync::entity::EntitySpec,
+    record: &LocalView,
+    name: &'static str,
+    args: crate::sync::Fields,
+) -> Result<(), AppError> {
+    let (owner_id, _) = record.owner_or(me);
+    let call = crate::sync::entity::CommandCall {
+        name,
+        args: &args,
+        record: &record.fields,
+        ownership: crate::policy::Ownership {
+            owner_id,
+            // Sync keeps exactly the user's scope on the device: a record of
+            // someone else here is of the user's team when that is the scope.
+            owner_team_id: match crate::policy::scope(me, spec.kind) {
+                Some(crate::policy::Scope::Team(team)) => Some(team),
+                _ => me.team_id.filter(|_| owner_id == me.id),
+            },
+        },
+        actor: me,
+        now: chrono::Utc::now(),
+    };
+    let changes = (spec.decide)(&call).map_err(AppError::from)?;
+    let mutation = Mutation {
+        id: Uuid::now_v7(),
+        entity: spec.name.to_owned(),
+        record_id: record.id,
+        base_version: record.version,
+        op: crate::sync::Op::Command,
+        fields: args,
+        command: Some(name.to_owned()),
+    };
+    #[cfg(feature = "hydrate")]
+    {
+        let user = status.user.get_untracked().ok_or(AppError::Unauthenticated)?;
+        engine::save(user, &mutation, &changes).await?;
+        status.pending.update(|n| *n = Some(n.unwrap_or(0) + 1));
+        request_sync(status);
+        Ok(())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (status, mutation, changes);
         Err(AppError::Internal)
     }
 }
@@ -167,6 +223,47 @@ pub fn use_prepared_records<T: Send + Sync + 'static>(
         });
     });
     prepared
+}
+
+/// One record of `entity` on this device, read after mount and again after
+/// every sync and save: `None` while reading, then the record or `Ok(None)`
+/// when this device does not hold it (never synced here, or out of scope).
+pub fn use_local_record(
+    entity: &'static str,
+    id: Signal<Option<Uuid>>,
+) -> RwSignal<Option<Result<Option<LocalView>, AppError>>> {
+    let status = use_sync_status();
+    let record = RwSignal::new(None);
+    let latest = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    Effect::new(move |_| {
+        status.last_sync.track();
+        status.pending.track();
+        status.user.track();
+        let wanted = id.get();
+        let latest = latest.clone();
+        let read = latest.get() + 1;
+        latest.set(read);
+        leptos::task::spawn_local(async move {
+            let Some(user) = status.user.get_untracked() else {
+                return;
+            };
+            let Some(wanted) = wanted else {
+                record.set(Some(Ok(None)));
+                return;
+            };
+            #[cfg(feature = "hydrate")]
+            let found = engine::local_record(user, entity, wanted).await;
+            #[cfg(not(feature = "hydrate"))]
+            let found: Result<Option<LocalView>, AppError> = {
+                let _ = (user, wanted, entity);
+                Ok(None)
+            };
+            if latest.get() == read {
+                record.set(Some(found));
+            }
+        });
+    });
+    record
 }
 
 /// How much this site stores on the device, and how much it may.
@@ -392,7 +489,14 @@ mod engine {
         value.as_string().and_then(|s| serde_json::from_str(&s).ok())
     }
 
-    pub async fn save(user: Uuid, mutation: &Mutation) -> Result<(), AppError> {
+    /// Writes the local copy (with `changes`: a patch's fields, or what a
+    /// command decided here) and the mutation to the outbox, in one
+    /// transaction.
+    pub async fn save(
+        user: Uuid,
+        mutation: &Mutation,
+        changes: &crate::sync::Fields,
+    ) -> Result<(), AppError> {
         let db = open(user).await?;
         let tx = db
             .transaction(&[RECORDS, OUTBOX], TransactionMode::ReadWrite)
@@ -417,7 +521,7 @@ mod engine {
                 owner: None,
             },
         };
-        record.fields.extend(mutation.fields.clone());
+        record.fields.extend(changes.clone());
         record.deleted = mutation.op == crate::sync::Op::Delete;
         records
             .put(&record_value(&record)?, None)
@@ -495,6 +599,34 @@ mod engine {
         Ok(prepared)
     }
 
+    pub async fn local_record(
+        user: Uuid,
+        entity: &str,
+        id: Uuid,
+    ) -> Result<Option<super::LocalView>, AppError> {
+        let db = open(user).await?;
+        let pending = outbox(&db).await?.iter().any(|m| m.record_id == id);
+        let tx = db
+            .transaction(&[RECORDS], TransactionMode::ReadOnly)
+            .map_err(storage_error)?;
+        let found = tx
+            .store(RECORDS)
+            .map_err(storage_error)?
+            .get(record_key(entity, id))
+            .await
+            .map_err(storage_error)?
+            .and_then(record_from)
+            .filter(|record| !record.deleted);
+        Ok(found.map(|record| super::LocalView {
+            id: record.id,
+            version: record.version,
+            owner: record.owner,
+            pending,
+            rejected: record.rejected,
+            fields: record.fields,
+        }))
+    }
+
     async fn outbox(db: &Rexie) -> Result<Vec<Mutation>, AppError> {
         let tx = db
             .transaction(&[OUTBOX], TransactionMode::ReadOnly)
@@ -508,19 +640,58 @@ mod engine {
         Ok(values.into_iter().filter_map(from_js).collect())
     }
 
-    /// Removes answered mutations from the outbox and marks refused records.
-    async fn settle(db: &Rexie, answered: &[(Mutation, MutationStatus)]) -> Result<(), AppError> {
+    /// The server's copies of the records whose commands it refused: the
+    /// device's copy returns to them (asked before settling, so a failure
+    /// here leaves the outbox for the next sync, which gets the same answer).
+    async fn refused_records(answered: &[(Mutation, MutationStatus)]) -> Result<Vec<PulledChange>, AppError> {
+        let mut by_entity: std::collections::BTreeMap<&str, Vec<Uuid>> = Default::default();
+        for (mutation, status) in answered {
+            if mutation.op == crate::sync::Op::Command && refusal(status).is_some() {
+                by_entity
+                    .entry(&mutation.entity)
+                    .or_default()
+                    .push(mutation.record_id);
+            }
+        }
+        let mut fresh = Vec::new();
+        for (entity, ids) in by_entity {
+            for chunk in ids.chunks(crate::sync::api::MAX_RECORDS) {
+                fresh.extend(crate::sync::api::records(entity.to_owned(), chunk.to_vec()).await?);
+            }
+        }
+        Ok(fresh)
+    }
+
+    /// Why the server refused a mutation, then or on its first delivery.
+    fn refusal(status: &MutationStatus) -> Option<&AppError> {
+        match status {
+            MutationStatus::Rejected { reason } => Some(reason),
+            MutationStatus::Duplicate { original } => refusal(original),
+            _ => None,
+        }
+    }
+
+    /// Removes answered mutations from the outbox, puts the server's copies
+    /// of refused commands' records back, and marks refused records.
+    async fn settle(
+        db: &Rexie,
+        answered: &[(Mutation, MutationStatus)],
+        fresh: Vec<PulledChange>,
+    ) -> Result<(), AppError> {
         let tx = db
             .transaction(&[RECORDS, OUTBOX], TransactionMode::ReadWrite)
             .map_err(storage_error)?;
         let outbox = tx.store(OUTBOX).map_err(storage_error)?;
         let records = tx.store(RECORDS).map_err(storage_error)?;
+        for change in fresh {
+            put_pulled(&records, change).await?;
+        }
         for (mutation, status) in answered {
             outbox
                 .delete(JsValue::from_str(&mutation.id.to_string()))
                 .await
                 .map_err(storage_error)?;
-            if let MutationStatus::Rejected { reason } = status {
+            if let Some(reason) = refusal(status) {
                 let key = record_key(&mutation.entity, mutation.record_id);
                 if let Some(mut record) = records
                     .get(key.clone())
@@ -540,46 +711,52 @@ mod engine {
         Ok(())
     }
 
+    /// Stores one pulled change in the records store of a transaction.
+    async fn put_pulled(records: &rexie::Store, change: PulledChange) -> Result<(), AppError> {
+        match change {
+            PulledChange::Upsert {
+                entity,
+                id,
+                version,
+                fields,
+                owner_id,
+                owner_name,
+            } => {
+                let record = LocalRecord {
+                    key: record_id(&entity, id),
+                    entity: entity.clone(),
+                    id,
+                    version,
+                    fields: fields.into_fields().map_err(|error| {
+                        leptos::logging::error!("pulled {entity} {id}: {error}");
+                        AppError::Internal
+                    })?,
+                    deleted: false,
+                    rejected: None,
+                    owner: Some((owner_id, owner_name)),
+                };
+                records
+                    .put(&record_value(&record)?, None)
+                    .await
+                    .map_err(storage_error)?;
+            }
+            PulledChange::Deleted { entity, id, .. } | PulledChange::Removed { entity, id } => {
+                records
+                    .delete(record_key(&entity, id))
+                    .await
+                    .map_err(storage_error)?;
+            }
+        }
+        Ok(())
+    }
+
     async fn apply(db: &Rexie, changes: Vec<PulledChange>) -> Result<(), AppError> {
         let tx = db
             .transaction(&[RECORDS], TransactionMode::ReadWrite)
             .map_err(storage_error)?;
         let records = tx.store(RECORDS).map_err(storage_error)?;
         for change in changes {
-            match change {
-                PulledChange::Upsert {
-                    entity,
-                    id,
-                    version,
-                    fields,
-                    owner_id,
-                    owner_name,
-                } => {
-                    let record = LocalRecord {
-                        key: record_id(&entity, id),
-                        entity: entity.clone(),
-                        id,
-                        version,
-                        fields: fields.into_fields().map_err(|error| {
-                            leptos::logging::error!("pulled {entity} {id}: {error}");
-                            AppError::Internal
-                        })?,
-                        deleted: false,
-                        rejected: None,
-                        owner: Some((owner_id, owner_name)),
-                    };
-                    records
-                        .put(&record_value(&record)?, None)
-                        .await
-                        .map_err(storage_error)?;
-                }
-                PulledChange::Deleted { entity, id, .. } | PulledChange::Removed { entity, id } => {
-                    records
-                        .delete(record_key(&entity, id))
-                        .await
-                        .map_err(storage_error)?;
-                }
-            }
+            put_pulled(&records, change).await?;
         }
         tx.done().await.map_err(storage_error)?;
         Ok(())
@@ -676,7 +853,8 @@ mod engine {
                         .map(|r| (m.clone(), r.status.clone()))
                 })
                 .collect();
-            settle(&db, &answered).await?;
+            let fresh = refused_records(&answered).await?;
+            settle(&db, &answered, fresh).await?;
             status
                 .pending
                 .update(|n| *n = n.map(|n| n.saturating_sub(answered.len())));

@@ -23,6 +23,8 @@ pub enum FieldProblem {
     InFuture,
     /// A stored value of the wrong JSON type (text expected).
     WrongType,
+    /// A workflow field (a status, a code): only a command changes it.
+    SetByCommand,
 }
 
 /// A field name (as in the request JSON) and its problem.
@@ -56,6 +58,10 @@ pub enum AppError {
     /// The input parsed but breaks validation rules; one entry per field.
     #[error("invalid input")]
     Invalid { fields: Vec<FieldError> },
+    /// A rule of the process refuses the command (or a patch of a field only
+    /// commands change); `code` says which rule, in words via `i18n`.
+    #[error("refused: {code}")]
+    Refused { code: String },
     /// The request itself is malformed: wrong JSON, unknown fields, wrong types.
     #[error("malformed request: {detail}")]
     BadRequest { detail: String },
@@ -86,7 +92,7 @@ impl AppError {
             Self::Unauthenticated | Self::BadCredentials => S::UNAUTHORIZED,
             Self::Forbidden => S::FORBIDDEN,
             Self::NotFound => S::NOT_FOUND,
-            Self::Invalid { .. } => S::UNPROCESSABLE_ENTITY,
+            Self::Invalid { .. } | Self::Refused { .. } => S::UNPROCESSABLE_ENTITY,
             Self::BadRequest { .. } => S::BAD_REQUEST,
             Self::TooLarge { .. } => S::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => S::TOO_MANY_REQUESTS,

@@ -7,7 +7,7 @@
 //! in the language the browser will show.
 
 use crate::error::{AppError, FieldProblem};
-use crate::leads::{Grade, LeadSource};
+use crate::leads::{Grade, LeadSource, LeadStatus};
 use crate::roles::Role;
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +78,8 @@ pub struct Texts {
     pub leads_count: &'static str,
     pub owner: &'static str,
     pub entered_at: &'static str,
+    /// A record this device does not hold (not synced here, or not yours).
+    pub not_on_device: &'static str,
     pub optional: &'static str,
     pub fix_fields: &'static str,
     // Lead fields (模板一 客户信息登记表)
@@ -97,6 +99,18 @@ pub struct Texts {
     pub next_step: &'static str,
     pub next_step_date: &'static str,
     pub notes: &'static str,
+    pub status: &'static str,
+    pub screened_at: &'static str,
+    pub disqualify_reason: &'static str,
+    /// The screening commands' buttons.
+    pub qualify: &'static str,
+    pub disqualify: &'static str,
+    /// A new lead past its screening deadline (3 working days).
+    pub screening_overdue: &'static str,
+    /// "Screen by" before the deadline.
+    pub screen_by: &'static str,
+    /// Why the screening buttons are disabled: the lead is screened.
+    pub already_screened: &'static str,
     pub choose: &'static str,
     pub online: &'static str,
     pub offline: &'static str,
@@ -158,6 +172,7 @@ pub static ZH_CN: Texts = Texts {
     leads_count: "条",
     owner: "负责人",
     entered_at: "录入时间",
+    not_on_device: "本机没有这条记录（尚未同步或无权查看）。",
     optional: "选填",
     fix_fields: "请修正标出的字段。",
     company: "公司名称",
@@ -176,6 +191,14 @@ pub static ZH_CN: Texts = Texts {
     next_step: "下一步计划",
     next_step_date: "下一步日期",
     notes: "备注",
+    status: "状态",
+    screened_at: "筛选时间",
+    disqualify_reason: "作废原因",
+    qualify: "筛选通过",
+    disqualify: "作废线索",
+    screening_overdue: "筛选已逾期",
+    screen_by: "筛选截止",
+    already_screened: "已筛选",
     choose: "请选择",
     online: "在线",
     offline: "离线",
@@ -238,6 +261,7 @@ pub static EN: Texts = Texts {
     leads_count: "leads",
     owner: "Owner",
     entered_at: "Entered",
+    not_on_device: "This device does not hold this record (not synced yet, or not yours).",
     optional: "optional",
     fix_fields: "Please correct the marked fields.",
     company: "Company",
@@ -256,6 +280,14 @@ pub static EN: Texts = Texts {
     next_step: "Next step",
     next_step_date: "Next step date",
     notes: "Notes",
+    status: "Status",
+    screened_at: "Screened at",
+    disqualify_reason: "Reason dropped",
+    qualify: "Qualify",
+    disqualify: "Drop lead",
+    screening_overdue: "Screening overdue",
+    screen_by: "Screen by",
+    already_screened: "Screened",
     choose: "Choose",
     online: "Online",
     offline: "Offline",
@@ -319,7 +351,30 @@ impl Locale {
             (Self::En, FieldProblem::WrongType) => "Wrong type".into(),
             (Self::ZhCn, FieldProblem::InFuture) => "不能晚于当前时间".into(),
             (Self::En, FieldProblem::InFuture) => "Cannot be in the future".into(),
+            (Self::ZhCn, FieldProblem::SetByCommand) => "只能通过流程操作更改".into(),
+            (Self::En, FieldProblem::SetByCommand) => "Changes only through the process".into(),
         }
+    }
+
+    /// Why a rule of the process refused a command, in words. An unknown
+    /// code (from a newer server) still says that it was refused.
+    pub fn refusal(self, code: &str) -> String {
+        let zh = self == Self::ZhCn;
+        let words = match code {
+            "lead_already_screened" if zh => "该线索已筛选过。",
+            "lead_already_screened" => "This lead has already been screened.",
+            "lead_already_closed" if zh => "该线索已转化或已作废。",
+            "lead_already_closed" => "This lead is already converted or dropped.",
+            "ticket_closed" if zh => "工单已关闭，请先重新打开。",
+            "ticket_closed" => "The ticket is closed; reopen it first.",
+            "ticket_wrong_status" if zh => "工单当前状态不允许此操作。",
+            "ticket_wrong_status" => "The ticket's status does not allow this.",
+            "unknown_command" if zh => "不支持的操作。",
+            "unknown_command" => "This action is not supported.",
+            _ if zh => "操作被拒绝。",
+            _ => "The action was refused.",
+        };
+        words.to_owned()
     }
 
     pub fn error(self, error: &AppError) -> String {
@@ -332,6 +387,7 @@ impl Locale {
             AppError::NotFound if zh => "找不到该记录。".into(),
             AppError::NotFound => "Record not found.".into(),
             AppError::Invalid { .. } => self.texts().fix_fields.into(),
+            AppError::Refused { code } => self.refusal(code),
             AppError::BadRequest { .. } if zh => "请求格式有误。".into(),
             AppError::BadRequest { .. } => "The request was malformed.".into(),
             AppError::TooLarge { limit } if zh => format!("一次最多提交 {limit} 条。"),
@@ -704,6 +760,9 @@ impl Locale {
             "next_step" => t.next_step,
             "next_step_date" => t.next_step_date,
             "notes" => t.notes,
+            "status" => t.status,
+            "screened_at" => t.screened_at,
+            "disqualify_reason" | "reason" => t.disqualify_reason,
             _ => "",
         }
     }
@@ -798,6 +857,20 @@ impl Locale {
             }
             _ => return None,
         })
+    }
+
+    pub fn lead_status(self, status: LeadStatus) -> &'static str {
+        let zh = self == Self::ZhCn;
+        match status {
+            LeadStatus::New if zh => "待筛选",
+            LeadStatus::New => "New",
+            LeadStatus::Qualified if zh => "有效线索",
+            LeadStatus::Qualified => "Qualified",
+            LeadStatus::Converted if zh => "已转化",
+            LeadStatus::Converted => "Converted",
+            LeadStatus::Disqualified if zh => "已作废",
+            LeadStatus::Disqualified => "Dropped",
+        }
     }
 
     pub fn grade(self, grade: Grade) -> &'static str {

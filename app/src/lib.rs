@@ -3,7 +3,9 @@
 
 #![recursion_limit = "256"]
 
+pub mod aggregates;
 pub mod auth;
+pub mod calendar;
 pub mod client;
 pub mod error;
 pub mod i18n;
@@ -14,8 +16,11 @@ pub mod roles;
 pub mod search;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod stored;
 pub mod sync;
+pub mod tickets;
 pub mod ui;
 pub mod validate;
+pub mod visits;
 
 pub use ui::{offline_shell, shell, App};

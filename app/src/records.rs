@@ -1,7 +1,7 @@
 //! Visits (拜访记录) and service tickets (售后工单): entry forms and lists
 //! driven by a field list, written through the same local store and outbox
 //! as leads, and checked in the browser by the very check the server runs
-//! (`sync::entity`). Lists render from the device's local store.
+//! (each aggregate's `check`). Lists render from the device's local store.
 
 use crate::client::{self, use_sync_status, LocalView};
 use crate::error::{AppError, FieldError};
@@ -10,10 +10,12 @@ use crate::leads::parse_local_time;
 use crate::policy::{self, Scope};
 use crate::roles::CurrentUser;
 use crate::search::{owners, FieldFilter, Query, SearchText};
-use crate::sync::entity::{EntitySpec, TICKET, TICKET_CHANNELS, TICKET_TYPES, VISIT};
+use crate::sync::entity::EntitySpec;
 use crate::sync::{Fields, Mutation, Op};
+use crate::tickets::TICKET_SCREEN;
 use crate::ui::{leave_when_synced, use_locale, with_user, OwnerFilter, SavedOnDevice, SearchBox};
 use crate::validate::Phone;
+use crate::visits::VISIT_SCREEN;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -36,7 +38,7 @@ pub struct FormField {
     pub required: bool,
 }
 
-const fn field(name: &'static str, input: Input, required: bool) -> FormField {
+pub const fn field(name: &'static str, input: Input, required: bool) -> FormField {
     FormField {
         name,
         input,
@@ -52,41 +54,6 @@ pub struct RecordScreen {
     pub when: &'static str,
     pub path: &'static str,
 }
-
-pub const VISIT_SCREEN: RecordScreen = RecordScreen {
-    spec: &VISIT,
-    fields: &[
-        field("customer_name", Input::Text, true),
-        field("visited_at", Input::DateTime, true),
-        field("met_name", Input::Text, false),
-        field("met_title", Input::Text, false),
-        field("met_department", Input::Text, false),
-        field("purpose", Input::Long, true),
-        field("result", Input::Long, false),
-        field("next_step", Input::Long, false),
-        field("next_step_date", Input::Date, false),
-        field("urgent", Input::Choice(&["no", "yes"]), false),
-    ],
-    when: "visited_at",
-    path: "/visits",
-};
-
-pub const TICKET_SCREEN: RecordScreen = RecordScreen {
-    spec: &TICKET,
-    fields: &[
-        field("customer_name", Input::Text, true),
-        field("contact_name", Input::Text, false),
-        field("contact_phone", Input::Phone, false),
-        field("channel", Input::Choice(TICKET_CHANNELS), true),
-        field("ticket_type", Input::Choice(TICKET_TYPES), true),
-        field("product", Input::Text, false),
-        field("order_ref", Input::Text, false),
-        field("description", Input::Long, true),
-        field("opened_at", Input::DateTime, true),
-    ],
-    when: "opened_at",
-    path: "/tickets",
-};
 
 /// The stored fields from what was typed: UTC instants, normalised phones,
 /// empty inputs left out. Anything unparseable is kept as typed, so the
@@ -344,6 +311,7 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
             base_version: 0,
             op: Op::Upsert,
             fields: fields.clone(),
+            command: None,
         };
         async move {
             match client::save(status, mutation).await {

@@ -3,7 +3,7 @@
 use crate::auth::{logout, who_is_signed_in};
 use crate::client::{request_sync, use_sync_status, SyncStatus};
 use crate::i18n::{Locale, Texts, LOCALE_COOKIE};
-use crate::leads::view::{LeadsPage, NewLeadPage};
+use crate::leads::view::{LeadDetailPage, LeadsPage, NewLeadPage};
 use crate::policy::{self, Kind};
 use crate::records::{NewTicketPage, NewVisitPage, TicketsPage, VisitsPage};
 use crate::roles::CurrentUser;
@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p class="empty">"404"</p> }>
                     <Route path=path!("/") view=LeadsPage />
                     <Route path=path!("/leads/new") view=NewLeadPage />
+                    <Route path=path!("/leads/:id") view=LeadDetailPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/visits") view=VisitsPage />

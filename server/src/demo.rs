@@ -185,9 +185,10 @@ async fn load_leads(db: &Db, reps: &[CurrentUser]) -> Result<usize, AccountError
                     base_version: 0,
                     op: Op::Upsert,
                     fields: valid.to_fields(),
+                    command: None,
                 }],
             };
-            app::sync::store::push(db, rep, batch, entered.min(now)).await?;
+            app::sync::store::push(db, app::aggregates::ENTITIES, rep, batch, entered.min(now)).await?;
             count += 1;
         }
     }

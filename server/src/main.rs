@@ -113,6 +113,7 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), String> {
     let leptos_options = site_options(&args.site_root, Some(args.addr));
     let state = AppState {
         db,
+        entities: app::aggregates::ENTITIES,
         settings: Arc::new(Settings {
             default_time_zone: args.time_zone,
             secure_cookies: args.secure_cookies,

@@ -361,11 +361,16 @@ on_both_databases!(
             team_id: None,
             time_zone: "Asia/Shanghai".into(),
         };
-        assert!(
-            app::sync::store::reassign(&app.db, "lead", id, app.users["rep3"], &manager)
-                .await
-                .unwrap()
-        );
+        assert!(app::sync::store::reassign(
+            &app.db,
+            app::aggregates::ENTITIES,
+            "lead",
+            id,
+            app.users["rep3"],
+            &manager
+        )
+        .await
+        .unwrap());
         let removal = vec![json!({"kind": "removed", "entity": "lead", "id": id})];
         assert_eq!(pull_all(&rep1, rep1_cursor, 1000).await.0, removal);
         assert_eq!(pull_all(&sup_a, sup_cursor, 1000).await.0, removal);

@@ -1,15 +1,23 @@
 //! A property-based simulation of three clients and the server's sync engine
 //! (the real store on SQLite): random creates, edits and deletes made
 //! offline, network drops before and after the server commits, duplicated
-//! deliveries and stale replays of old batches. After a final sync every
-//! replica equals the server's view of its scope, and every mutation was
-//! recorded exactly once. 1,000 cases by default (PROPTEST_CASES overrides).
+//! deliveries and stale replays of old batches, and commands (a lead's
+//! screening) decided on the device first and again by the server. After a
+//! final sync every replica equals the server's view of its scope, every
+//! mutation was recorded exactly once, every command the server applied is
+//! what the aggregate's pure `decide` gives on the server's state, and every
+//! refused command was reported to its device. 1,000 cases by default
+//! (PROPTEST_CASES overrides).
 
 mod common;
 
+use app::aggregates::ENTITIES;
+use app::leads::record::{decide_lead, LEAD};
+use app::policy::Ownership;
 use app::roles::{CurrentUser, Role};
 use app::ssr::Db;
-use app::sync::store::{pull, push};
+use app::sync::entity::CommandCall;
+use app::sync::store::{pull, push, records};
 use app::sync::{Fields, Mutation, MutationStatus, Op, PullRequest, PulledChange, PushBatch};
 use chrono::Utc;
 use proptest::prelude::*;
@@ -48,6 +56,11 @@ enum Step {
         client: usize,
         pick: usize,
     },
+    Command {
+        client: usize,
+        pick: usize,
+        disqualify: bool,
+    },
 }
 
 const FIELDS: [&str; 3] = ["grade", "notes", "industry"];
@@ -66,7 +79,9 @@ fn step() -> impl Strategy<Value = Step> {
                 Just(Fault::Duplicate)
             ])
             .prop_map(|(client, fault)| Step::Sync { client, fault }),
-        1 => (client, any::<usize>()).prop_map(|(client, pick)| Step::Replay { client, pick }),
+        1 => (client.clone(), any::<usize>()).prop_map(|(client, pick)| Step::Replay { client, pick }),
+        2 => (client, any::<usize>(), any::<bool>())
+            .prop_map(|(client, pick, disqualify)| Step::Command { client, pick, disqualify }),
     ]
 }
 
@@ -82,8 +97,12 @@ struct Replica {
     /// id → (version the server last sent, fields as the user sees them)
     records: BTreeMap<Uuid, (i64, Fields)>,
     outbox: Vec<Mutation>,
+    /// What each queued command changed locally (its id → fields).
+    decided: BTreeMap<Uuid, Fields>,
     cursor: i64,
     sent: Vec<Vec<Mutation>>,
+    /// Commands the server refused, as this device was told.
+    refused: HashSet<Uuid>,
 }
 
 impl Replica {
@@ -103,6 +122,7 @@ impl Replica {
                 for pending in self.outbox.iter().filter(|m| m.record_id == id) {
                     match pending.op {
                         Op::Upsert => fields.extend(pending.fields.clone()),
+                        Op::Command => fields.extend(self.decided[&pending.id].clone()),
                         Op::Delete => deleted_locally = true,
                     }
                 }
@@ -125,6 +145,9 @@ struct World {
     users: Vec<CurrentUser>,
     replicas: Vec<Replica>,
     mutation_ids: HashSet<Uuid>,
+    /// Commands the server refused, and those it applied.
+    refused: HashSet<Uuid>,
+    commands_applied: usize,
     _dir: tempfile::TempDir,
 }
 
@@ -176,6 +199,8 @@ impl World {
             users,
             replicas: (0..3).map(|_| Replica::default()).collect(),
             mutation_ids: HashSet::new(),
+            refused: HashSet::new(),
+            commands_applied: 0,
             _dir: dir,
         }
     }
@@ -183,11 +208,49 @@ impl World {
     /// Pushes as `client` and feeds every fresh outcome to the oracle,
     /// whether or not the client gets to hear the answer.
     async fn deliver(&mut self, client: usize, batch: &PushBatch) -> app::sync::PushResult {
-        let answer = push(&self.db, &self.users[client], batch.clone(), Utc::now())
-            .await
-            .unwrap();
+        let now = Utc::now();
+        let user = self.users[client].clone();
+        let answer = push(&self.db, ENTITIES, &user, batch.clone(), now).await.unwrap();
         for (mutation, result) in batch.mutations.iter().zip(&answer.results) {
             assert_eq!(mutation.id, result.id, "results come in mutation order");
+            if mutation.op == Op::Command && !matches!(result.status, MutationStatus::Duplicate { .. }) {
+                // The server's answer is the aggregate's pure rule on the
+                // record as the server held it.
+                let held = self.oracle.get(&mutation.record_id).cloned().flatten();
+                let expected = held.as_ref().map(|record| {
+                    decide_lead(&CommandCall {
+                        name: mutation.command.as_deref().unwrap(),
+                        args: &mutation.fields,
+                        record,
+                        ownership: Ownership {
+                            owner_id: user.id,
+                            owner_team_id: user.team_id,
+                        },
+                        actor: &user,
+                        now,
+                    })
+                });
+                match (&result.status, expected) {
+                    (MutationStatus::Applied { .. }, Some(Ok(changes))) => {
+                        self.commands_applied += 1;
+                        if let Some(Some(fields)) = self.oracle.get_mut(&mutation.record_id) {
+                            fields.extend(changes);
+                        }
+                    }
+                    (MutationStatus::Rejected { .. }, Some(Err(_)) | None) => {
+                        self.refused.insert(mutation.id);
+                    }
+                    (status, expected) => {
+                        // Another user's record (out of scope) is refused too.
+                        assert!(
+                            matches!(status, MutationStatus::Rejected { .. }),
+                            "server said {status:?}, the rule {expected:?}"
+                        );
+                        self.refused.insert(mutation.id);
+                    }
+                }
+                continue;
+            }
             match (&result.status, mutation.op) {
                 (MutationStatus::Applied { .. } | MutationStatus::Conflict { .. }, Op::Upsert) => {
                     let entry = self
@@ -226,6 +289,7 @@ impl World {
                     base_version: 0,
                     op: Op::Upsert,
                     fields,
+                    command: None,
                 };
                 self.record(client, mutation);
             }
@@ -254,6 +318,7 @@ impl World {
                     base_version: version,
                     op: Op::Upsert,
                     fields,
+                    command: None,
                 };
                 self.record(client, mutation);
             }
@@ -269,7 +334,53 @@ impl World {
                     base_version: version,
                     op: Op::Delete,
                     fields: Fields::new(),
+                    command: None,
                 };
+                self.record(client, mutation);
+            }
+            Step::Command {
+                client,
+                pick,
+                disqualify,
+            } => {
+                let Some((id, version)) = self.replicas[client].pick(pick) else {
+                    return;
+                };
+                let (name, args) = if disqualify {
+                    ("disqualify", json!({"reason": "预算取消"}))
+                } else {
+                    ("qualify", json!({}))
+                };
+                let args = args.as_object().unwrap().clone();
+                let user = self.users[client].clone();
+                let replica = &mut self.replicas[client];
+                let record = &replica.records[&id].1;
+                // Decided on the device first: a refusal here is shown at
+                // once and never queued, as in the app.
+                let Ok(changes) = decide_lead(&CommandCall {
+                    name,
+                    args: &args,
+                    record,
+                    ownership: Ownership {
+                        owner_id: user.id,
+                        owner_team_id: user.team_id,
+                    },
+                    actor: &user,
+                    now: Utc::now(),
+                }) else {
+                    return;
+                };
+                replica.records.get_mut(&id).unwrap().1.extend(changes.clone());
+                let mutation = Mutation {
+                    id: Uuid::now_v7(),
+                    entity: "lead".into(),
+                    record_id: id,
+                    base_version: version,
+                    op: Op::Command,
+                    fields: args,
+                    command: Some(name.into()),
+                };
+                replica.decided.insert(mutation.id, changes);
                 self.record(client, mutation);
             }
             Step::Sync { client, fault } => self.sync(client, fault).await,
@@ -321,11 +432,33 @@ impl World {
                     );
                 }
             }
+            // A refused command is reported to its device, whose copy then
+            // returns to the server's (as the app asks `sync/records`).
+            let mut refused_records = Vec::new();
+            for (mutation, result) in batch.mutations.iter().zip(&answer.results) {
+                let refused = match &result.status {
+                    MutationStatus::Rejected { .. } => true,
+                    MutationStatus::Duplicate { original } => {
+                        matches!(**original, MutationStatus::Rejected { .. })
+                    }
+                    _ => false,
+                };
+                if refused && mutation.op == Op::Command {
+                    self.replicas[client].refused.insert(mutation.id);
+                    refused_records.push(mutation.record_id);
+                }
+            }
             self.replicas[client].outbox.retain(|m| !answered.contains(&m.id));
+            if !refused_records.is_empty() {
+                let fresh = records(&self.db, &LEAD, &user, &refused_records).await.unwrap();
+                for change in fresh {
+                    self.replicas[client].apply(change);
+                }
+            }
         }
         loop {
             let cursor = self.replicas[client].cursor;
-            let page = pull(&self.db, &user, &PullRequest { cursor, limit: 7 })
+            let page = pull(&self.db, ENTITIES, &user, &PullRequest { cursor, limit: 7 })
                 .await
                 .unwrap();
             for change in page.changes {
@@ -344,6 +477,7 @@ impl World {
         loop {
             let page = pull(
                 &self.db,
+                ENTITIES,
                 &self.users[client],
                 &PullRequest {
                     cursor: replica.cursor,
@@ -408,6 +542,16 @@ proptest! {
             let (changes,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM changes").fetch_one(&world.db.pool).await.unwrap();
             let (versions,): (i64,) = sqlx::query_as("SELECT COALESCE(SUM(version), 0) FROM records").fetch_one(&world.db.pool).await.unwrap();
             assert_eq!(changes, versions);
+            // Every refused command was reported to the device that gave it.
+            let reported: HashSet<Uuid> = world.replicas.iter().flat_map(|r| r.refused.iter().copied()).collect();
+            assert_eq!(reported, world.refused, "refused commands and what devices were told");
+            let (commands,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM audit_log WHERE action IN ('qualify', 'disqualify')",
+            )
+            .fetch_one(&world.db.pool)
+            .await
+            .unwrap();
+            assert_eq!(commands as usize, world.commands_applied, "each applied command written once");
         });
     }
 }

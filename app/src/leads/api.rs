@@ -52,15 +52,16 @@ pub async fn add_lead(lead: LeadForm) -> Result<Lead, AppError> {
         client_id: Uuid::nil(),
         mutations: vec![Mutation {
             id,
-            entity: sync::entity::LEAD.name.to_owned(),
+            entity: super::record::LEAD.name.to_owned(),
             record_id: id,
             base_version: 0,
             op: Op::Upsert,
             fields: valid.to_fields(),
+            command: None,
         }],
     };
     let db = &ssr::state()?.db;
-    let mut result = sync::store::push(db, &user, batch, now).await?;
+    let mut result = sync::store::push(db, crate::aggregates::ENTITIES, &user, batch, now).await?;
     let mut status = result.results.pop().map(|r| r.status).ok_or(AppError::Internal)?;
     if let MutationStatus::Duplicate { original } = status {
         status = *original;

@@ -2,6 +2,7 @@
 //! shared; `api` holds the server functions, `store` the queries, `view` the UI.
 
 pub mod api;
+pub mod record;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod view;
@@ -249,7 +250,7 @@ pub fn parse_local_time(raw: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>, F
 }
 
 impl ValidLead {
-    /// The lead as stored and synced (`sync::entity::LEAD`): UTC instants in
+    /// The lead as stored and synced (`record::LEAD`): UTC instants in
     /// RFC 3339, ISO dates, empty optional fields left out.
     pub fn to_fields(&self) -> crate::sync::Fields {
         use chrono::SecondsFormat;
@@ -271,7 +272,6 @@ impl ValidLead {
         put("source", Some(self.source.as_str().to_owned()));
         put("initial_need", self.initial_need.clone());
         put("grade", Some(self.grade.as_str().to_owned()));
-        put("status", Some(LeadStatus::New.as_str().to_owned()));
         put(
             "contacted_at",
             Some(self.contacted_at.to_rfc3339_opts(SecondsFormat::Secs, true)),
@@ -540,7 +540,7 @@ mod tests {
             ..filled()
         };
         let fields = form.validate(now(), Shanghai).unwrap().to_fields();
-        assert_eq!(crate::sync::entity::check_lead(&fields, now()), Ok(()));
+        assert_eq!(record::check_lead(&fields, now()), Ok(()));
         assert_eq!(fields["contacted_at"], "2026-11-24T01:30:00Z");
         assert_eq!(fields["email"], "a@b.cn");
         assert!(!fields.contains_key("notes"));

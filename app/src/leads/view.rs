@@ -37,11 +37,11 @@ fn LeadList(me: CurrentUser, scope: Scope) -> impl IntoView {
     let query = RwSignal::new(String::new());
     let filter = RwSignal::new(LeadFilter::default());
     let leads = use_prepared_records(
-        crate::sync::entity::LEAD.name,
+        super::record::LEAD.name,
         {
             let me = me.clone();
             move |view| {
-                let searched = SearchText::new(&view.fields, crate::sync::entity::LEAD.searched);
+                let searched = SearchText::new(&view.fields, super::record::LEAD.searched);
                 LocalLead::from_view(view, &me).map(|lead| (searched, lead))
             }
         },
@@ -168,6 +168,13 @@ fn LeadCard(lead: LocalLead, me: CurrentUser, show_owner: bool, locale: Locale) 
         rejected,
     } = lead;
     let grade_class = format!("grade grade-{}", lead.grade.as_str());
+    let overdue = super::record::screening_overdue(
+        lead.status,
+        lead.created_at,
+        chrono::Utc::now(),
+        me.tz(),
+        &crate::calendar::Calendar::china(),
+    );
     let reach = lead.phone.clone().or(lead.email.clone()).unwrap_or_default();
     let contact = match &lead.contact_title {
         Some(title) => format!("{} · {title}", lead.contact_name),
@@ -179,7 +186,9 @@ fn LeadCard(lead: LocalLead, me: CurrentUser, show_owner: bool, locale: Locale) 
                 {lead.grade.as_str()}
             </span>
             <div class="lead-main">
-                <strong class="company">{lead.company.clone()}</strong>
+                <A href=format!("/leads/{}", lead.id) attr:class="company" attr:data-testid="open-lead">
+                    {lead.company.clone()}
+                </A>
                 <span class="muted">{format!("{} · {}", lead.industry, locale.lead_source(lead.source))}</span>
             </div>
             <div class="lead-contact">
@@ -189,6 +198,9 @@ fn LeadCard(lead: LocalLead, me: CurrentUser, show_owner: bool, locale: Locale) 
             <div class="lead-meta muted">
                 <span>{format!("{} {}", t.contacted_at, local_time(lead.contacted_at, &me))}</span>
                 {show_owner.then(|| view! { <span>{format!("{} {}", t.owner, lead.owner_name)}</span> })}
+                {(lead.status != super::LeadStatus::New)
+                    .then(|| view! { <span class="badge status">{locale.lead_status(lead.status)}</span> })}
+                {overdue.then(|| view! { <span class="badge rejected" data-testid="screening-overdue">{t.screening_overdue}</span> })}
                 {pending.then(|| view! { <span class="badge pending">{t.not_synced}</span> })}
                 {rejected.map(|e| view! { <span class="badge rejected">{locale.error(&e)}</span> })}
             </div>
@@ -304,11 +316,12 @@ fn LeadFormView(me: CurrentUser) -> impl IntoView {
     let save = Action::new_local(move |valid: &ValidLead| {
         let mutation = Mutation {
             id: uuid::Uuid::now_v7(),
-            entity: crate::sync::entity::LEAD.name.to_owned(),
+            entity: super::record::LEAD.name.to_owned(),
             record_id: id.get_untracked(),
             base_version: 0,
             op: Op::Upsert,
             fields: valid.to_fields(),
+            command: None,
         };
         async move {
             match crate::client::save(status, mutation).await {
@@ -444,5 +457,207 @@ fn Choice(
             </select>
             {move || message().map(|m| view! { <small class="field-error" data-field=name>{m}</small> })}
         </label>
+    }
+}
+
+/// One lead (`/leads/:id`), from the device's store: every field, where its
+/// screening stands, and the screening commands as buttons that say why
+/// they are disabled.
+#[component]
+pub fn LeadDetailPage() -> impl IntoView {
+    with_user(|me| view! { <LeadDetail me /> })
+}
+
+#[component]
+fn LeadDetail(me: CurrentUser) -> impl IntoView {
+    use crate::client::use_local_record;
+    use leptos_router::hooks::use_params_map;
+    let locale = use_locale();
+    let t = locale.texts();
+    let params = use_params_map();
+    let id =
+        Signal::derive(move || params.with(|p| p.get("id").and_then(|id| uuid::Uuid::parse_str(&id).ok())));
+    let record = use_local_record(super::record::LEAD.name, id);
+    move || {
+        let me = me.clone();
+        record.with(|read| match read {
+            None => view! { <p class="empty">{t.loading}</p> }.into_any(),
+            Some(Ok(None)) => {
+                view! { <p class="empty" data-testid="not-on-device">{t.not_on_device}</p> }.into_any()
+            }
+            Some(Ok(Some(view))) => match LocalLead::from_view(view.clone(), &me) {
+                Some(lead) => view! { <LeadSheet lead record=view.clone() me /> }.into_any(),
+                None => view! { <p class="form-error">{locale.error(&AppError::Internal)}</p> }.into_any(),
+            },
+            Some(Err(e)) => view! { <p class="form-error">{locale.error(e)}</p> }.into_any(),
+        })
+    }
+}
+
+#[component]
+fn LeadSheet(lead: LocalLead, record: crate::client::LocalView, me: CurrentUser) -> impl IntoView {
+    use super::record::{screening_due, screening_overdue, DISQUALIFY, LEAD, QUALIFY};
+    use super::LeadStatus;
+    use crate::calendar::Calendar;
+    let locale = use_locale();
+    let t = locale.texts();
+    let status = use_sync_status();
+    let LocalLead {
+        lead,
+        pending,
+        rejected,
+    } = lead;
+    let calendar = Calendar::china();
+    let now = chrono::Utc::now();
+    let due = screening_due(lead.created_at, me.tz(), &calendar);
+    let overdue = screening_overdue(lead.status, lead.created_at, now, me.tz(), &calendar);
+    // A record on this device is in the user's scope (sync keeps exactly
+    // that), so whoever enters leads may screen it; the server re-checks.
+    let may_change = policy::can_create_lead(&me);
+    let screened = lead.status != LeadStatus::New;
+    let closed = matches!(lead.status, LeadStatus::Converted | LeadStatus::Disqualified);
+    let failure = RwSignal::new(None::<AppError>);
+    let asking_reason = RwSignal::new(false);
+    let reason = RwSignal::new(String::new());
+    let give = {
+        let me = me.clone();
+        let record = record.clone();
+        Action::new_local(move |(name, args): &(&'static str, crate::sync::Fields)| {
+            let (me, record, name, args) = (me.clone(), record.clone(), *name, args.clone());
+            async move {
+                match crate::client::command(status, &me, &LEAD, &record, name, args).await {
+                    Ok(()) => {
+                        failure.set(None);
+                        asking_reason.set(false);
+                    }
+                    Err(e) => failure.set(Some(e)),
+                }
+            }
+        })
+    };
+    let qualify = move |_| {
+        give.dispatch_local((QUALIFY, crate::sync::Fields::new()));
+    };
+    let disqualify = move |_| {
+        let mut args = crate::sync::Fields::new();
+        args.insert("reason".into(), serde_json::Value::String(reason.get_untracked()));
+        give.dispatch_local((DISQUALIFY, args));
+    };
+    let row = |label: &'static str, value: Option<String>| {
+        value
+            .filter(|v| !v.is_empty())
+            .map(|v| view! { <div class="row"><dt>{label}</dt><dd>{v}</dd></div> })
+    };
+    let phone = lead.phone.clone().map(|p| {
+        view! {
+            <div class="row">
+                <dt>{t.phone}</dt>
+                <dd><a href=format!("tel:{p}") data-testid="call">{p.clone()}</a></dd>
+            </div>
+        }
+    });
+    let email = lead.email.clone().map(|e| {
+        view! {
+            <div class="row">
+                <dt>{t.email}</dt>
+                <dd><a href=format!("mailto:{e}")>{e.clone()}</a></dd>
+            </div>
+        }
+    });
+    let why_disabled = if closed {
+        Some(locale.lead_status(lead.status))
+    } else if screened {
+        Some(t.already_screened)
+    } else {
+        None
+    };
+    view! {
+        <Title text=format!("{} · {}", lead.company, t.app_name) />
+        <p><A href="/">{format!("‹ {}", t.leads)}</A></p>
+        <article class="card sheet" data-testid="lead-detail">
+            <div class="sheet-head">
+                <span class=format!("grade grade-{}", lead.grade.as_str())>{lead.grade.as_str()}</span>
+                <h1>{lead.company.clone()}</h1>
+                <span class="badge status" data-testid="lead-status">{locale.lead_status(lead.status)}</span>
+                {overdue.then(|| view! { <span class="badge rejected" data-testid="screening-overdue">{t.screening_overdue}</span> })}
+                {pending.then(|| view! { <span class="badge pending">{t.not_synced}</span> })}
+            </div>
+            {rejected
+                .map(|e| view! { <p class="form-error" role="alert" data-testid="lead-refused">{locale.error(&e)}</p> })}
+            <dl class="sheet-fields">
+                {row(t.industry, Some(lead.industry.clone()))}
+                {row(t.contact_name, Some(lead.contact_name.clone()))}
+                {row(t.contact_title, lead.contact_title.clone())}
+                {phone}
+                {email}
+                {row(t.source, Some(locale.lead_source(lead.source).to_owned()))}
+                {row(t.staff_size, lead.staff_size.clone())}
+                {row(t.revenue_band, lead.revenue_band.clone())}
+                {row(t.initial_need, lead.initial_need.clone())}
+                {row(t.contacted_at, Some(local_time(lead.contacted_at, &me)))}
+                {row(t.entered_at, Some(local_time(lead.created_at, &me)))}
+                {row(t.screen_by, (!screened).then(|| local_time(due, &me)))}
+                {row(t.next_step, lead.next_step.clone())}
+                {row(t.next_step_date, lead.next_step_date.map(|d| d.to_string()))}
+                {row(t.notes, lead.notes.clone())}
+                {row(t.owner, Some(lead.owner_name.clone()))}
+                {row(t.screened_at, record.fields.get("screened_at").and_then(|v| v.as_str()).and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok()).map(|at| local_time(at.with_timezone(&chrono::Utc), &me)))}
+                {row(t.disqualify_reason, record.fields.get("disqualify_reason").and_then(|v| v.as_str()).map(str::to_owned))}
+            </dl>
+            {may_change
+                .then(|| {
+                    view! {
+                        <div class="commands" data-testid="lead-commands">
+                            <div class="actions">
+                                <button
+                                    class="primary"
+                                    data-testid="qualify"
+                                    disabled=screened
+                                    title=why_disabled.unwrap_or_default()
+                                    on:click=qualify
+                                >
+                                    {t.qualify}
+                                </button>
+                                <button
+                                    data-testid="disqualify"
+                                    disabled=closed
+                                    title=why_disabled.unwrap_or_default()
+                                    on:click=move |_| asking_reason.set(true)
+                                >
+                                    {t.disqualify}
+                                </button>
+                            </div>
+                            {why_disabled.map(|why| view! { <p class="muted" data-testid="why-disabled">{why}</p> })}
+                            <Show when=move || asking_reason.get()>
+                                <label class="field">
+                                    <span>{t.disqualify_reason}</span>
+                                    <textarea data-testid="disqualify-reason" rows="2" bind:value=reason />
+                                </label>
+                                <div class="actions">
+                                    <button on:click=move |_| asking_reason.set(false)>{t.cancel}</button>
+                                    <button class="primary" data-testid="confirm-disqualify" on:click=disqualify>
+                                        {t.disqualify}
+                                    </button>
+                                </div>
+                            </Show>
+                            {move || {
+                                failure
+                                    .get()
+                                    .map(|e| {
+                                        let words = match &e {
+                                            AppError::Invalid { fields } => fields
+                                                .iter()
+                                                .map(|f| format!("{}: {}", locale.field_label(&f.field), locale.field_problem(f.problem)))
+                                                .collect::<Vec<_>>()
+                                                .join("; "),
+                                            other => locale.error(other),
+                                        };
+                                        view! { <p class="form-error" role="alert" data-testid="command-refused">{words}</p> }
+                                    })
+                            }}
+                        </div>
+                    }
+                })}
+        </article>
     }
 }

@@ -1,18 +1,24 @@
-//! `POST /api/sync/push`, `/pull`, `/conflicts` and `/resolve`: thin server
-//! functions over `sync::store`. See docs/sync.md for the protocol.
+//! `POST /api/sync/push`, `/pull`, `/records`, `/conflicts` and `/resolve`:
+//! thin server functions over `sync::store`. See docs/sync.md for the
+//! protocol.
 
-use super::{Keep, OpenConflict, PullPage, PullRequest, PushBatch, PushResult};
+use super::{Keep, OpenConflict, PullPage, PullRequest, PulledChange, PushBatch, PushResult};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
+use uuid::Uuid;
+
+/// The most records one `sync/records` call may ask for.
+pub const MAX_RECORDS: usize = 100;
 
 #[server(endpoint = "sync/push", input = Json)]
 pub async fn push(batch: PushBatch) -> Result<PushResult, AppError> {
     use crate::ssr;
     let user = ssr::require_user().await?;
-    super::check_batch(&batch)?;
+    let state = ssr::state()?;
+    super::check_batch(&state.entities, &batch)?;
     let (client, mutations) = (batch.client_id, batch.mutations.len());
-    let result = super::store::push(&ssr::state()?.db, &user, batch, chrono::Utc::now()).await?;
+    let result = super::store::push(&state.db, state.entities, &user, batch, chrono::Utc::now()).await?;
     tracing::info!(%client, mutations, "sync push");
     Ok(result)
 }
@@ -26,7 +32,25 @@ pub async fn pull(request: PullRequest) -> Result<PullPage, AppError> {
             detail: "negative cursor".into(),
         });
     }
-    Ok(super::store::pull(&ssr::state()?.db, &user, &request).await?)
+    let state = ssr::state()?;
+    Ok(super::store::pull(&state.db, state.entities, &user, &request).await?)
+}
+
+/// Some records as the server holds them now, for a device whose copy a
+/// refused command or edit left behind: each comes as an upsert, or as
+/// removed when it is missing or out of the user's scope (alike).
+#[server(endpoint = "sync/records", input = Json)]
+pub async fn records(entity: String, ids: Vec<Uuid>) -> Result<Vec<PulledChange>, AppError> {
+    use crate::ssr;
+    let user = ssr::require_user().await?;
+    if ids.len() > MAX_RECORDS {
+        return Err(AppError::TooLarge { limit: MAX_RECORDS });
+    }
+    let state = ssr::state()?;
+    let spec = state.entities.spec(&entity).ok_or_else(|| AppError::BadRequest {
+        detail: format!("unknown entity {entity:?}"),
+    })?;
+    Ok(super::store::records(&state.db, spec, &user, &ids).await?)
 }
 
 /// The conflicts the signed-in user may settle.
@@ -34,14 +58,24 @@ pub async fn pull(request: PullRequest) -> Result<PullPage, AppError> {
 pub async fn conflicts() -> Result<Vec<OpenConflict>, AppError> {
     use crate::ssr;
     let user = ssr::require_user().await?;
-    Ok(super::store::open_conflicts(&ssr::state()?.db, &user).await?)
+    let state = ssr::state()?;
+    Ok(super::store::open_conflicts(&state.db, state.entities, &user).await?)
 }
 
 #[server(endpoint = "sync/resolve", input = Json)]
 pub async fn resolve(conflict: uuid::Uuid, keep: Keep) -> Result<(), AppError> {
     use crate::ssr;
     let user = ssr::require_user().await?;
-    super::store::resolve(&ssr::state()?.db, &user, conflict, keep, chrono::Utc::now()).await??;
+    let state = ssr::state()?;
+    super::store::resolve(
+        &state.db,
+        state.entities,
+        &user,
+        conflict,
+        keep,
+        chrono::Utc::now(),
+    )
+    .await??;
     tracing::info!(%conflict, ?keep, "conflict resolved");
     Ok(())
 }

@@ -31,6 +31,9 @@ pub enum Op {
     Upsert,
     /// Delete the record (it stays as a tombstone).
     Delete,
+    /// Run one of the entity's commands (`command`, with `fields` as its
+    /// arguments) on an existing record: the entity decides what changes.
+    Command,
 }
 
 /// One change made on a client, possibly long before it reaches the server.
@@ -45,9 +48,13 @@ pub struct Mutation {
     /// The record version the client's edit was based on; 0 for a new record.
     pub base_version: i64,
     pub op: Op,
-    /// The changed fields only (all required fields for a new record).
+    /// The changed fields only (all required fields for a new record); a
+    /// command's arguments.
     #[serde(default)]
     pub fields: Fields,
+    /// The command's name, with `op: command` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -304,36 +311,54 @@ pub fn create(fields: Fields) -> StoredRecord {
 }
 
 /// Checks a batch's shape before anything is applied: size, known entities,
-/// known fields. A malformed batch is refused whole.
-pub fn check_batch(batch: &PushBatch) -> Result<(), AppError> {
+/// known fields and commands. A malformed batch is refused whole. (A patch
+/// of a workflow field is well formed: it is refused alone, with a reason.)
+pub fn check_batch(entities: &entity::Entities, batch: &PushBatch) -> Result<(), AppError> {
     if batch.mutations.len() > MAX_BATCH {
         return Err(AppError::TooLarge { limit: MAX_BATCH });
     }
     for mutation in &batch.mutations {
-        let spec = entity::spec(&mutation.entity).ok_or_else(|| AppError::BadRequest {
-            detail: format!("mutation {}: unknown entity {:?}", mutation.id, mutation.entity),
-        })?;
-        if let Some(field) = mutation
-            .fields
-            .keys()
-            .find(|f| !spec.fields.contains(&f.as_str()))
-        {
-            return Err(AppError::BadRequest {
-                detail: format!("mutation {}: {} has no field {field:?}", mutation.id, spec.name),
-            });
+        let bad = |detail: String| AppError::BadRequest {
+            detail: format!("mutation {}: {detail}", mutation.id),
+        };
+        let spec = entities
+            .spec(&mutation.entity)
+            .ok_or_else(|| bad(format!("unknown entity {:?}", mutation.entity)))?;
+        match (mutation.op, &mutation.command) {
+            (Op::Command, Some(name)) if spec.commands.contains(&name.as_str()) => {}
+            (Op::Command, Some(name)) => return Err(bad(format!("{} has no command {name:?}", spec.name))),
+            (Op::Command, None) => return Err(bad("a command mutation names its command".into())),
+            (_, Some(_)) => return Err(bad("only a command mutation names a command".into())),
+            (Op::Upsert | Op::Delete, None) => {
+                if let Some(field) = mutation
+                    .fields
+                    .keys()
+                    .find(|f| !spec.fields.contains(&f.as_str()))
+                {
+                    return Err(bad(format!("{} has no field {field:?}", spec.name)));
+                }
+            }
         }
         if mutation.op == Op::Delete && !mutation.fields.is_empty() {
-            return Err(AppError::BadRequest {
-                detail: format!("mutation {}: a delete carries no fields", mutation.id),
-            });
+            return Err(bad("a delete carries no fields".into()));
         }
         if mutation.base_version < 0 {
-            return Err(AppError::BadRequest {
-                detail: format!("mutation {}: negative base_version", mutation.id),
-            });
+            return Err(bad("negative base_version".into()));
         }
     }
     Ok(())
+}
+
+/// The refusal of a field patch (or a create) that sets a workflow field,
+/// which only the entity's commands change.
+pub fn workflow_patch(spec: &entity::EntitySpec, fields: &Fields) -> Option<AppError> {
+    let named: Vec<FieldError> = spec
+        .workflow
+        .iter()
+        .filter(|field| fields.contains_key(**field))
+        .map(|field| FieldError::new(field, crate::error::FieldProblem::SetByCommand))
+        .collect();
+    (!named.is_empty()).then(|| AppError::invalid(named))
 }
 
 /// A rule violation of one mutation, as its rejection reason.

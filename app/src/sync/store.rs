@@ -1,5 +1,5 @@
 //! The sync engine on the server: applies pushed batches and answers pulls,
-//! for every entity declared in `sync::entity`.
+//! for every entity in the list it is given (`sync::entity::Entities`).
 //!
 //! Ordering: every push transaction first takes the one row of
 //! `sync_counter` (an UPDATE, so it is a write lock on both SQLite and
@@ -14,7 +14,7 @@
 //! multi-row statements at the end, so a batch of 1,000 costs some twenty
 //! statements rather than thousands.
 
-use super::entity::{self, EntitySpec};
+use super::entity::{CommandCall, Entities, EntitySpec};
 use super::{
     create, merge, FieldConflict, Fields, Keep, Merged, Mutation, MutationResult, MutationStatus, Op,
     OpenConflict, PullPage, PullRequest, PulledChange, PulledFields, PushBatch, PushResult, StoredRecord,
@@ -40,6 +40,7 @@ use uuid::Uuid;
 /// the next is decided.
 pub async fn push(
     db: &Db,
+    entities: Entities,
     user: &CurrentUser,
     batch: PushBatch,
     now: DateTime<Utc>,
@@ -49,7 +50,7 @@ pub async fn push(
     let ids: Vec<Uuid> = batch.mutations.iter().map(|m| m.id).collect();
     let answered = earlier_results(&mut tx, &ids).await?;
     let mut records = HashMap::new();
-    for spec in entity::ENTITIES {
+    for spec in entities.iter() {
         let ids: Vec<Uuid> = batch
             .mutations
             .iter()
@@ -60,7 +61,9 @@ pub async fn push(
     }
     let (sender, mut decided) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
     let user = user.clone();
-    tokio::task::spawn_blocking(move || decide_batch(&user, batch, answered, records, writes, &sender));
+    tokio::task::spawn_blocking(move || {
+        decide_batch(entities, &user, batch, answered, records, writes, &sender)
+    });
     loop {
         match decided.recv().await {
             Some(Decided::Chunk(rows)) => rows.insert(&mut tx).await?,
@@ -99,6 +102,7 @@ enum Decided {
 /// time. Runs on a blocking thread; the parsed batch and the records it
 /// read are freed here too, beside the commit rather than before it.
 fn decide_batch(
+    entities: Entities,
     user: &CurrentUser,
     batch: PushBatch,
     mut answered: HashMap<Uuid, (MutationStatus, Uuid)>,
@@ -117,7 +121,8 @@ fn decide_batch(
                     original: Box::new(original.clone()),
                 },
                 None => {
-                    let spec = entity::spec(&mutation.entity)
+                    let spec = entities
+                        .spec(&mutation.entity)
                         .ok_or_else(|| DbError::Corrupt(format!("unchecked entity {}", mutation.entity)))?;
                     let key = (spec.name, mutation.record_id);
                     let Decision { status, write } =
@@ -194,8 +199,14 @@ fn decide(
         if mutation.op == Op::Delete || mutation.base_version != 0 {
             return unchanged(rejected(AppError::NotFound));
         }
+        if mutation.op == Op::Command {
+            return unchanged(rejected(AppError::NotFound));
+        }
         if !policy::can_create(user, spec.kind) {
             return unchanged(rejected(AppError::Forbidden));
+        }
+        if let Some(refusal) = super::workflow_patch(spec, &mutation.fields) {
+            return unchanged(rejected(refusal));
         }
         if let Err(errors) = (spec.check)(&mutation.fields, now) {
             return unchanged(super::invalid(errors));
@@ -230,8 +241,14 @@ fn decide(
             Op::Delete => MutationStatus::Applied {
                 version: current.record.version,
             },
-            Op::Upsert => rejected(AppError::NotFound),
+            Op::Upsert | Op::Command => rejected(AppError::NotFound),
         });
+    }
+    if mutation.op == Op::Command {
+        return decide_command(user, spec, mutation, current, now);
+    }
+    if let Some(refusal) = super::workflow_patch(spec, &mutation.fields) {
+        return unchanged(rejected(refusal));
     }
     if mutation.op == Op::Delete {
         let mut record = current.record.clone();
@@ -294,6 +311,72 @@ fn decide(
             after: Some(mutation.fields),
             previous_owner: None,
             conflicts,
+        }),
+    }
+}
+
+/// Decides a command: the entity's pure `decide` against the record as it
+/// stands now (not as the device saw it: a command's rules are about the
+/// present), then the entity's check of the record it would leave.
+fn decide_command(
+    user: &CurrentUser,
+    spec: &EntitySpec,
+    mutation: Mutation,
+    current: &Current,
+    now: DateTime<Utc>,
+) -> Decision {
+    let Some(action) = mutation
+        .command
+        .as_deref()
+        .and_then(|name| spec.commands.iter().copied().find(|c| *c == name))
+    else {
+        return unchanged(rejected(AppError::Refused {
+            code: "unknown_command".into(),
+        }));
+    };
+    let call = CommandCall {
+        name: action,
+        args: &mutation.fields,
+        record: &current.record.fields,
+        ownership: current.ownership,
+        actor: user,
+        now,
+    };
+    let changes = match (spec.decide)(&call) {
+        Ok(changes) => changes,
+        Err(refusal) => return unchanged(rejected(refusal.into())),
+    };
+    let Merged {
+        record,
+        unchanged: nothing_new,
+        ..
+    } = merge(&current.record, current.record.version, &changes);
+    if nothing_new {
+        return unchanged(MutationStatus::Applied {
+            version: record.version,
+        });
+    }
+    if let Err(errors) = (spec.check)(&record.fields, now) {
+        return unchanged(super::invalid(errors));
+    }
+    let before: Fields = changes
+        .keys()
+        .filter_map(|k| current.record.fields.get(k).map(|v| (k.clone(), v.clone())))
+        .collect();
+    Decision {
+        status: MutationStatus::Applied {
+            version: record.version,
+        },
+        write: Some(Write {
+            current: Current {
+                record,
+                ownership: current.ownership,
+            },
+            action,
+            before: Some(before),
+            after: Some(changes),
+            previous_owner: None,
+            conflicts: Vec::new(),
         }),
     }
 }
@@ -682,7 +765,11 @@ impl PendingRows {
 
 /// Unresolved conflicts on records the user may change, newest first (at
 /// most `MAX_OPEN_CONFLICTS`).
-pub async fn open_conflicts(db: &Db, user: &CurrentUser) -> Result<Vec<OpenConflict>, DbError> {
+pub async fn open_conflicts(
+    db: &Db,
+    entities: Entities,
+    user: &CurrentUser,
+) -> Result<Vec<OpenConflict>, DbError> {
     type Row = (
         String,
         String,
@@ -710,7 +797,7 @@ pub async fn open_conflicts(db: &Db, user: &CurrentUser) -> Result<Vec<OpenConfl
     .await?;
     let mut open = Vec::new();
     for (id, entity, record_id, field, kept, lost, changed_by, at, owner, team, data) in rows {
-        let Some(spec) = entity::spec(&entity) else {
+        let Some(spec) = entities.spec(&entity) else {
             continue;
         };
         let ownership = Ownership {
@@ -752,6 +839,7 @@ pub const MAX_OPEN_CONFLICTS: usize = 200;
 /// once. `Ok(Err(reason))` is a refusal.
 pub async fn resolve(
     db: &Db,
+    entities: Entities,
     user: &CurrentUser,
     conflict: Uuid,
     keep: Keep,
@@ -768,7 +856,9 @@ pub async fn resolve(
     let Some((entity, record_id, field, lost, resolved)) = row else {
         return Ok(Err(AppError::NotFound));
     };
-    let spec = entity::spec(&entity).ok_or_else(|| DbError::Corrupt(format!("unknown entity {entity}")))?;
+    let spec = entities
+        .spec(&entity)
+        .ok_or_else(|| DbError::Corrupt(format!("unknown entity {entity}")))?;
     let record_id = parse_uuid(&record_id)?;
     let Some(current) = load(&mut tx, spec, &[record_id])
         .await?
@@ -790,6 +880,7 @@ pub async fn resolve(
             base_version: current.record.version,
             op: Op::Upsert,
             fields: std::iter::once((field, parse_json(&lost)?)).collect(),
+            command: None,
         };
         let mutation_id = mutation.id;
         let Decision { status, write } = decide(user, spec, mutation, Some(&current), now);
@@ -814,12 +905,15 @@ pub async fn resolve(
 /// owner's next pull receives it as `removed` if it left their scope.
 pub async fn reassign(
     db: &Db,
+    entities: Entities,
     entity: &str,
     id: Uuid,
     new_owner: Uuid,
     actor: &CurrentUser,
 ) -> Result<bool, DbError> {
-    let spec = entity::spec(entity).ok_or_else(|| DbError::Corrupt(format!("unknown entity {entity}")))?;
+    let spec = entities
+        .spec(entity)
+        .ok_or_else(|| DbError::Corrupt(format!("unknown entity {entity}")))?;
     let mut tx = db.pool.begin().await?;
     let mut writes = Writes::begin(&mut tx, Utc::now()).await?;
     let Some(current) = load(&mut tx, spec, &[id]).await?.remove(&(spec.name, id)) else {
@@ -857,12 +951,80 @@ pub async fn reassign(
     Ok(true)
 }
 
+/// The records of `spec` with these ids as `user` may see them now: an
+/// upsert for each one in scope, `removed` for the rest (missing or out of
+/// scope alike), in the order asked.
+pub async fn records(
+    db: &Db,
+    spec: &'static EntitySpec,
+    user: &CurrentUser,
+    ids: &[Uuid],
+) -> Result<Vec<PulledChange>, DbError> {
+    type Row = (String, String, String, Option<String>, i64, i64, String);
+    let scope = policy::scope(user, spec.kind);
+    let mut found: HashMap<Uuid, PulledChange> = HashMap::new();
+    let mut conn = db.pool.acquire().await?;
+    for chunk in ids.chunks(IDS_PER_QUERY) {
+        let sql = format!(
+            "SELECT r.id, r.owner_id, u.display_name, u.team_id, r.version, r.deleted, r.data \
+             FROM records r JOIN users u ON u.id = r.owner_id WHERE r.entity = {} AND r.id IN ({})",
+            placeholders(&conn, 1, 1),
+            placeholders(&conn, 2, chunk.len())
+        );
+        let texts: Vec<IdText> = chunk.iter().copied().map(IdText::new).collect();
+        let mut query = sqlx::query_as::<_, Row>(&sql).bind(spec.name);
+        for id in &texts {
+            query = query.bind(id.as_str());
+        }
+        for (id, owner, owner_name, team, version, deleted, data) in query.fetch_all(&mut *conn).await? {
+            let (id, owner_id) = (parse_uuid(&id)?, parse_uuid(&owner)?);
+            let ownership = Ownership {
+                owner_id,
+                owner_team_id: team.as_deref().map(parse_uuid).transpose()?,
+            };
+            if !scope.is_some_and(|s| s.contains(ownership)) {
+                continue;
+            }
+            let entity = spec.name.to_owned();
+            found.insert(
+                id,
+                if deleted != 0 {
+                    PulledChange::Deleted { entity, id, version }
+                } else {
+                    PulledChange::Upsert {
+                        entity,
+                        id,
+                        version,
+                        owner_id,
+                        owner_name,
+                        fields: PulledFields::stored(data).map_err(corrupt_json)?,
+                    }
+                },
+            );
+        }
+    }
+    Ok(ids
+        .iter()
+        .map(|id| {
+            found.remove(id).unwrap_or_else(|| PulledChange::Removed {
+                entity: spec.name.to_owned(),
+                id: *id,
+            })
+        })
+        .collect())
+}
+
 /// A record of a pull page: id, latest seq in the window, changes of it in
 /// the window, owner, owner's name and team, version, deleted, fields.
 type PulledRow = (String, i64, i64, String, String, Option<String>, i64, i64, String);
 
 /// One page of changes after `request.cursor`, as the user may see them now.
-pub async fn pull(db: &Db, user: &CurrentUser, request: &PullRequest) -> Result<PullPage, DbError> {
+pub async fn pull(
+    db: &Db,
+    entities: Entities,
+    user: &CurrentUser,
+    request: &PullRequest,
+) -> Result<PullPage, DbError> {
     let limit = request.limit.clamp(1, super::MAX_PAGE);
     let (upper,): (i64,) = sqlx::query_as("SELECT seq FROM sync_counter WHERE id = 1")
         .fetch_one(&db.pool)
@@ -870,7 +1032,7 @@ pub async fn pull(db: &Db, user: &CurrentUser, request: &PullRequest) -> Result<
     let mut changes = Vec::new();
     // The lowest last-sent seq among entities whose page was cut short.
     let mut truncated: Option<i64> = None;
-    for spec in entity::ENTITIES {
+    for spec in entities.iter() {
         let Some(scope) = policy::scope(user, spec.kind) else {
             continue;
         };

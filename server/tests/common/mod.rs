@@ -157,6 +157,7 @@ async fn serve(db: Db) -> String {
         .build();
     let state = AppState {
         db,
+        entities: app::aggregates::ENTITIES,
         settings: Arc::new(Settings {
             default_time_zone: chrono_tz::Asia::Shanghai,
             secure_cookies: false,

@@ -1,0 +1,35 @@
+//! The one list of synced aggregates. The sync engine names none of them:
+//! the server hands it this list, and each aggregate's module declares its
+//! own `EntitySpec` (fields, workflow fields, check, commands).
+
+use crate::sync::entity::Entities;
+
+pub const ENTITIES: Entities = Entities(&[
+    &crate::leads::record::LEAD,
+    &crate::visits::VISIT,
+    &crate::tickets::TICKET,
+]);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entity_declares_distinct_fields_and_its_workflow_among_them() {
+        for spec in ENTITIES.iter() {
+            let mut names = spec.fields.to_vec();
+            names.sort();
+            names.dedup();
+            assert_eq!(names.len(), spec.fields.len(), "{}", spec.name);
+            for field in spec.workflow {
+                assert!(spec.fields.contains(field), "{}.{field}", spec.name);
+            }
+            for searched in spec.searched {
+                assert!(spec.fields.contains(searched), "{}.{searched}", spec.name);
+            }
+        }
+        let mut names: Vec<&str> = ENTITIES.iter().map(|s| s.name).collect();
+        names.dedup();
+        assert_eq!(names.len(), ENTITIES.0.len());
+    }
+}

@@ -1,0 +1,306 @@
+//! The lead as the sync engine stores it: its entity declaration, the check
+//! its stored fields pass, and its commands (screening: qualify or
+//! disqualify). Pure: the browser and the server run the same code.
+
+use super::{Grade, LeadSource, LeadStatus, LONG_TEXT, SHORT_TEXT};
+use crate::calendar::Calendar;
+use crate::error::{FieldError, FieldProblem};
+use crate::policy::Kind;
+use crate::stored::Reader;
+use crate::sync::entity::{CommandCall, EntitySpec, Refusal};
+use crate::sync::Fields;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+pub const LEAD: EntitySpec = EntitySpec {
+    name: "lead",
+    kind: Kind::Lead,
+    fields: &[
+        "company",
+        "industry",
+        "staff_size",
+        "revenue_band",
+        "contact_name",
+        "contact_title",
+        "phone",
+        "email",
+        "source",
+        "initial_need",
+        "grade",
+        "status",
+        "screened_at",
+        "disqualify_reason",
+        "contacted_at",
+        "last_follow_up_at",
+        "next_step",
+        "next_step_date",
+        "notes",
+    ],
+    workflow: &["status", "screened_at", "disqualify_reason"],
+    commands: &[QUALIFY, DISQUALIFY],
+    title: "company",
+    searched: &[
+        "company",
+        "industry",
+        "contact_name",
+        "phone",
+        "email",
+        "initial_need",
+        "next_step",
+        "notes",
+    ],
+    check: check_lead,
+    decide: decide_lead,
+};
+
+/// 线索筛选 passed: the lead is worth working (its grade may be set with it).
+pub const QUALIFY: &str = "qualify";
+/// 线索筛选 failed: the lead is dropped, with a reason (for 复盘).
+pub const DISQUALIFY: &str = "disqualify";
+
+/// Working days a new lead has to be screened in (DOMAIN.md: 线索筛选
+/// within 3 working days of entry).
+pub const SCREENING_WORKING_DAYS: u32 = 3;
+
+/// A stored lead: the same rules as the entry form (`LeadForm::validate`),
+/// on the stored representation (UTC instants in RFC 3339, ISO dates).
+pub fn check_lead(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
+    let mut read = Reader::new(fields);
+    read.required("company", SHORT_TEXT);
+    read.required("industry", SHORT_TEXT);
+    read.optional("staff_size", SHORT_TEXT);
+    read.optional("revenue_band", SHORT_TEXT);
+    read.required("contact_name", SHORT_TEXT);
+    read.optional("contact_title", SHORT_TEXT);
+    let phone = read.phone("phone");
+    let email = read.email("email");
+    if phone.is_none() && email.is_none() && read.is_empty("phone") && read.is_empty("email") {
+        read.check.fail("phone", FieldProblem::Required);
+    }
+    read.choice("source", LeadSource::parse);
+    read.optional("initial_need", LONG_TEXT);
+    read.choice("grade", Grade::parse);
+    read.optional_choice("status", LeadStatus::parse);
+    read.instant("screened_at");
+    read.optional("disqualify_reason", LONG_TEXT);
+    match read.instant("contacted_at") {
+        Some(at) if at > now + chrono::Duration::minutes(5) => {
+            read.check.fail("contacted_at", FieldProblem::InFuture)
+        }
+        Some(_) => {}
+        None if read.is_empty("contacted_at") => read.check.fail("contacted_at", FieldProblem::Required),
+        None => {}
+    }
+    read.instant("last_follow_up_at");
+    read.optional("next_step", LONG_TEXT);
+    read.date("next_step_date");
+    read.optional("notes", LONG_TEXT);
+    read.finish()
+}
+
+/// A lead's status as stored: absent means new (a lead is entered new).
+pub fn status_of(fields: &Fields) -> LeadStatus {
+    fields
+        .get("status")
+        .and_then(Value::as_str)
+        .and_then(LeadStatus::parse)
+        .unwrap_or(LeadStatus::New)
+}
+
+/// The screening commands. `qualify` takes an optional `grade`;
+/// `disqualify` a required `reason`. A lead is screened once: a screened,
+/// converted or dropped lead refuses both.
+pub fn decide_lead(call: &CommandCall) -> Result<Fields, Refusal> {
+    let status = status_of(call.record);
+    let screened_at = Value::String(call.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let mut changes = Fields::new();
+    match call.name {
+        QUALIFY => {
+            if status != LeadStatus::New {
+                return Err(Refusal::Rule("lead_already_screened"));
+            }
+            let mut read = Reader::new(call.args);
+            if let Some(grade) = read.optional_choice("grade", Grade::parse) {
+                changes.insert("grade".into(), Value::String(grade.as_str().into()));
+            }
+            read.finish().map_err(Refusal::Invalid)?;
+            changes.insert(
+                "status".into(),
+                Value::String(LeadStatus::Qualified.as_str().into()),
+            );
+        }
+        DISQUALIFY => {
+            if matches!(status, LeadStatus::Converted | LeadStatus::Disqualified) {
+                return Err(Refusal::Rule("lead_already_closed"));
+            }
+            let mut read = Reader::new(call.args);
+            read.required("reason", LONG_TEXT);
+            read.finish().map_err(Refusal::Invalid)?;
+            let reason = call
+                .args
+                .get("reason")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            changes.insert(
+                "status".into(),
+                Value::String(LeadStatus::Disqualified.as_str().into()),
+            );
+            changes.insert(
+                "disqualify_reason".into(),
+                Value::String(reason.trim().to_owned()),
+            );
+        }
+        _ => return Err(Refusal::Rule("unknown_command")),
+    }
+    changes.insert("screened_at".into(), screened_at);
+    Ok(changes)
+}
+
+/// When a lead entered at `entered` must be screened by: the end of the
+/// third working day after the day it was entered, in `tz`.
+pub fn screening_due(entered: DateTime<Utc>, tz: chrono_tz::Tz, calendar: &Calendar) -> DateTime<Utc> {
+    calendar.end_of_working_days_after(entered, SCREENING_WORKING_DAYS, tz)
+}
+
+/// Whether a lead with this status, entered then, is late for screening now.
+pub fn screening_overdue(
+    status: LeadStatus,
+    entered: DateTime<Utc>,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+    calendar: &Calendar,
+) -> bool {
+    status == LeadStatus::New && now >= screening_due(entered, tz, calendar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Ownership;
+    use crate::roles::{CurrentUser, Role};
+    use serde_json::json;
+    use uuid::Uuid;
+
+    fn lead() -> Fields {
+        json!({
+            "company": "苏州恒达精密机械有限公司",
+            "industry": "机械制造",
+            "contact_name": "王建国",
+            "phone": "13812345678",
+            "source": "trade_show",
+            "grade": "A",
+            "contacted_at": "2026-11-20T01:30:00Z",
+        })
+        .as_object()
+        .unwrap()
+        .clone()
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-24T08:00:00Z".parse().unwrap()
+    }
+
+    fn rep() -> CurrentUser {
+        CurrentUser {
+            id: Uuid::from_u128(1),
+            username: "rep1".into(),
+            display_name: "李娜".into(),
+            role: Role::Rep,
+            team_id: None,
+            time_zone: "Asia/Shanghai".into(),
+        }
+    }
+
+    fn run(name: &str, args: serde_json::Value, record: &Fields) -> Result<Fields, Refusal> {
+        let actor = rep();
+        decide_lead(&CommandCall {
+            name,
+            args: args.as_object().unwrap(),
+            record,
+            ownership: Ownership {
+                owner_id: actor.id,
+                owner_team_id: None,
+            },
+            actor: &actor,
+            now: now(),
+        })
+    }
+
+    #[test]
+    fn a_complete_stored_lead_passes() {
+        assert_eq!(check_lead(&lead(), now()), Ok(()));
+    }
+
+    #[test]
+    fn stored_leads_follow_the_form_rules() {
+        let mut bad = lead();
+        bad.insert("grade".into(), json!("Z"));
+        bad.insert("phone".into(), json!("138 1234 5678"));
+        bad.insert("company".into(), json!(42));
+        bad.insert("contacted_at".into(), json!("2027-01-01T00:00:00Z"));
+        bad.insert("status".into(), json!(""));
+        let fields: Vec<String> = check_lead(&bad, now())
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["company", "phone", "grade", "status", "contacted_at"]);
+    }
+
+    #[test]
+    fn qualifying_a_new_lead_screens_it_and_may_change_its_grade() {
+        let changes = run(QUALIFY, json!({"grade": "B"}), &lead()).unwrap();
+        assert_eq!(changes["status"], "qualified");
+        assert_eq!(changes["grade"], "B");
+        assert_eq!(changes["screened_at"], "2026-11-24T08:00:00Z");
+        let mut screened = lead();
+        screened.extend(changes);
+        assert_eq!(check_lead(&screened, now()), Ok(()));
+        assert_eq!(
+            run(QUALIFY, json!({}), &screened),
+            Err(Refusal::Rule("lead_already_screened"))
+        );
+    }
+
+    #[test]
+    fn disqualifying_needs_a_reason_and_closes_the_lead() {
+        let Err(Refusal::Invalid(problems)) = run(DISQUALIFY, json!({"reason": "  "}), &lead()) else {
+            panic!("a blank reason must be refused");
+        };
+        assert_eq!(problems, [FieldError::new("reason", FieldProblem::Required)]);
+        let changes = run(DISQUALIFY, json!({"reason": " 预算不足 "}), &lead()).unwrap();
+        assert_eq!(changes["disqualify_reason"], "预算不足");
+        let mut dropped = lead();
+        dropped.extend(changes);
+        assert_eq!(
+            run(DISQUALIFY, json!({"reason": "再次"}), &dropped),
+            Err(Refusal::Rule("lead_already_closed"))
+        );
+        assert_eq!(
+            run("convert_to_gold", json!({}), &lead()),
+            Err(Refusal::Rule("unknown_command"))
+        );
+    }
+
+    #[test]
+    fn a_lead_entered_before_national_day_is_due_on_the_make_up_saturday() {
+        // Entered Wednesday 2026-09-30 at 17:00 in Shanghai. 1-7 October are
+        // the holiday; Thursday 8, Friday 9 and the make-up Saturday 10 are
+        // the three working days: due at the end of Saturday.
+        let tz = chrono_tz::Asia::Shanghai;
+        let entered: DateTime<Utc> = "2026-09-30T09:00:00Z".parse().unwrap();
+        let due = screening_due(entered, tz, &Calendar::china());
+        assert_eq!(due, "2026-10-10T16:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        let just_before = due - chrono::Duration::seconds(1);
+        let cal = Calendar::china();
+        assert!(!screening_overdue(
+            LeadStatus::New,
+            entered,
+            just_before,
+            tz,
+            &cal
+        ));
+        assert!(screening_overdue(LeadStatus::New, entered, due, tz, &cal));
+        assert!(!screening_overdue(LeadStatus::Qualified, entered, due, tz, &cal));
+    }
+}

@@ -1,0 +1,141 @@
+//! Reading a record's stored fields for its check: each aggregate's
+//! `check` reads the fields as they will be stored (UTC instants in
+//! RFC 3339, ISO dates, normalised phones) and reports every problem at once.
+
+use crate::error::{FieldError, FieldProblem};
+use crate::sync::Fields;
+use crate::validate::{Checker, Email, Phone};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+
+/// Reads the fields of a stored record and gathers every problem.
+pub struct Reader<'a> {
+    fields: &'a Fields,
+    pub check: Checker,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(fields: &'a Fields) -> Self {
+        Self {
+            fields,
+            check: Checker::default(),
+        }
+    }
+
+    /// The text of `field` (empty for null or missing), or `None` after
+    /// recording that it is not text at all.
+    pub fn text(&mut self, field: &str) -> Option<&'a str> {
+        match self.fields.get(field) {
+            None | Some(Value::Null) => Some(""),
+            Some(Value::String(text)) => Some(text),
+            Some(_) => {
+                self.check.fail(field, FieldProblem::WrongType);
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self, field: &str) -> bool {
+        match self.fields.get(field) {
+            None | Some(Value::Null) => true,
+            Some(value) => value.as_str().is_some_and(|text| text.trim().is_empty()),
+        }
+    }
+
+    pub fn required(&mut self, field: &str, max: usize) {
+        if let Some(text) = self.text(field) {
+            self.check.required(field, text, max);
+        }
+    }
+
+    pub fn optional(&mut self, field: &str, max: usize) {
+        if let Some(text) = self.text(field) {
+            self.check.optional(field, text, max);
+        }
+    }
+
+    pub fn parsed<T>(
+        &mut self,
+        field: &str,
+        parse: impl FnOnce(&str) -> Result<T, FieldProblem>,
+    ) -> Option<T> {
+        let text = self.text(field)?;
+        self.check.optional_parsed(field, text, parse)
+    }
+
+    /// A required choice among coded values.
+    pub fn choice<T>(&mut self, field: &str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+        let text = self.text(field)?;
+        if text.is_empty() {
+            self.check.fail(field, FieldProblem::Required);
+            return None;
+        }
+        let parsed = parse(text);
+        if parsed.is_none() {
+            self.check.fail(field, FieldProblem::InvalidChoice);
+        }
+        parsed
+    }
+
+    /// A choice that may be absent (never empty text).
+    pub fn optional_choice<T>(&mut self, field: &str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+        match self.fields.get(field) {
+            None | Some(Value::Null) => None,
+            Some(_) => self.choice(field, parse),
+        }
+    }
+
+    /// A required instant no later than now (with five minutes of clock skew).
+    pub fn past_instant(&mut self, field: &str, now: DateTime<Utc>) {
+        match self.instant(field) {
+            Some(at) if at > now + chrono::Duration::minutes(5) => {
+                self.check.fail(field, FieldProblem::InFuture)
+            }
+            Some(_) => {}
+            None if self.is_empty(field) => self.check.fail(field, FieldProblem::Required),
+            None => {}
+        }
+    }
+
+    pub fn instant(&mut self, field: &str) -> Option<DateTime<Utc>> {
+        self.parsed(field, |raw| {
+            DateTime::parse_from_rfc3339(raw)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| FieldProblem::InvalidDate)
+        })
+    }
+
+    pub fn date(&mut self, field: &str) -> Option<NaiveDate> {
+        self.parsed(field, |raw| {
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| FieldProblem::InvalidDate)
+        })
+    }
+
+    /// A phone stored in its normal form (`Phone::parse`).
+    pub fn phone(&mut self, field: &str) -> Option<()> {
+        self.parsed(field, |raw| {
+            Phone::parse(raw).and_then(|p| canonical(raw, p.as_str(), FieldProblem::InvalidPhone))
+        })
+    }
+
+    /// An email stored in its normal form (`Email::parse`).
+    pub fn email(&mut self, field: &str) -> Option<()> {
+        self.parsed(field, |raw| {
+            Email::parse(raw).and_then(|e| canonical(raw, e.as_str(), FieldProblem::InvalidEmail))
+        })
+    }
+
+    pub fn finish(self) -> Result<(), Vec<FieldError>> {
+        self.check.finish(())
+    }
+}
+
+/// Stored values are already normalised: a phone or email stored as typed
+/// but not in its normal form is refused rather than silently changed.
+fn canonical(raw: &str, normal: &str, problem: FieldProblem) -> Result<(), FieldProblem> {
+    if raw == normal {
+        Ok(())
+    } else {
+        Err(problem)
+    }
+}

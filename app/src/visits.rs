@@ -1,0 +1,99 @@
+//! Visits (拜访记录): when, whom, why, with what result. Entered on the
+//! phone with the generic record form (`records`).
+
+use crate::error::FieldError;
+use crate::leads::{LONG_TEXT, SHORT_TEXT};
+use crate::policy::Kind;
+use crate::records::{field, Input, RecordScreen};
+use crate::stored::Reader;
+use crate::sync::entity::{no_commands, EntitySpec};
+use crate::sync::Fields;
+use chrono::{DateTime, Utc};
+
+pub const VISIT: EntitySpec = EntitySpec {
+    name: "visit",
+    kind: Kind::Visit,
+    fields: &[
+        "customer_name",
+        "lead_id",
+        "visited_at",
+        "met_name",
+        "met_title",
+        "met_department",
+        "purpose",
+        "result",
+        "next_step",
+        "next_step_date",
+        "urgent",
+    ],
+    workflow: &[],
+    commands: &[],
+    title: "customer_name",
+    searched: &[
+        "customer_name",
+        "met_name",
+        "met_department",
+        "purpose",
+        "result",
+        "next_step",
+    ],
+    check: check_visit,
+    decide: no_commands,
+};
+
+pub const VISIT_SCREEN: RecordScreen = RecordScreen {
+    spec: &VISIT,
+    fields: &[
+        field("customer_name", Input::Text, true),
+        field("visited_at", Input::DateTime, true),
+        field("met_name", Input::Text, false),
+        field("met_title", Input::Text, false),
+        field("met_department", Input::Text, false),
+        field("purpose", Input::Long, true),
+        field("result", Input::Long, false),
+        field("next_step", Input::Long, false),
+        field("next_step_date", Input::Date, false),
+        field("urgent", Input::Choice(&["no", "yes"]), false),
+    ],
+    when: "visited_at",
+    path: "/visits",
+};
+
+/// A stored visit.
+pub fn check_visit(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
+    let mut read = Reader::new(fields);
+    read.required("customer_name", SHORT_TEXT);
+    read.parsed("lead_id", |raw| {
+        uuid::Uuid::parse_str(raw)
+            .map(|_| ())
+            .map_err(|_| crate::error::FieldProblem::InvalidChoice)
+    });
+    read.past_instant("visited_at", now);
+    read.optional("met_name", SHORT_TEXT);
+    read.optional("met_title", SHORT_TEXT);
+    read.optional("met_department", SHORT_TEXT);
+    read.required("purpose", LONG_TEXT);
+    read.optional("result", LONG_TEXT);
+    read.optional("next_step", LONG_TEXT);
+    read.date("next_step_date");
+    if !read.is_empty("urgent") {
+        read.choice("urgent", |raw| ["yes", "no"].contains(&raw).then_some(()));
+    }
+    read.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_visit_needs_whom_when_and_why() {
+        let now = "2026-11-24T08:00:00Z".parse().unwrap();
+        let names: Vec<String> = check_visit(&Fields::new(), now)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(names, ["customer_name", "visited_at", "purpose"]);
+    }
+}
