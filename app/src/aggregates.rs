@@ -8,6 +8,7 @@ pub const ENTITIES: Entities = Entities(&[
     &crate::leads::record::LEAD,
     &crate::visits::VISIT,
     &crate::tickets::TICKET,
+    &crate::customers::CUSTOMER,
 ]);
 
 #[cfg(test)]

@@ -110,7 +110,8 @@ pub async fn command(
         actor: me,
         now: chrono::Utc::now(),
     };
-    let changes = (spec.decide)(&call).map_err(AppError::from)?;
+    // A number (a code) the server gives arrives with the next sync.
+    let changes = (spec.decide)(&call).map_err(AppError::from)?.changes;
     let mutation = Mutation {
         id: Uuid::now_v7(),
         entity: spec.name.to_owned(),

@@ -20,6 +20,10 @@ pub enum FieldProblem {
     InvalidEmail,
     InvalidDate,
     InvalidChoice,
+    /// Not an amount of money (yuan, at most two decimals, not negative).
+    InvalidMoney,
+    /// Not a whole number in range.
+    InvalidNumber,
     InFuture,
     /// A stored value of the wrong JSON type (text expected).
     WrongType,

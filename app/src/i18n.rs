@@ -328,7 +328,75 @@ pub static EN: Texts = Texts {
     sign_out_needs_network: "Signing out needs the network; try again once online.",
 };
 
+/// Words of the customer aggregate (its fields, choices, statuses and
+/// commands): key, zh-CN, English.
+const WORDS: &[(&str, &str, &str)] = &[
+    ("company", "公司名称", "Company"),
+    ("credit_code", "统一社会信用代码", "Unified social credit code"),
+    ("legal_rep", "法定代表人", "Legal representative"),
+    ("founded", "成立日期", "Founded"),
+    ("shareholders", "主要股东", "Main shareholders"),
+    ("capital", "注册资本（元）", "Registered capital (yuan)"),
+    ("staff", "员工人数", "Staff"),
+    ("address", "地址", "Address"),
+    ("annual_sales", "年销售额（元）", "Annual sales (yuan)"),
+    ("annual_profit", "年利润（元）", "Annual profit (yuan)"),
+    ("main_customers", "主要客户", "Main customers"),
+    ("main_products", "主要产品", "Main products"),
+    ("payment_method", "付款方式", "Payment method"),
+    ("payment_days", "付款期限（天）", "Payment terms (days)"),
+    ("bank", "开户银行", "Bank"),
+    ("credit_rating", "信用调查结论", "Credit investigation"),
+    ("credit_notes", "信用调查说明", "Credit notes"),
+    ("credit_limit", "信用额度（元）", "Credit limit (yuan)"),
+    ("class", "客户分类", "Class"),
+    ("key_customer", "重点客户", "Key customer"),
+    ("region", "片区", "Region"),
+    ("code", "客户编号", "Customer code"),
+    ("approval", "审批", "Approval"),
+    ("comment", "审批意见", "Comment"),
+    ("cash", "现金", "Cash"),
+    ("cheque", "支票", "Cheque"),
+    ("transfer", "转账", "Transfer"),
+    ("credit_good", "信用良好", "Good"),
+    ("credit_fair", "信用一般", "Fair"),
+    ("credit_poor", "信用较差", "Poor"),
+    ("class_a", "A 类", "Class A"),
+    ("class_b", "B 类", "Class B"),
+    ("class_c", "C 类", "Class C"),
+    ("class_d", "D 类", "Class D"),
+    ("draft", "草稿", "Draft"),
+    ("pending", "审批中", "Pending approval"),
+    ("approved", "已认定", "Recognised"),
+    ("rejected", "已退回", "Returned"),
+    ("open", "待处理", "Open"),
+    ("contacted", "已联系", "Contacted"),
+    ("in_progress", "处理中", "In progress"),
+    ("resolved", "已解决", "Resolved"),
+    ("closed", "已关闭", "Closed"),
+    ("submit", "提交审批", "Submit for approval"),
+    ("approve", "同意", "Approve"),
+    ("reject", "退回", "Return"),
+    ("contact", "已联系客户", "Customer contacted"),
+    ("start", "开始处理", "Start work"),
+    ("resolve", "已解决", "Resolve"),
+    ("close", "关闭工单", "Close"),
+    ("reopen", "重新打开", "Reopen"),
+    ("waiting_for_me", "待我审批", "Waiting for me"),
+    ("approval_round", "第 {} 轮", "Round {}"),
+];
+
 impl Locale {
+    /// A word of `WORDS` (a command, a status), or the key itself.
+    pub fn word(self, key: &str) -> &'static str {
+        let zh = self == Self::ZhCn;
+        WORDS
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, zh_word, en_word)| if zh { *zh_word } else { *en_word })
+            .unwrap_or("")
+    }
+
     pub fn field_problem(self, problem: FieldProblem) -> String {
         match (self, problem) {
             (Self::ZhCn, FieldProblem::Required) => "必填".into(),
@@ -351,6 +419,10 @@ impl Locale {
             (Self::En, FieldProblem::WrongType) => "Wrong type".into(),
             (Self::ZhCn, FieldProblem::InFuture) => "不能晚于当前时间".into(),
             (Self::En, FieldProblem::InFuture) => "Cannot be in the future".into(),
+            (Self::ZhCn, FieldProblem::InvalidMoney) => "请输入金额（元，最多两位小数）".into(),
+            (Self::En, FieldProblem::InvalidMoney) => "Enter an amount in yuan (at most two decimals)".into(),
+            (Self::ZhCn, FieldProblem::InvalidNumber) => "请输入整数".into(),
+            (Self::En, FieldProblem::InvalidNumber) => "Enter a whole number".into(),
             (Self::ZhCn, FieldProblem::SetByCommand) => "只能通过流程操作更改".into(),
             (Self::En, FieldProblem::SetByCommand) => "Changes only through the process".into(),
         }
@@ -369,6 +441,18 @@ impl Locale {
             "ticket_closed" => "The ticket is closed; reopen it first.",
             "ticket_wrong_status" if zh => "工单当前状态不允许此操作。",
             "ticket_wrong_status" => "The ticket's status does not allow this.",
+            "approval_own_request" if zh => "不能审批自己提交的申请。",
+            "approval_own_request" => "Nobody approves their own request.",
+            "approval_not_your_step" if zh => "当前审批环节不由您审批。",
+            "approval_not_your_step" => "The current step is not yours to approve.",
+            "approval_not_pending" if zh => "该申请不在审批中。",
+            "approval_not_pending" => "This request is not waiting for approval.",
+            "approval_already_submitted" if zh => "该申请已提交，正在审批。",
+            "approval_already_submitted" => "This request is already submitted.",
+            "customer_already_recognised" if zh => "该客户已认定，已有客户编号。",
+            "customer_already_recognised" => "This customer is already recognised and has a code.",
+            "customer_not_owner" if zh => "只有申请人可以提交。",
+            "customer_not_owner" => "Only the applicant submits.",
             "unknown_command" if zh => "不支持的操作。",
             "unknown_command" => "This action is not supported.",
             _ if zh => "操作被拒绝。",
@@ -574,6 +658,13 @@ impl Locale {
                     "Service tickets"
                 }
             }
+            "customer" => {
+                if zh {
+                    "客户"
+                } else {
+                    "Customers"
+                }
+            }
             _ => "",
         }
     }
@@ -600,6 +691,13 @@ impl Locale {
                     "新建工单"
                 } else {
                     "New ticket"
+                }
+            }
+            "customer" => {
+                if zh {
+                    "新客户认定申请"
+                } else {
+                    "New customer application"
                 }
             }
             _ => "",
@@ -736,7 +834,16 @@ impl Locale {
                     "Opened at"
                 }
             }
-            _ => self.lead_field_label(name),
+            _ => match WORDS.iter().find(|(key, _, _)| *key == name) {
+                Some((_, zh_word, en_word)) => {
+                    if zh {
+                        zh_word
+                    } else {
+                        en_word
+                    }
+                }
+                None => self.lead_field_label(name),
+            },
         }
     }
 
@@ -770,6 +877,9 @@ impl Locale {
     /// Labels of choice values of visits and tickets.
     pub fn option(self, value: &str) -> Option<&'static str> {
         let zh = self == Self::ZhCn;
+        if let Some((_, zh_word, en_word)) = WORDS.iter().find(|(key, _, _)| *key == value) {
+            return Some(if zh { zh_word } else { en_word });
+        }
         Some(match value {
             "yes" => {
                 if zh {

@@ -4,9 +4,11 @@
 #![recursion_limit = "256"]
 
 pub mod aggregates;
+pub mod approvals;
 pub mod auth;
 pub mod calendar;
 pub mod client;
+pub mod customers;
 pub mod error;
 pub mod i18n;
 pub mod leads;

@@ -17,6 +17,8 @@ pub enum Kind {
     Visit,
     /// 售后工单
     Ticket,
+    /// 客户 (and its recognition application)
+    Customer,
 }
 
 /// Which records of a kind a user may read.
@@ -65,13 +67,28 @@ pub fn scope(user: &CurrentUser, kind: Kind) -> Option<Scope> {
         (Kind::Ticket, Role::Technician | Role::Rep) => Some(own),
         (Kind::Ticket, Role::Supervisor) => Some(team),
         (Kind::Ticket, Role::Finance | Role::Legal | Role::Admin) => None,
+        // Customers: like leads for sales; the service desk and finance
+        // read them all (contacts for tickets, terms for receivables).
+        (Kind::Customer, Role::Rep) => Some(own),
+        (Kind::Customer, Role::Supervisor) => Some(team),
+        (
+            Kind::Customer,
+            Role::SalesManager
+            | Role::GeneralManager
+            | Role::ServiceAgent
+            | Role::ServiceSupervisor
+            | Role::Finance,
+        ) => Some(Scope::All),
+        (Kind::Customer, Role::Technician | Role::Legal | Role::Admin) => None,
     }
 }
 
 /// Who enters records of `kind`. The general manager reads but does not enter.
 pub fn can_create(user: &CurrentUser, kind: Kind) -> bool {
     match kind {
-        Kind::Lead | Kind::Visit => matches!(user.role, Role::Rep | Role::Supervisor | Role::SalesManager),
+        Kind::Lead | Kind::Visit | Kind::Customer => {
+            matches!(user.role, Role::Rep | Role::Supervisor | Role::SalesManager)
+        }
         Kind::Ticket => matches!(
             user.role,
             Role::ServiceAgent | Role::ServiceSupervisor | Role::Technician | Role::Rep | Role::Supervisor

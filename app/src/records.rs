@@ -4,6 +4,7 @@
 //! (each aggregate's `check`). Lists render from the device's local store.
 
 use crate::client::{self, use_sync_status, LocalView};
+use crate::customers::CUSTOMER_SCREEN;
 use crate::error::{AppError, FieldError};
 use crate::i18n::Locale;
 use crate::leads::parse_local_time;
@@ -29,6 +30,10 @@ pub enum Input {
     DateTime,
     Date,
     Phone,
+    /// Yuan, exact (`validate::Money`).
+    Money,
+    /// A whole number (days, a count).
+    Whole,
     Choice(&'static [&'static str]),
 }
 
@@ -76,6 +81,9 @@ pub fn to_fields(screen: &RecordScreen, typed: &[(&'static str, String)], tz: ch
             Input::Phone => Phone::parse(raw)
                 .map(|p| p.as_str().to_owned())
                 .unwrap_or_else(|_| raw.to_owned()),
+            Input::Money => crate::validate::Money::parse(raw)
+                .map(crate::validate::Money::to_stored)
+                .unwrap_or_else(|_| raw.to_owned()),
             _ => raw.to_owned(),
         };
         fields.insert(form_field.name.to_owned(), Value::String(value));
@@ -91,6 +99,31 @@ pub fn VisitsPage() -> impl IntoView {
 #[component]
 pub fn TicketsPage() -> impl IntoView {
     with_user(|me| view! { <RecordList me screen=&TICKET_SCREEN /> })
+}
+
+#[component]
+pub fn CustomersPage() -> impl IntoView {
+    with_user(|me| view! { <RecordList me screen=&CUSTOMER_SCREEN /> })
+}
+
+#[component]
+pub fn NewCustomerPage() -> impl IntoView {
+    with_user(|me| view! { <RecordForm me screen=&CUSTOMER_SCREEN /> })
+}
+
+#[component]
+pub fn CustomerPage() -> impl IntoView {
+    with_user(|me| view! { <RecordDetail me screen=&CUSTOMER_SCREEN /> })
+}
+
+#[component]
+pub fn VisitPage() -> impl IntoView {
+    with_user(|me| view! { <RecordDetail me screen=&VISIT_SCREEN /> })
+}
+
+#[component]
+pub fn TicketPage() -> impl IntoView {
+    with_user(|me| view! { <RecordDetail me screen=&TICKET_SCREEN /> })
 }
 
 #[component]
@@ -136,6 +169,10 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     );
     let tz = me.tz();
     let can_add = crate::policy::can_create(&me, screen.spec.kind);
+    // Records that keep an approval: a chip narrows to those waiting for me.
+    let has_approvals = screen.spec.workflow.contains(&"approval");
+    let waiting_only = RwSignal::new(false);
+    let me_for_filter = me.clone();
     // A supervisor or manager sees others' records too, and may narrow to one owner.
     let sees_others = !matches!(policy::scope(&me, screen.spec.kind), Some(Scope::Own(_)) | None);
     let choice_filters = screen
@@ -179,6 +216,19 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
         </div>
         <SearchBox query />
         <div class="list-filters">
+            {has_approvals
+                .then(|| {
+                    view! {
+                        <label class="chip">
+                            <input
+                                type="checkbox"
+                                data-testid="waiting-for-me"
+                                on:change=move |ev| waiting_only.set(event_target_checked(&ev))
+                            />
+                            <span>{locale.word("waiting_for_me")}</span>
+                        </label>
+                    }
+                })}
             {choice_filters}
             {sees_others
                 .then(|| {
@@ -208,6 +258,10 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                     let found: Vec<_> = list
                         .iter()
                         .filter(|(searched, (owner, _), r)| wanted.matches(searched) && narrowed.matches(&r.fields, *owner))
+                        .filter(|(_, _, r)| {
+                            !waiting_only.get()
+                                || crate::approvals::stored(&r.fields).is_some_and(|a| a.waits_for(&me_for_filter))
+                        })
                         .collect();
                     if found.is_empty() {
                         return view! { <p class="empty">{t.no_matches}</p> }.into_any();
@@ -259,15 +313,28 @@ fn record_item(
         .map(|v| locale.option(&v).map(str::to_owned).unwrap_or(v))
         .take(2)
         .collect();
+    let status = screen
+        .spec
+        .workflow
+        .contains(&"status")
+        .then(|| text(&record.fields, "status"))
+        .filter(|s| !s.is_empty());
+    let code = Some(text(&record.fields, "code")).filter(|c| !c.is_empty());
+    let href = format!("{}/{}", screen.path, record.id);
+    let title = text(&record.fields, screen.spec.title);
     view! {
         <li class="lead-card record-card" data-testid="record-card">
             <div class="lead-main">
-                <strong class="company">{text(&record.fields, screen.spec.title)}</strong>
+                <A href=href attr:class="company" attr:data-testid="open-record">
+                    {title}
+                </A>
                 <span class="muted">{detail.join(" · ")}</span>
             </div>
             <div class="lead-meta muted">
                 <span>{when}</span>
                 {owner.map(|name| view! { <span data-testid="record-owner">{format!("{} {name}", t.owner)}</span> })}
+                {code.map(|code| view! { <span data-testid="record-code">{code}</span> })}
+                {status.map(|status| view! { <span class="badge status" data-testid="record-status">{locale.word(&status)}</span> })}
                 {record.pending.then(|| view! { <span class="badge pending">{t.not_synced}</span> })}
                 {record.rejected.map(|e| view! { <span class="badge rejected">{locale.error(&e)}</span> })}
             </div>
@@ -367,7 +434,12 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                         Input::Phone => "tel",
                         _ => "text",
                     };
-                    view! { <input name=name type=kind bind:value=value /> }.into_any()
+                    let mode = match other {
+                        Input::Money => "decimal",
+                        Input::Whole => "numeric",
+                        _ => "text",
+                    };
+                    view! { <input name=name type=kind inputmode=mode bind:value=value /> }.into_any()
                 }
             };
             view! {
@@ -418,4 +490,248 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
             </div>
         </form>
     }
+}
+
+/// One record (`{path}/:id`) from the device's store: its fields in words,
+/// its approval's steps where it keeps one, and its commands as buttons.
+/// Each button asks the entity's own `decide` whether it would be allowed
+/// now, so a disabled one says why in the rule's words.
+#[component]
+fn RecordDetail(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
+    use leptos_router::hooks::use_params_map;
+    let locale = use_locale();
+    let t = locale.texts();
+    let params = use_params_map();
+    let id =
+        Signal::derive(move || params.with(|p| p.get("id").and_then(|id| uuid::Uuid::parse_str(&id).ok())));
+    let record = client::use_local_record(screen.spec.name, id);
+    move || {
+        let me = me.clone();
+        record.with(|read| match read {
+            None => view! { <p class="empty">{t.loading}</p> }.into_any(),
+            Some(Ok(None)) => {
+                view! { <p class="empty" data-testid="not-on-device">{t.not_on_device}</p> }.into_any()
+            }
+            Some(Ok(Some(view))) => view! { <RecordSheet me screen record=view.clone() /> }.into_any(),
+            Some(Err(e)) => view! { <p class="form-error">{locale.error(e)}</p> }.into_any(),
+        })
+    }
+}
+
+/// What a stored value reads as: a choice in words, a moment in the user's
+/// zone, text as it is.
+fn shown_value(form_field: &FormField, raw: &str, tz: chrono_tz::Tz, locale: Locale) -> String {
+    match form_field.input {
+        Input::Choice(_) => locale.option(raw).unwrap_or(raw).to_owned(),
+        Input::DateTime => chrono::DateTime::parse_from_rfc3339(raw)
+            .map(|at| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|_| raw.to_owned()),
+        _ => raw.to_owned(),
+    }
+}
+
+#[component]
+fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView) -> impl IntoView {
+    use crate::approvals::{Approver, Verdict};
+    let locale = use_locale();
+    let t = locale.texts();
+    let status = use_sync_status();
+    let tz = me.tz();
+    let fields = record.fields.clone();
+    let title = text(&fields, screen.spec.title);
+    let code = Some(text(&fields, "code")).filter(|c| !c.is_empty());
+    let state = screen
+        .spec
+        .workflow
+        .contains(&"status")
+        .then(|| text(&fields, "status"))
+        .map(|s| if s.is_empty() { default_status(screen) } else { s });
+    let rows = screen
+        .fields
+        .iter()
+        .filter_map(|f| {
+            let raw = text(&fields, f.name);
+            (!raw.is_empty()).then(|| {
+                let value = shown_value(f, &raw, tz, locale);
+                let shown = if f.input == Input::Phone {
+                    view! { <a href=format!("tel:{raw}") data-testid="call">{value}</a> }.into_any()
+                } else {
+                    view! { <span>{value}</span> }.into_any()
+                };
+                view! {
+                    <div class="row">
+                        <dt>{locale.field_label(f.name)}</dt>
+                        <dd>{shown}</dd>
+                    </div>
+                }
+            })
+        })
+        .collect_view();
+    let approval = crate::approvals::stored(&fields);
+    let approver_words = move |approver: Approver| match approver {
+        Approver::Role(role) => locale.role(role).to_owned(),
+        Approver::RequesterSupervisor => locale.role(crate::roles::Role::Supervisor).to_owned(),
+    };
+    let approval_view = approval.clone().map(|a| {
+        let steps = a
+            .steps
+            .iter()
+            .map(|step| {
+                let verdict = match step.verdict {
+                    Some(Verdict::Approved) => locale.word("approved"),
+                    Some(Verdict::Rejected) => locale.word("rejected"),
+                    None => locale.word("pending"),
+                };
+                let who = step.by_name.clone().unwrap_or_default();
+                let when = step
+                    .at
+                    .map(|at| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_default();
+                view! {
+                    <li data-testid="approval-step">
+                        <strong>{approver_words(step.approver)}</strong>
+                        " · "
+                        <span>{verdict}</span>
+                        {(!who.is_empty()).then(|| format!(" · {who} {when}"))}
+                        {step.comment.clone().map(|c| view! { <p class="muted" data-testid="approval-comment">{c}</p> })}
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="approval" data-testid="approval">
+                <h2>
+                    {locale.word("approval")} " · "
+                    {locale.word("approval_round").replace("{}", &a.round.to_string())} " · "
+                    {format!("{} {}", t.owner, a.requester_name)}
+                </h2>
+                <ol>{steps}</ol>
+            </section>
+        }
+    });
+    let may_act = policy::can_create(&me, screen.spec.kind) && !screen.spec.commands.is_empty();
+    let comment = RwSignal::new(String::new());
+    let failure = RwSignal::new(None::<AppError>);
+    let wants_comment = screen.spec.commands.contains(&"reject");
+    let give = {
+        let (me, record) = (me.clone(), record.clone());
+        Action::new_local(move |(name, args): &(&'static str, Fields)| {
+            let (me, record, name, args) = (me.clone(), record.clone(), *name, args.clone());
+            async move {
+                match client::command(status, &me, screen.spec, &record, name, args).await {
+                    Ok(()) => {
+                        failure.set(None);
+                        comment.set(String::new());
+                    }
+                    Err(e) => failure.set(Some(e)),
+                }
+            }
+        })
+    };
+    let buttons = screen
+        .spec
+        .commands
+        .iter()
+        .map(|name| {
+            let name: &'static str = name;
+            // Would the rule allow it now? (A comment stands in for the one
+            // the user will type: only the rule's own refusals disable.)
+            let mut probe = Fields::new();
+            probe.insert("comment".into(), Value::String("…".into()));
+            let (owner_id, _) = record.owner_or(&me);
+            let call = crate::sync::entity::CommandCall {
+                name,
+                args: &probe,
+                record: &record.fields,
+                ownership: policy::Ownership {
+                    owner_id,
+                    owner_team_id: me.team_id,
+                },
+                actor: &me,
+                now: chrono::Utc::now(),
+            };
+            let why = match (screen.spec.decide)(&call) {
+                Err(crate::sync::entity::Refusal::Rule(code)) => Some(locale.refusal(code)),
+                _ => None,
+            };
+            let disabled = why.is_some();
+            let click = move |_| {
+                let mut args = Fields::new();
+                if wants_comment {
+                    args.insert("comment".into(), Value::String(comment.get_untracked()));
+                }
+                give.dispatch_local((name, args));
+            };
+            view! {
+                <button
+                    class:primary=!disabled
+                    data-testid=format!("command-{name}")
+                    disabled=disabled
+                    title=why.clone().unwrap_or_default()
+                    on:click=click
+                >
+                    {locale.word(name)}
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <Title text=format!("{title} · {}", t.app_name) />
+        <p><A href=screen.path>{format!("‹ {}", locale.entity_plural(screen.spec.name))}</A></p>
+        <article class="card sheet" data-testid="record-detail">
+            <div class="sheet-head">
+                <h1>{title.clone()}</h1>
+                {code.map(|c| view! { <span class="badge status" data-testid="record-code">{c}</span> })}
+                {state.map(|s| view! { <span class="badge status" data-testid="record-status">{locale.word(&s)}</span> })}
+                {record.pending.then(|| view! { <span class="badge pending">{t.not_synced}</span> })}
+            </div>
+            {record
+                .rejected
+                .clone()
+                .map(|e| view! { <p class="form-error" role="alert" data-testid="record-refused">{locale.error(&e)}</p> })}
+            <dl class="sheet-fields">{rows}</dl>
+            {approval_view}
+            {may_act
+                .then(|| {
+                    view! {
+                        <div class="commands" data-testid="record-commands">
+                            {wants_comment
+                                .then(|| {
+                                    view! {
+                                        <label class="field">
+                                            <span>{locale.word("comment")}</span>
+                                            <textarea data-testid="command-comment" rows="2" bind:value=comment />
+                                        </label>
+                                    }
+                                })}
+                            <div class="actions wrap">{buttons}</div>
+                            {move || {
+                                failure
+                                    .get()
+                                    .map(|e| {
+                                        let words = match &e {
+                                            AppError::Invalid { fields } => fields
+                                                .iter()
+                                                .map(|f| format!("{}: {}", locale.field_label(&f.field), locale.field_problem(f.problem)))
+                                                .collect::<Vec<_>>()
+                                                .join("; "),
+                                            other => locale.error(other),
+                                        };
+                                        view! { <p class="form-error" role="alert" data-testid="command-refused">{words}</p> }
+                                    })
+                            }}
+                        </div>
+                    }
+                })}
+        </article>
+    }
+}
+
+/// The status a record of this screen has before any command.
+fn default_status(screen: &RecordScreen) -> String {
+    match screen.spec.name {
+        "ticket" => "open",
+        _ => "draft",
+    }
+    .to_owned()
 }

@@ -125,6 +125,24 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// An amount stored in its normal form (`Money::to_stored`).
+    pub fn money(&mut self, field: &str) -> Option<crate::validate::Money> {
+        self.parsed(field, |raw| {
+            let money = crate::validate::Money::parse(raw)?;
+            canonical(raw, &money.to_stored(), FieldProblem::InvalidMoney).map(|()| money)
+        })
+    }
+
+    /// A whole number stored as text, within `range`.
+    pub fn whole(&mut self, field: &str, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
+        self.parsed(field, |raw| {
+            raw.parse::<i64>()
+                .ok()
+                .filter(|n| range.contains(n) && raw == n.to_string())
+                .ok_or(FieldProblem::InvalidNumber)
+        })
+    }
+
     pub fn finish(self) -> Result<(), Vec<FieldError>> {
         self.check.finish(())
     }

@@ -7,7 +7,7 @@ use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
 use crate::records::{field, Input, RecordScreen};
 use crate::stored::Reader;
-use crate::sync::entity::{CommandCall, EntitySpec, Refusal};
+use crate::sync::entity::{CommandCall, Decided, EntitySpec, Refusal};
 use crate::sync::Fields;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -110,9 +110,11 @@ pub fn transition(status: &str, command: &str) -> Result<&'static str, Refusal> 
     })
 }
 
-pub fn decide_ticket(call: &CommandCall) -> Result<Fields, Refusal> {
+pub fn decide_ticket(call: &CommandCall) -> Result<Decided, Refusal> {
     let next = transition(status_of(call.record), call.name)?;
-    Ok(std::iter::once(("status".to_owned(), Value::String(next.to_owned()))).collect())
+    Ok(Decided::changes(
+        std::iter::once(("status".to_owned(), Value::String(next.to_owned()))).collect(),
+    ))
 }
 
 /// A stored service ticket.

@@ -5,7 +5,10 @@ use crate::client::{request_sync, use_sync_status, SyncStatus};
 use crate::i18n::{Locale, Texts, LOCALE_COOKIE};
 use crate::leads::view::{LeadDetailPage, LeadsPage, NewLeadPage};
 use crate::policy::{self, Kind};
-use crate::records::{NewTicketPage, NewVisitPage, TicketsPage, VisitsPage};
+use crate::records::{
+    CustomerPage, CustomersPage, NewCustomerPage, NewTicketPage, NewVisitPage, TicketPage, TicketsPage,
+    VisitPage, VisitsPage,
+};
 use crate::roles::CurrentUser;
 use crate::sync::conflicts::ConflictsPage;
 use leptos::prelude::*;
@@ -99,6 +102,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/visits/new") view=NewVisitPage />
                     <Route path=path!("/tickets") view=TicketsPage />
                     <Route path=path!("/tickets/new") view=NewTicketPage />
+                    <Route path=path!("/tickets/:id") view=TicketPage />
+                    <Route path=path!("/visits/:id") view=VisitPage />
+                    <Route path=path!("/customers") view=CustomersPage />
+                    <Route path=path!("/customers/new") view=NewCustomerPage />
+                    <Route path=path!("/customers/:id") view=CustomerPage />
                     <Route path=path!("/conflicts") view=ConflictsPage />
                 </Routes>
             </main>
@@ -267,7 +275,12 @@ fn Nav() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let Ok(Some(me)) = user.await else { return ().into_any() };
-                let links: Vec<(&str, &str)> = [(Kind::Lead, "/", "lead"), (Kind::Visit, "/visits", "visit"), (Kind::Ticket, "/tickets", "ticket")]
+                let links: Vec<(&str, &str)> = [
+                    (Kind::Lead, "/", "lead"),
+                    (Kind::Customer, "/customers", "customer"),
+                    (Kind::Visit, "/visits", "visit"),
+                    (Kind::Ticket, "/tickets", "ticket"),
+                ]
                     .into_iter()
                     .filter(|(kind, _, _)| policy::scope(&me, *kind).is_some())
                     .map(|(_, href, entity)| (href, locale.entity_plural(entity)))

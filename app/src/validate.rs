@@ -93,6 +93,56 @@ impl Email {
     }
 }
 
+/// An exact amount of CNY (元), never a float: held as integer fen (分),
+/// stored as a decimal with two places (`"12345.60"`). Typed with or
+/// without thousands separators or a `¥`; at most two decimal places, not
+/// negative, under ten trillion yuan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Money(i64);
+
+impl Money {
+    /// Ten trillion yuan, in fen: beyond any order, well inside `i64`.
+    pub const MAX_FEN: i64 = 1_000_000_000_000_000;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldProblem> {
+        let cleaned: String = raw
+            .trim()
+            .trim_start_matches(['¥', '￥'])
+            .chars()
+            .filter(|c| *c != ',' && *c != '，' && !c.is_whitespace())
+            .collect();
+        if cleaned.is_empty() || !cleaned.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return Err(FieldProblem::InvalidMoney);
+        }
+        let amount: rust_decimal::Decimal = cleaned.parse().map_err(|_| FieldProblem::InvalidMoney)?;
+        if amount.scale() > 2 {
+            return Err(FieldProblem::InvalidMoney);
+        }
+        let fen = (amount * rust_decimal::Decimal::ONE_HUNDRED)
+            .trunc()
+            .to_string()
+            .parse::<i64>()
+            .map_err(|_| FieldProblem::InvalidMoney)?;
+        if !(0..Self::MAX_FEN).contains(&fen) {
+            return Err(FieldProblem::InvalidMoney);
+        }
+        Ok(Self(fen))
+    }
+
+    pub fn from_fen(fen: i64) -> Self {
+        Self(fen)
+    }
+
+    pub fn fen(self) -> i64 {
+        self.0
+    }
+
+    /// The stored form: yuan with exactly two decimals.
+    pub fn to_stored(self) -> String {
+        format!("{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
 /// Collects field errors while a form is checked field by field.
 #[derive(Default, Debug)]
 pub struct Checker {
@@ -155,6 +205,22 @@ impl Checker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_is_exact_fen_with_two_places_at_most() {
+        assert_eq!(Money::parse("12,345.6").map(Money::fen), Ok(1_234_560));
+        assert_eq!(Money::parse("¥ 0.01").map(Money::fen), Ok(1));
+        assert_eq!(
+            Money::parse("5000000").map(Money::to_stored),
+            Ok("5000000.00".into())
+        );
+        // 0.1 + 0.2 is exactly 0.30 here.
+        let sum = Money::parse("0.1").unwrap().fen() + Money::parse("0.2").unwrap().fen();
+        assert_eq!(Money::from_fen(sum).to_stored(), "0.30");
+        for bad in ["", "-5", "1.005", "12a", "1e5", "10000000000000"] {
+            assert_eq!(Money::parse(bad), Err(FieldProblem::InvalidMoney), "{bad}");
+        }
+    }
 
     #[test]
     fn mobiles_landlines_and_service_numbers_are_phones() {

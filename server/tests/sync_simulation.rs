@@ -231,7 +231,8 @@ impl World {
                     })
                 });
                 match (&result.status, expected) {
-                    (MutationStatus::Applied { .. }, Some(Ok(changes))) => {
+                    (MutationStatus::Applied { .. }, Some(Ok(decided))) => {
+                        let changes = decided.changes;
                         self.commands_applied += 1;
                         if let Some(Some(fields)) = self.oracle.get_mut(&mutation.record_id) {
                             fields.extend(changes);
@@ -357,7 +358,7 @@ impl World {
                 let record = &replica.records[&id].1;
                 // Decided on the device first: a refusal here is shown at
                 // once and never queued, as in the app.
-                let Ok(changes) = decide_lead(&CommandCall {
+                let Ok(decided) = decide_lead(&CommandCall {
                     name,
                     args: &args,
                     record,
@@ -370,6 +371,7 @@ impl World {
                 }) else {
                     return;
                 };
+                let changes = decided.changes;
                 replica.records.get_mut(&id).unwrap().1.extend(changes.clone());
                 let mutation = Mutation {
                     id: Uuid::now_v7(),

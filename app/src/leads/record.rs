@@ -7,7 +7,7 @@ use crate::calendar::Calendar;
 use crate::error::{FieldError, FieldProblem};
 use crate::policy::Kind;
 use crate::stored::Reader;
-use crate::sync::entity::{CommandCall, EntitySpec, Refusal};
+use crate::sync::entity::{CommandCall, Decided, EntitySpec, Refusal};
 use crate::sync::Fields;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -110,7 +110,7 @@ pub fn status_of(fields: &Fields) -> LeadStatus {
 /// The screening commands. `qualify` takes an optional `grade`;
 /// `disqualify` a required `reason`. A lead is screened once: a screened,
 /// converted or dropped lead refuses both.
-pub fn decide_lead(call: &CommandCall) -> Result<Fields, Refusal> {
+pub fn decide_lead(call: &CommandCall) -> Result<Decided, Refusal> {
     let status = status_of(call.record);
     let screened_at = Value::String(call.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     let mut changes = Fields::new();
@@ -153,7 +153,7 @@ pub fn decide_lead(call: &CommandCall) -> Result<Fields, Refusal> {
         _ => return Err(Refusal::Rule("unknown_command")),
     }
     changes.insert("screened_at".into(), screened_at);
-    Ok(changes)
+    Ok(Decided::changes(changes))
 }
 
 /// When a lead entered at `entered` must be screened by: the end of the
@@ -224,6 +224,7 @@ mod tests {
             actor: &actor,
             now: now(),
         })
+        .map(|decided| decided.changes)
     }
 
     #[test]

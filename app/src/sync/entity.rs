@@ -35,7 +35,40 @@ pub struct EntitySpec {
     /// changes, or why it is refused. Pure: the browser runs it for an
     /// immediate answer, the server again inside the push transaction, and
     /// the server's answer stands.
-    pub decide: fn(&CommandCall) -> Result<Fields, Refusal>,
+    pub decide: fn(&CommandCall) -> Result<Decided, Refusal>,
+}
+
+/// What a command changes: fields, and perhaps the next number of a series
+/// for one field (a customer's code), which only the server gives, in its
+/// push transaction, gapless and never twice.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Decided {
+    pub changes: Fields,
+    pub number: Option<NumberRequest>,
+}
+
+impl Decided {
+    pub fn changes(changes: Fields) -> Self {
+        Self {
+            changes,
+            number: None,
+        }
+    }
+}
+
+/// The next number of `series` (a prefix such as `C2026-`), written into
+/// `field` as the prefix and the number padded to `width` digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberRequest {
+    pub field: &'static str,
+    pub series: String,
+    pub width: usize,
+}
+
+impl NumberRequest {
+    pub fn format(&self, number: i64) -> String {
+        format!("{}{:0width$}", self.series, number, width = self.width)
+    }
 }
 
 /// A command as the aggregate's `decide` sees it.
@@ -75,7 +108,7 @@ impl From<Refusal> for AppError {
 }
 
 /// The `decide` of an entity that has no commands yet.
-pub fn no_commands(_: &CommandCall) -> Result<Fields, Refusal> {
+pub fn no_commands(_: &CommandCall) -> Result<Decided, Refusal> {
     Err(Refusal::Rule("unknown_command"))
 }
 

@@ -125,8 +125,11 @@ fn decide_batch(
                         .spec(&mutation.entity)
                         .ok_or_else(|| DbError::Corrupt(format!("unchecked entity {}", mutation.entity)))?;
                     let key = (spec.name, mutation.record_id);
+                    let now = writes.now;
                     let Decision { status, write } =
-                        decide(user, spec, mutation, records.get(&key), writes.now);
+                        decide(user, spec, mutation, records.get(&key), now, &mut |series| {
+                            writes.next_number(series)
+                        });
                     if let Some(write) = write {
                         writes.record(user, spec, key.1, &write)?;
                         records.insert(key, write.current);
@@ -186,6 +189,10 @@ fn unchanged(status: MutationStatus) -> Decision {
     Decision { status, write: None }
 }
 
+/// The next number of a series (`Writes::next_number`), for the command
+/// that asks for one.
+type Numbers<'a> = &'a mut dyn FnMut(&str) -> i64;
+
 /// Decides one mutation against the record as it stands: access, the
 /// entity's rules, and the field-level merge.
 fn decide(
@@ -194,6 +201,7 @@ fn decide(
     mutation: Mutation,
     current: Option<&Current>,
     now: DateTime<Utc>,
+    numbers: Numbers,
 ) -> Decision {
     let Some(current) = current else {
         if mutation.op == Op::Delete || mutation.base_version != 0 {
@@ -245,7 +253,7 @@ fn decide(
         });
     }
     if mutation.op == Op::Command {
-        return decide_command(user, spec, mutation, current, now);
+        return decide_command(user, spec, mutation, current, now, numbers);
     }
     if let Some(refusal) = super::workflow_patch(spec, &mutation.fields) {
         return unchanged(rejected(refusal));
@@ -324,6 +332,7 @@ fn decide_command(
     mutation: Mutation,
     current: &Current,
     now: DateTime<Utc>,
+    numbers: Numbers,
 ) -> Decision {
     let Some(action) = mutation
         .command
@@ -342,8 +351,8 @@ fn decide_command(
         actor: user,
         now,
     };
-    let changes = match (spec.decide)(&call) {
-        Ok(changes) => changes,
+    let (mut changes, number) = match (spec.decide)(&call) {
+        Ok(decided) => (decided.changes, decided.number),
         Err(refusal) => return unchanged(rejected(refusal.into())),
     };
     let Merged {
@@ -358,6 +367,17 @@ fn decide_command(
     }
     if let Err(errors) = (spec.check)(&record.fields, now) {
         return unchanged(super::invalid(errors));
+    }
+    let mut record = record;
+    if let Some(request) = number {
+        // Given last, once every rule and check has held: a refused command
+        // never takes a number, so a series has no gap.
+        let code = serde_json::Value::String(request.format(numbers(&request.series)));
+        record.fields.insert(request.field.to_owned(), code.clone());
+        record
+            .field_versions
+            .insert(request.field.to_owned(), record.version);
+        changes.insert(request.field.to_owned(), code);
     }
     let before: Fields = changes
         .keys()
@@ -583,6 +603,10 @@ struct Writes {
     seq: i64,
     start: i64,
     rows: PendingRows,
+    /// Number series as this transaction leaves them (loaded at `begin`,
+    /// written back by `finish`), and which of them it advanced.
+    series: HashMap<String, i64>,
+    advanced: std::collections::BTreeSet<String>,
 }
 
 /// Values per row of `records`.
@@ -603,12 +627,28 @@ impl Writes {
         let (seq,): (i64,) = sqlx::query_as("UPDATE sync_counter SET seq = seq WHERE id = 1 RETURNING seq")
             .fetch_one(&mut *tx)
             .await?;
+        // Every series, read while holding the counter: small (a row per
+        // prefix, e.g. per year), and read here because deciding happens on
+        // a thread that cannot query.
+        let series: Vec<(String, i64)> = sqlx::query_as("SELECT series, last FROM number_series")
+            .fetch_all(&mut *tx)
+            .await?;
         Ok(Self {
             now,
             seq,
             start: seq,
             rows: PendingRows::new(),
+            series: series.into_iter().collect(),
+            advanced: Default::default(),
         })
+    }
+
+    /// The next number of a series, given once.
+    fn next_number(&mut self, series: &str) -> i64 {
+        let last = self.series.entry(series.to_owned()).or_insert(0);
+        *last += 1;
+        self.advanced.insert(series.to_owned());
+        *last
     }
 
     /// The rows gathered so far, to be inserted before those still to come.
@@ -696,6 +736,16 @@ impl Writes {
 
     async fn finish(self, tx: &mut AnyConnection) -> Result<(), DbError> {
         self.rows.insert(tx).await?;
+        for series in &self.advanced {
+            sqlx::query(
+                "INSERT INTO number_series (series, last) VALUES ($1, $2) \
+                 ON CONFLICT (series) DO UPDATE SET last = excluded.last",
+            )
+            .bind(series.as_str())
+            .bind(self.series[series])
+            .execute(&mut *tx)
+            .await?;
+        }
         if self.seq != self.start {
             sqlx::query("UPDATE sync_counter SET seq = $1 WHERE id = 1")
                 .bind(self.seq)
@@ -883,7 +933,9 @@ pub async fn resolve(
             command: None,
         };
         let mutation_id = mutation.id;
-        let Decision { status, write } = decide(user, spec, mutation, Some(&current), now);
+        let Decision { status, write } = decide(user, spec, mutation, Some(&current), now, &mut |series| {
+            writes.next_number(series)
+        });
         if let MutationStatus::Rejected { reason } = status {
             return Ok(Err(reason));
         }

@@ -1,0 +1,353 @@
+//! Customers (客户) and their recognition (新客户认定申请, seed 001): a
+//! rep converts a lead into an application with the form's company profile,
+//! payment terms and credit investigation; it goes through the approval
+//! chain (the rep's supervisor); on approval the server gives the customer
+//! its code (`C2026-0001`), in order, with no gap and never twice.
+
+use crate::approvals::{Approval, ApprovalState, Approver, StepRule, Verdict};
+use crate::error::{FieldError, FieldProblem};
+use crate::leads::{LONG_TEXT, SHORT_TEXT};
+use crate::policy::Kind;
+use crate::records::{field, Input, RecordScreen};
+use crate::stored::Reader;
+use crate::sync::entity::{CommandCall, Decided, EntitySpec, NumberRequest, Refusal};
+use crate::sync::Fields;
+use chrono::{DateTime, Datelike, Utc};
+use serde_json::Value;
+
+pub const CUSTOMER: EntitySpec = EntitySpec {
+    name: "customer",
+    kind: Kind::Customer,
+    fields: &[
+        "company",
+        "credit_code",
+        "legal_rep",
+        "founded",
+        "shareholders",
+        "capital",
+        "staff",
+        "address",
+        "phone",
+        "contact_name",
+        "contact_title",
+        "annual_sales",
+        "annual_profit",
+        "main_customers",
+        "main_products",
+        "payment_method",
+        "payment_days",
+        "bank",
+        "credit_rating",
+        "credit_notes",
+        "credit_limit",
+        "class",
+        "key_customer",
+        "region",
+        "lead_id",
+        "status",
+        "approval",
+        "code",
+    ],
+    workflow: &["status", "approval", "code"],
+    commands: &[SUBMIT, APPROVE, REJECT],
+    title: "company",
+    searched: &[
+        "company",
+        "code",
+        "credit_code",
+        "phone",
+        "contact_name",
+        "address",
+        "region",
+    ],
+    check: check_customer,
+    decide: decide_customer,
+};
+
+pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
+    spec: &CUSTOMER,
+    fields: &[
+        field("company", Input::Text, true),
+        field("credit_code", Input::Text, false),
+        field("legal_rep", Input::Text, false),
+        field("founded", Input::Date, false),
+        field("shareholders", Input::Long, false),
+        field("capital", Input::Money, false),
+        field("staff", Input::Text, false),
+        field("address", Input::Text, false),
+        field("phone", Input::Phone, false),
+        field("contact_name", Input::Text, false),
+        field("contact_title", Input::Text, false),
+        field("annual_sales", Input::Money, false),
+        field("annual_profit", Input::Money, false),
+        field("main_customers", Input::Long, false),
+        field("main_products", Input::Long, false),
+        field("payment_method", Input::Choice(PAYMENT_METHODS), true),
+        field("payment_days", Input::Whole, false),
+        field("bank", Input::Text, false),
+        field("credit_rating", Input::Choice(CREDIT_RATINGS), true),
+        field("credit_notes", Input::Long, false),
+        field("credit_limit", Input::Money, false),
+        field("class", Input::Choice(CUSTOMER_CLASSES), false),
+        field("key_customer", Input::Choice(&["no", "yes"]), false),
+        field("region", Input::Text, false),
+    ],
+    when: "",
+    path: "/customers",
+};
+
+/// 现金, 支票, 转账 (seed 001's payment terms).
+pub const PAYMENT_METHODS: &[&str] = &["cash", "cheque", "transfer"];
+/// The credit investigation's finding (信用调查).
+pub const CREDIT_RATINGS: &[&str] = &["credit_good", "credit_fair", "credit_poor"];
+/// Class A/B/C/D by nature, size, sales and trend (seed 001).
+pub const CUSTOMER_CLASSES: &[&str] = &["class_a", "class_b", "class_c", "class_d"];
+/// An application's statuses; a new one is a draft until submitted.
+pub const CUSTOMER_STATUSES: &[&str] = &["draft", "pending", "approved", "rejected"];
+
+pub const SUBMIT: &str = "submit";
+pub const APPROVE: &str = "approve";
+pub const REJECT: &str = "reject";
+
+/// Who recognises a new customer: the requester's supervisor.
+pub const RECOGNITION: &[StepRule] = &[StepRule {
+    approver: Approver::RequesterSupervisor,
+    above_fen: None,
+}];
+
+/// A stored customer.
+pub fn check_customer(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
+    let mut read = Reader::new(fields);
+    read.required("company", SHORT_TEXT);
+    if let Some(code) = read.text("credit_code") {
+        if !code.is_empty() && !is_credit_code(code) {
+            read.check.fail("credit_code", FieldProblem::InvalidChoice);
+        }
+    }
+    read.optional("legal_rep", SHORT_TEXT);
+    read.date("founded");
+    read.optional("shareholders", LONG_TEXT);
+    read.money("capital");
+    read.optional("staff", SHORT_TEXT);
+    read.optional("address", SHORT_TEXT);
+    read.phone("phone");
+    read.optional("contact_name", SHORT_TEXT);
+    read.optional("contact_title", SHORT_TEXT);
+    read.money("annual_sales");
+    read.money("annual_profit");
+    read.optional("main_customers", LONG_TEXT);
+    read.optional("main_products", LONG_TEXT);
+    read.choice("payment_method", |raw| {
+        PAYMENT_METHODS.contains(&raw).then_some(())
+    });
+    read.whole("payment_days", 0..=365);
+    read.optional("bank", SHORT_TEXT);
+    read.choice("credit_rating", |raw| CREDIT_RATINGS.contains(&raw).then_some(()));
+    read.optional("credit_notes", LONG_TEXT);
+    read.money("credit_limit");
+    read.optional_choice("class", |raw| CUSTOMER_CLASSES.contains(&raw).then_some(()));
+    read.optional_choice("key_customer", |raw| ["yes", "no"].contains(&raw).then_some(()));
+    read.optional("region", SHORT_TEXT);
+    read.parsed("lead_id", |raw| {
+        uuid::Uuid::parse_str(raw)
+            .map(|_| ())
+            .map_err(|_| FieldProblem::InvalidChoice)
+    });
+    read.optional_choice("status", |raw| CUSTOMER_STATUSES.contains(&raw).then_some(()));
+    if let Some(approval) = fields.get("approval").filter(|v| !v.is_null()) {
+        if serde_json::from_value::<Approval>(approval.clone()).is_err() {
+            read.check.fail("approval", FieldProblem::WrongType);
+        }
+    }
+    read.optional("code", SHORT_TEXT);
+    read.finish()
+}
+
+/// 统一社会信用代码: 18 characters, digits and capital letters.
+fn is_credit_code(code: &str) -> bool {
+    code.len() == 18 && code.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+}
+
+/// An application's status as stored: absent means a draft.
+pub fn status_of(fields: &Fields) -> &str {
+    fields.get("status").and_then(Value::as_str).unwrap_or("draft")
+}
+
+/// The request as stored, if the application was ever submitted.
+pub fn approval_of(fields: &Fields) -> Option<Approval> {
+    crate::approvals::stored(fields)
+}
+
+/// `submit` (the owner asks for recognition; again after a rejection),
+/// `approve` and `reject` (the approver of the current step, with a
+/// comment, required to reject). The last approval asks the server for the
+/// customer's code, `C{year}-{nnnn}` in the approver's zone's year.
+pub fn decide_customer(call: &CommandCall) -> Result<Decided, Refusal> {
+    let approval = approval_of(call.record);
+    let comment = call
+        .args
+        .get("comment")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let mut changes = Fields::new();
+    let put = |changes: &mut Fields, approval: &Approval| {
+        changes.insert(
+            "approval".into(),
+            serde_json::to_value(approval).unwrap_or_default(),
+        );
+    };
+    match call.name {
+        SUBMIT => {
+            if status_of(call.record) == "approved" {
+                return Err(Refusal::Rule("customer_already_recognised"));
+            }
+            if call.actor.id != call.ownership.owner_id {
+                return Err(Refusal::Rule("customer_not_owner"));
+            }
+            let request = Approval::submit(RECOGNITION, None, call.actor, approval.as_ref(), call.now)?;
+            put(&mut changes, &request);
+            changes.insert("status".into(), "pending".into());
+            Ok(Decided::changes(changes))
+        }
+        APPROVE | REJECT => {
+            let approval = approval.ok_or(Refusal::Rule("approval_not_pending"))?;
+            let verdict = if call.name == APPROVE {
+                Verdict::Approved
+            } else {
+                Verdict::Rejected
+            };
+            let next = approval.decide(call.actor, verdict, comment, call.now)?;
+            put(&mut changes, &next);
+            let mut number = None;
+            match next.state {
+                ApprovalState::Approved => {
+                    changes.insert("status".into(), "approved".into());
+                    let year = call.now.with_timezone(&call.actor.tz()).year();
+                    number = Some(NumberRequest {
+                        field: "code",
+                        series: format!("C{year}-"),
+                        width: 4,
+                    });
+                }
+                ApprovalState::Rejected => {
+                    changes.insert("status".into(), "rejected".into());
+                }
+                ApprovalState::Pending => {}
+            }
+            Ok(Decided { changes, number })
+        }
+        _ => Err(Refusal::Rule("unknown_command")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Ownership;
+    use crate::roles::{CurrentUser, Role};
+    use serde_json::json;
+    use uuid::Uuid;
+
+    const TEAM: Uuid = Uuid::from_u128(0xA);
+
+    fn user(id: u128, role: Role) -> CurrentUser {
+        CurrentUser {
+            id: Uuid::from_u128(id),
+            username: format!("u{id}"),
+            display_name: format!("用户{id}"),
+            role,
+            team_id: Some(TEAM),
+            time_zone: "Asia/Shanghai".into(),
+        }
+    }
+
+    fn application() -> Fields {
+        json!({
+            "company": "苏州恒达精密机械有限公司",
+            "credit_code": "91320500MA1XXXXX0X",
+            "capital": "5000000.00",
+            "payment_method": "transfer",
+            "payment_days": "30",
+            "credit_rating": "credit_good",
+        })
+        .as_object()
+        .unwrap()
+        .clone()
+    }
+
+    fn run(name: &str, actor: &CurrentUser, record: &Fields, args: Value) -> Result<Decided, Refusal> {
+        decide_customer(&CommandCall {
+            name,
+            args: args.as_object().unwrap(),
+            record,
+            ownership: Ownership {
+                owner_id: Uuid::from_u128(1),
+                owner_team_id: Some(TEAM),
+            },
+            actor,
+            // 2026-12-31 20:00 UTC is already 2027 in Shanghai.
+            now: "2026-12-31T20:00:00Z".parse().unwrap(),
+        })
+    }
+
+    #[test]
+    fn an_application_passes_its_check_and_bad_money_or_codes_do_not() {
+        assert_eq!(check_customer(&application(), Utc::now()), Ok(()));
+        let mut bad = application();
+        bad.insert("capital".into(), json!("500万"));
+        bad.insert("credit_code".into(), json!("123"));
+        bad.insert("payment_days".into(), json!("400"));
+        let fields: Vec<String> = check_customer(&bad, Utc::now())
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["credit_code", "capital", "payment_days"]);
+    }
+
+    #[test]
+    fn submitted_approved_by_the_supervisor_it_asks_for_a_code_of_the_year() {
+        let (rep, sup) = (user(1, Role::Rep), user(2, Role::Supervisor));
+        let mut record = application();
+        let submitted = run(SUBMIT, &rep, &record, json!({})).unwrap();
+        record.extend(submitted.changes);
+        assert_eq!(status_of(&record), "pending");
+        assert_eq!(check_customer(&record, Utc::now()), Ok(()));
+        assert_eq!(
+            run(APPROVE, &rep, &record, json!({})).map(|d| d.changes),
+            Err(Refusal::Rule("approval_own_request"))
+        );
+        let approved = run(APPROVE, &sup, &record, json!({"comment": "同意"})).unwrap();
+        assert_eq!(approved.changes["status"], "approved");
+        let number = approved.number.unwrap();
+        assert_eq!(number.format(1), "C2027-0001");
+        record.extend(approved.changes);
+        assert_eq!(
+            run(SUBMIT, &rep, &record, json!({})).map(|d| d.changes),
+            Err(Refusal::Rule("customer_already_recognised"))
+        );
+    }
+
+    #[test]
+    fn a_rejection_returns_with_its_comment_and_may_be_resubmitted() {
+        let (rep, sup) = (user(1, Role::Rep), user(2, Role::Supervisor));
+        let mut record = application();
+        record.extend(run(SUBMIT, &rep, &record, json!({})).unwrap().changes);
+        let rejected = run(REJECT, &sup, &record, json!({"comment": "请补充信用调查"})).unwrap();
+        assert!(rejected.number.is_none());
+        record.extend(rejected.changes);
+        assert_eq!(status_of(&record), "rejected");
+        let request = approval_of(&record).unwrap();
+        assert_eq!(
+            request.rejection().and_then(|s| s.comment.as_deref()),
+            Some("请补充信用调查")
+        );
+        // Only the owner resubmits.
+        assert_eq!(
+            run(SUBMIT, &sup, &record, json!({})).map(|d| d.changes),
+            Err(Refusal::Rule("customer_not_owner"))
+        );
+        record.extend(run(SUBMIT, &rep, &record, json!({})).unwrap().changes);
+        assert_eq!(approval_of(&record).unwrap().round, 2);
+    }
+}

@@ -1,0 +1,189 @@
+//! New-customer recognition through real HTTP, on SQLite and PostgreSQL:
+//! the application's approval chain, refusals (one's own request, another
+//! team's supervisor, a patch of the code), and the code the server gives
+//! on approval, gapless and never twice, also with two servers at once.
+
+mod common;
+
+use common::{Client, TestApp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+fn application(record_id: Uuid, company: &str) -> Value {
+    json!({
+        "id": Uuid::now_v7(), "entity": "customer", "record_id": record_id,
+        "base_version": 0, "op": "upsert",
+        "fields": {
+            "company": company, "capital": "5000000.00", "payment_method": "transfer",
+            "payment_days": "30", "credit_rating": "credit_good", "phone": "13812345678",
+        },
+    })
+}
+
+fn command(record_id: Uuid, name: &str, args: Value) -> Value {
+    json!({
+        "id": Uuid::now_v7(), "entity": "customer", "record_id": record_id,
+        "base_version": 1, "op": "command", "command": name, "fields": args,
+    })
+}
+
+async fn push(client: &Client, mutations: Vec<Value>) -> Vec<Value> {
+    let (status, body) = client
+        .call(
+            "sync/push",
+            json!({"batch": {"client_id": Uuid::new_v4(), "mutations": mutations}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["results"].as_array().unwrap().clone()
+}
+
+async fn held(client: &Client, id: Uuid) -> Value {
+    let (status, body) = client
+        .call("sync/records", json!({"entity": "customer", "ids": [id]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body[0].clone()
+}
+
+fn year_prefix() -> String {
+    use chrono::Datelike;
+    format!(
+        "C{}-",
+        chrono::Utc::now()
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .year()
+    )
+}
+
+on_both_databases!(
+    an_application_is_approved_by_the_reps_supervisor_and_gets_the_next_code,
+    |app: TestApp| async move {
+        let rep1 = app.signed_in("rep1").await;
+        let sup_a = app.signed_in("sup_a").await;
+        let sup_b = app.signed_in("sup_b").await;
+        let id = Uuid::now_v7();
+        push(&rep1, vec![application(id, "苏州恒达精密机械有限公司")]).await;
+        // The code is the server's to give: a create or patch that sets it is refused.
+        let forged = json!({
+            "id": Uuid::now_v7(), "entity": "customer", "record_id": id, "base_version": 1,
+            "op": "upsert", "fields": {"code": "C2026-0001"},
+        });
+        assert_eq!(
+            push(&rep1, vec![forged]).await[0]["reason"]["fields"][0]["problem"],
+            "set_by_command"
+        );
+        let submitted = push(&rep1, vec![command(id, "submit", json!({}))]).await;
+        assert_eq!(submitted[0]["status"], "applied", "{submitted:?}");
+        // Nobody approves their own request; another team's supervisor does
+        // not see it at all.
+        let own = push(&rep1, vec![command(id, "approve", json!({}))]).await;
+        assert_eq!(
+            own[0]["reason"],
+            json!({"error": "refused", "code": "approval_own_request"})
+        );
+        let other = push(&sup_b, vec![command(id, "approve", json!({}))]).await;
+        assert_eq!(other[0]["reason"], json!({"error": "forbidden"}));
+        // Rejected with a comment, resubmitted, approved.
+        let returned = push(
+            &sup_a,
+            vec![command(id, "reject", json!({"comment": "请补充信用调查"}))],
+        )
+        .await;
+        assert_eq!(returned[0]["status"], "applied");
+        let after_return = held(&rep1, id).await;
+        assert_eq!(after_return["fields"]["status"], "rejected");
+        assert_eq!(
+            after_return["fields"]["approval"]["steps"][0]["comment"],
+            "请补充信用调查"
+        );
+        assert!(after_return["fields"].get("code").is_none());
+        push(&rep1, vec![command(id, "submit", json!({}))]).await;
+        let approved = push(&sup_a, vec![command(id, "approve", json!({"comment": "同意"}))]).await;
+        assert_eq!(approved[0]["status"], "applied");
+        let customer = held(&rep1, id).await;
+        assert_eq!(customer["fields"]["status"], "approved");
+        assert_eq!(customer["fields"]["code"], format!("{}0001", year_prefix()));
+        assert_eq!(customer["fields"]["approval"]["round"], 2);
+        // Every step is in the audit trail, with who gave it.
+        let (steps,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit_log WHERE record_id = $1 AND action IN ('submit', 'approve', 'reject')",
+        )
+        .bind(id.to_string())
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(steps, 4);
+        // The next approval takes the next number; a refused one takes none.
+        let second = Uuid::now_v7();
+        push(&rep1, vec![application(second, "宁波远航物流有限公司")]).await;
+        push(&rep1, vec![command(second, "submit", json!({}))]).await;
+        push(&rep1, vec![command(second, "approve", json!({}))]).await;
+        push(&sup_a, vec![command(second, "approve", json!({}))]).await;
+        assert_eq!(
+            held(&rep1, second).await["fields"]["code"],
+            format!("{}0002", year_prefix())
+        );
+    }
+);
+
+/// 200 applications approved at once, half through each of two servers on
+/// one PostgreSQL: 200 distinct codes, 0001 to 0200, no gap.
+#[tokio::test]
+async fn postgres_two_servers_approving_200_at_once_give_200_gapless_codes() {
+    let one = TestApp::spawn(common::Backend::Postgres).await;
+    let two = one.second_server().await;
+    let rep1 = one.signed_in("rep1").await;
+    let ids: Vec<Uuid> = (0..200).map(|_| Uuid::now_v7()).collect();
+    let creates: Vec<Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| application(*id, &format!("客户{n}")))
+        .collect();
+    push(&rep1, creates).await;
+    push(
+        &rep1,
+        ids.iter().map(|id| command(*id, "submit", json!({}))).collect(),
+    )
+    .await;
+    let mut approvers = Vec::new();
+    for n in 0..10 {
+        let server = if n % 2 == 0 { &one } else { &two };
+        approvers.push(server.signed_in("sup_a").await);
+    }
+    let mut tasks = Vec::new();
+    for (n, chunk) in ids.chunks(20).enumerate() {
+        let client = approvers[n].clone();
+        let mutations: Vec<Value> = chunk
+            .iter()
+            .map(|id| command(*id, "approve", json!({})))
+            .collect();
+        // Each chunk one at a time, so the two servers interleave.
+        tasks.push(tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for mutation in mutations {
+                statuses.extend(push(&client, vec![mutation]).await);
+            }
+            statuses
+        }));
+    }
+    for task in tasks {
+        for result in task.await.unwrap() {
+            assert_eq!(result["status"], "applied", "{result}");
+        }
+    }
+    let mut codes = BTreeSet::new();
+    for chunk in ids.chunks(100) {
+        let (status, body) = rep1
+            .call("sync/records", json!({"entity": "customer", "ids": chunk}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        for record in body.as_array().unwrap() {
+            codes.insert(record["fields"]["code"].as_str().unwrap().to_owned());
+        }
+    }
+    let expected: BTreeSet<String> = (1..=200).map(|n| format!("{}{n:04}", year_prefix())).collect();
+    assert_eq!(codes, expected);
+}
