@@ -8,9 +8,9 @@ use crate::approvals::{Approval, ApprovalState, Approver, StepRule, Verdict};
 use crate::error::{FieldError, FieldProblem};
 use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
-use crate::records::{field, Input, RecordScreen};
+use crate::records::{field, Input, RecordScreen, Source};
 use crate::stored::Reader;
-use crate::sync::entity::{CommandCall, Decided, EntitySpec, NumberRequest, Refusal};
+use crate::sync::entity::{CommandCall, Decided, EntitySpec, NumberRequest, Projected, Projection, Refusal};
 use crate::sync::Fields;
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::Value;
@@ -62,7 +62,55 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
     ],
     check: check_customer,
     decide: decide_customer,
+    projection: Some(&CUSTOMER_ROWS),
 };
+
+/// `customer_rows`: what lists, 查重 and (later) credit checks and reports
+/// read, typed: match keys, the code, money as integer fen.
+pub const CUSTOMER_ROWS: Projection = Projection {
+    table: "customer_rows",
+    columns: &[
+        "company",
+        "name_key",
+        "phone_key",
+        "credit_code_key",
+        "code",
+        "status",
+        "class",
+        "region",
+        "key_customer",
+        "credit_limit_fen",
+    ],
+    row: customer_row,
+};
+
+fn customer_row(fields: &Fields) -> Vec<Projected> {
+    let text = |name: &str| {
+        fields
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let key = |value: String| Projected::Text(Some(value).filter(|k| !k.is_empty()));
+    let keys = crate::dedup::Keys::of(fields);
+    vec![
+        Projected::Text(text("company")),
+        key(keys.name),
+        key(keys.phone),
+        key(keys.credit_code),
+        Projected::Text(text("code")),
+        Projected::Text(Some(status_of(fields).to_owned())),
+        Projected::Text(text("class")),
+        Projected::Text(text("region")),
+        Projected::Int(Some(i64::from(text("key_customer").as_deref() == Some("yes")))),
+        Projected::Int(
+            text("credit_limit")
+                .and_then(|m| crate::validate::Money::parse(&m).ok())
+                .map(crate::validate::Money::fen),
+        ),
+    ]
+}
 
 pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
     spec: &CUSTOMER,
@@ -94,6 +142,19 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
     ],
     when: "",
     path: "/customers",
+    from: Some(Source {
+        param: "lead",
+        spec: &crate::leads::record::LEAD,
+        copy: &[
+            ("company", "company"),
+            ("phone", "phone"),
+            ("contact_name", "contact_name"),
+            ("contact_title", "contact_title"),
+        ],
+        link: "lead_id",
+        then: (crate::leads::record::CONVERT, "customer_id"),
+    }),
+    dedup: true,
 };
 
 /// 现金, 支票, 转账 (seed 001's payment terms).
@@ -349,5 +410,110 @@ mod tests {
         );
         record.extend(run(SUBMIT, &rep, &record, json!({})).unwrap().changes);
         assert_eq!(approval_of(&record).unwrap().round, 2);
+    }
+}
+
+/// A customer that may be the one being typed (查重). One the user may not
+/// see comes with only its name and its owner's name.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DuplicateCandidate {
+    pub company: String,
+    pub owner_name: String,
+    /// Set only for a customer in the user's scope.
+    pub id: Option<uuid::Uuid>,
+    pub code: Option<String>,
+}
+
+/// The most candidates one check answers.
+pub const MAX_CANDIDATES: usize = 10;
+
+/// `POST /api/customers/duplicates`: customers anywhere in the company with
+/// the same name (however written), phone or credit code, read from the
+/// `customer_rows` projection by its match-key indexes.
+#[leptos::server(endpoint = "customers/duplicates", input = leptos::server_fn::codec::Json)]
+pub async fn duplicates(
+    company: String,
+    phone: String,
+    credit_code: String,
+) -> Result<Vec<DuplicateCandidate>, crate::error::AppError> {
+    use crate::error::AppError;
+    use crate::{policy, ssr};
+    let user = ssr::require_user().await?;
+    if !policy::can_create(&user, Kind::Customer) {
+        return Err(AppError::Forbidden);
+    }
+    if [&company, &phone, &credit_code]
+        .iter()
+        .any(|v| v.chars().count() > SHORT_TEXT)
+    {
+        return Err(AppError::BadRequest {
+            detail: "a key longer than a field".into(),
+        });
+    }
+    let keys = crate::dedup::Keys::new(&company, &phone, &credit_code);
+    Ok(store::duplicates(&ssr::state()?.db, &user, &keys).await?)
+}
+
+#[cfg(feature = "ssr")]
+pub mod store {
+    //! Customer queries (server only), on the `customer_rows` projection.
+
+    use super::DuplicateCandidate;
+    use crate::dedup::Keys;
+    use crate::policy::{self, Kind, Ownership};
+    use crate::roles::CurrentUser;
+    use crate::ssr::session::parse_uuid;
+    use crate::ssr::{Db, DbError};
+
+    pub async fn duplicates(
+        db: &Db,
+        user: &CurrentUser,
+        keys: &Keys,
+    ) -> Result<Vec<DuplicateCandidate>, DbError> {
+        // A key too short to count matches nothing (`Keys::shared`'s rule).
+        let key = |value: &str, min: usize| (value.chars().count() >= min).then(|| value.to_owned());
+        let (name, phone, code) = (
+            key(&keys.name, 2),
+            key(&keys.phone, 7),
+            key(&keys.credit_code, 18),
+        );
+        if name.is_none() && phone.is_none() && code.is_none() {
+            return Ok(Vec::new());
+        }
+        type Row = (
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT c.id, c.company, c.code, c.owner_id, u.display_name, u.team_id \
+             FROM customer_rows c JOIN users u ON u.id = c.owner_id \
+             WHERE c.deleted = 0 AND (c.name_key = $1 OR c.phone_key = $2 OR c.credit_code_key = $3) \
+             ORDER BY c.company LIMIT $4",
+        )
+        .bind(name)
+        .bind(phone)
+        .bind(code)
+        .bind(super::MAX_CANDIDATES as i64)
+        .fetch_all(&db.pool)
+        .await?;
+        let mut found = Vec::new();
+        for (id, company, code, owner, owner_name, team) in rows {
+            let ownership = Ownership {
+                owner_id: parse_uuid(&owner)?,
+                owner_team_id: team.as_deref().map(parse_uuid).transpose()?,
+            };
+            let visible = policy::can_read(user, Kind::Customer, ownership);
+            found.push(DuplicateCandidate {
+                company: company.unwrap_or_default(),
+                owner_name,
+                id: visible.then(|| parse_uuid(&id)).transpose()?,
+                code: code.filter(|_| visible),
+            });
+        }
+        Ok(found)
     }
 }

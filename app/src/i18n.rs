@@ -111,6 +111,10 @@ pub struct Texts {
     pub screen_by: &'static str,
     /// Why the screening buttons are disabled: the lead is screened.
     pub already_screened: &'static str,
+    /// From a lead to a new-customer application.
+    pub convert_to_customer: &'static str,
+    /// 查重: records that may be the same company.
+    pub possible_duplicates: &'static str,
     pub choose: &'static str,
     pub online: &'static str,
     pub offline: &'static str,
@@ -199,6 +203,8 @@ pub static ZH_CN: Texts = Texts {
     screening_overdue: "筛选已逾期",
     screen_by: "筛选截止",
     already_screened: "已筛选",
+    convert_to_customer: "转为客户（认定申请）",
+    possible_duplicates: "可能重复的客户：",
     choose: "请选择",
     online: "在线",
     offline: "离线",
@@ -288,6 +294,8 @@ pub static EN: Texts = Texts {
     screening_overdue: "Screening overdue",
     screen_by: "Screen by",
     already_screened: "Screened",
+    convert_to_customer: "Convert to a customer application",
+    possible_duplicates: "Possibly the same company:",
     choose: "Choose",
     online: "Online",
     offline: "Offline",

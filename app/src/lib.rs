@@ -9,6 +9,7 @@ pub mod auth;
 pub mod calendar;
 pub mod client;
 pub mod customers;
+pub mod dedup;
 pub mod error;
 pub mod i18n;
 pub mod leads;

@@ -58,6 +58,25 @@ pub struct RecordScreen {
     /// The moment shown under it.
     pub when: &'static str,
     pub path: &'static str,
+    /// A record this one may be made from (a customer from a lead).
+    pub from: Option<Source>,
+    /// While its name, phone or credit code is typed, the form shows the
+    /// records on the device that may be the same company (查重).
+    pub dedup: bool,
+}
+
+/// Making a record from another one on the device: `?{param}=<id>` on the
+/// form's address fills fields from it, links to it, and after saving gives
+/// it a command naming the new record (a lead's `convert`).
+pub struct Source {
+    pub param: &'static str,
+    pub spec: &'static EntitySpec,
+    /// (field of the source, field of the new record)
+    pub copy: &'static [(&'static str, &'static str)],
+    /// The new record's field that holds the source's id.
+    pub link: &'static str,
+    /// The source's command, and the argument that carries the new id.
+    pub then: (&'static str, &'static str),
 }
 
 /// The stored fields from what was typed: UTC instants, normalised phones,
@@ -370,20 +389,70 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let failure = RwSignal::new(None::<AppError>);
     let saved = RwSignal::new(false);
     let record_id = RwSignal::new(uuid::Uuid::now_v7());
+    // Made from another record: its id from the address, its fields copied
+    // into empty inputs once it is read from the device.
+    let query = leptos_router::hooks::use_query_map();
+    let source_id = Signal::derive(move || {
+        screen
+            .from
+            .as_ref()
+            .and_then(|from| query.with(|q| q.get(from.param)))
+            .and_then(|id| uuid::Uuid::parse_str(&id).ok())
+    });
+    let source = client::use_local_record(screen.from.as_ref().map_or("", |f| f.spec.name), source_id);
+    {
+        let values = values.clone();
+        Effect::new(move |_| {
+            let (Some(from), Some(Ok(Some(view)))) = (screen.from.as_ref(), source.get()) else {
+                return;
+            };
+            for (from_field, to_field) in from.copy {
+                let copied = view
+                    .fields
+                    .get(*from_field)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if let Some((_, value)) = values.iter().find(|(name, _)| name == to_field) {
+                    if value.get_untracked().is_empty() {
+                        value.set(copied.to_owned());
+                    }
+                }
+            }
+        });
+    }
+    let me_for_dedup = me.clone();
     let save = Action::new_local(move |fields: &Fields| {
+        let mut fields = fields.clone();
+        let made_from = match (screen.from.as_ref(), source.get_untracked()) {
+            (Some(from), Some(Ok(Some(view)))) => {
+                fields.insert(from.link.to_owned(), Value::String(view.id.to_string()));
+                Some((from, view))
+            }
+            _ => None,
+        };
+        let me = me.clone();
         let mutation = Mutation {
             id: uuid::Uuid::now_v7(),
             entity: screen.spec.name.to_owned(),
             record_id: record_id.get_untracked(),
             base_version: 0,
             op: Op::Upsert,
-            fields: fields.clone(),
+            fields,
             command: None,
         };
         async move {
+            let made = mutation.record_id;
             match client::save(status, mutation).await {
                 Ok(()) => saved.set(true),
-                Err(e) => failure.set(Some(e)),
+                Err(e) => return failure.set(Some(e)),
+            }
+            if let Some((from, view)) = made_from {
+                let (command, argument) = from.then;
+                let mut args = Fields::new();
+                args.insert(argument.to_owned(), Value::String(made.to_string()));
+                if let Err(e) = client::command(status, &me, from.spec, &view, command, args).await {
+                    failure.set(Some(e));
+                }
             }
         }
     });
@@ -406,6 +475,10 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
         }
     };
     leave_when_synced(saved, screen.path);
+    let duplicates = screen.dedup.then(|| {
+        let typed = values.clone();
+        view! { <DuplicateWarning screen me=me_for_dedup.clone() typed /> }
+    });
     let inputs = values
         .iter()
         .zip(screen.fields)
@@ -481,6 +554,7 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                     .or_else(|| (!errors.get().is_empty()).then(|| t.fix_fields.to_owned()))
                     .map(|m| view! { <p class="form-error" role="alert">{m}</p> })
             }}
+            {duplicates}
             <SavedOnDevice saved on_add_another=Callback::new(add_another) />
             <div class="actions">
                 <A href=screen.path attr:class="button">{t.cancel}</A>
@@ -734,4 +808,130 @@ fn default_status(screen: &RecordScreen) -> String {
         _ => "draft",
     }
     .to_owned()
+}
+
+/// The records on this device that may be the company being typed: same
+/// name (however written), phone or credit code. A warning, not a refusal:
+/// two real companies may share a switchboard.
+#[component]
+fn DuplicateWarning(
+    screen: &'static RecordScreen,
+    me: CurrentUser,
+    typed: Vec<(&'static str, RwSignal<String>)>,
+) -> impl IntoView {
+    use crate::dedup::Keys;
+    let locale = use_locale();
+    let t = locale.texts();
+    let known = client::use_prepared_records(
+        screen.spec.name,
+        move |r| {
+            let keys = Keys::of(&r.fields);
+            let (_, owner) = r.owner_or(&me);
+            (!keys.is_empty()).then(|| {
+                (
+                    keys,
+                    text(&r.fields, screen.spec.title),
+                    owner,
+                    text(&r.fields, "code"),
+                )
+            })
+        },
+        |_, _| std::cmp::Ordering::Equal,
+    );
+    let value_of = move |name: &str| {
+        typed
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.get())
+            .unwrap_or_default()
+    };
+    let typed_keys = Memo::new(move |_| (value_of("company"), value_of("phone"), value_of("credit_code")));
+    // When online, the server's answer too: customers of the whole company,
+    // those out of the user's scope by name and owner only. Asked 400 ms
+    // after the typing stops; a late answer to older typing is dropped.
+    let remote = RwSignal::new(Vec::<crate::customers::DuplicateCandidate>::new());
+    let asked = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    Effect::new(move |_| {
+        let (company, phone, code) = typed_keys.get();
+        let asked = asked.clone();
+        let this = asked.get() + 1;
+        asked.set(this);
+        if Keys::new(&company, &phone, &code).is_empty() {
+            remote.set(Vec::new());
+            return;
+        }
+        set_timeout(
+            move || {
+                if asked.get() != this {
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    if let Ok(found) = crate::customers::duplicates(company, phone, code).await {
+                        if asked.get() == this {
+                            remote.set(found);
+                        }
+                    }
+                });
+            },
+            std::time::Duration::from_millis(400),
+        );
+    });
+    move || {
+        let (company, phone, code) = typed_keys.get();
+        let keys = Keys::new(&company, &phone, &code);
+        let found: Vec<_> = known.with(|read| match read {
+            Some(Ok(list)) if !keys.is_empty() => list
+                .iter()
+                .filter_map(|(theirs, title, owner, code)| {
+                    let shared = keys.shared(theirs);
+                    (!shared.is_empty()).then(|| (title.clone(), owner.clone(), code.clone(), shared))
+                })
+                .take(5)
+                .collect(),
+            _ => Vec::new(),
+        });
+        let elsewhere: Vec<String> = remote.with(|candidates| {
+            candidates
+                .iter()
+                .filter(|c| {
+                    !found
+                        .iter()
+                        .any(|(title, owner, _, _)| *title == c.company && *owner == c.owner_name)
+                })
+                .map(|c| {
+                    format!(
+                        "{} {} · {} {}",
+                        c.company,
+                        c.code.clone().unwrap_or_default(),
+                        t.owner,
+                        c.owner_name
+                    )
+                })
+                .collect()
+        });
+        (!found.is_empty() || !elsewhere.is_empty()).then(|| {
+            view! {
+                <div class="duplicates" role="status" data-testid="duplicates">
+                    <strong>{t.possible_duplicates}</strong>
+                    <ul>
+                        {found
+                            .into_iter()
+                            .map(|(title, owner, code, shared)| {
+                                let by: Vec<&str> = shared.iter().map(|f| locale.field_label(f)).collect();
+                                view! {
+                                    <li data-testid="duplicate">
+                                        {format!("{title} {code} · {} {owner} · {}", t.owner, by.join("、"))}
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                        {elsewhere
+                            .into_iter()
+                            .map(|line| view! { <li data-testid="duplicate">{line}</li> })
+                            .collect_view()}
+                    </ul>
+                </div>
+            }
+        })
+    }
 }

@@ -40,6 +40,7 @@ pub const TICKET: EntitySpec = EntitySpec {
     ],
     check: check_ticket,
     decide: decide_ticket,
+    projection: None,
 };
 
 pub const TICKET_SCREEN: RecordScreen = RecordScreen {
@@ -57,6 +58,8 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
     ],
     when: "opened_at",
     path: "/tickets",
+    from: None,
+    dedup: false,
 };
 
 /// Where a ticket came in (DOMAIN.md: 400 hotline, phone, email, web, visit).

@@ -39,6 +39,7 @@ pub const VISIT: EntitySpec = EntitySpec {
     ],
     check: check_visit,
     decide: no_commands,
+    projection: None,
 };
 
 pub const VISIT_SCREEN: RecordScreen = RecordScreen {
@@ -57,6 +58,8 @@ pub const VISIT_SCREEN: RecordScreen = RecordScreen {
     ],
     when: "visited_at",
     path: "/visits",
+    from: None,
+    dedup: false,
 };
 
 /// A stored visit.

@@ -49,6 +49,9 @@ pub enum Command {
     User(UserCommand),
     /// Load the demo team and a year of its records (only into an empty database).
     Demo,
+    /// The typed tables kept beside the records.
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
     /// Print the offline shell: the data-free page the service worker keeps
     /// for every route (the site build writes it to `<site root>/shell.html`).
     Shell {
@@ -96,6 +99,13 @@ impl ServeArgs {
         }
         Only::parse_from(["fieldbook"]).serve
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// Rebuild every projection from the records (the same rows the writes
+    /// keep; for a new projection, or after restoring records by hand).
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,6 @@
 use app::ssr::{AppState, Db, Settings};
 use clap::Parser;
-use fieldbook::config::{Cli, Command, Common, LogFormat, ServeArgs, UserCommand};
+use fieldbook::config::{Cli, Command, Common, LogFormat, ProjectionsCommand, ServeArgs, UserCommand};
 use fieldbook::{accounts, demo};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -72,6 +72,17 @@ async fn run(cli: Cli) -> Result<(), String> {
             None => Err("the database already has users; the demo loads only into an empty one".into()),
         },
         Command::Shell { .. } => unreachable!("answered before connecting"),
+        Command::Projections(ProjectionsCommand::Rebuild) => {
+            let started = std::time::Instant::now();
+            let rows = app::sync::store::rebuild_projections(&db, app::aggregates::ENTITIES)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "Rebuilt the projections: {rows} rows in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::User(UserCommand::Add {
             username,
             name,

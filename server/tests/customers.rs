@@ -187,3 +187,152 @@ async fn postgres_two_servers_approving_200_at_once_give_200_gapless_codes() {
     let expected: BTreeSet<String> = (1..=200).map(|n| format!("{}{n:04}", year_prefix())).collect();
     assert_eq!(codes, expected);
 }
+
+#[derive(Debug, PartialEq, sqlx::FromRow)]
+struct ProjectedRow {
+    id: String,
+    owner_id: String,
+    deleted: i64,
+    company: Option<String>,
+    name_key: Option<String>,
+    phone_key: Option<String>,
+    credit_code_key: Option<String>,
+    code: Option<String>,
+    status: String,
+    class: Option<String>,
+    region: Option<String>,
+    key_customer: i64,
+    credit_limit_fen: Option<i64>,
+}
+
+async fn projected(app: &TestApp) -> Vec<ProjectedRow> {
+    sqlx::query_as(
+        "SELECT id, owner_id, deleted, company, name_key, phone_key, credit_code_key, code, status, class, \
+                region, key_customer, credit_limit_fen FROM customer_rows ORDER BY id",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap()
+}
+
+on_both_databases!(
+    the_customer_projection_is_written_with_each_change_and_a_rebuild_gives_the_same_rows,
+    |app: TestApp| async move {
+        let rep1 = app.signed_in("rep1").await;
+        let sup_a = app.signed_in("sup_a").await;
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let mut with_limit = application(c, "杭州云栖软件股份有限公司");
+        with_limit["fields"]["credit_limit"] = json!("1234567.89");
+        with_limit["fields"]["key_customer"] = json!("yes");
+        push(
+            &rep1,
+            vec![application(a, "苏州恒达"), application(b, "宁波远航"), with_limit],
+        )
+        .await;
+        push(&rep1, vec![command(a, "submit", json!({}))]).await;
+        push(&sup_a, vec![command(a, "approve", json!({}))]).await;
+        let delete = json!({"id": Uuid::now_v7(), "entity": "customer", "record_id": b, "base_version": 1, "op": "delete"});
+        push(&rep1, vec![delete]).await;
+        let written = projected(&app).await;
+        assert_eq!(written.len(), 3);
+        let row = |id: Uuid| written.iter().find(|r| r.id == id.to_string()).unwrap();
+        assert_eq!(row(a).code, Some(format!("{}0001", year_prefix())));
+        assert_eq!(row(a).status, "approved");
+        assert_eq!(row(b).deleted, 1);
+        let row_c = row(c);
+        assert_eq!(row_c.name_key.as_deref(), Some("杭州云栖软件"));
+        assert_eq!(
+            (row_c.key_customer, row_c.credit_limit_fen),
+            (1, Some(123_456_789))
+        );
+        assert_eq!(row_c.owner_id, app.users["rep1"].to_string());
+        assert!(row_c.class.is_none() && row_c.region.is_none() && row_c.credit_code_key.is_none());
+        assert_eq!(row_c.phone_key.as_deref(), Some("13812345678"));
+        assert_eq!(row_c.company.as_deref(), Some("杭州云栖软件股份有限公司"));
+        let rebuilt = app::sync::store::rebuild_projections(&app.db, app::aggregates::ENTITIES)
+            .await
+            .unwrap();
+        assert_eq!(rebuilt, 3);
+        assert_eq!(projected(&app).await, written);
+    }
+);
+
+on_both_databases!(
+    the_duplicate_check_finds_customers_everywhere_and_shows_others_only_by_name_and_owner,
+    |app: TestApp| async move {
+        let rep1 = app.signed_in("rep1").await;
+        let rep3 = app.signed_in("rep3").await;
+        let mine = Uuid::now_v7();
+        push(&rep1, vec![application(mine, "苏州ＡＢＣ精密机械有限公司")]).await;
+        let check = |client: &Client, company: &str, phone: &str| {
+            let body = json!({"company": company, "phone": phone, "credit_code": ""});
+            let client = client.clone();
+            async move {
+                let (status, body) = client.call("customers/duplicates", body).await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+                body
+            }
+        };
+        // The owner sees their own customer, with its id.
+        let own = check(&rep1, "苏州abc精密机械", "").await;
+        assert_eq!(own[0]["id"], mine.to_string());
+        // Another team's rep typing the same company (half-width, with a
+        // suffix) learns that it exists and whose it is, nothing more.
+        let other = check(&rep3, "苏州ABC精密机械股份有限公司", "").await;
+        assert_eq!(
+            other,
+            json!([{"company": "苏州ＡＢＣ精密机械有限公司", "owner_name": "rep1", "id": null, "code": null}])
+        );
+        // By phone, however it is written.
+        assert_eq!(
+            check(&rep3, "", "+86 138-1234-5678")
+                .await
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(check(&rep3, "杭州", "").await, json!([]));
+        // Those with no business with customers are refused.
+        let tech = app.signed_in("tech").await;
+        let (status, _) = tech
+            .call(
+                "customers/duplicates",
+                json!({"company": "苏州", "phone": "", "credit_code": ""}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+);
+
+on_both_databases!(
+    a_lead_converts_into_the_application_made_from_it,
+    |app: TestApp| async move {
+        let rep1 = app.signed_in("rep1").await;
+        let lead = Uuid::now_v7();
+        let create = json!({
+            "id": Uuid::now_v7(), "entity": "lead", "record_id": lead, "base_version": 0,
+            "op": "upsert", "fields": common::stored_lead("苏州恒达"),
+        });
+        let customer = Uuid::now_v7();
+        let mut made = application(customer, "苏州恒达");
+        made["fields"]["lead_id"] = json!(lead);
+        let convert = json!({
+            "id": Uuid::now_v7(), "entity": "lead", "record_id": lead, "base_version": 1,
+            "op": "command", "command": "convert", "fields": {"customer_id": customer},
+        });
+        // Made offline in one go: the lead, the application, the conversion.
+        let results = push(&rep1, vec![create, made, convert.clone()]).await;
+        let statuses: Vec<&str> = results.iter().map(|r| r["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses, ["applied", "applied", "applied"]);
+        let (_, body) = rep1
+            .call("sync/records", json!({"entity": "lead", "ids": [lead]}))
+            .await;
+        assert_eq!(body[0]["fields"]["status"], "converted");
+        assert_eq!(body[0]["fields"]["customer_id"], customer.to_string());
+        let mut again = convert;
+        again["id"] = json!(Uuid::now_v7());
+        let refused = push(&rep1, vec![again]).await;
+        assert_eq!(refused[0]["reason"]["code"], "lead_already_closed");
+    }
+);

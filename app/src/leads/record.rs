@@ -30,14 +30,15 @@ pub const LEAD: EntitySpec = EntitySpec {
         "status",
         "screened_at",
         "disqualify_reason",
+        "customer_id",
         "contacted_at",
         "last_follow_up_at",
         "next_step",
         "next_step_date",
         "notes",
     ],
-    workflow: &["status", "screened_at", "disqualify_reason"],
-    commands: &[QUALIFY, DISQUALIFY],
+    workflow: &["status", "screened_at", "disqualify_reason", "customer_id"],
+    commands: &[QUALIFY, DISQUALIFY, CONVERT],
     title: "company",
     searched: &[
         "company",
@@ -51,12 +52,16 @@ pub const LEAD: EntitySpec = EntitySpec {
     ],
     check: check_lead,
     decide: decide_lead,
+    projection: None,
 };
 
 /// 线索筛选 passed: the lead is worth working (its grade may be set with it).
 pub const QUALIFY: &str = "qualify";
 /// 线索筛选 failed: the lead is dropped, with a reason (for 复盘).
 pub const DISQUALIFY: &str = "disqualify";
+
+/// The lead became a new-customer application (`customer_id`).
+pub const CONVERT: &str = "convert";
 
 /// Working days a new lead has to be screened in (DOMAIN.md: 线索筛选
 /// within 3 working days of entry).
@@ -83,6 +88,7 @@ pub fn check_lead(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldEr
     read.optional_choice("status", LeadStatus::parse);
     read.instant("screened_at");
     read.optional("disqualify_reason", LONG_TEXT);
+    read.parsed("customer_id", parse_id);
     match read.instant("contacted_at") {
         Some(at) if at > now + chrono::Duration::minutes(5) => {
             read.check.fail("contacted_at", FieldProblem::InFuture)
@@ -150,10 +156,35 @@ pub fn decide_lead(call: &CommandCall) -> Result<Decided, Refusal> {
                 Value::String(reason.trim().to_owned()),
             );
         }
+        CONVERT => {
+            if matches!(status, LeadStatus::Converted | LeadStatus::Disqualified) {
+                return Err(Refusal::Rule("lead_already_closed"));
+            }
+            let mut read = Reader::new(call.args);
+            if read.is_empty("customer_id") {
+                read.check.fail("customer_id", FieldProblem::Required);
+            }
+            read.parsed("customer_id", parse_id);
+            read.finish().map_err(Refusal::Invalid)?;
+            changes.insert(
+                "status".into(),
+                Value::String(LeadStatus::Converted.as_str().into()),
+            );
+            changes.insert("customer_id".into(), call.args["customer_id"].clone());
+            if call.record.contains_key("screened_at") {
+                return Ok(Decided::changes(changes));
+            }
+        }
         _ => return Err(Refusal::Rule("unknown_command")),
     }
     changes.insert("screened_at".into(), screened_at);
     Ok(Decided::changes(changes))
+}
+
+fn parse_id(raw: &str) -> Result<(), FieldProblem> {
+    uuid::Uuid::parse_str(raw)
+        .map(|_| ())
+        .map_err(|_| FieldProblem::InvalidChoice)
 }
 
 /// When a lead entered at `entered` must be screened by: the end of the

@@ -627,6 +627,18 @@ fn LeadSheet(lead: LocalLead, record: crate::client::LocalView, me: CurrentUser)
                                     {t.disqualify}
                                 </button>
                             </div>
+                            {(!closed)
+                                .then(|| {
+                                    view! {
+                                        <A
+                                            href=format!("/customers/new?lead={}", lead.id)
+                                            attr:class="button"
+                                            attr:data-testid="convert-lead"
+                                        >
+                                            {t.convert_to_customer}
+                                        </A>
+                                    }
+                                })}
                             {why_disabled.map(|why| view! { <p class="muted" data-testid="why-disabled">{why}</p> })}
                             <Show when=move || asking_reason.get()>
                                 <label class="field">

@@ -36,6 +36,27 @@ pub struct EntitySpec {
     /// immediate answer, the server again inside the push transaction, and
     /// the server's answer stands.
     pub decide: fn(&CommandCall) -> Result<Decided, Refusal>,
+    /// The entity's typed table, written in the same transaction as its
+    /// record, for lists, cross-record rules and reports that must not
+    /// parse JSON per row.
+    pub projection: Option<&'static Projection>,
+}
+
+/// A typed table of an entity: one row per record, keyed by the record's
+/// id, with its owner and whether it is deleted, then `columns`.
+pub struct Projection {
+    pub table: &'static str,
+    pub columns: &'static [&'static str],
+    /// The row's values for `columns`, in order, from the stored fields.
+    pub row: fn(&Fields) -> Vec<Projected>,
+}
+
+/// One value of a projected row: text (ids, codes, keys, dates as ISO
+/// text), or an integer (fen, counts, flags, instants in milliseconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Projected {
+    Text(Option<String>),
+    Int(Option<i64>),
 }
 
 /// What a command changes: fields, and perhaps the next number of a series

@@ -14,7 +14,7 @@
 //! multi-row statements at the end, so a batch of 1,000 costs some twenty
 //! statements rather than thousands.
 
-use super::entity::{CommandCall, Entities, EntitySpec};
+use super::entity::{CommandCall, Entities, EntitySpec, Projected, Projection};
 use super::{
     create, merge, FieldConflict, Fields, Keep, Merged, Mutation, MutationResult, MutationStatus, Op,
     OpenConflict, PullPage, PullRequest, PulledChange, PulledFields, PushBatch, PushResult, StoredRecord,
@@ -512,6 +512,7 @@ enum Param {
     Id(IdText),
     MaybeId(Option<IdText>),
     Int(i64),
+    MaybeInt(Option<i64>),
 }
 
 /// A UUID as its 36 characters of text, as ids are stored.
@@ -573,6 +574,7 @@ async fn insert_rows(tx: &mut AnyConnection, into: &str, tail: &str, rows: &Rows
                 Param::Id(value) => query.bind(value.as_str()),
                 Param::MaybeId(value) => query.bind(value.as_ref().map(IdText::as_str)),
                 Param::Int(value) => query.bind(*value),
+                Param::MaybeInt(value) => query.bind(*value),
             };
         }
         query.execute(&mut *tx).await?;
@@ -593,6 +595,8 @@ struct PendingRows {
     answers: Rows,
     audit: Rows,
     conflicts: Rows,
+    /// The last projected row of each written record, per projection.
+    projected: BTreeMap<&'static str, (&'static Projection, BTreeMap<Uuid, Vec<Param>>)>,
 }
 
 /// The writes of one transaction, gathered in memory and sent together by
@@ -675,6 +679,15 @@ impl Writes {
             (None, "create") => Some(data.clone()),
             (None, _) => None,
         };
+        if let Some(projection) = spec.projection {
+            let row = projected_row(projection, id_text, owner, record);
+            self.rows
+                .projected
+                .entry(projection.table)
+                .or_insert_with(|| (projection, BTreeMap::new()))
+                .1
+                .insert(id, row);
+        }
         self.rows.records.insert(
             (spec.name, id),
             [
@@ -764,6 +777,7 @@ impl PendingRows {
             answers: Rows::new(4),
             audit: Rows::new(7),
             conflicts: Rows::new(8),
+            projected: BTreeMap::new(),
         }
     }
 
@@ -782,6 +796,9 @@ impl PendingRows {
             &records,
         )
         .await?;
+        for (projection, rows) in self.projected.into_values() {
+            insert_projected(tx, projection, rows.into_values()).await?;
+        }
         insert_rows(
             tx,
             "changes (seq, entity, record_id, owner_id, prev_owner_id, at)",
@@ -811,6 +828,108 @@ impl PendingRows {
         )
         .await
     }
+}
+
+/// A record's row of its entity's projection: id, owner, deleted, then
+/// the projection's columns.
+fn projected_row(projection: &Projection, id: IdText, owner: IdText, record: &StoredRecord) -> Vec<Param> {
+    let mut row = vec![
+        Param::Id(id),
+        Param::Id(owner),
+        Param::Int(i64::from(record.deleted)),
+    ];
+    row.extend(
+        (projection.row)(&record.fields)
+            .into_iter()
+            .map(|value| match value {
+                Projected::Text(text) => Param::MaybeText(text),
+                Projected::Int(number) => Param::MaybeInt(number),
+            }),
+    );
+    row
+}
+
+/// Writes projected rows, replacing the earlier row of each record.
+async fn insert_projected(
+    tx: &mut AnyConnection,
+    projection: &Projection,
+    rows: impl Iterator<Item = Vec<Param>>,
+) -> Result<(), DbError> {
+    let width = 3 + projection.columns.len();
+    let mut all = Rows::new(width);
+    for row in rows {
+        debug_assert_eq!(row.len(), width, "{}: a row of the wrong width", projection.table);
+        all.values.extend(row);
+    }
+    if all.values.is_empty() {
+        return Ok(());
+    }
+    let columns = projection.columns.join(", ");
+    let updates: Vec<String> = ["owner_id", "deleted"]
+        .iter()
+        .chain(projection.columns)
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    insert_rows(
+        tx,
+        &format!("{} (id, owner_id, deleted, {columns})", projection.table),
+        &format!("ON CONFLICT (id) DO UPDATE SET {}", updates.join(", ")),
+        &all,
+    )
+    .await
+}
+
+/// Rebuilds every projection from the records, in one transaction per
+/// entity (readers see the old rows until it commits). Returns the rows
+/// written. Holds the change counter, so no push interleaves.
+pub async fn rebuild_projections(db: &Db, entities: Entities) -> Result<u64, DbError> {
+    const CHUNK: i64 = 5_000;
+    let mut written = 0u64;
+    for spec in entities.iter() {
+        let Some(projection) = spec.projection else {
+            continue;
+        };
+        let mut tx = db.pool.begin().await?;
+        let _ = Writes::begin(&mut tx, Utc::now()).await?;
+        sqlx::query(&format!("DELETE FROM {}", projection.table))
+            .execute(&mut *tx)
+            .await?;
+        let mut after = String::new();
+        loop {
+            let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+                "SELECT id, owner_id, deleted, data FROM records WHERE entity = $1 AND id > $2 ORDER BY id LIMIT $3",
+            )
+            .bind(spec.name)
+            .bind(after.as_str())
+            .bind(CHUNK)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.0.clone();
+            let mut batch = Vec::with_capacity(rows.len());
+            for (id, owner, deleted, data) in &rows {
+                let record = StoredRecord {
+                    version: 0,
+                    deleted: *deleted != 0,
+                    fields: parse_json(data)?,
+                    field_versions: BTreeMap::new(),
+                };
+                batch.push(projected_row(
+                    projection,
+                    IdText::new(parse_uuid(id)?),
+                    IdText::new(parse_uuid(owner)?),
+                    &record,
+                ));
+            }
+            written += batch.len() as u64;
+            insert_projected(&mut tx, projection, batch.into_iter()).await?;
+            if (rows.len() as i64) < CHUNK {
+                break;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(written)
 }
 
 /// Unresolved conflicts on records the user may change, newest first (at
