@@ -712,6 +712,31 @@ mod engine {
         Ok(())
     }
 
+    /// Marks local records with why the server refused their last change.
+    async fn mark_refused(db: &Rexie, refused: &[(String, Uuid, AppError)]) -> Result<(), AppError> {
+        let tx = db
+            .transaction(&[RECORDS], TransactionMode::ReadWrite)
+            .map_err(storage_error)?;
+        let records = tx.store(RECORDS).map_err(storage_error)?;
+        for (entity, id, reason) in refused {
+            let key = record_key(entity, *id);
+            if let Some(mut record) = records
+                .get(key)
+                .await
+                .map_err(storage_error)?
+                .and_then(record_from)
+            {
+                record.rejected = Some(reason.clone());
+                records
+                    .put(&record_value(&record)?, None)
+                    .await
+                    .map_err(storage_error)?;
+            }
+        }
+        tx.done().await.map_err(storage_error)?;
+        Ok(())
+    }
+
     /// Stores one pulled change in the records store of a transaction.
     async fn put_pulled(records: &rexie::Store, change: PulledChange) -> Result<(), AppError> {
         match change {
@@ -838,6 +863,9 @@ mod engine {
         let db = open(user).await?;
         let waiting = outbox(&db).await?;
         status.pending.set(Some(waiting.len()));
+        // Records whose change the server refused in this sync: a pull
+        // below may bring a newer state of them, which must keep the mark.
+        let mut refused: Vec<(String, Uuid, AppError)> = Vec::new();
         for chunk in waiting.chunks(crate::sync::MAX_BATCH) {
             let batch = PushBatch {
                 client_id: device_id(),
@@ -856,6 +884,9 @@ mod engine {
                 .collect();
             let fresh = refused_records(&answered).await?;
             settle(&db, &answered, fresh).await?;
+            refused.extend(answered.iter().filter_map(|(mutation, status)| {
+                refusal(status).map(|reason| (mutation.entity.clone(), mutation.record_id, reason.clone()))
+            }));
             status
                 .pending
                 .update(|n| *n = n.map(|n| n.saturating_sub(answered.len())));
@@ -878,6 +909,9 @@ mod engine {
             if !page.has_more {
                 break;
             }
+        }
+        if !refused.is_empty() {
+            mark_refused(&db, &refused).await?;
         }
         status.pending.set(Some(outbox(&db).await?.len()));
         let open = crate::sync::api::conflicts().await?;

@@ -391,6 +391,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("close", "关闭工单", "Close"),
     ("reopen", "重新打开", "Reopen"),
     ("waiting_for_me", "待我审批", "Waiting for me"),
+    ("applicant", "申请人", "Applicant"),
     ("approval_round", "第 {} 轮", "Round {}"),
 ];
 
@@ -467,6 +468,25 @@ impl Locale {
             _ => "The action was refused.",
         };
         words.to_owned()
+    }
+
+    /// An error in words, a validation error with each field's problem
+    /// ("审批意见: 必填"), where a form has no input to show it beside.
+    pub fn error_in_full(self, error: &AppError) -> String {
+        match error {
+            AppError::Invalid { fields } => fields
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}: {}",
+                        self.field_label(&f.field),
+                        self.field_problem(f.problem)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => self.error(other),
+        }
     }
 
     pub fn error(self, error: &AppError) -> String {

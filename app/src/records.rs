@@ -421,8 +421,11 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
         });
     }
     let me_for_dedup = me.clone();
-    let save = Action::new_local(move |fields: &Fields| {
-        let mut fields = fields.clone();
+    // A plain task started on submit, not an `Action`: a local action made
+    // while the server renders is dropped on whichever thread ends the
+    // response stream, which its thread-bound wrapper does not allow.
+    let me_stored = StoredValue::new(me.clone());
+    let save = move |mut fields: Fields| {
         let made_from = match (screen.from.as_ref(), source.get_untracked()) {
             (Some(from), Some(Ok(Some(view)))) => {
                 fields.insert(from.link.to_owned(), Value::String(view.id.to_string()));
@@ -430,7 +433,7 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
             }
             _ => None,
         };
-        let me = me.clone();
+        let me = me_stored.get_value();
         let mutation = Mutation {
             id: uuid::Uuid::now_v7(),
             entity: screen.spec.name.to_owned(),
@@ -440,7 +443,7 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
             fields,
             command: None,
         };
-        async move {
+        leptos::task::spawn_local(async move {
             let made = mutation.record_id;
             match client::save(status, mutation).await {
                 Ok(()) => saved.set(true),
@@ -454,8 +457,8 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                     failure.set(Some(e));
                 }
             }
-        }
-    });
+        });
+    };
     let read = {
         let values = values.clone();
         move || -> Vec<(&'static str, String)> {
@@ -469,7 +472,7 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
         match (screen.spec.check)(&fields, chrono::Utc::now()) {
             Ok(()) => {
                 errors.set(Vec::new());
-                save.dispatch_local(fields);
+                save(fields);
             }
             Err(found) => errors.set(found),
         }
@@ -652,8 +655,8 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             .iter()
             .map(|step| {
                 let verdict = match step.verdict {
-                    Some(Verdict::Approved) => locale.word("approved"),
-                    Some(Verdict::Rejected) => locale.word("rejected"),
+                    Some(Verdict::Approved) => locale.word("approve"),
+                    Some(Verdict::Rejected) => locale.word("reject"),
                     None => locale.word("pending"),
                 };
                 let who = step.by_name.clone().unwrap_or_default();
@@ -677,7 +680,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 <h2>
                     {locale.word("approval")} " · "
                     {locale.word("approval_round").replace("{}", &a.round.to_string())} " · "
-                    {format!("{} {}", t.owner, a.requester_name)}
+                    {format!("{} {}", locale.word("applicant"), a.requester_name)}
                 </h2>
                 <ol>{steps}</ol>
             </section>
@@ -702,6 +705,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             }
         })
     };
+    let mut any_allowed = false;
     let buttons = screen
         .spec
         .commands
@@ -729,6 +733,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 _ => None,
             };
             let disabled = why.is_some();
+            any_allowed |= !disabled;
             let click = move |_| {
                 let mut args = Fields::new();
                 if wants_comment {
@@ -769,7 +774,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 .then(|| {
                     view! {
                         <div class="commands" data-testid="record-commands">
-                            {wants_comment
+                            {(wants_comment && any_allowed)
                                 .then(|| {
                                     view! {
                                         <label class="field">
@@ -783,15 +788,11 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                                 failure
                                     .get()
                                     .map(|e| {
-                                        let words = match &e {
-                                            AppError::Invalid { fields } => fields
-                                                .iter()
-                                                .map(|f| format!("{}: {}", locale.field_label(&f.field), locale.field_problem(f.problem)))
-                                                .collect::<Vec<_>>()
-                                                .join("; "),
-                                            other => locale.error(other),
-                                        };
-                                        view! { <p class="form-error" role="alert" data-testid="command-refused">{words}</p> }
+                                        view! {
+                                            <p class="form-error" role="alert" data-testid="command-refused">
+                                                {locale.error_in_full(&e)}
+                                            </p>
+                                        }
                                     })
                             }}
                         </div>

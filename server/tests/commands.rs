@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{stored_lead, Client, TestApp};
+use common::{held, push_ok as push, stored_lead, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -15,32 +15,6 @@ fn create(record_id: Uuid, company: &str) -> Value {
         "id": Uuid::now_v7(), "entity": "lead", "record_id": record_id,
         "base_version": 0, "op": "upsert", "fields": stored_lead(company),
     })
-}
-
-fn command(record_id: Uuid, name: &str, args: Value) -> Value {
-    json!({
-        "id": Uuid::now_v7(), "entity": "lead", "record_id": record_id,
-        "base_version": 1, "op": "command", "command": name, "fields": args,
-    })
-}
-
-async fn push(client: &Client, mutations: Vec<Value>) -> Vec<Value> {
-    let (status, body) = client
-        .call(
-            "sync/push",
-            json!({"batch": {"client_id": Uuid::new_v4(), "mutations": mutations}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["results"].as_array().unwrap().clone()
-}
-
-async fn fetch(client: &Client, id: Uuid) -> Value {
-    let (status, body) = client
-        .call("sync/records", json!({"entity": "lead", "ids": [id]}))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body[0].clone()
 }
 
 on_both_databases!(
@@ -65,10 +39,10 @@ on_both_databases!(
         });
         let refused = push(&rep1, vec![patch]).await;
         assert_eq!(refused[0]["status"], "rejected");
-        let held = fetch(&rep1, id).await;
-        assert_eq!(held["version"], 1);
-        assert!(held["fields"].get("status").is_none(), "{held}");
-        assert!(held["fields"].get("notes").is_none(), "{held}");
+        let stored = held(&rep1, "lead", id).await;
+        assert_eq!(stored["version"], 1);
+        assert!(stored["fields"].get("status").is_none(), "{stored}");
+        assert!(stored["fields"].get("notes").is_none(), "{stored}");
         assert_eq!(app.count("changes").await, 1);
     }
 );
@@ -79,7 +53,7 @@ on_both_databases!(
         let rep1 = app.signed_in("rep1").await;
         let id = Uuid::now_v7();
         push(&rep1, vec![create(id, "筛选公司")]).await;
-        let qualify = command(id, "qualify", json!({"grade": "A"}));
+        let qualify = common::command("lead", id, "qualify", json!({"grade": "A"}));
         let first = push(&rep1, vec![qualify.clone()]).await;
         assert_eq!(
             first[0],
@@ -88,10 +62,10 @@ on_both_databases!(
         let again = push(&rep1, vec![qualify.clone()]).await;
         assert_eq!(again[0]["status"], "duplicate");
         assert_eq!(again[0]["original"]["status"], "applied");
-        let held = fetch(&rep1, id).await;
-        assert_eq!(held["fields"]["status"], "qualified");
-        assert_eq!(held["fields"]["grade"], "A");
-        assert_eq!(held["version"], 2);
+        let stored = held(&rep1, "lead", id).await;
+        assert_eq!(stored["fields"]["status"], "qualified");
+        assert_eq!(stored["fields"]["grade"], "A");
+        assert_eq!(stored["version"], 2);
         // The audit trail names the command, with the fields before and after.
         let (action, before, after): (String, String, String) = sqlx::query_as(
             "SELECT action, before_json, after_json FROM audit_log WHERE record_id = $1 ORDER BY at DESC, id DESC LIMIT 1",
@@ -112,13 +86,13 @@ on_both_databases!(
 
         // A second device, still seeing the lead as new, qualifies it offline:
         // the server decides against the lead as it stands, and refuses.
-        let late = command(id, "qualify", json!({}));
+        let late = common::command("lead", id, "qualify", json!({}));
         let refused = push(&rep1, vec![late]).await;
         assert_eq!(
             refused[0]["reason"],
             json!({"error": "refused", "code": "lead_already_screened"})
         );
-        assert_eq!(fetch(&rep1, id).await["version"], 2);
+        assert_eq!(held(&rep1, "lead", id).await["version"], 2);
     }
 );
 
@@ -129,35 +103,53 @@ on_both_databases!(
         let rep2 = app.signed_in("rep2").await;
         let id = Uuid::now_v7();
         push(&rep1, vec![create(id, "作废公司")]).await;
-        let blank = push(&rep1, vec![command(id, "disqualify", json!({"reason": " "}))]).await;
+        let blank = push(
+            &rep1,
+            vec![common::command("lead", id, "disqualify", json!({"reason": " "}))],
+        )
+        .await;
         assert_eq!(
             blank[0]["reason"],
             json!({"error": "invalid", "fields": [{"field": "reason", "problem": "required"}]})
         );
         // Another rep's command on it answers as if it did not exist, and
         // fetching it says removed: nothing about it leaks.
-        let theirs = push(&rep2, vec![command(id, "disqualify", json!({"reason": "抢单"}))]).await;
+        let theirs = push(
+            &rep2,
+            vec![common::command(
+                "lead",
+                id,
+                "disqualify",
+                json!({"reason": "抢单"}),
+            )],
+        )
+        .await;
         assert_eq!(theirs[0]["reason"], json!({"error": "forbidden"}));
         assert_eq!(
-            fetch(&rep2, id).await,
+            held(&rep2, "lead", id).await,
             json!({"kind": "removed", "entity": "lead", "id": id})
         );
         // A command nobody declared is a malformed batch.
         let (status, _) = rep1
             .call(
                 "sync/push",
-                json!({"batch": {"client_id": Uuid::new_v4(), "mutations": [command(id, "approve_self", json!({}))]}}),
+                json!({"batch": {"client_id": Uuid::new_v4(), "mutations": [common::command("lead", id, "approve_self", json!({}))]}}),
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         let done = push(
             &rep1,
-            vec![command(id, "disqualify", json!({"reason": "预算取消"}))],
+            vec![common::command(
+                "lead",
+                id,
+                "disqualify",
+                json!({"reason": "预算取消"}),
+            )],
         )
         .await;
         assert_eq!(done[0]["status"], "applied");
-        let held = fetch(&rep1, id).await;
-        assert_eq!(held["fields"]["status"], "disqualified");
-        assert_eq!(held["fields"]["disqualify_reason"], "预算取消");
+        let stored = held(&rep1, "lead", id).await;
+        assert_eq!(stored["fields"]["status"], "disqualified");
+        assert_eq!(stored["fields"]["disqualify_reason"], "预算取消");
     }
 );

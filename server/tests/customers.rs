@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Client, TestApp};
+use common::{held, push_ok as push, Client, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -20,32 +20,6 @@ fn application(record_id: Uuid, company: &str) -> Value {
             "payment_days": "30", "credit_rating": "credit_good", "phone": "13812345678",
         },
     })
-}
-
-fn command(record_id: Uuid, name: &str, args: Value) -> Value {
-    json!({
-        "id": Uuid::now_v7(), "entity": "customer", "record_id": record_id,
-        "base_version": 1, "op": "command", "command": name, "fields": args,
-    })
-}
-
-async fn push(client: &Client, mutations: Vec<Value>) -> Vec<Value> {
-    let (status, body) = client
-        .call(
-            "sync/push",
-            json!({"batch": {"client_id": Uuid::new_v4(), "mutations": mutations}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["results"].as_array().unwrap().clone()
-}
-
-async fn held(client: &Client, id: Uuid) -> Value {
-    let (status, body) = client
-        .call("sync/records", json!({"entity": "customer", "ids": [id]}))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body[0].clone()
 }
 
 fn year_prefix() -> String {
@@ -75,35 +49,53 @@ on_both_databases!(
             push(&rep1, vec![forged]).await[0]["reason"]["fields"][0]["problem"],
             "set_by_command"
         );
-        let submitted = push(&rep1, vec![command(id, "submit", json!({}))]).await;
+        let submitted = push(&rep1, vec![common::command("customer", id, "submit", json!({}))]).await;
         assert_eq!(submitted[0]["status"], "applied", "{submitted:?}");
         // Nobody approves their own request; another team's supervisor does
         // not see it at all.
-        let own = push(&rep1, vec![command(id, "approve", json!({}))]).await;
+        let own = push(&rep1, vec![common::command("customer", id, "approve", json!({}))]).await;
         assert_eq!(
             own[0]["reason"],
             json!({"error": "refused", "code": "approval_own_request"})
         );
-        let other = push(&sup_b, vec![command(id, "approve", json!({}))]).await;
+        let other = push(
+            &sup_b,
+            vec![common::command("customer", id, "approve", json!({}))],
+        )
+        .await;
         assert_eq!(other[0]["reason"], json!({"error": "forbidden"}));
         // Rejected with a comment, resubmitted, approved.
         let returned = push(
             &sup_a,
-            vec![command(id, "reject", json!({"comment": "请补充信用调查"}))],
+            vec![common::command(
+                "customer",
+                id,
+                "reject",
+                json!({"comment": "请补充信用调查"}),
+            )],
         )
         .await;
         assert_eq!(returned[0]["status"], "applied");
-        let after_return = held(&rep1, id).await;
+        let after_return = held(&rep1, "customer", id).await;
         assert_eq!(after_return["fields"]["status"], "rejected");
         assert_eq!(
             after_return["fields"]["approval"]["steps"][0]["comment"],
             "请补充信用调查"
         );
         assert!(after_return["fields"].get("code").is_none());
-        push(&rep1, vec![command(id, "submit", json!({}))]).await;
-        let approved = push(&sup_a, vec![command(id, "approve", json!({"comment": "同意"}))]).await;
+        push(&rep1, vec![common::command("customer", id, "submit", json!({}))]).await;
+        let approved = push(
+            &sup_a,
+            vec![common::command(
+                "customer",
+                id,
+                "approve",
+                json!({"comment": "同意"}),
+            )],
+        )
+        .await;
         assert_eq!(approved[0]["status"], "applied");
-        let customer = held(&rep1, id).await;
+        let customer = held(&rep1, "customer", id).await;
         assert_eq!(customer["fields"]["status"], "approved");
         assert_eq!(customer["fields"]["code"], format!("{}0001", year_prefix()));
         assert_eq!(customer["fields"]["approval"]["round"], 2);
@@ -119,11 +111,23 @@ on_both_databases!(
         // The next approval takes the next number; a refused one takes none.
         let second = Uuid::now_v7();
         push(&rep1, vec![application(second, "宁波远航物流有限公司")]).await;
-        push(&rep1, vec![command(second, "submit", json!({}))]).await;
-        push(&rep1, vec![command(second, "approve", json!({}))]).await;
-        push(&sup_a, vec![command(second, "approve", json!({}))]).await;
+        push(
+            &rep1,
+            vec![common::command("customer", second, "submit", json!({}))],
+        )
+        .await;
+        push(
+            &rep1,
+            vec![common::command("customer", second, "approve", json!({}))],
+        )
+        .await;
+        push(
+            &sup_a,
+            vec![common::command("customer", second, "approve", json!({}))],
+        )
+        .await;
         assert_eq!(
-            held(&rep1, second).await["fields"]["code"],
+            held(&rep1, "customer", second).await["fields"]["code"],
             format!("{}0002", year_prefix())
         );
     }
@@ -145,7 +149,9 @@ async fn postgres_two_servers_approving_200_at_once_give_200_gapless_codes() {
     push(&rep1, creates).await;
     push(
         &rep1,
-        ids.iter().map(|id| command(*id, "submit", json!({}))).collect(),
+        ids.iter()
+            .map(|id| common::command("customer", *id, "submit", json!({})))
+            .collect(),
     )
     .await;
     let mut approvers = Vec::new();
@@ -158,7 +164,7 @@ async fn postgres_two_servers_approving_200_at_once_give_200_gapless_codes() {
         let client = approvers[n].clone();
         let mutations: Vec<Value> = chunk
             .iter()
-            .map(|id| command(*id, "approve", json!({})))
+            .map(|id| common::command("customer", *id, "approve", json!({})))
             .collect();
         // Each chunk one at a time, so the two servers interleave.
         tasks.push(tokio::spawn(async move {
@@ -229,8 +235,8 @@ on_both_databases!(
             vec![application(a, "苏州恒达"), application(b, "宁波远航"), with_limit],
         )
         .await;
-        push(&rep1, vec![command(a, "submit", json!({}))]).await;
-        push(&sup_a, vec![command(a, "approve", json!({}))]).await;
+        push(&rep1, vec![common::command("customer", a, "submit", json!({}))]).await;
+        push(&sup_a, vec![common::command("customer", a, "approve", json!({}))]).await;
         let delete = json!({"id": Uuid::now_v7(), "entity": "customer", "record_id": b, "base_version": 1, "op": "delete"});
         push(&rep1, vec![delete]).await;
         let written = projected(&app).await;

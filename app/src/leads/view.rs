@@ -656,15 +656,11 @@ fn LeadSheet(lead: LocalLead, record: crate::client::LocalView, me: CurrentUser)
                                 failure
                                     .get()
                                     .map(|e| {
-                                        let words = match &e {
-                                            AppError::Invalid { fields } => fields
-                                                .iter()
-                                                .map(|f| format!("{}: {}", locale.field_label(&f.field), locale.field_problem(f.problem)))
-                                                .collect::<Vec<_>>()
-                                                .join("; "),
-                                            other => locale.error(other),
-                                        };
-                                        view! { <p class="form-error" role="alert" data-testid="command-refused">{words}</p> }
+                                        view! {
+                                            <p class="form-error" role="alert" data-testid="command-refused">
+                                                {locale.error_in_full(&e)}
+                                            </p>
+                                        }
                                     })
                             }}
                         </div>

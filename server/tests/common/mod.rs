@@ -285,3 +285,32 @@ pub async fn add_lead(client: &Client, company: &str) -> String {
     assert_eq!(status, StatusCode::OK, "add_lead failed: {body}");
     body["id"].as_str().expect("lead has an id").to_owned()
 }
+
+/// Pushes `mutations` as `client` (one batch) and returns the results.
+pub async fn push_ok(client: &Client, mutations: Vec<Value>) -> Vec<Value> {
+    let (status, body) = client
+        .call(
+            "sync/push",
+            json!({"batch": {"client_id": Uuid::new_v4(), "mutations": mutations}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["results"].as_array().unwrap().clone()
+}
+
+/// A command mutation on a record of `entity`.
+pub fn command(entity: &str, record_id: Uuid, name: &str, args: Value) -> Value {
+    json!({
+        "id": Uuid::now_v7(), "entity": entity, "record_id": record_id,
+        "base_version": 1, "op": "command", "command": name, "fields": args,
+    })
+}
+
+/// One record as the server holds it now, through `sync/records`.
+pub async fn held(client: &Client, entity: &str, id: Uuid) -> Value {
+    let (status, body) = client
+        .call("sync/records", json!({"entity": entity, "ids": [id]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body[0].clone()
+}
