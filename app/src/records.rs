@@ -549,6 +549,8 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
         <Title text=format!("{} · {}", locale.entity_new(screen.spec.name), t.app_name) />
         <form class="card lead-form" data-testid="record-form" on:submit=submit novalidate>
             <h1>{locale.entity_new(screen.spec.name)}</h1>
+            // Above the fields, where the company is typed, so it is seen.
+            {duplicates}
             <div class="grid">{inputs}</div>
             {move || {
                 failure
@@ -557,7 +559,6 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                     .or_else(|| (!errors.get().is_empty()).then(|| t.fix_fields.to_owned()))
                     .map(|m| view! { <p class="form-error" role="alert">{m}</p> })
             }}
-            {duplicates}
             <SavedOnDevice saved on_add_another=Callback::new(add_another) />
             <div class="actions">
                 <A href=screen.path attr:class="button">{t.cancel}</A>

@@ -395,14 +395,9 @@ impl LocalLead {
         let (owner_id, owner_name) = view.owner_or(me);
         let stored: StoredLead = serde_json::from_value(serde_json::Value::Object(view.fields)).ok()?;
         // The id is a UUID v7, made when the record was: its moment of entry.
-        let created_at = view
-            .id
-            .get_timestamp()
-            .and_then(|ts| {
-                let (secs, nanos) = ts.to_unix();
-                DateTime::from_timestamp(secs as i64, nanos)
-            })
-            .unwrap_or_default();
+        // A client that made another kind of id gives no entry time; the
+        // contact's time stands in (entry is never before the contact).
+        let created_at = crate::sync::entity::entered_at(view.id).unwrap_or(stored.contacted_at);
         let meta = RecordMeta {
             id: view.id,
             owner_id,
