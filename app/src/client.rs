@@ -693,19 +693,7 @@ mod engine {
                 .await
                 .map_err(storage_error)?;
             if let Some(reason) = refusal(status) {
-                let key = record_key(&mutation.entity, mutation.record_id);
-                if let Some(mut record) = records
-                    .get(key.clone())
-                    .await
-                    .map_err(storage_error)?
-                    .and_then(record_from)
-                {
-                    record.rejected = Some(reason.clone());
-                    records
-                        .put(&record_value(&record)?, None)
-                        .await
-                        .map_err(storage_error)?;
-                }
+                mark_rejected(&records, &mutation.entity, mutation.record_id, reason).await?;
             }
         }
         tx.done().await.map_err(storage_error)?;
@@ -719,21 +707,32 @@ mod engine {
             .map_err(storage_error)?;
         let records = tx.store(RECORDS).map_err(storage_error)?;
         for (entity, id, reason) in refused {
-            let key = record_key(entity, *id);
-            if let Some(mut record) = records
-                .get(key)
-                .await
-                .map_err(storage_error)?
-                .and_then(record_from)
-            {
-                record.rejected = Some(reason.clone());
-                records
-                    .put(&record_value(&record)?, None)
-                    .await
-                    .map_err(storage_error)?;
-            }
+            mark_rejected(&records, entity, *id, reason).await?;
         }
         tx.done().await.map_err(storage_error)?;
+        Ok(())
+    }
+
+    /// Marks one local record, if held, with why its change was refused.
+    async fn mark_rejected(
+        records: &rexie::Store,
+        entity: &str,
+        id: Uuid,
+        reason: &AppError,
+    ) -> Result<(), AppError> {
+        let key = record_key(entity, id);
+        if let Some(mut record) = records
+            .get(key)
+            .await
+            .map_err(storage_error)?
+            .and_then(record_from)
+        {
+            record.rejected = Some(reason.clone());
+            records
+                .put(&record_value(&record)?, None)
+                .await
+                .map_err(storage_error)?;
+        }
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use crate::approvals::{Approval, ApprovalState, Approver, StepRule, Verdict};
 use crate::error::{FieldError, FieldProblem};
 use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
-use crate::records::{field, Input, RecordScreen, Source};
+use crate::screen::{field, Input, RecordScreen, Source};
 use crate::stored::Reader;
 use crate::sync::entity::{CommandCall, Decided, EntitySpec, NumberRequest, Projected, Projection, Refusal};
 use crate::sync::Fields;

@@ -16,6 +16,7 @@ pub mod leads;
 pub mod policy;
 pub mod records;
 pub mod roles;
+pub mod screen;
 pub mod search;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -4,7 +4,7 @@
 use crate::error::FieldError;
 use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
-use crate::records::{field, Input, RecordScreen};
+use crate::screen::{field, Input, RecordScreen};
 use crate::stored::Reader;
 use crate::sync::entity::{no_commands, EntitySpec};
 use crate::sync::Fields;

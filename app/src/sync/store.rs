@@ -1156,21 +1156,9 @@ pub async fn records(
             if !scope.is_some_and(|s| s.contains(ownership)) {
                 continue;
             }
-            let entity = spec.name.to_owned();
             found.insert(
                 id,
-                if deleted != 0 {
-                    PulledChange::Deleted { entity, id, version }
-                } else {
-                    PulledChange::Upsert {
-                        entity,
-                        id,
-                        version,
-                        owner_id,
-                        owner_name,
-                        fields: PulledFields::stored(data).map_err(corrupt_json)?,
-                    }
-                },
+                held_change(spec, id, version, deleted, owner_id, owner_name, data)?,
             );
         }
     }
@@ -1183,6 +1171,32 @@ pub async fn records(
             })
         })
         .collect())
+}
+
+/// A record the user may see, as a pull sends it: a tombstone, or its
+/// stored JSON passed through.
+fn held_change(
+    spec: &EntitySpec,
+    id: Uuid,
+    version: i64,
+    deleted: i64,
+    owner_id: Uuid,
+    owner_name: String,
+    data: String,
+) -> Result<PulledChange, DbError> {
+    let entity = spec.name.to_owned();
+    Ok(if deleted != 0 {
+        PulledChange::Deleted { entity, id, version }
+    } else {
+        PulledChange::Upsert {
+            entity,
+            id,
+            version,
+            owner_id,
+            owner_name,
+            fields: PulledFields::stored(data).map_err(corrupt_json)?,
+        }
+    })
 }
 
 /// A record of a pull page: id, latest seq in the window, changes of it in
@@ -1277,20 +1291,13 @@ pub async fn pull(
                 owner_id,
                 owner_team_id: team.as_deref().map(parse_uuid).transpose()?,
             };
-            let entity = spec.name.to_owned();
             changes.push(if !scope.contains(ownership) {
-                PulledChange::Removed { entity, id }
-            } else if deleted != 0 {
-                PulledChange::Deleted { entity, id, version }
-            } else {
-                PulledChange::Upsert {
-                    entity,
+                PulledChange::Removed {
+                    entity: spec.name.to_owned(),
                     id,
-                    version,
-                    owner_id,
-                    owner_name,
-                    fields: PulledFields::stored(data).map_err(corrupt_json)?,
                 }
+            } else {
+                held_change(spec, id, version, deleted, owner_id, owner_name, data)?
             });
             last_seq = last_seq.max(seq);
         }
