@@ -45,6 +45,8 @@ export default defineConfig({
       DATABASE_URL: `sqlite://${dataDir}/fieldbook.db`,
       FIELDBOOK_ADDR: `127.0.0.1:${port}`,
       FIELDBOOK_DEMO: "1",
+      // Deadlines that pass during a test are raised within a second.
+      FIELDBOOK_CLOCK_INTERVAL: "1",
       LEPTOS_SITE_ROOT: `${root}/target/site`,
       RUST_LOG: process.env.FIELDBOOK_E2E_LOG ?? "warn",
     },

@@ -4,12 +4,34 @@
 
 use crate::sync::entity::Entities;
 
-pub const ENTITIES: Entities = Entities(&[
-    &crate::leads::record::LEAD,
-    &crate::visits::VISIT,
-    &crate::tickets::TICKET,
-    &crate::customers::CUSTOMER,
-]);
+pub const ENTITIES: Entities = Entities(
+    &[
+        &crate::leads::record::LEAD,
+        &crate::visits::VISIT,
+        &crate::tickets::TICKET,
+        &crate::customers::CUSTOMER,
+        &crate::notifications::NOTIFICATION,
+    ],
+    &crate::notifications::NOTICES,
+);
+
+/// Where a record opens: its entity's page `{path}/{id}`.
+pub fn record_page(entity: &str, id: uuid::Uuid) -> Option<String> {
+    let path = match entity {
+        "lead" => "/leads",
+        _ => {
+            [
+                &crate::tickets::TICKET_SCREEN,
+                &crate::visits::VISIT_SCREEN,
+                &crate::customers::CUSTOMER_SCREEN,
+            ]
+            .into_iter()
+            .find(|screen| screen.spec.name == entity)?
+            .path
+        }
+    };
+    Some(format!("{path}/{id}"))
+}
 
 #[cfg(test)]
 mod tests {
@@ -29,6 +51,30 @@ mod tests {
                 assert!(spec.fields.contains(searched), "{}.{searched}", spec.name);
             }
         }
+        // Every entity a notification may be about opens somewhere.
+        for spec in ENTITIES.iter().filter(|s| s.clocks.is_some()) {
+            assert!(
+                record_page(spec.name, uuid::Uuid::nil()).is_some(),
+                "{}",
+                spec.name
+            );
+        }
+        // Every field a person may read (on a page, in a history, on the
+        // conflict screen) has a label in both languages.
+        let mut unlabelled = Vec::new();
+        for spec in ENTITIES
+            .iter()
+            .filter(|s| s.name != crate::notifications::NOTIFICATION.name)
+        {
+            for field in spec.fields {
+                for locale in [crate::i18n::Locale::ZhCn, crate::i18n::Locale::En] {
+                    if locale.field_label(field).is_empty() {
+                        unlabelled.push(format!("{}.{field} {locale:?}", spec.name));
+                    }
+                }
+            }
+        }
+        assert!(unlabelled.is_empty(), "{unlabelled:?}");
         let mut names: Vec<&str> = ENTITIES.iter().map(|s| s.name).collect();
         names.dedup();
         assert_eq!(names.len(), ENTITIES.0.len());

@@ -8,7 +8,7 @@
 //! weekends only, until the crate is updated or an admin enters the
 //! year's days (`Calendar::with_day`).
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use std::collections::BTreeMap;
 
 /// The days the statutory table covers (the crate refuses others).
@@ -65,6 +65,58 @@ impl Calendar {
         let last = self.working_days_after(local_day, n);
         start_of_day(last + Days::new(1), tz)
     }
+
+    /// The moment `minutes` of working time after `at`, counting only the
+    /// hours `hours` of working days in `tz` (a clock "in working hours":
+    /// a request at 17:55 on the eve of a holiday has five minutes that
+    /// day and the rest after the holiday).
+    pub fn working_minutes_after(
+        &self,
+        at: DateTime<Utc>,
+        minutes: i64,
+        hours: WorkingHours,
+        tz: chrono_tz::Tz,
+    ) -> DateTime<Utc> {
+        let mut left = chrono::Duration::minutes(minutes);
+        let mut now = at.with_timezone(&tz).naive_local();
+        loop {
+            let (day, time) = (now.date(), now.time());
+            if !self.is_working_day(day) || time >= hours.close {
+                now = (day + Days::new(1)).and_time(hours.open);
+                continue;
+            }
+            if time < hours.open {
+                now = day.and_time(hours.open);
+                continue;
+            }
+            let rest_of_day = day.and_time(hours.close) - now;
+            if left <= rest_of_day {
+                let end = now + left;
+                return tz
+                    .from_local_datetime(&end)
+                    .earliest()
+                    .unwrap_or_else(|| tz.from_utc_datetime(&end))
+                    .with_timezone(&Utc);
+            }
+            left -= rest_of_day;
+            now = (day + Days::new(1)).and_time(hours.open);
+        }
+    }
+}
+
+/// The hours of a working day, local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkingHours {
+    pub open: NaiveTime,
+    pub close: NaiveTime,
+}
+
+impl WorkingHours {
+    /// 09:00 to 18:00.
+    pub const OFFICE: WorkingHours = WorkingHours {
+        open: NaiveTime::from_hms_opt(9, 0, 0).expect("09:00"),
+        close: NaiveTime::from_hms_opt(18, 0, 0).expect("18:00"),
+    };
 }
 
 /// Midnight at the start of `date` in `tz`, in UTC (the first moment of
@@ -151,5 +203,25 @@ mod tests {
         let at: DateTime<Utc> = "2026-11-27T15:30:00Z".parse().unwrap();
         let due = cal.end_of_working_days_after(at, 3, chrono_tz::Asia::Shanghai);
         assert_eq!(due, "2026-12-02T16:00:00Z".parse::<DateTime<Utc>>().unwrap());
+    }
+
+    #[test]
+    fn working_minutes_skip_nights_weekends_and_holidays() {
+        let cal = Calendar::china();
+        let tz = chrono_tz::Asia::Shanghai;
+        let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        // Wednesday 30 September 2026, 17:55 in Shanghai: the eve of
+        // National Day. Five minutes that day, then 1-7 October are off and
+        // Thursday 8 October opens at 09:00: 1 hour 55 minutes later.
+        let due = cal.working_minutes_after(at("2026-09-30T09:55:00Z"), 120, WorkingHours::OFFICE, tz);
+        assert_eq!(due, at("2026-10-08T02:55:00Z"));
+        // At 23:30 on Tuesday 1 December a clock waits for Wednesday's
+        // morning: 11:00 in Shanghai.
+        let due = cal.working_minutes_after(at("2026-12-01T15:30:00Z"), 120, WorkingHours::OFFICE, tz);
+        assert_eq!(due, at("2026-12-02T03:00:00Z"));
+        // Friday 16:00 with 24 working hours: 2 on Friday, 9 on Monday, 9
+        // on Tuesday, the last 4 on Wednesday: 13:00.
+        let due = cal.working_minutes_after(at("2026-11-27T08:00:00Z"), 24 * 60, WorkingHours::OFFICE, tz);
+        assert_eq!(due, at("2026-12-02T05:00:00Z"));
     }
 }

@@ -8,7 +8,7 @@ use crate::approvals::{Approval, ApprovalState, Approver, StepRule, Verdict};
 use crate::error::{FieldError, FieldProblem};
 use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
-use crate::screen::{field, Input, RecordScreen, Source};
+use crate::screen::{field, CommandArgs, Input, RecordScreen, Source};
 use crate::stored::Reader;
 use crate::sync::entity::{CommandCall, Decided, EntitySpec, NumberRequest, Projected, Projection, Refusal};
 use crate::sync::Fields;
@@ -63,6 +63,7 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
     check: check_customer,
     decide: decide_customer,
     projection: Some(&CUSTOMER_ROWS),
+    clocks: None,
 };
 
 /// `customer_rows`: what lists, 查重 and (later) credit checks and reports
@@ -155,6 +156,18 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
         then: (crate::leads::record::CONVERT, "customer_id"),
     }),
     dedup: true,
+    facts: &[],
+    args: &[
+        CommandArgs {
+            command: APPROVE,
+            fields: &[field("comment", Input::Long, false)],
+        },
+        CommandArgs {
+            command: REJECT,
+            fields: &[field("comment", Input::Long, true)],
+        },
+    ],
+    deadlines: None,
 };
 
 /// 现金, 支票, 转账 (seed 001's payment terms).

@@ -393,6 +393,67 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("waiting_for_me", "待我审批", "Waiting for me"),
     ("applicant", "申请人", "Applicant"),
     ("approval_round", "第 {} 轮", "Round {}"),
+    ("deadlines", "服务时限", "Service deadlines"),
+    ("deadline_contact", "2 小时内联系客户", "Contact within 2 hours"),
+    ("deadline_handling", "24 小时内处理完毕", "Handle within 24 hours"),
+    ("due_at", "截止", "due"),
+    ("contact_method", "联系方式", "How the customer was reached"),
+    ("contact_note", "联系记录（约定事项）", "What was agreed"),
+    ("contacted_by", "联系人员", "Contacted by"),
+    ("resolved_at", "解决时间", "Resolved at"),
+    ("customer_id", "转化的客户", "Converted into customer"),
+    ("lead_id", "来源线索", "From lead"),
+    (
+        "contact_escalated_at",
+        "未按时联系，上报时间",
+        "Escalated for no contact at",
+    ),
+    (
+        "handling_escalated_at",
+        "未按时处理，上报时间",
+        "Escalated for no resolution at",
+    ),
+    ("message", "短信/微信", "Message"),
+    ("notifications", "通知", "Notifications"),
+    ("history", "修改历史", "History"),
+    (
+        "history_needs_network",
+        "联网后可查看修改历史。",
+        "The history shows when online.",
+    ),
+    ("system", "系统", "System"),
+    ("updated", "（已更新）", "(updated)"),
+    ("action_create", "创建", "Created"),
+    ("action_update", "修改", "Edited"),
+    ("action_delete", "删除", "Deleted"),
+    ("action_reassign", "转交", "Reassigned"),
+    (
+        "action_raise_clock",
+        "时限到期，已上报",
+        "Deadline passed; escalated",
+    ),
+    ("entity_lead", "线索", "Lead"),
+    ("entity_ticket", "工单", "Ticket"),
+    ("entity_customer", "客户", "Customer"),
+    ("entity_visit", "拜访", "Visit"),
+    ("no_notifications", "暂无通知。", "No notifications."),
+    ("mark_read", "标为已读", "Mark as read"),
+    ("unread", "未读", "Unread"),
+    (
+        "notice_contact",
+        "2 小时内未联系客户，已上报",
+        "Not contacted within 2 hours; escalated",
+    ),
+    (
+        "notice_handling",
+        "24 小时内未处理完毕，已上报",
+        "Not handled within 24 hours; escalated",
+    ),
+    (
+        "notice_screening",
+        "3 个工作日内未完成筛选",
+        "Not screened within 3 working days",
+    ),
 ];
 
 impl Locale {
@@ -434,6 +495,46 @@ impl Locale {
             (Self::En, FieldProblem::InvalidNumber) => "Enter a whole number".into(),
             (Self::ZhCn, FieldProblem::SetByCommand) => "只能通过流程操作更改".into(),
             (Self::En, FieldProblem::SetByCommand) => "Changes only through the process".into(),
+        }
+    }
+
+    /// A span of time in words, to the minute: "1 天 3 小时", "2 小时 5 分".
+    pub fn duration(self, span: chrono::Duration) -> String {
+        let minutes = span.num_minutes().max(0);
+        let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+        let zh = self == Self::ZhCn;
+        let (d, h, m) = if zh {
+            (" 天", " 小时", " 分")
+        } else {
+            (" d", " h", " min")
+        };
+        let mut parts = Vec::new();
+        if days > 0 {
+            parts.push(format!("{days}{d}"));
+        }
+        if hours > 0 {
+            parts.push(format!("{hours}{h}"));
+        }
+        // Minutes matter under a day; "0 min" is said of the last minute.
+        if days == 0 && (minutes > 0 || parts.is_empty()) {
+            parts.push(format!("{minutes}{m}"));
+        }
+        parts.join(" ")
+    }
+
+    /// Where a deadline stands, in words.
+    pub fn deadline_state(self, state: crate::screen::DeadlineState) -> String {
+        use crate::screen::DeadlineState;
+        let zh = self == Self::ZhCn;
+        match state {
+            DeadlineState::Running(left) if zh => format!("剩余 {}", self.duration(left)),
+            DeadlineState::Running(left) => format!("{} left", self.duration(left)),
+            DeadlineState::Overdue(late) if zh => format!("已超时 {}", self.duration(late)),
+            DeadlineState::Overdue(late) => format!("{} overdue", self.duration(late)),
+            DeadlineState::MetInTime if zh => "按时完成".into(),
+            DeadlineState::MetInTime => "Met in time".into(),
+            DeadlineState::MetLate if zh => "超时完成".into(),
+            DeadlineState::MetLate => "Met late".into(),
         }
     }
 
@@ -1048,5 +1149,31 @@ mod tests {
         assert_eq!(Locale::from_cookie_header("a=1; fb_lang=en"), Locale::En);
         assert_eq!(Locale::from_cookie_header("fb_lang=xx"), Locale::ZhCn);
         assert_eq!(Locale::from_cookie_header(""), Locale::ZhCn);
+    }
+
+    #[test]
+    fn durations_read_to_the_minute_and_days_drop_the_minutes() {
+        let zh = Locale::ZhCn;
+        assert_eq!(zh.duration(chrono::Duration::seconds(59)), "0 分");
+        assert_eq!(zh.duration(chrono::Duration::minutes(125)), "2 小时 5 分");
+        assert_eq!(zh.duration(chrono::Duration::minutes(60)), "1 小时");
+        assert_eq!(zh.duration(chrono::Duration::minutes(1440 + 185)), "1 天 3 小时");
+        assert_eq!(Locale::En.duration(chrono::Duration::minutes(5)), "5 min");
+        assert_eq!(zh.duration(chrono::Duration::minutes(-3)), "0 分");
+    }
+
+    #[test]
+    fn every_notice_kind_and_deadline_has_words_in_both_languages() {
+        for key in [
+            "notice_contact",
+            "notice_handling",
+            "notice_screening",
+            "deadline_contact",
+            "deadline_handling",
+        ] {
+            for locale in [Locale::ZhCn, Locale::En] {
+                assert!(!locale.word(key).is_empty(), "{key} {locale:?}");
+            }
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod dedup;
 pub mod error;
 pub mod i18n;
 pub mod leads;
+pub mod notifications;
 pub mod policy;
 pub mod records;
 pub mod roles;

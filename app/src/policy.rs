@@ -19,6 +19,8 @@ pub enum Kind {
     Ticket,
     /// 客户 (and its recognition application)
     Customer,
+    /// 通知: a user's own, made by the server.
+    Notification,
 }
 
 /// Which records of a kind a user may read.
@@ -80,6 +82,8 @@ pub fn scope(user: &CurrentUser, kind: Kind) -> Option<Scope> {
             | Role::Finance,
         ) => Some(Scope::All),
         (Kind::Customer, Role::Technician | Role::Legal | Role::Admin) => None,
+        // Everyone reads only the notifications addressed to them.
+        (Kind::Notification, _) => Some(own),
     }
 }
 
@@ -93,12 +97,16 @@ pub fn can_create(user: &CurrentUser, kind: Kind) -> bool {
             user.role,
             Role::ServiceAgent | Role::ServiceSupervisor | Role::Technician | Role::Rep | Role::Supervisor
         ),
+        // Only the server makes notifications (when a clock runs out).
+        Kind::Notification => false,
     }
 }
 
 /// Changing or deleting a record: an author of its kind, with it in scope.
+/// A notification is changed (marked read) by its recipient alone.
 pub fn can_write(user: &CurrentUser, kind: Kind, record: Ownership) -> bool {
-    can_create(user, kind) && scope(user, kind).is_some_and(|s| s.contains(record))
+    let author = can_create(user, kind) || kind == Kind::Notification;
+    author && scope(user, kind).is_some_and(|s| s.contains(record))
 }
 
 pub fn can_read(user: &CurrentUser, kind: Kind, record: Ownership) -> bool {
@@ -196,6 +204,23 @@ mod tests {
             ticket_of_tech
         ));
         assert!(!can_create(&user(10, Role::Finance, None), Kind::Ticket));
+    }
+
+    #[test]
+    fn a_notification_is_its_recipients_alone() {
+        let to_agent = Ownership {
+            owner_id: Uuid::from_u128(7),
+            owner_team_id: None,
+        };
+        for role in Role::ALL {
+            let recipient = user(7, role, Some(TEAM_A));
+            let other = user(8, role, Some(TEAM_A));
+            assert!(can_read(&recipient, Kind::Notification, to_agent), "{role:?}");
+            assert!(can_write(&recipient, Kind::Notification, to_agent), "{role:?}");
+            assert!(!can_read(&other, Kind::Notification, to_agent), "{role:?}");
+            assert!(!can_write(&other, Kind::Notification, to_agent), "{role:?}");
+            assert!(!can_create(&recipient, Kind::Notification), "{role:?}");
+        }
     }
 
     #[test]

@@ -130,6 +130,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
         |_, _| std::cmp::Ordering::Equal,
     );
     let tz = me.tz();
+    let now = crate::ui::use_now();
     let can_add = crate::policy::can_create(&me, screen.spec.kind);
     // Records that keep an approval: a chip narrows to those waiting for me.
     let has_approvals = screen.spec.workflow.contains(&"approval");
@@ -212,6 +213,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
         {move || {
             let wanted = Query::new(&query.get());
             let narrowed = filter.get();
+            let now = now.get();
             searchable.with(|read| match read {
                 None => view! { <p class="empty">{t.loading}</p> }.into_any(),
                 Some(Ok(list)) if list.is_empty() => view! { <p class="empty">{t.no_records}</p> }.into_any(),
@@ -242,7 +244,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                                 .into_iter()
                                 .take(client::LIST_LIMIT)
                                 .map(|(_, (_, name), r)| {
-                                    record_item(screen, r.clone(), sees_others.then(|| name.clone()), tz, locale)
+                                    record_item(screen, r.clone(), sees_others.then(|| name.clone()), tz, now, locale)
                                 })
                                 .collect_view()}
                         </ul>
@@ -260,9 +262,21 @@ fn record_item(
     record: LocalView,
     owner: Option<String>,
     tz: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
     locale: Locale,
 ) -> impl IntoView + use<> {
     let t = locale.texts();
+    // The first deadline still running, counted down on the card.
+    let deadline = screen
+        .deadlines
+        .and_then(|rule| rule(&record.fields, tz).into_iter().find(|d| d.met_at.is_none()))
+        .map(|d| {
+            view! {
+                <span class="deadline">
+                    {locale.word(&format!("deadline_{}", d.kind))} " " {deadline_badge(d, now, locale)}
+                </span>
+            }
+        });
     let when = chrono::DateTime::parse_from_rfc3339(&text(&record.fields, screen.when))
         .map(|at| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default();
@@ -297,6 +311,7 @@ fn record_item(
                 {owner.map(|name| view! { <span data-testid="record-owner">{format!("{} {name}", t.owner)}</span> })}
                 {code.map(|code| view! { <span data-testid="record-code">{code}</span> })}
                 {status.map(|status| view! { <span class="badge status" data-testid="record-status">{locale.word(&status)}</span> })}
+                {deadline}
                 {record.pending.then(|| view! { <span class="badge pending">{t.not_synced}</span> })}
                 {record.rejected.map(|e| view! { <span class="badge rejected">{locale.error(&e)}</span> })}
             </div>
@@ -570,6 +585,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
     let rows = screen
         .fields
         .iter()
+        .chain(screen.facts)
         .filter_map(|f| {
             let raw = text(&fields, f.name);
             (!raw.is_empty()).then(|| {
@@ -630,36 +646,75 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             </section>
         }
     });
+    let (history_me, record_id) = (me.clone(), record.id);
     let may_act = policy::can_create(&me, screen.spec.kind) && !screen.spec.commands.is_empty();
-    let comment = RwSignal::new(String::new());
     let failure = RwSignal::new(None::<AppError>);
-    let wants_comment = screen.spec.commands.contains(&"reject");
+    // Each argument of the screen's commands once (a comment serves both
+    // approve and reject), typed above the buttons.
+    let mut arg_fields: Vec<&'static FormField> = Vec::new();
+    for f in screen.args.iter().flat_map(|a| a.fields) {
+        if !arg_fields.iter().any(|known| known.name == f.name) {
+            arg_fields.push(f);
+        }
+    }
+    let arg_values: Vec<(&'static str, RwSignal<String>)> = arg_fields
+        .iter()
+        .map(|f| (f.name, RwSignal::new(String::new())))
+        .collect();
+    let args_of = {
+        let arg_values = arg_values.clone();
+        move |name: &str| -> Fields {
+            let mut args = Fields::new();
+            for f in screen
+                .args
+                .iter()
+                .filter(|a| a.command == name)
+                .flat_map(|a| a.fields)
+            {
+                if let Some((_, value)) = arg_values.iter().find(|(n, _)| *n == f.name) {
+                    let typed = value.get_untracked();
+                    if !typed.trim().is_empty() {
+                        args.insert(f.name.to_owned(), Value::String(typed.trim().to_owned()));
+                    }
+                }
+            }
+            args
+        }
+    };
     let give = {
-        let (me, record) = (me.clone(), record.clone());
+        let (me, record, arg_values) = (me.clone(), record.clone(), arg_values.clone());
         Action::new_local(move |(name, args): &(&'static str, Fields)| {
-            let (me, record, name, args) = (me.clone(), record.clone(), *name, args.clone());
+            let (me, record, name, args, arg_values) = (
+                me.clone(),
+                record.clone(),
+                *name,
+                args.clone(),
+                arg_values.clone(),
+            );
             async move {
                 match client::command(status, &me, screen.spec, &record, name, args).await {
                     Ok(()) => {
                         failure.set(None);
-                        comment.set(String::new());
+                        for (_, value) in &arg_values {
+                            value.set(String::new());
+                        }
                     }
                     Err(e) => failure.set(Some(e)),
                 }
             }
         })
     };
-    let mut any_allowed = false;
+    let mut allowed_commands: Vec<&'static str> = Vec::new();
     let buttons = screen
         .spec
         .commands
         .iter()
         .map(|name| {
             let name: &'static str = name;
-            // Would the rule allow it now? (A comment stands in for the one
-            // the user will type: only the rule's own refusals disable.)
-            let mut probe = Fields::new();
-            probe.insert("comment".into(), Value::String("…".into()));
+            // Would the rule allow it now? Its arguments are stood in for by
+            // a sample of what the user will type: only the rule's own
+            // refusals disable, a missing argument is said on pressing.
+            let probe = sample_args(screen, name);
             let (owner_id, _) = record.owner_or(&me);
             let call = crate::sync::entity::CommandCall {
                 name,
@@ -677,13 +732,12 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 _ => None,
             };
             let disabled = why.is_some();
-            any_allowed |= !disabled;
+            if !disabled {
+                allowed_commands.push(name);
+            }
+            let args_of = args_of.clone();
             let click = move |_| {
-                let mut args = Fields::new();
-                if wants_comment {
-                    args.insert("comment".into(), Value::String(comment.get_untracked()));
-                }
-                give.dispatch_local((name, args));
+                give.dispatch_local((name, args_of(name)));
             };
             view! {
                 <button
@@ -698,6 +752,68 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             }
         })
         .collect_view();
+    // An argument is asked for while a command that takes it is allowed.
+    let arg_inputs = arg_fields
+        .iter()
+        .zip(arg_values)
+        .filter(|(f, _)| {
+            screen
+                .args
+                .iter()
+                .any(|a| allowed_commands.contains(&a.command) && a.fields.iter().any(|af| af.name == f.name))
+        })
+        .map(|(f, (name, value))| {
+            let input = match f.input {
+                Input::Choice(options) => view! {
+                    <select data-testid=format!("command-{name}") bind:value=value>
+                        <option value="">{t.choose}</option>
+                        {options
+                            .iter()
+                            .map(|o| view! { <option value=*o>{locale.option(o).unwrap_or(o)}</option> })
+                            .collect_view()}
+                    </select>
+                }
+                .into_any(),
+                _ => view! { <textarea data-testid=format!("command-{name}") rows="2" bind:value=value /> }
+                    .into_any(),
+            };
+            view! {
+                <label class="field">
+                    <span>
+                        {locale.field_label(name)}
+                        {(!f.required).then(|| view! { <small class="muted">{t.optional}</small> })}
+                    </span>
+                    {input}
+                </label>
+            }
+        })
+        .collect_view();
+    let deadlines = screen.deadlines.map(|rule| {
+        let found = rule(&fields, tz);
+        let now = crate::ui::use_now();
+        view! {
+            <section class="deadlines" data-testid="deadlines">
+                <h2>{locale.word("deadlines")}</h2>
+                <ul>
+                    {found
+                        .into_iter()
+                        .map(|d| {
+                            let due = d.due_at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+                            view! {
+                                <li data-testid=format!("deadline-{}", d.kind)>
+                                    <strong>{locale.word(&format!("deadline_{}", d.kind))}</strong>
+                                    " · "
+                                    <span class="muted">{format!("{} {due}", locale.word("due_at"))}</span>
+                                    " "
+                                    {move || deadline_badge(d, now.get(), locale)}
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </section>
+        }
+    });
     view! {
         <Title text=format!("{title} · {}", t.app_name) />
         <p><A href=screen.path>{format!("‹ {}", locale.entity_plural(screen.spec.name))}</A></p>
@@ -713,20 +829,13 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 .clone()
                 .map(|e| view! { <p class="form-error" role="alert" data-testid="record-refused">{locale.error(&e)}</p> })}
             <dl class="sheet-fields">{rows}</dl>
+            {deadlines}
             {approval_view}
             {may_act
                 .then(|| {
                     view! {
                         <div class="commands" data-testid="record-commands">
-                            {(wants_comment && any_allowed)
-                                .then(|| {
-                                    view! {
-                                        <label class="field">
-                                            <span>{locale.word("comment")}</span>
-                                            <textarea data-testid="command-comment" rows="2" bind:value=comment />
-                                        </label>
-                                    }
-                                })}
+                            {arg_inputs}
                             <div class="actions wrap">{buttons}</div>
                             {move || {
                                 failure
@@ -743,7 +852,151 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                     }
                 })}
         </article>
+        <RecordHistory me=history_me entity=screen.spec.name id=record_id />
     }
+}
+
+/// A record's history from the server's audit trail, newest first: who,
+/// when, what they did, and each changed field before → after, in words.
+/// It needs the network (the trail is not copied to phones); offline it
+/// says so.
+#[component]
+pub fn RecordHistory(me: CurrentUser, entity: &'static str, id: uuid::Uuid) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.texts();
+    let tz = me.tz();
+    let entries = LocalResource::new(move || crate::sync::api::history(entity.to_owned(), id));
+    let value = move |v: Option<&Value>| -> String {
+        match v {
+            None | Some(Value::Null) => "—".into(),
+            Some(Value::String(raw)) => {
+                if let Ok(at) = chrono::DateTime::parse_from_rfc3339(raw) {
+                    at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+                } else {
+                    locale
+                        .option(raw)
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| raw.clone())
+                }
+            }
+            Some(Value::Bool(b)) => {
+                let word = if *b { "yes" } else { "no" };
+                locale.option(word).unwrap_or(word).to_owned()
+            }
+            Some(Value::Number(n)) => n.to_string(),
+            // An approval's steps and the like: shown on the page itself.
+            Some(_) => locale.word("updated").to_owned(),
+        }
+    };
+    view! {
+        <section class="history" data-testid="history">
+            <h2>{locale.word("history")}</h2>
+            {move || {
+                entries
+                    .get()
+                    .map(|read| match read {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">{t.no_records}</p> }.into_any(),
+                        Ok(list) => {
+                            view! {
+                                <ol class="history-list">
+                                    {list
+                                        .into_iter()
+                                        .map(|entry| {
+                                            let action = match locale.word(&format!("action_{}", entry.action)) {
+                                                "" => match locale.word(&entry.action) {
+                                                    "" => entry.action.clone(),
+                                                    word => word.to_owned(),
+                                                },
+                                                word => word.to_owned(),
+                                            };
+                                            let who = entry.actor.clone().unwrap_or_else(|| locale.word("system").to_owned());
+                                            let when = entry.at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+                                            let changes = if entry.action == "create" {
+                                                Vec::new()
+                                            } else {
+                                                entry
+                                                    .after
+                                                    .iter()
+                                                    .flatten()
+                                                    .map(|(field, after)| {
+                                                        let before = entry.before.as_ref().and_then(|b| b.get(field));
+                                                        format!(
+                                                            "{}：{} → {}",
+                                                            match locale.field_label(field) {
+                                                                "" => field.as_str(),
+                                                                label => label,
+                                                            },
+                                                            value(before),
+                                                            value(Some(after)),
+                                                        )
+                                                    })
+                                                    .collect()
+                                            };
+                                            view! {
+                                                <li data-testid="history-entry">
+                                                    <div>
+                                                        <strong>{action}</strong>
+                                                        " · "
+                                                        <span>{who}</span>
+                                                        " · "
+                                                        <span class="muted">{when}</span>
+                                                    </div>
+                                                    <ul class="muted">
+                                                        {changes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}
+                                                    </ul>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ol>
+                            }
+                                .into_any()
+                        }
+                        Err(AppError::Network) => {
+                            view! { <p class="muted" data-testid="history-offline">{locale.word("history_needs_network")}</p> }
+                                .into_any()
+                        }
+                        Err(e) => view! { <p class="form-error">{locale.error(&e)}</p> }.into_any(),
+                    })
+                    .unwrap_or_else(|| view! { <p class="muted">{t.loading}</p> }.into_any())
+            }}
+        </section>
+    }
+}
+
+/// What stands in for a command's arguments when asking its rule whether
+/// it would be allowed: the first choice, or some text.
+fn sample_args(screen: &RecordScreen, command: &str) -> Fields {
+    let mut probe = Fields::new();
+    for f in screen
+        .args
+        .iter()
+        .filter(|a| a.command == command)
+        .flat_map(|a| a.fields)
+    {
+        let sample = match f.input {
+            Input::Choice(options) => options.first().copied().unwrap_or("…"),
+            _ => "…",
+        };
+        probe.insert(f.name.to_owned(), Value::String(sample.to_owned()));
+    }
+    probe
+}
+
+/// A deadline as a badge: time left, overdue, or met (in time or late).
+pub fn deadline_badge(
+    deadline: crate::screen::Deadline,
+    now: chrono::DateTime<chrono::Utc>,
+    locale: Locale,
+) -> impl IntoView + use<> {
+    use crate::screen::DeadlineState;
+    let state = deadline.state(now);
+    let class = match state {
+        DeadlineState::Running(_) => "badge clock running",
+        DeadlineState::Overdue(_) | DeadlineState::MetLate => "badge clock late",
+        DeadlineState::MetInTime => "badge clock met",
+    };
+    view! { <span class=class data-testid="deadline-state">{locale.deadline_state(state)}</span> }
 }
 
 /// The status a record of this screen has before any command.

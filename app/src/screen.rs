@@ -4,6 +4,8 @@
 //! importing the views that render it.
 
 use crate::sync::entity::EntitySpec;
+use crate::sync::Fields;
+use chrono::{DateTime, Utc};
 
 #[derive(Clone, Copy, PartialEq)]
 pub enum Input {
@@ -46,6 +48,56 @@ pub struct RecordScreen {
     /// While its name, phone or credit code is typed, the form shows the
     /// records on the device that may be the same company (查重).
     pub dedup: bool,
+    /// Fields set by commands, shown on the record's page under its own
+    /// (a ticket's first contact: when, how, by whom).
+    pub facts: &'static [FormField],
+    /// What the user types beside pressing a command (a ticket's first
+    /// contact: how, and what was agreed; a rejection's comment).
+    pub args: &'static [CommandArgs],
+    /// The record's deadlines as its page and card show them (a ticket's
+    /// 2-hour and 24-hour clocks): the same pure rule the server's clocks
+    /// come from.
+    pub deadlines: Option<fn(&Fields, chrono_tz::Tz) -> Vec<Deadline>>,
+}
+
+/// The arguments of one command, typed on the record's page.
+pub struct CommandArgs {
+    pub command: &'static str,
+    pub fields: &'static [FormField],
+}
+
+/// One deadline of a record: what it is, when it runs out, and when it was
+/// met (`None` while it runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    pub kind: &'static str,
+    pub due_at: DateTime<Utc>,
+    pub met_at: Option<DateTime<Utc>>,
+}
+
+/// Where a deadline stands at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineState {
+    /// Running, with this much left.
+    Running(chrono::Duration),
+    /// Ran out this long ago, still not met.
+    Overdue(chrono::Duration),
+    /// Met in time.
+    MetInTime,
+    /// Met, but after it ran out.
+    MetLate,
+}
+
+impl Deadline {
+    /// A deadline met at its very second is met in time.
+    pub fn state(&self, now: DateTime<Utc>) -> DeadlineState {
+        match self.met_at {
+            Some(met) if met <= self.due_at => DeadlineState::MetInTime,
+            Some(_) => DeadlineState::MetLate,
+            None if now <= self.due_at => DeadlineState::Running(self.due_at - now),
+            None => DeadlineState::Overdue(now - self.due_at),
+        }
+    }
 }
 
 /// Making a record from another one on the device: `?{param}=<id>` on the
@@ -60,4 +112,33 @@ pub struct Source {
     pub link: &'static str,
     /// The source's command, and the argument that carries the new id.
     pub then: (&'static str, &'static str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_runs_then_is_overdue_and_a_met_one_says_whether_in_time() {
+        let due: DateTime<Utc> = "2026-12-03T10:00:00Z".parse().unwrap();
+        let second = chrono::Duration::seconds(1);
+        let open = Deadline {
+            kind: "contact",
+            due_at: due,
+            met_at: None,
+        };
+        assert_eq!(open.state(due - second), DeadlineState::Running(second));
+        assert_eq!(open.state(due), DeadlineState::Running(chrono::Duration::zero()));
+        assert_eq!(open.state(due + second), DeadlineState::Overdue(second));
+        let on_the_second = Deadline {
+            met_at: Some(due),
+            ..open
+        };
+        assert_eq!(on_the_second.state(due + second), DeadlineState::MetInTime);
+        let late = Deadline {
+            met_at: Some(due + second),
+            ..open
+        };
+        assert_eq!(late.state(due), DeadlineState::MetLate);
+    }
 }

@@ -2,12 +2,16 @@
 //! the web or a visit, and moved along by commands (contacted, in progress,
 //! resolved, closed, reopened); the status is a workflow field no edit sets.
 
+use crate::calendar::{Calendar, WorkingHours};
 use crate::error::FieldError;
 use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
-use crate::screen::{field, Input, RecordScreen};
+use crate::roles::Role;
+use crate::screen::{field, CommandArgs, Deadline, Input, RecordScreen};
 use crate::stored::Reader;
-use crate::sync::entity::{CommandCall, Decided, EntitySpec, Refusal};
+use crate::sync::entity::{
+    Clock, ClockCall, Clocks, CommandCall, Decided, DueCall, EntitySpec, Raised, Recipient, Refusal,
+};
 use crate::sync::Fields;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -26,8 +30,24 @@ pub const TICKET: EntitySpec = EntitySpec {
         "description",
         "opened_at",
         "status",
+        "contacted_at",
+        "contacted_by",
+        "contact_method",
+        "contact_note",
+        "resolved_at",
+        "contact_escalated_at",
+        "handling_escalated_at",
     ],
-    workflow: &["status"],
+    workflow: &[
+        "status",
+        "contacted_at",
+        "contacted_by",
+        "contact_method",
+        "contact_note",
+        "resolved_at",
+        "contact_escalated_at",
+        "handling_escalated_at",
+    ],
     commands: &[CONTACT, START, RESOLVE, CLOSE, REOPEN],
     title: "customer_name",
     searched: &[
@@ -41,7 +61,144 @@ pub const TICKET: EntitySpec = EntitySpec {
     check: check_ticket,
     decide: decide_ticket,
     projection: None,
+    clocks: Some(&TICKET_CLOCKS),
 };
+
+/// The service promise (seed 004, 6.6): contact the customer within 2
+/// hours of the request, handle it within 24; a clock that runs out
+/// escalates (上报) the ticket to the service supervisors, once.
+pub const TICKET_CLOCKS: Clocks = Clocks {
+    running: ticket_clocks,
+    raise: raise_ticket_clock,
+};
+
+/// The 2-hour clock to the first contact.
+pub const CONTACT_CLOCK: &str = "contact";
+/// The 24-hour clock to resolution.
+pub const HANDLING_CLOCK: &str = "handling";
+
+pub const CONTACT_WITHIN_MINUTES: i64 = 2 * 60;
+pub const HANDLE_WITHIN_MINUTES: i64 = 24 * 60;
+
+/// How a ticket's clocks count time: calendar hours (the seed's promise)
+/// or only working hours of working days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockMode {
+    CalendarHours,
+    WorkingHours,
+}
+
+/// The mode the clocks run in.
+pub const CLOCK_MODE: ClockMode = ClockMode::CalendarHours;
+
+/// A ticket's two deadlines, from when it was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    pub contact: DateTime<Utc>,
+    pub handling: DateTime<Utc>,
+}
+
+/// The moment `minutes` after `opened` in `mode`.
+pub fn deadline(opened: DateTime<Utc>, minutes: i64, mode: ClockMode, tz: chrono_tz::Tz) -> DateTime<Utc> {
+    match mode {
+        ClockMode::CalendarHours => opened + chrono::Duration::minutes(minutes),
+        ClockMode::WorkingHours => {
+            Calendar::china().working_minutes_after(opened, minutes, WorkingHours::OFFICE, tz)
+        }
+    }
+}
+
+fn stored_instant(fields: &Fields, field: &str) -> Option<DateTime<Utc>> {
+    let raw = fields.get(field)?.as_str()?;
+    DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
+}
+
+/// The ticket's deadlines, if it has an opening time.
+pub fn deadlines(fields: &Fields, mode: ClockMode, tz: chrono_tz::Tz) -> Option<Deadlines> {
+    let opened = stored_instant(fields, "opened_at")?;
+    Some(Deadlines {
+        contact: deadline(opened, CONTACT_WITHIN_MINUTES, mode, tz),
+        handling: deadline(opened, HANDLE_WITHIN_MINUTES, mode, tz),
+    })
+}
+
+/// Whether the first contact came in time: `None` while there is none.
+/// A contact at the deadline's very second is in time; one second later
+/// is not.
+pub fn contact_met(fields: &Fields, mode: ClockMode, tz: chrono_tz::Tz) -> Option<bool> {
+    let contacted = stored_instant(fields, "contacted_at")?;
+    Some(contacted <= deadlines(fields, mode, tz)?.contact)
+}
+
+/// Whether the ticket was resolved in time: `None` while it is not.
+pub fn handling_met(fields: &Fields, mode: ClockMode, tz: chrono_tz::Tz) -> Option<bool> {
+    let resolved = stored_instant(fields, "resolved_at")?;
+    Some(resolved <= deadlines(fields, mode, tz)?.handling)
+}
+
+fn is_done(status: &str) -> bool {
+    matches!(status, "resolved" | "closed")
+}
+
+/// The ticket's two deadlines with when each was met: the first contact
+/// meets the 2-hour clock, the resolution the 24-hour one. What the page
+/// and the cards count down, and what the server's clocks come from.
+pub fn ticket_deadlines(fields: &Fields, tz: chrono_tz::Tz) -> Vec<Deadline> {
+    let Some(due) = deadlines(fields, CLOCK_MODE, tz) else {
+        return Vec::new();
+    };
+    let contact = Deadline {
+        kind: CONTACT_CLOCK,
+        due_at: due.contact,
+        met_at: stored_instant(fields, "contacted_at"),
+    };
+    let resolved = stored_instant(fields, "resolved_at");
+    // A ticket done before resolutions were timed has no moment to judge.
+    if resolved.is_none() && is_done(status_of(fields)) {
+        return vec![contact];
+    }
+    vec![
+        contact,
+        Deadline {
+            kind: HANDLING_CLOCK,
+            due_at: due.handling,
+            met_at: resolved,
+        },
+    ]
+}
+
+/// The deadlines still running: not met, and the ticket not done (a ticket
+/// closed without a resolution stops its clocks too).
+fn ticket_clocks(call: &ClockCall) -> Vec<Clock> {
+    if is_done(status_of(call.record)) {
+        return Vec::new();
+    }
+    ticket_deadlines(call.record, call.tz)
+        .into_iter()
+        .filter(|d| d.met_at.is_none())
+        .map(|d| Clock {
+            kind: d.kind,
+            due_at: d.due_at,
+        })
+        .collect()
+}
+
+fn raise_ticket_clock(call: &DueCall) -> Raised {
+    let mark = match call.kind {
+        CONTACT_CLOCK => "contact_escalated_at",
+        _ => "handling_escalated_at",
+    };
+    Raised {
+        changes: std::iter::once((mark.to_owned(), instant(call.due_at))).collect(),
+        notify: vec![Recipient::Role(Role::ServiceSupervisor), Recipient::Owner],
+    }
+}
+
+fn instant(at: DateTime<Utc>) -> Value {
+    Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
 
 pub const TICKET_SCREEN: RecordScreen = RecordScreen {
     spec: &TICKET,
@@ -60,6 +217,23 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
     path: "/tickets",
     from: None,
     dedup: false,
+    facts: &[
+        field("contacted_at", Input::DateTime, false),
+        field("contact_method", Input::Choice(CONTACT_METHODS), false),
+        field("contacted_by", Input::Text, false),
+        field("contact_note", Input::Long, false),
+        field("resolved_at", Input::DateTime, false),
+        field("contact_escalated_at", Input::DateTime, false),
+        field("handling_escalated_at", Input::DateTime, false),
+    ],
+    args: &[CommandArgs {
+        command: CONTACT,
+        fields: &[
+            field("contact_method", Input::Choice(CONTACT_METHODS), true),
+            field("contact_note", Input::Long, false),
+        ],
+    }],
+    deadlines: Some(ticket_deadlines),
 };
 
 /// Where a ticket came in (DOMAIN.md: 400 hotline, phone, email, web, visit).
@@ -113,11 +287,49 @@ pub fn transition(status: &str, command: &str) -> Result<&'static str, Refusal> 
     })
 }
 
+/// How the first contact was made.
+pub const CONTACT_METHODS: &[&str] = &["phone", "visit", "message", "email"];
+
 pub fn decide_ticket(call: &CommandCall) -> Result<Decided, Refusal> {
     let next = transition(status_of(call.record), call.name)?;
-    Ok(Decided::changes(
-        std::iter::once(("status".to_owned(), Value::String(next.to_owned()))).collect(),
-    ))
+    let mut changes = Fields::new();
+    changes.insert("status".to_owned(), Value::String(next.to_owned()));
+    let first_contact = !call.record.contains_key("contacted_at");
+    if call.name == CONTACT {
+        let mut read = Reader::new(call.args);
+        read.choice("contact_method", |raw| {
+            CONTACT_METHODS.contains(&raw).then_some(())
+        });
+        read.optional("contact_note", LONG_TEXT);
+        read.finish().map_err(Refusal::Invalid)?;
+        changes.insert("contact_method".into(), call.args["contact_method"].clone());
+        if let Some(note) = call.args.get("contact_note").and_then(Value::as_str) {
+            let note = note.trim();
+            if !note.is_empty() {
+                changes.insert("contact_note".into(), Value::String(note.to_owned()));
+            }
+        }
+    }
+    // Starting or resolving without a recorded contact means the customer
+    // was reached then (a question answered on the call): the 2-hour
+    // clock stops at that moment.
+    if first_contact && matches!(call.name, CONTACT | START | RESOLVE) {
+        changes.insert("contacted_at".into(), instant(call.now));
+        changes.insert(
+            "contacted_by".into(),
+            Value::String(call.actor.display_name.clone()),
+        );
+    }
+    match call.name {
+        RESOLVE => {
+            changes.insert("resolved_at".into(), instant(call.now));
+        }
+        REOPEN => {
+            changes.insert("resolved_at".into(), Value::Null);
+        }
+        _ => {}
+    }
+    Ok(Decided::changes(changes))
 }
 
 /// A stored service ticket.
@@ -133,6 +345,15 @@ pub fn check_ticket(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<Field
     read.required("description", LONG_TEXT);
     read.past_instant("opened_at", now);
     read.optional_choice("status", |raw| TICKET_STATUSES.contains(&raw).then_some(()));
+    read.instant("contacted_at");
+    read.optional("contacted_by", SHORT_TEXT);
+    read.optional_choice("contact_method", |raw| {
+        CONTACT_METHODS.contains(&raw).then_some(())
+    });
+    read.optional("contact_note", LONG_TEXT);
+    read.instant("resolved_at");
+    read.instant("contact_escalated_at");
+    read.instant("handling_escalated_at");
     read.finish()
 }
 
@@ -185,5 +406,141 @@ mod tests {
             transition("contacted", CONTACT),
             Err(Refusal::Rule("ticket_wrong_status"))
         );
+    }
+
+    fn opened(at: &str) -> Fields {
+        json!({
+            "customer_name": "宁波远航物流", "channel": "hotline", "ticket_type": "repair",
+            "description": "叉车液压系统漏油", "opened_at": at
+        })
+        .as_object()
+        .unwrap()
+        .clone()
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    const SHANGHAI: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+    #[test]
+    fn a_ticket_opened_at_half_past_eleven_at_night_is_due_in_calendar_hours() {
+        // 23:30 on Monday 30 November in Shanghai.
+        let ticket = opened("2026-11-30T15:30:00Z");
+        let due = deadlines(&ticket, ClockMode::CalendarHours, SHANGHAI).unwrap();
+        assert_eq!(due.contact, at("2026-11-30T17:30:00Z"));
+        assert_eq!(due.handling, at("2026-12-01T15:30:00Z"));
+        // In working hours the night does not count: 11:00 on Tuesday.
+        let due = deadlines(&ticket, ClockMode::WorkingHours, SHANGHAI).unwrap();
+        assert_eq!(due.contact, at("2026-12-01T03:00:00Z"));
+        let running = ticket_clocks(&ClockCall {
+            id: uuid::Uuid::nil(),
+            record: &ticket,
+            tz: SHANGHAI,
+        });
+        let kinds: Vec<&str> = running.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, [CONTACT_CLOCK, HANDLING_CLOCK]);
+    }
+
+    #[test]
+    fn five_minutes_before_closing_on_the_eve_of_a_holiday_the_rest_waits_for_the_holiday_to_end() {
+        // 17:55 on Wednesday 30 September 2026 in Shanghai; 1-7 October are off.
+        let ticket = opened("2026-09-30T09:55:00Z");
+        let due = deadlines(&ticket, ClockMode::WorkingHours, SHANGHAI).unwrap();
+        // Five minutes on the 30th, 115 from 09:00 on Thursday 8 October.
+        assert_eq!(due.contact, at("2026-10-08T02:55:00Z"));
+        // 24 working hours: 5 minutes, then 8 October 9 h, 9 October 9 h,
+        // Saturday 10 October (a make-up working day) the last 5 h 55 min.
+        assert_eq!(due.handling, at("2026-10-10T06:55:00Z"));
+    }
+
+    #[test]
+    fn a_first_contact_one_second_late_misses_the_two_hour_clock() {
+        let mut ticket = opened("2026-11-30T01:00:00Z");
+        assert_eq!(contact_met(&ticket, ClockMode::CalendarHours, SHANGHAI), None);
+        ticket.insert("contacted_at".into(), json!("2026-11-30T03:00:00Z"));
+        assert_eq!(
+            contact_met(&ticket, ClockMode::CalendarHours, SHANGHAI),
+            Some(true)
+        );
+        ticket.insert("contacted_at".into(), json!("2026-11-30T03:00:01Z"));
+        assert_eq!(
+            contact_met(&ticket, ClockMode::CalendarHours, SHANGHAI),
+            Some(false)
+        );
+        // Contacted, the 2-hour clock no longer runs; resolved, neither runs.
+        let call = |record: &Fields| {
+            ticket_clocks(&ClockCall {
+                id: uuid::Uuid::nil(),
+                record,
+                tz: SHANGHAI,
+            })
+            .into_iter()
+            .map(|c| c.kind)
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(call(&ticket), [HANDLING_CLOCK]);
+        ticket.insert("status".into(), json!("resolved"));
+        assert!(call(&ticket).is_empty());
+    }
+
+    #[test]
+    fn resolving_on_the_call_records_the_contact_and_the_resolution() {
+        let me = crate::roles::CurrentUser {
+            id: uuid::Uuid::from_u128(1),
+            username: "agent1".into(),
+            display_name: "褚静".into(),
+            role: Role::ServiceAgent,
+            team_id: None,
+            time_zone: "Asia/Shanghai".into(),
+        };
+        let ticket = opened("2026-11-30T01:00:00Z");
+        let call = CommandCall {
+            name: RESOLVE,
+            args: &Fields::new(),
+            record: &ticket,
+            ownership: crate::policy::Ownership {
+                owner_id: me.id,
+                owner_team_id: None,
+            },
+            actor: &me,
+            now: at("2026-11-30T01:30:00Z"),
+        };
+        let changes = decide_ticket(&call).unwrap().changes;
+        assert_eq!(changes["status"], "resolved");
+        assert_eq!(changes["contacted_at"], "2026-11-30T01:30:00Z");
+        assert_eq!(changes["contacted_by"], "褚静");
+        assert_eq!(changes["resolved_at"], "2026-11-30T01:30:00Z");
+        // Contact needs to say how.
+        let contact = CommandCall {
+            name: CONTACT,
+            ..call
+        };
+        assert!(matches!(decide_ticket(&contact), Err(Refusal::Invalid(_))));
+        let args = json!({"contact_method": "phone", "contact_note": " 约明早上门 "});
+        let contact = CommandCall {
+            args: args.as_object().unwrap(),
+            ..contact
+        };
+        let changes = decide_ticket(&contact).unwrap().changes;
+        assert_eq!(changes["contact_note"], "约明早上门");
+        assert_eq!(changes["status"], "contacted");
+    }
+
+    #[test]
+    fn a_raised_clock_marks_the_ticket_and_tells_the_service_supervisors() {
+        let ticket = opened("2026-11-30T01:00:00Z");
+        let raised = raise_ticket_clock(&DueCall {
+            kind: CONTACT_CLOCK,
+            id: uuid::Uuid::nil(),
+            record: &ticket,
+            due_at: at("2026-11-30T03:00:00Z"),
+        });
+        assert_eq!(raised.changes["contact_escalated_at"], "2026-11-30T03:00:00Z");
+        assert!(raised.notify.contains(&Recipient::Role(Role::ServiceSupervisor)));
+        let mut marked = ticket.clone();
+        marked.extend(raised.changes);
+        assert_eq!(check_ticket(&marked, at("2026-11-30T03:00:00Z")), Ok(()));
     }
 }

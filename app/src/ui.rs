@@ -4,6 +4,7 @@ use crate::auth::{logout, who_is_signed_in};
 use crate::client::{request_sync, use_sync_status, SyncStatus};
 use crate::i18n::{Locale, Texts, LOCALE_COOKIE};
 use crate::leads::view::{LeadDetailPage, LeadsPage, NewLeadPage};
+use crate::notifications::{Bell, NotificationsPage};
 use crate::policy::{self, Kind};
 use crate::records::{
     CustomerPage, CustomersPage, NewCustomerPage, NewTicketPage, NewVisitPage, TicketPage, TicketsPage,
@@ -76,6 +77,13 @@ pub fn App() -> impl IntoView {
     provide_context(user);
     let status = SyncStatus::new();
     provide_context(status);
+    let now = Now(RwSignal::new(chrono::Utc::now()));
+    provide_context(now);
+    // Countdowns move on while a page stays open.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let _ = set_interval_with_handle(move || now.0.set(chrono::Utc::now()), NOW_EVERY);
+    });
     // In the browser, start syncing once the signed-in user is known.
     Effect::new(move |_| {
         let Some(answer) = user.get() else { return };
@@ -89,6 +97,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Title text=t.app_name />
         <Router>
+            <div class="shell">
             <Header />
             <Nav />
             <main class="page">
@@ -108,10 +117,25 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/customers/new") view=NewCustomerPage />
                     <Route path=path!("/customers/:id") view=CustomerPage />
                     <Route path=path!("/conflicts") view=ConflictsPage />
+                    <Route path=path!("/notifications") view=NotificationsPage />
                 </Routes>
             </main>
+            </div>
         </Router>
     }
+}
+
+/// The time now, for countdowns: moved on every `NOW_EVERY` in the browser.
+#[derive(Clone, Copy)]
+struct Now(RwSignal<chrono::DateTime<chrono::Utc>>);
+
+#[cfg(feature = "hydrate")]
+const NOW_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+pub fn use_now() -> RwSignal<chrono::DateTime<chrono::Utc>> {
+    use_context::<Now>()
+        .map(|now| now.0)
+        .unwrap_or_else(|| RwSignal::new(chrono::Utc::now()))
 }
 
 /// The texts of the user's language.
@@ -229,6 +253,7 @@ fn Header() -> impl IntoView {
                             Ok(Some(me)) => {
                                 view! {
                                     <SyncBar />
+                                    <Bell />
                                     <span class="who" data-testid="who">
                                         {me.display_name.clone()}
                                         <small>{locale.role(me.role)}</small>
@@ -266,7 +291,51 @@ fn Header() -> impl IntoView {
     }
 }
 
-/// The sections the signed-in user's role works with.
+/// How many sections the phone's bottom bar holds beside Settings; the
+/// rest are on the Settings page (its "more"), as in the CRM apps users know.
+const PHONE_BAR_SECTIONS: usize = 4;
+
+/// The sections `me` works with, in the menu's order: (address, label,
+/// icon).
+fn sections(me: &CurrentUser, locale: Locale) -> Vec<(&'static str, &'static str, &'static str)> {
+    [
+        (Kind::Lead, "/", "lead"),
+        (Kind::Customer, "/customers", "customer"),
+        (Kind::Visit, "/visits", "visit"),
+        (Kind::Ticket, "/tickets", "ticket"),
+    ]
+    .into_iter()
+    .filter(|(kind, _, _)| policy::scope(me, *kind).is_some())
+    .map(|(_, href, entity)| (href, locale.entity_plural(entity), entity))
+    .collect()
+}
+
+/// A section's icon in the navigation: a 24-unit outline.
+#[component]
+fn NavIcon(name: &'static str) -> impl IntoView {
+    let path = match name {
+        // A funnel.
+        "lead" => "M3 4h18l-7 8v6l-4 2v-8z",
+        // A person.
+        "customer" => "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-8 8c0-4 4-6 8-6s8 2 8 6",
+        // A map pin.
+        "visit" => "M12 21s-7-6.5-7-12a7 7 0 0 1 14 0c0 5.5-7 12-7 12zm0-9a3 3 0 1 0 0-6 3 3 0 0 0 0 6z",
+        // A wrench.
+        "ticket" => "M14.7 6.3a4 4 0 0 0-5.4 5.4L3 18l3 3 6.3-6.3a4 4 0 0 0 5.4-5.4l-2.6 2.6-2.4-.6-.6-2.4z",
+        // A bell.
+        "notification" => "M6 16V11a6 6 0 0 1 12 0v5l2 2H4zm4 4h4",
+        // A gear, drawn as a ring with spokes.
+        _ => "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM12 2v3m0 14v3M2 12h3m14 0h3M4.9 4.9l2.1 2.1m10 10 2.1 2.1M4.9 19.1 7 17m10-10 2.1-2.1",
+    };
+    view! {
+        <svg class="nav-icon" viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+            <path d=path fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round" stroke-linecap="round" />
+        </svg>
+    }
+}
+
+/// The sections the signed-in user's role works with: a bottom bar on a
+/// phone, a side menu at a desk.
 #[component]
 fn Nav() -> impl IntoView {
     let locale = use_locale();
@@ -275,21 +344,31 @@ fn Nav() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let Ok(Some(me)) = user.await else { return ().into_any() };
-                let links: Vec<(&str, &str)> = [
-                    (Kind::Lead, "/", "lead"),
-                    (Kind::Customer, "/customers", "customer"),
-                    (Kind::Visit, "/visits", "visit"),
-                    (Kind::Ticket, "/tickets", "ticket"),
-                ]
-                    .into_iter()
-                    .filter(|(kind, _, _)| policy::scope(&me, *kind).is_some())
-                    .map(|(_, href, entity)| (href, locale.entity_plural(entity)))
-                    .collect();
+                let sections = sections(&me, locale);
+                let on_phone = PHONE_BAR_SECTIONS.min(sections.len());
                 let settings = locale.texts().settings;
                 view! {
                     <nav class="tabs" data-testid="nav">
-                        {links.into_iter().map(|(href, label)| view! { <A href=href>{label}</A> }).collect_view()}
-                        <A href="/settings">{settings}</A>
+                        {sections
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, (href, label, icon))| {
+                                view! {
+                                    <A href=href attr:class=if i < on_phone { "tab" } else { "tab desk-only" }>
+                                        <NavIcon name=icon />
+                                        <span>{label}</span>
+                                    </A>
+                                }
+                            })
+                            .collect_view()}
+                        <A href="/notifications" attr:class="tab desk-only">
+                            <NavIcon name="notification" />
+                            <span>{locale.word("notifications")}</span>
+                        </A>
+                        <A href="/settings" attr:class="tab">
+                            <NavIcon name="settings" />
+                            <span>{settings}</span>
+                        </A>
                     </nav>
                 }
                     .into_any()
@@ -300,7 +379,36 @@ fn Nav() -> impl IntoView {
 
 #[component]
 fn SettingsPage() -> impl IntoView {
-    with_user(|_me| view! { <Settings /> })
+    with_user(|me| view! { <More me /><Settings /> })
+}
+
+/// On a phone, what the bottom bar has no room for: the sections past its
+/// first few, notifications and edit conflicts (the desk's side menu and
+/// top bar show them).
+#[component]
+fn More(me: CurrentUser) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.texts();
+    let rest: Vec<_> = sections(&me, locale)
+        .into_iter()
+        .skip(PHONE_BAR_SECTIONS)
+        .collect();
+    view! {
+        <nav class="card more phone-only" data-testid="more">
+            <ul>
+                {rest
+                    .into_iter()
+                    .map(|(href, label, icon)| view! { <li><A href=href><NavIcon name=icon /><span>{label}</span></A></li> })
+                    .collect_view()}
+                <li>
+                    <A href="/notifications"><NavIcon name="notification" /><span>{locale.word("notifications")}</span></A>
+                </li>
+                <li>
+                    <A href="/conflicts"><NavIcon name="settings" /><span>{t.conflicts}</span></A>
+                </li>
+            </ul>
+        </nav>
+    }
 }
 
 /// This device: how much the local store holds, warned well before the quota.

@@ -40,6 +40,7 @@ pub const VISIT: EntitySpec = EntitySpec {
     check: check_visit,
     decide: no_commands,
     projection: None,
+    clocks: None,
 };
 
 pub const VISIT_SCREEN: RecordScreen = RecordScreen {
@@ -60,6 +61,9 @@ pub const VISIT_SCREEN: RecordScreen = RecordScreen {
     path: "/visits",
     from: None,
     dedup: false,
+    facts: &[],
+    args: &[],
+    deadlines: None,
 };
 
 /// A stored visit.

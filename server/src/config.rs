@@ -81,6 +81,11 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes (larger ones get 413).
     #[arg(long, env = "FIELDBOOK_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
+    /// Seconds between runs of the clock job, which raises deadlines that
+    /// have passed (escalations, overdue screenings). Every server may run
+    /// it: each clock is raised once.
+    #[arg(long, env = "FIELDBOOK_CLOCK_INTERVAL", default_value_t = 30)]
+    pub clock_interval: u64,
 }
 
 impl Default for ServeArgs {

@@ -30,6 +30,7 @@ const PEOPLE: &[(&str, &str, Role, Option<usize>)] = &[
     ("rep6", "陈强", Role::Rep, Some(1)),
     ("agent1", "褚静", Role::ServiceAgent, None),
     ("agent2", "卫敏", Role::ServiceAgent, None),
+    ("svc_sup", "严主管", Role::ServiceSupervisor, None),
     ("tech1", "蒋师傅", Role::Technician, None),
     ("tech2", "沈师傅", Role::Technician, None),
     ("finance", "韩会计", Role::Finance, None),

@@ -131,6 +131,12 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), String> {
         }),
         leptos_options,
     };
+    tokio::spawn(fieldbook::clock_job(
+        state.db.clone(),
+        state.entities,
+        args.time_zone,
+        std::time::Duration::from_secs(args.clock_interval.max(1)),
+    ));
     let app = fieldbook::router(state, args.body_limit);
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

@@ -105,9 +105,9 @@ fn demo_loads_the_team_once() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("17 users"), "{stdout}");
+    assert!(stdout.contains("18 users"), "{stdout}");
     for login in [
-        "gm", "manager", "sup1", "sup2", "rep6", "agent2", "tech2", "finance", "legal", "admin",
+        "gm", "manager", "sup1", "sup2", "rep6", "agent2", "svc_sup", "tech2", "finance", "legal", "admin",
     ] {
         assert!(stdout.contains(login), "{login} missing from {stdout}");
     }

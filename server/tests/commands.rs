@@ -124,7 +124,7 @@ on_both_databases!(
             )],
         )
         .await;
-        assert_eq!(theirs[0]["reason"], json!({"error": "forbidden"}));
+        assert_eq!(theirs[0]["reason"], json!({"error": "not_found"}));
         assert_eq!(
             held(&rep2, "lead", id).await,
             json!({"kind": "removed", "entity": "lead", "id": id})

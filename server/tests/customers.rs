@@ -63,7 +63,7 @@ on_both_databases!(
             vec![common::command("customer", id, "approve", json!({}))],
         )
         .await;
-        assert_eq!(other[0]["reason"], json!({"error": "forbidden"}));
+        assert_eq!(other[0]["reason"], json!({"error": "not_found"}));
         // Rejected with a comment, resubmitted, approved.
         let returned = push(
             &sup_a,

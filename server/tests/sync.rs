@@ -270,7 +270,6 @@ on_both_databases!(
         let rep1 = app.signed_in("rep1").await;
         let id = Uuid::now_v7();
         push_ok(&rep1, vec![create(id, "甲的客户")]).await;
-        let delete = json!({"id": Uuid::new_v4(), "entity": "lead", "record_id": id, "base_version": 1, "op": "delete"});
         // (user, may read it): the general manager reads everything but edits nothing.
         for (user, reads) in [
             ("rep2", false),
@@ -280,9 +279,15 @@ on_both_databases!(
             ("gm", true),
         ] {
             let other = app.signed_in(user).await;
-            let results = push_ok(&other, vec![edit(id, 1, json!({"grade": "C"})), delete.clone()]).await;
+            // Each user's own mutation: an id another user already sent is
+            // refused as such, before the record is looked at.
+            let delete = json!({"id": Uuid::new_v4(), "entity": "lead", "record_id": id, "base_version": 1, "op": "delete"});
+            let results = push_ok(&other, vec![edit(id, 1, json!({"grade": "C"})), delete]).await;
             assert_eq!(statuses(&results), ["rejected", "rejected"], "{user}");
-            assert_eq!(results[0]["reason"]["error"], "forbidden", "{user}");
+            // Out of scope answers like missing; in scope but read-only says so.
+            let answer = if reads { "forbidden" } else { "not_found" };
+            assert_eq!(results[0]["reason"]["error"], answer, "{user}");
+            assert_eq!(results[1]["reason"]["error"], answer, "{user}");
             let (changes, _) = pull_all(&other, 0, 1000).await;
             assert_eq!(changes.len(), usize::from(reads), "{user} pulled {changes:?}");
         }

@@ -7,7 +7,10 @@ use crate::calendar::Calendar;
 use crate::error::{FieldError, FieldProblem};
 use crate::policy::Kind;
 use crate::stored::Reader;
-use crate::sync::entity::{CommandCall, Decided, EntitySpec, Refusal};
+use crate::sync::entity::{
+    entered_at, Clock, ClockCall, Clocks, CommandCall, Decided, DueCall, EntitySpec, Raised, Recipient,
+    Refusal,
+};
 use crate::sync::Fields;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -53,7 +56,46 @@ pub const LEAD: EntitySpec = EntitySpec {
     check: check_lead,
     decide: decide_lead,
     projection: None,
+    clocks: Some(&LEAD_CLOCKS),
 };
+
+/// A new lead's screening deadline: raised to the owner and their
+/// supervisor when it passes unscreened.
+pub const LEAD_CLOCKS: Clocks = Clocks {
+    running: lead_clocks,
+    raise: raise_lead_clock,
+};
+
+/// The clock of 线索筛选.
+pub const SCREENING: &str = "screening";
+
+fn lead_clocks(call: &ClockCall) -> Vec<Clock> {
+    if status_of(call.record) != LeadStatus::New {
+        return Vec::new();
+    }
+    let contacted = call
+        .record
+        .get("contacted_at")
+        .and_then(Value::as_str)
+        .and_then(|raw| DateTime::parse_from_rfc3339(raw).ok())
+        .map(|at| at.with_timezone(&Utc));
+    // Entered when its id was made (as the card counts it); a client that
+    // made another kind of id gives the contact's time instead.
+    let Some(entered) = entered_at(call.id).or(contacted) else {
+        return Vec::new();
+    };
+    vec![Clock {
+        kind: SCREENING,
+        due_at: screening_due(entered, call.tz, &Calendar::china()),
+    }]
+}
+
+fn raise_lead_clock(_: &DueCall) -> Raised {
+    Raised {
+        changes: Fields::new(),
+        notify: vec![Recipient::OwnersSupervisor, Recipient::Owner],
+    }
+}
 
 /// 线索筛选 passed: the lead is worth working (its grade may be set with it).
 pub const QUALIFY: &str = "qualify";

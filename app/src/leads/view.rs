@@ -502,6 +502,7 @@ fn LeadSheet(lead: LocalLead, record: crate::client::LocalView, me: CurrentUser)
     let locale = use_locale();
     let t = locale.texts();
     let status = use_sync_status();
+    let (history_me, record_id) = (me.clone(), record.id);
     let LocalLead {
         lead,
         pending,
@@ -667,5 +668,6 @@ fn LeadSheet(lead: LocalLead, record: crate::client::LocalView, me: CurrentUser)
                     }
                 })}
         </article>
+        <crate::records::RecordHistory me=history_me entity=LEAD.name id=record_id />
     }
 }

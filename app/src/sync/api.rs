@@ -53,6 +53,19 @@ pub async fn records(entity: String, ids: Vec<Uuid>) -> Result<Vec<PulledChange>
     Ok(super::store::records(&state.db, spec, &user, &ids).await?)
 }
 
+/// A record's history from the audit trail, newest first; a record missing
+/// or out of the user's scope answers `not_found` alike.
+#[server(endpoint = "sync/history", input = Json)]
+pub async fn history(entity: String, id: Uuid) -> Result<Vec<super::history::HistoryEntry>, AppError> {
+    use crate::ssr;
+    let user = ssr::require_user().await?;
+    let state = ssr::state()?;
+    let spec = state.entities.spec(&entity).ok_or(AppError::NotFound)?;
+    super::history::history(&state.db, spec, &user, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
 /// The conflicts the signed-in user may settle.
 #[server(endpoint = "sync/conflicts", input = Json)]
 pub async fn conflicts() -> Result<Vec<OpenConflict>, AppError> {

@@ -40,6 +40,86 @@ pub struct EntitySpec {
     /// record, for lists, cross-record rules and reports that must not
     /// parse JSON per row.
     pub projection: Option<&'static Projection>,
+    /// The entity's deadlines, if it has any.
+    pub clocks: Option<&'static Clocks>,
+}
+
+/// An entity's deadlines (a lead's screening, a ticket's contact and
+/// handling). The engine stores the running ones beside the record in the
+/// push transaction, and the clock job raises each once when it runs out
+/// (`store::raise_due`): computed from stored times, so a restart loses
+/// none, and raised under the change counter's lock, so two servers never
+/// raise one twice.
+pub struct Clocks {
+    /// The deadlines still running for the record as stored (none once
+    /// met). Pure.
+    pub running: fn(&ClockCall) -> Vec<Clock>,
+    /// What a clock that ran out does: fields it sets on the record (an
+    /// escalated mark) and whom it notifies. Pure.
+    pub raise: fn(&DueCall) -> Raised,
+}
+
+/// A record as its `clocks` rule sees it.
+pub struct ClockCall<'a> {
+    pub id: Uuid,
+    pub record: &'a Fields,
+    /// The zone that working days are counted in (the writer's).
+    pub tz: chrono_tz::Tz,
+}
+
+/// One deadline of a record: what it is (`screening`, `contact`) and when it
+/// runs out, in UTC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clock {
+    pub kind: &'static str,
+    pub due_at: DateTime<Utc>,
+}
+
+/// A clock that ran out, as its entity's `on_due` sees it.
+pub struct DueCall<'a> {
+    pub kind: &'a str,
+    pub id: Uuid,
+    pub record: &'a Fields,
+    pub due_at: DateTime<Utc>,
+}
+
+/// What raising a clock does.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Raised {
+    /// Fields set on the record (a workflow mark such as `escalated_at`).
+    pub changes: Fields,
+    /// Who is told.
+    pub notify: Vec<Recipient>,
+}
+
+/// Whom a raised clock notifies, resolved against the users when it is raised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient {
+    /// The record's owner.
+    Owner,
+    /// The supervisors of the owner's team.
+    OwnersSupervisor,
+    /// Everyone with this role.
+    Role(crate::roles::Role),
+}
+
+/// How the engine makes a notification record when a clock is raised: the
+/// entity notifications are (registered by the application, like the
+/// others) and its fields for one recipient.
+pub struct Notices {
+    pub spec: &'static EntitySpec,
+    pub fields: fn(&Notice) -> Fields,
+}
+
+/// One notification to one user about a record whose clock ran out.
+pub struct Notice<'a> {
+    pub entity: &'a str,
+    pub record_id: Uuid,
+    pub kind: &'a str,
+    /// The record's title field, as it stood.
+    pub title: &'a str,
+    pub due_at: DateTime<Utc>,
+    pub raised_at: DateTime<Utc>,
 }
 
 /// A typed table of an entity: one row per record, keyed by the record's
@@ -133,9 +213,10 @@ pub fn no_commands(_: &CommandCall) -> Result<Decided, Refusal> {
     Err(Refusal::Rule("unknown_command"))
 }
 
-/// The synced entities, as registered by the application.
+/// The synced entities, as registered by the application, and how raised
+/// clocks notify.
 #[derive(Clone, Copy)]
-pub struct Entities(pub &'static [&'static EntitySpec]);
+pub struct Entities(pub &'static [&'static EntitySpec], pub &'static Notices);
 
 impl Entities {
     pub fn spec(&self, name: &str) -> Option<&'static EntitySpec> {

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod conflicts;
 pub mod entity;
+pub mod history;
 #[cfg(feature = "ssr")]
 pub mod store;
 

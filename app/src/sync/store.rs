@@ -14,7 +14,9 @@
 //! multi-row statements at the end, so a batch of 1,000 costs some twenty
 //! statements rather than thousands.
 
-use super::entity::{CommandCall, Entities, EntitySpec, Projected, Projection};
+use super::entity::{
+    Clock, ClockCall, CommandCall, DueCall, Entities, EntitySpec, Notice, Projected, Projection, Recipient,
+};
 use super::{
     create, merge, FieldConflict, Fields, Keep, Merged, Mutation, MutationResult, MutationStatus, Op,
     OpenConflict, PullPage, PullRequest, PulledChange, PulledFields, PushBatch, PushResult, StoredRecord,
@@ -240,6 +242,11 @@ fn decide(
             }),
         };
     };
+    // Out of scope answers like missing, so probing ids reveals nothing;
+    // a record one may read but not change (the general manager's) says so.
+    if !policy::can_read(user, spec.kind, current.ownership) {
+        return unchanged(rejected(AppError::NotFound));
+    }
     if !policy::can_write(user, spec.kind, current.ownership) {
         return unchanged(rejected(AppError::Forbidden));
     }
@@ -597,6 +604,9 @@ struct PendingRows {
     conflicts: Rows,
     /// The last projected row of each written record, per projection.
     projected: BTreeMap<&'static str, (&'static Projection, BTreeMap<Uuid, Vec<Param>>)>,
+    /// The running clocks of each written record of an entity with clocks,
+    /// and whether the record is new here (so has no clock rows yet).
+    clocks: BTreeMap<(&'static str, Uuid), (bool, Vec<Clock>)>,
 }
 
 /// The writes of one transaction, gathered in memory and sent together by
@@ -679,6 +689,23 @@ impl Writes {
             (None, "create") => Some(data.clone()),
             (None, _) => None,
         };
+        if let Some(clocks) = spec.clocks {
+            let running = if record.deleted {
+                Vec::new()
+            } else {
+                (clocks.running)(&ClockCall {
+                    id,
+                    record: &record.fields,
+                    tz: user.tz(),
+                })
+            };
+            let fresh = write.action == "create";
+            self.rows
+                .clocks
+                .entry((spec.name, id))
+                .and_modify(|(_, clocks)| clocks.clone_from(&running))
+                .or_insert((fresh, running));
+        }
         if let Some(projection) = spec.projection {
             let row = projected_row(projection, id_text, owner, record);
             self.rows
@@ -778,6 +805,7 @@ impl PendingRows {
             audit: Rows::new(7),
             conflicts: Rows::new(8),
             projected: BTreeMap::new(),
+            clocks: BTreeMap::new(),
         }
     }
 
@@ -799,6 +827,7 @@ impl PendingRows {
         for (projection, rows) in self.projected.into_values() {
             insert_projected(tx, projection, rows.into_values()).await?;
         }
+        write_clocks(tx, self.clocks).await?;
         insert_rows(
             tx,
             "changes (seq, entity, record_id, owner_id, prev_owner_id, at)",
@@ -828,6 +857,229 @@ impl PendingRows {
         )
         .await
     }
+}
+
+/// Replaces the running clocks of written records: a record's clocks not
+/// raised yet go, its running ones come (a raised one stays raised).
+async fn write_clocks(
+    tx: &mut AnyConnection,
+    clocks: BTreeMap<(&'static str, Uuid), (bool, Vec<Clock>)>,
+) -> Result<(), DbError> {
+    let mut stale: BTreeMap<&'static str, Vec<IdText>> = BTreeMap::new();
+    let mut rows = Rows::new(4);
+    for ((entity, id), (fresh, running)) in &clocks {
+        let id = IdText::new(*id);
+        if !fresh {
+            stale.entry(entity).or_default().push(id);
+        }
+        for clock in running {
+            rows.push([
+                Param::Name(entity),
+                Param::Id(id),
+                Param::Name(clock.kind),
+                Param::Int(to_millis(clock.due_at)),
+            ]);
+        }
+    }
+    for (entity, ids) in stale {
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let sql = format!(
+                "DELETE FROM clocks WHERE raised_at IS NULL AND entity = {} AND record_id IN ({})",
+                placeholders(tx, 1, 1),
+                placeholders(tx, 2, chunk.len())
+            );
+            let mut query = sqlx::query(&sql).bind(entity);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            query.execute(&mut *tx).await?;
+        }
+    }
+    insert_rows(
+        tx,
+        "clocks (entity, record_id, kind, due_at)",
+        "ON CONFLICT (entity, record_id, kind) DO NOTHING",
+        &rows,
+    )
+    .await
+}
+
+/// Clocks raised per transaction of the clock job.
+const RAISED_PER_TRANSACTION: i64 = 200;
+
+/// Raises every clock whose time has come by `now`, once: marks the
+/// record (the entity's `raise`), notifies whom it names, and sets the
+/// clock's `raised_at`, in one transaction that holds the change counter.
+/// Two servers running this at once take turns, and the second finds the
+/// first one's clocks raised; a restart finds them in the table. Returns
+/// how many were raised. `tz` counts the working days of clocks that a
+/// raise's write restarts (the server's zone).
+pub async fn raise_due(
+    db: &Db,
+    entities: Entities,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> Result<usize, DbError> {
+    let system = CurrentUser {
+        id: Uuid::nil(),
+        username: "system".into(),
+        display_name: "系统".into(),
+        role: crate::roles::Role::Admin,
+        team_id: None,
+        time_zone: tz.name().to_owned(),
+    };
+    let mut raised = 0;
+    loop {
+        let mut tx = db.pool.begin().await?;
+        let mut writes = Writes::begin(&mut tx, now).await?;
+        let due: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT entity, record_id, kind, due_at FROM clocks              WHERE raised_at IS NULL AND due_at <= $1 ORDER BY due_at LIMIT $2",
+        )
+        .bind(to_millis(now))
+        .bind(RAISED_PER_TRANSACTION)
+        .fetch_all(&mut *tx)
+        .await?;
+        if due.is_empty() {
+            return Ok(raised);
+        }
+        let batch = due.len();
+        // Records as this transaction leaves them: a record with two clocks
+        // due gets both marks.
+        let mut held: HashMap<(&'static str, Uuid), Current> = HashMap::new();
+        for (entity, record_id, kind, due_at) in due {
+            sqlx::query(
+                "UPDATE clocks SET raised_at = $1 WHERE entity = $2 AND record_id = $3 AND kind = $4",
+            )
+            .bind(to_millis(now))
+            .bind(&entity)
+            .bind(&record_id)
+            .bind(&kind)
+            .execute(&mut *tx)
+            .await?;
+            raised += 1;
+            // A clock of an entity no longer registered, or of a record
+            // gone, is raised as nothing.
+            let Some((spec, clocks)) = entities.spec(&entity).and_then(|s| Some((s, s.clocks?))) else {
+                continue;
+            };
+            let id = parse_uuid(&record_id)?;
+            let current = match held.remove(&(spec.name, id)) {
+                Some(current) => Some(current),
+                None => load(&mut tx, spec, &[id]).await?.remove(&(spec.name, id)),
+            };
+            let Some(current) = current else {
+                continue;
+            };
+            if current.record.deleted {
+                continue;
+            }
+            let due_at = crate::ssr::from_millis(due_at);
+            let effect = (clocks.raise)(&DueCall {
+                kind: &kind,
+                id,
+                record: &current.record.fields,
+                due_at,
+            });
+            let mut current = current;
+            if !effect.changes.is_empty() {
+                let Merged { record, .. } = merge(&current.record, current.record.version, &effect.changes);
+                let before: Fields = effect
+                    .changes
+                    .keys()
+                    .filter_map(|k| current.record.fields.get(k).map(|v| (k.clone(), v.clone())))
+                    .collect();
+                let write = Write {
+                    current: Current {
+                        record,
+                        ownership: current.ownership,
+                    },
+                    action: "raise_clock",
+                    before: Some(before),
+                    after: Some(effect.changes.clone()),
+                    previous_owner: None,
+                    conflicts: Vec::new(),
+                };
+                writes.record(&system, spec, id, &write)?;
+                current = write.current;
+            }
+            let title = current
+                .record
+                .fields
+                .get(spec.title)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
+            let notice = Notice {
+                entity: spec.name,
+                record_id: id,
+                kind: &kind,
+                title,
+                due_at,
+                raised_at: now,
+            };
+            for recipient in recipients(&mut tx, &effect.notify, current.ownership).await? {
+                let fields = (entities.1.fields)(&notice);
+                let write = Write {
+                    after: None,
+                    current: Current {
+                        record: create(fields),
+                        ownership: Ownership {
+                            owner_id: recipient,
+                            owner_team_id: None,
+                        },
+                    },
+                    action: "create",
+                    before: None,
+                    previous_owner: None,
+                    conflicts: Vec::new(),
+                };
+                writes.record(&system, entities.1.spec, Uuid::now_v7(), &write)?;
+            }
+            held.insert((spec.name, id), current);
+        }
+        writes.finish(&mut tx).await?;
+        tx.commit().await?;
+        db.wrote();
+        if (batch as i64) < RAISED_PER_TRANSACTION {
+            return Ok(raised);
+        }
+    }
+}
+
+/// The active users a raised clock notifies, each once.
+async fn recipients(
+    tx: &mut AnyConnection,
+    notify: &[Recipient],
+    ownership: Ownership,
+) -> Result<Vec<Uuid>, DbError> {
+    let mut found = Vec::new();
+    for recipient in notify {
+        let ids: Vec<(String,)> = match recipient {
+            Recipient::Owner => vec![(ownership.owner_id.to_string(),)],
+            Recipient::OwnersSupervisor => {
+                let Some(team) = ownership.owner_team_id else {
+                    continue;
+                };
+                sqlx::query_as("SELECT id FROM users WHERE role = $1 AND team_id = $2 AND active = 1")
+                    .bind(crate::roles::Role::Supervisor.as_str())
+                    .bind(team.to_string())
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+            Recipient::Role(role) => {
+                sqlx::query_as("SELECT id FROM users WHERE role = $1 AND active = 1")
+                    .bind(role.as_str())
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+        };
+        for (id,) in ids {
+            let id = parse_uuid(&id)?;
+            if !found.contains(&id) {
+                found.push(id);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// A record's row of its entity's projection: id, owner, deleted, then

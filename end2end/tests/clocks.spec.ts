@@ -1,0 +1,80 @@
+import { test, expect } from "@playwright/test";
+import { DESK, PHONE, pushRecords, signedInApi, signIn } from "./helpers";
+
+// The service promise: a ticket not contacted within 2 hours is escalated
+// once by the server's clock job and reaches the service supervisor's bell;
+// a ticket still within its 2 hours counts down on the agent's phone, and
+// recording the first contact stops that clock.
+test("a late ticket rings the service supervisor's bell; the agent records a first contact in time", async ({
+  browser,
+  baseURL,
+}) => {
+  const tag = `时限测试 ${Date.now()}`;
+  const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
+  const agentApi = await signedInApi(baseURL, "agent1");
+  await pushRecords(agentApi, "ticket", 1, () => ({
+    customer_name: `${tag} 逾期客户`,
+    channel: "hotline",
+    ticket_type: "repair",
+    description: "叉车液压系统漏油",
+    opened_at: hoursAgo(3),
+  }));
+  await pushRecords(agentApi, "ticket", 1, () => ({
+    customer_name: `${tag} 新客户`,
+    contact_phone: "13812345678",
+    channel: "phone",
+    ticket_type: "consultation",
+    description: "询问保养周期",
+    opened_at: hoursAgo(0.25),
+  }));
+
+  // The service supervisor at a desk: the bell counts the escalation.
+  const desk = await browser.newContext({ viewport: DESK });
+  const page = await desk.newPage();
+  await signIn(page, "svc_sup");
+  await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
+  await expect(page.getByTestId("bell-count")).toBeVisible();
+  await page.getByTestId("bell").click();
+  const notice = page.getByTestId("notification").filter({ hasText: `${tag} 逾期客户` });
+  await expect(notice).toHaveCount(1);
+  await expect(notice.getByTestId("notification-what")).toHaveText("2 小时内未联系客户，已上报");
+  await page.screenshot({ path: "output/notifications-1440.png" });
+  const before = Number(await page.getByTestId("bell-count").innerText());
+  await notice.getByTestId("open-notification").click();
+  // It opens the ticket, whose first clock shows it ran out.
+  await expect(page.getByTestId("record-detail")).toContainText(`${tag} 逾期客户`);
+  await expect(page.getByTestId("deadline-contact").getByTestId("deadline-state")).toContainText("已超时");
+  await expect(page.getByTestId("deadline-handling").getByTestId("deadline-state")).toContainText("剩余");
+  await page.screenshot({ path: "output/ticket-overdue-1440.png" });
+  // Opened, it is read: the bell counts one fewer.
+  if (before > 1) {
+    await expect(page.getByTestId("bell-count")).toHaveText(String(before - 1));
+  } else {
+    await expect(page.getByTestId("bell-count")).toHaveCount(0);
+  }
+
+  // The agent on a phone: the fresh ticket counts down on its card.
+  const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const agent = await phone.newPage();
+  await signIn(agent, "agent1");
+  await agent.goto("/tickets");
+  await expect(agent.getByTestId("sync-status")).toContainText("已全部同步");
+  await agent.getByTestId("list-search").fill(tag);
+  const fresh = agent.getByTestId("record-card").filter({ hasText: `${tag} 新客户` });
+  await expect(fresh.getByTestId("deadline-state")).toContainText(/剩余 1 小时 [34]\d 分/);
+  await agent.screenshot({ path: "output/ticket-countdown-390.png" });
+  await fresh.getByTestId("open-record").click();
+  await expect(agent.getByTestId("deadline-contact").getByTestId("deadline-state")).toContainText("剩余");
+  // The contact says how it was made; without it, the rule says what is missing.
+  await agent.getByTestId("command-contact").click();
+  await expect(agent.getByTestId("command-refused")).toBeVisible();
+  await agent.getByTestId("command-contact_method").selectOption("phone");
+  await agent.getByTestId("command-contact_note").fill("约定明早九点回访");
+  await agent.getByTestId("command-contact").click();
+  await expect(agent.getByTestId("record-status")).toHaveText("已联系");
+  await expect(agent.getByTestId("deadline-contact").getByTestId("deadline-state")).toHaveText("按时完成");
+  await expect(agent.getByTestId("record-detail")).toContainText("约定明早九点回访");
+  await expect(agent.getByTestId("record-detail")).toContainText("褚静");
+  await expect(agent.getByTestId("sync-status")).toContainText("已全部同步");
+  await agent.screenshot({ path: "output/ticket-contacted-390.png", fullPage: true });
+});

@@ -1,0 +1,296 @@
+//! Clocks: deadlines stored beside their records and raised once by the
+//! clock job, across restarts and with two servers on one database, with
+//! the escalated mark on the record and a notification to each recipient.
+
+mod common;
+
+use app::aggregates::ENTITIES;
+use app::ssr::Db;
+use app::sync::store::raise_due;
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use common::{command, held, push_ok, Client, TestApp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const SHANGHAI: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Opens a hotline repair ticket as `client`, `ago` before now.
+async fn open_ticket(client: &Client, ago: Duration) -> Uuid {
+    let id = Uuid::now_v7();
+    let fields = json!({
+        "customer_name": "宁波远航物流", "channel": "hotline", "ticket_type": "repair",
+        "description": "叉车液压系统漏油", "opened_at": rfc3339(Utc::now() - ago),
+        "contact_phone": "0574-87654321",
+    });
+    let results = push_ok(
+        client,
+        vec![json!({"id": Uuid::now_v7(), "entity": "ticket", "record_id": id,
+                    "base_version": 0, "op": "upsert", "fields": fields})],
+    )
+    .await;
+    assert_eq!(results[0]["status"], "applied", "{results:?}");
+    id
+}
+
+/// The notifications `client` holds after a full pull, as (about_id, kind).
+async fn notifications(client: &Client) -> Vec<(String, String, Value)> {
+    let mut cursor = 0;
+    let mut found = Vec::new();
+    loop {
+        let (status, page) = client
+            .call("sync/pull", json!({"request": {"cursor": cursor, "limit": 500}}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for change in page["changes"].as_array().unwrap() {
+            if change["entity"] == "notification" && change["kind"] == "upsert" {
+                let fields = &change["fields"];
+                found.push((
+                    fields["about_id"].as_str().unwrap().to_owned(),
+                    fields["kind"].as_str().unwrap().to_owned(),
+                    change.clone(),
+                ));
+            }
+        }
+        cursor = page["cursor"].as_i64().unwrap();
+        if !page["has_more"].as_bool().unwrap() {
+            return found;
+        }
+    }
+}
+
+on_both_databases!(
+    a_ticket_not_contacted_in_two_hours_is_escalated_once_across_two_servers_and_a_restart,
+    |app: TestApp| async move {
+        let agent = app.signed_in("agent").await;
+        let late = open_ticket(&agent, Duration::minutes(150)).await;
+        let in_time = open_ticket(&agent, Duration::minutes(150)).await;
+        let fresh = open_ticket(&agent, Duration::minutes(10)).await;
+        // The second is contacted late, but before the job runs: a contact
+        // stops the clock (the miss stays on record in its times).
+        let contacted = push_ok(
+            &agent,
+            vec![command(
+                "ticket",
+                in_time,
+                "contact",
+                json!({"contact_method": "phone"}),
+            )],
+        )
+        .await;
+        assert_eq!(contacted[0]["status"], "applied", "{contacted:?}");
+
+        // Two servers run the job at the same moment.
+        let second = app.second_server().await;
+        let now = Utc::now();
+        let (a, b) = tokio::join!(
+            raise_due(&app.db, ENTITIES, now, SHANGHAI),
+            raise_due(&second.db, ENTITIES, now, SHANGHAI)
+        );
+        assert_eq!(
+            a.unwrap() + b.unwrap(),
+            1,
+            "one clock ran out: the late ticket's contact"
+        );
+
+        // A restart: a new pool finds it raised and raises nothing.
+        let restarted = Db::connect(&app.url).await.unwrap();
+        assert_eq!(
+            raise_due(&restarted, ENTITIES, Utc::now(), SHANGHAI)
+                .await
+                .unwrap(),
+            0
+        );
+
+        let ticket = held(&agent, "ticket", late).await;
+        assert!(ticket["fields"]["contact_escalated_at"].is_string(), "{ticket}");
+        let ticket = held(&agent, "ticket", in_time).await;
+        assert!(ticket["fields"].get("contact_escalated_at").is_none(), "{ticket}");
+        assert!(ticket["fields"]["contacted_at"].is_string(), "{ticket}");
+
+        let supervisor = app.signed_in("service_sup").await;
+        let told = notifications(&supervisor).await;
+        let kinds: Vec<(String, String)> = told
+            .iter()
+            .map(|(id, kind, _)| (id.clone(), kind.clone()))
+            .collect();
+        assert_eq!(kinds, [(late.to_string(), "contact".to_owned())]);
+        assert_eq!(told[0].2["fields"]["title"], "宁波远航物流");
+        assert_eq!(told[0].2["fields"]["about"], "ticket");
+        // The owner hears of it too; a rep and another agent's technician do not.
+        assert_eq!(notifications(&agent).await.len(), 1);
+        assert!(notifications(&app.signed_in("rep1").await).await.is_empty());
+        assert!(notifications(&app.signed_in("tech").await).await.is_empty());
+
+        // A day later the 24-hour clocks run out: three tickets, each once.
+        let tomorrow = Utc::now() + Duration::hours(25);
+        let (a, b) = tokio::join!(
+            raise_due(&app.db, ENTITIES, tomorrow, SHANGHAI),
+            raise_due(&second.db, ENTITIES, tomorrow, SHANGHAI)
+        );
+        // The fresh ticket's contact clock runs out too by then.
+        assert_eq!(a.unwrap() + b.unwrap(), 4);
+        assert_eq!(
+            raise_due(&restarted, ENTITIES, tomorrow, SHANGHAI).await.unwrap(),
+            0
+        );
+        let ticket = held(&agent, "ticket", fresh).await;
+        assert!(ticket["fields"]["contact_escalated_at"].is_string(), "{ticket}");
+        assert!(ticket["fields"]["handling_escalated_at"].is_string(), "{ticket}");
+        assert_eq!(notifications(&supervisor).await.len(), 5);
+    }
+);
+
+on_both_databases!(
+    a_resolved_ticket_and_a_screened_lead_raise_nothing,
+    |app: TestApp| async move {
+        let agent = app.signed_in("agent").await;
+        let ticket = open_ticket(&agent, Duration::minutes(30)).await;
+        let done = push_ok(&agent, vec![command("ticket", ticket, "resolve", json!({}))]).await;
+        assert_eq!(done[0]["status"], "applied", "{done:?}");
+        let rep1 = app.signed_in("rep1").await;
+        let lead = Uuid::parse_str(&common::add_lead(&rep1, "杭州恒信").await).unwrap();
+        let qualified = push_ok(&rep1, vec![command("lead", lead, "qualify", json!({}))]).await;
+        assert_eq!(qualified[0]["status"], "applied", "{qualified:?}");
+        let much_later = Utc::now() + Duration::days(30);
+        assert_eq!(
+            raise_due(&app.db, ENTITIES, much_later, SHANGHAI).await.unwrap(),
+            0
+        );
+        assert!(notifications(&app.signed_in("service_sup").await)
+            .await
+            .is_empty());
+        assert!(notifications(&app.signed_in("sup_a").await).await.is_empty());
+    }
+);
+
+on_both_databases!(
+    an_unscreened_lead_tells_its_owner_and_their_supervisor_once,
+    |app: TestApp| async move {
+        let rep1 = app.signed_in("rep1").await;
+        let lead = common::add_lead(&rep1, "苏州精工机械").await;
+        // Three working days have not passed: nothing yet.
+        assert_eq!(
+            raise_due(&app.db, ENTITIES, Utc::now(), SHANGHAI).await.unwrap(),
+            0
+        );
+        let later = Utc::now() + Duration::days(12);
+        assert_eq!(raise_due(&app.db, ENTITIES, later, SHANGHAI).await.unwrap(), 1);
+        assert_eq!(raise_due(&app.db, ENTITIES, later, SHANGHAI).await.unwrap(), 0);
+        for (who, expected) in [
+            ("rep1", 1),
+            ("sup_a", 1),
+            ("sup_b", 0),
+            ("rep2", 0),
+            ("manager", 0),
+        ] {
+            let told = notifications(&app.signed_in(who).await).await;
+            assert_eq!(told.len(), expected, "{who}");
+            if expected == 1 {
+                assert_eq!(told[0].0, lead);
+                assert_eq!(told[0].1, "screening");
+            }
+        }
+    }
+);
+
+on_both_databases!(
+    a_notification_is_marked_read_by_its_recipient_alone_and_never_made_by_a_client,
+    |app: TestApp| async move {
+        let agent = app.signed_in("agent").await;
+        open_ticket(&agent, Duration::minutes(150)).await;
+        raise_due(&app.db, ENTITIES, Utc::now(), SHANGHAI).await.unwrap();
+        let supervisor = app.signed_in("service_sup").await;
+        let told = notifications(&supervisor).await;
+        let id = Uuid::parse_str(told[0].2["id"].as_str().unwrap()).unwrap();
+
+        // Another user cannot mark it: it answers like a missing record.
+        let other = push_ok(&agent, vec![command("notification", id, "read", json!({}))]).await;
+        assert_eq!(other[0]["status"], "rejected", "{other:?}");
+        assert_eq!(other[0]["reason"]["error"], "not_found", "{other:?}");
+        let read = push_ok(&supervisor, vec![command("notification", id, "read", json!({}))]).await;
+        assert_eq!(read[0]["status"], "applied", "{read:?}");
+        let stored = held(&supervisor, "notification", id).await;
+        assert!(stored["fields"]["read_at"].is_string(), "{stored}");
+        // Nor can its fields be edited, nor one made by a client.
+        let edit = push_ok(
+            &supervisor,
+            vec![
+                json!({"id": Uuid::now_v7(), "entity": "notification", "record_id": id,
+                        "base_version": 2, "op": "upsert", "fields": {"title": "x"}}),
+            ],
+        )
+        .await;
+        assert_eq!(edit[0]["status"], "rejected", "{edit:?}");
+        let forged = push_ok(
+            &supervisor,
+            vec![
+                json!({"id": Uuid::now_v7(), "entity": "notification", "record_id": Uuid::now_v7(),
+                        "base_version": 0, "op": "upsert", "fields": {"about": "ticket"}}),
+            ],
+        )
+        .await;
+        assert_eq!(forged[0]["status"], "rejected", "{forged:?}");
+    }
+);
+
+on_both_databases!(
+    a_records_history_reads_from_the_audit_trail_for_those_who_may_see_it,
+    |app: TestApp| async move {
+        let agent = app.signed_in("agent").await;
+        let ticket = open_ticket(&agent, Duration::minutes(150)).await;
+        raise_due(&app.db, ENTITIES, Utc::now(), SHANGHAI).await.unwrap();
+        let contacted = push_ok(
+            &agent,
+            vec![command(
+                "ticket",
+                ticket,
+                "contact",
+                json!({"contact_method": "visit", "contact_note": "上门"}),
+            )],
+        )
+        .await;
+        assert_eq!(contacted[0]["status"], "applied", "{contacted:?}");
+
+        let (status, history) = agent
+            .call("sync/history", json!({"entity": "ticket", "id": ticket}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{history}");
+        let actions: Vec<&str> = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(actions, ["contact", "raise_clock", "create"], "{history}");
+        // The command's entry names its actor and what it changed.
+        assert!(history[0]["actor"].is_string(), "{history}");
+        assert_eq!(history[0]["after"]["contact_method"], "visit");
+        assert_eq!(history[0]["after"]["status"], "contacted");
+        assert_eq!(history[0]["before"]["status"], Value::Null, "{history}");
+        // The clock was raised by the server itself.
+        assert_eq!(history[1]["actor"], Value::Null);
+        assert!(
+            history[1]["after"]["contact_escalated_at"].is_string(),
+            "{history}"
+        );
+
+        // Out of scope, missing and unknown all answer alike.
+        let rep1 = app.signed_in("rep1").await;
+        for (who, entity, id) in [
+            (&rep1, "ticket", ticket),
+            (&agent, "ticket", Uuid::now_v7()),
+            (&agent, "nothing", ticket),
+        ] {
+            let (status, body) = who
+                .call("sync/history", json!({"entity": entity, "id": id}))
+                .await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{entity} {body}");
+            assert_eq!(body["error"], "not_found", "{body}");
+        }
+    }
+);
