@@ -75,3 +75,32 @@ pub async fn logout() -> Result<(), AppError> {
     );
     Ok(())
 }
+
+/// The active colleagues of one role (a dispatcher's technicians), by name,
+/// for choosing whom a command names. The rule that takes the choice is
+/// decided again on the server against the users as they are then.
+#[server(endpoint = "people", input = Json)]
+pub async fn people(role: crate::roles::Role) -> Result<Vec<crate::sync::entity::Person>, AppError> {
+    use crate::ssr::{self, session::parse_uuid};
+    ssr::require_user().await?;
+    let state = ssr::state()?;
+    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, display_name, team_id FROM users WHERE role = $1 AND active = 1 ORDER BY display_name",
+    )
+    .bind(role.as_str())
+    .fetch_all(&state.db.pool)
+    .await
+    .map_err(ssr::DbError::from)?;
+    rows.into_iter()
+        .map(|(id, display_name, team)| {
+            Ok(crate::sync::entity::Person {
+                id: parse_uuid(&id)?,
+                display_name,
+                role,
+                team_id: team.as_deref().map(parse_uuid).transpose()?,
+                active: true,
+            })
+        })
+        .collect::<Result<_, ssr::DbError>>()
+        .map_err(AppError::from)
+}

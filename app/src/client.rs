@@ -93,6 +93,21 @@ pub async fn command(
     name: &'static str,
     args: crate::sync::Fields,
 ) -> Result<(), AppError> {
+    let context = crate::sync::entity::Context::default();
+    command_with(status, me, spec, record, name, args, &context).await
+}
+
+/// `command`, for a rule that needs to know more than the record: the
+/// people its arguments name, as this device knows them.
+pub async fn command_with(
+    status: SyncStatus,
+    me: &CurrentUser,
+    spec: &'static crate::sync::entity::EntitySpec,
+    record: &LocalView,
+    name: &'static str,
+    args: crate::sync::Fields,
+    context: &crate::sync::entity::Context,
+) -> Result<(), AppError> {
     let (owner_id, _) = record.owner_or(me);
     let call = crate::sync::entity::CommandCall {
         name,
@@ -109,6 +124,7 @@ pub async fn command(
         },
         actor: me,
         now: chrono::Utc::now(),
+        context,
     };
     // A number (a code) the server gives arrives with the next sync.
     let changes = (spec.decide)(&call).map_err(AppError::from)?.changes;

@@ -64,6 +64,7 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
     decide: decide_customer,
     projection: Some(&CUSTOMER_ROWS),
     clocks: None,
+    person_args: &[],
 };
 
 /// `customer_rows`: what lists, 查重 and (later) credit checks and reports
@@ -308,7 +309,11 @@ pub fn decide_customer(call: &CommandCall) -> Result<Decided, Refusal> {
                 }
                 ApprovalState::Pending => {}
             }
-            Ok(Decided { changes, number })
+            Ok(Decided {
+                changes,
+                number,
+                owner: None,
+            })
         }
         _ => Err(Refusal::Rule("unknown_command")),
     }
@@ -361,6 +366,7 @@ mod tests {
             actor,
             // 2026-12-31 20:00 UTC is already 2027 in Shanghai.
             now: "2026-12-31T20:00:00Z".parse().unwrap(),
+            context: &crate::sync::entity::Context::default(),
         })
     }
 

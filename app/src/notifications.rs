@@ -49,6 +49,7 @@ pub const NOTIFICATION: EntitySpec = EntitySpec {
     decide: decide_notification,
     projection: None,
     clocks: None,
+    person_args: &[],
 };
 
 /// How the engine makes one when a clock is raised.
@@ -280,6 +281,7 @@ mod tests {
             },
             actor: &me,
             now: at,
+            context: &crate::sync::entity::Context::default(),
         };
         let read = decide_notification(&call).unwrap();
         assert_eq!(read.changes["read_at"], "2026-12-02T08:00:00Z");

@@ -681,6 +681,26 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             args
         }
     };
+    // The colleagues a command may name (a technician to dispatch to),
+    // fetched when the page opens online.
+    let person_role = screen
+        .args
+        .iter()
+        .flat_map(|a| a.fields)
+        .find_map(|f| match f.input {
+            Input::Person(role) => Some(role),
+            _ => None,
+        });
+    let people = person_role.map(|role| LocalResource::new(move || crate::auth::people(role)));
+    let context_now = move || crate::sync::entity::Context {
+        people: people
+            .and_then(|p| p.get())
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|person| (person.id, person))
+            .collect(),
+    };
     let give = {
         let (me, record, arg_values) = (me.clone(), record.clone(), arg_values.clone());
         Action::new_local(move |(name, args): &(&'static str, Fields)| {
@@ -691,8 +711,9 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 args.clone(),
                 arg_values.clone(),
             );
+            let context = context_now();
             async move {
-                match client::command(status, &me, screen.spec, &record, name, args).await {
+                match client::command_with(status, &me, screen.spec, &record, name, args, &context).await {
                     Ok(()) => {
                         failure.set(None);
                         for (_, value) in &arg_values {
@@ -726,6 +747,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 },
                 actor: &me,
                 now: chrono::Utc::now(),
+                context: &crate::sync::entity::Context::default(),
             };
             let why = match (screen.spec.decide)(&call) {
                 Err(crate::sync::entity::Refusal::Rule(code)) => Some(locale.refusal(code)),
@@ -764,6 +786,21 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
         })
         .map(|(f, (name, value))| {
             let input = match f.input {
+                Input::Person(_) => view! {
+                    <select data-testid=format!("command-{name}") bind:value=value>
+                        <option value="">{t.choose}</option>
+                        {move || match people.and_then(|p| p.get()) {
+                            Some(Ok(found)) => found
+                                .into_iter()
+                                .map(|p| view! { <option value=p.id.to_string()>{p.display_name}</option> })
+                                .collect_view()
+                                .into_any(),
+                            Some(Err(_)) => view! { <option value="" disabled=true>{locale.word("people_need_network")}</option> }.into_any(),
+                            None => ().into_any(),
+                        }}
+                    </select>
+                }
+                .into_any(),
                 Input::Choice(options) => view! {
                     <select data-testid=format!("command-{name}") bind:value=value>
                         <option value="">{t.choose}</option>
@@ -976,6 +1013,8 @@ fn sample_args(screen: &RecordScreen, command: &str) -> Fields {
     {
         let sample = match f.input {
             Input::Choice(options) => options.first().copied().unwrap_or("…"),
+            // Whom the user will choose is for the rule to judge then.
+            Input::Person(_) => continue,
             _ => "…",
         };
         probe.insert(f.name.to_owned(), Value::String(sample.to_owned()));

@@ -20,6 +20,9 @@ pub enum Input {
     /// A whole number (days, a count).
     Whole,
     Choice(&'static [&'static str]),
+    /// A colleague of this role, chosen by name (a command's argument:
+    /// the id of the user).
+    Person(crate::roles::Role),
 }
 
 pub struct FormField {

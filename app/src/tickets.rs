@@ -37,6 +37,8 @@ pub const TICKET: EntitySpec = EntitySpec {
         "resolved_at",
         "contact_escalated_at",
         "handling_escalated_at",
+        "technician_name",
+        "dispatched_at",
     ],
     workflow: &[
         "status",
@@ -47,8 +49,10 @@ pub const TICKET: EntitySpec = EntitySpec {
         "resolved_at",
         "contact_escalated_at",
         "handling_escalated_at",
+        "technician_name",
+        "dispatched_at",
     ],
-    commands: &[CONTACT, START, RESOLVE, CLOSE, REOPEN],
+    commands: &[CONTACT, DISPATCH, START, RESOLVE, CLOSE, REOPEN],
     title: "customer_name",
     searched: &[
         "customer_name",
@@ -62,6 +66,7 @@ pub const TICKET: EntitySpec = EntitySpec {
     decide: decide_ticket,
     projection: None,
     clocks: Some(&TICKET_CLOCKS),
+    person_args: &["technician"],
 };
 
 /// The service promise (seed 004, 6.6): contact the customer within 2
@@ -223,16 +228,24 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
         field("contacted_by", Input::Text, false),
         field("contact_note", Input::Long, false),
         field("resolved_at", Input::DateTime, false),
+        field("technician_name", Input::Text, false),
+        field("dispatched_at", Input::DateTime, false),
         field("contact_escalated_at", Input::DateTime, false),
         field("handling_escalated_at", Input::DateTime, false),
     ],
-    args: &[CommandArgs {
-        command: CONTACT,
-        fields: &[
-            field("contact_method", Input::Choice(CONTACT_METHODS), true),
-            field("contact_note", Input::Long, false),
-        ],
-    }],
+    args: &[
+        CommandArgs {
+            command: CONTACT,
+            fields: &[
+                field("contact_method", Input::Choice(CONTACT_METHODS), true),
+                field("contact_note", Input::Long, false),
+            ],
+        },
+        CommandArgs {
+            command: DISPATCH,
+            fields: &[field("technician", Input::Person(Role::Technician), true)],
+        },
+    ],
     deadlines: Some(ticket_deadlines),
 };
 
@@ -257,6 +270,9 @@ pub const RESOLVE: &str = "resolve";
 pub const CLOSE: &str = "close";
 /// A resolved or closed ticket needs more work.
 pub const REOPEN: &str = "reopen";
+/// 派工: the service desk sends the ticket to a technician, who then owns
+/// it (it reaches their phone; the desk still sees it).
+pub const DISPATCH: &str = "dispatch";
 
 /// A ticket's status as stored: absent means open.
 pub fn status_of(fields: &Fields) -> &str {
@@ -290,7 +306,45 @@ pub fn transition(status: &str, command: &str) -> Result<&'static str, Refusal> 
 /// How the first contact was made.
 pub const CONTACT_METHODS: &[&str] = &["phone", "visit", "message", "email"];
 
+/// Dispatching: by the service desk, of a ticket not yet done, to an
+/// active technician (as the server knows them when it decides).
+fn decide_dispatch(call: &CommandCall) -> Result<Decided, Refusal> {
+    if !matches!(call.actor.role, Role::ServiceAgent | Role::ServiceSupervisor) {
+        return Err(Refusal::Rule("dispatch_by_service_desk"));
+    }
+    let status = status_of(call.record);
+    if is_done(status) {
+        return Err(Refusal::Rule(if status == "closed" {
+            "ticket_closed"
+        } else {
+            "ticket_wrong_status"
+        }));
+    }
+    let mut read = Reader::new(call.args);
+    read.required("technician", SHORT_TEXT);
+    read.finish().map_err(Refusal::Invalid)?;
+    let technician = call
+        .context
+        .person(call.args, "technician")
+        .filter(|p| p.active && p.role == Role::Technician)
+        .ok_or(Refusal::Rule("dispatch_not_technician"))?;
+    let mut changes = Fields::new();
+    changes.insert(
+        "technician_name".into(),
+        Value::String(technician.display_name.clone()),
+    );
+    changes.insert("dispatched_at".into(), instant(call.now));
+    Ok(Decided {
+        changes,
+        number: None,
+        owner: Some(technician.id),
+    })
+}
+
 pub fn decide_ticket(call: &CommandCall) -> Result<Decided, Refusal> {
+    if call.name == DISPATCH {
+        return decide_dispatch(call);
+    }
     let next = transition(status_of(call.record), call.name)?;
     let mut changes = Fields::new();
     changes.insert("status".to_owned(), Value::String(next.to_owned()));
@@ -354,6 +408,8 @@ pub fn check_ticket(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<Field
     read.instant("resolved_at");
     read.instant("contact_escalated_at");
     read.instant("handling_escalated_at");
+    read.optional("technician_name", SHORT_TEXT);
+    read.instant("dispatched_at");
     read.finish()
 }
 
@@ -506,6 +562,7 @@ mod tests {
             },
             actor: &me,
             now: at("2026-11-30T01:30:00Z"),
+            context: &crate::sync::entity::Context::default(),
         };
         let changes = decide_ticket(&call).unwrap().changes;
         assert_eq!(changes["status"], "resolved");
@@ -542,5 +599,87 @@ mod tests {
         let mut marked = ticket.clone();
         marked.extend(raised.changes);
         assert_eq!(check_ticket(&marked, at("2026-11-30T03:00:00Z")), Ok(()));
+    }
+
+    #[test]
+    fn the_service_desk_dispatches_to_an_active_technician_who_then_owns_the_ticket() {
+        use crate::sync::entity::{Context, Person};
+        let user = |n: u128, role: Role| crate::roles::CurrentUser {
+            id: uuid::Uuid::from_u128(n),
+            username: format!("u{n}"),
+            display_name: format!("用户{n}"),
+            role,
+            team_id: None,
+            time_zone: "Asia/Shanghai".into(),
+        };
+        let person = |n: u128, role: Role, active: bool| Person {
+            id: uuid::Uuid::from_u128(n),
+            display_name: format!("师傅{n}"),
+            role,
+            team_id: None,
+            active,
+        };
+        let mut context = Context::default();
+        for p in [
+            person(10, Role::Technician, true),
+            person(11, Role::Technician, false),
+            person(12, Role::Rep, true),
+        ] {
+            context.people.insert(p.id, p);
+        }
+        let agent = user(1, Role::ServiceAgent);
+        let ticket = opened("2026-11-30T01:00:00Z");
+        let dispatch = |actor: &crate::roles::CurrentUser, record: &Fields, to: u128| {
+            let args = json!({"technician": uuid::Uuid::from_u128(to).to_string()});
+            decide_ticket(&CommandCall {
+                name: DISPATCH,
+                args: args.as_object().unwrap(),
+                record,
+                ownership: crate::policy::Ownership {
+                    owner_id: agent.id,
+                    owner_team_id: None,
+                },
+                actor,
+                now: at("2026-11-30T01:10:00Z"),
+                context: &context,
+            })
+        };
+        let sent = dispatch(&agent, &ticket, 10).unwrap();
+        assert_eq!(sent.owner, Some(uuid::Uuid::from_u128(10)));
+        assert_eq!(sent.changes["technician_name"], "师傅10");
+        assert_eq!(sent.changes["dispatched_at"], "2026-11-30T01:10:00Z");
+        // Not to someone who left, nor to a rep, nor to nobody the server knows.
+        for to in [11, 12, 99] {
+            assert_eq!(
+                dispatch(&agent, &ticket, to).unwrap_err(),
+                Refusal::Rule("dispatch_not_technician")
+            );
+        }
+        // Only the service desk dispatches; a resolved ticket is not sent out.
+        let tech = user(10, Role::Technician);
+        assert_eq!(
+            dispatch(&tech, &ticket, 10).unwrap_err(),
+            Refusal::Rule("dispatch_by_service_desk")
+        );
+        let mut done = ticket.clone();
+        done.insert("status".into(), json!("resolved"));
+        assert_eq!(
+            dispatch(&agent, &done, 10).unwrap_err(),
+            Refusal::Rule("ticket_wrong_status")
+        );
+        // Without a choice the argument is missing, not a rule's refusal.
+        let none = decide_ticket(&CommandCall {
+            name: DISPATCH,
+            args: &Fields::new(),
+            record: &ticket,
+            ownership: crate::policy::Ownership {
+                owner_id: agent.id,
+                owner_team_id: None,
+            },
+            actor: &agent,
+            now: at("2026-11-30T01:10:00Z"),
+            context: &context,
+        });
+        assert!(matches!(none, Err(Refusal::Invalid(_))));
     }
 }

@@ -41,6 +41,7 @@ pub const VISIT: EntitySpec = EntitySpec {
     decide: no_commands,
     projection: None,
     clocks: None,
+    person_args: &[],
 };
 
 pub const VISIT_SCREEN: RecordScreen = RecordScreen {

@@ -77,4 +77,23 @@ test("a late ticket rings the service supervisor's bell; the agent records a fir
   await expect(agent.getByTestId("record-detail")).toContainText("褚静");
   await expect(agent.getByTestId("sync-status")).toContainText("已全部同步");
   await agent.screenshot({ path: "output/ticket-contacted-390.png", fullPage: true });
+
+  // Dispatched to a technician (派工), it reaches the technician's phone.
+  await agent.getByTestId("command-dispatch").click();
+  await expect(agent.getByTestId("command-refused")).toBeVisible();
+  await agent.getByTestId("command-technician").selectOption({ label: "蒋师傅" });
+  await agent.getByTestId("command-dispatch").click();
+  await expect(agent.getByTestId("record-detail")).toContainText("蒋师傅");
+  await expect(agent.getByTestId("sync-status")).toContainText("已全部同步");
+  const techContext = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const tech = await techContext.newPage();
+  await signIn(tech, "tech1");
+  await tech.goto("/tickets");
+  await expect(tech.getByTestId("sync-status")).toContainText("已全部同步");
+  await tech.getByTestId("list-search").fill(tag);
+  await expect(tech.getByTestId("record-card")).toHaveCount(1);
+  await tech.getByTestId("open-record").click();
+  await expect(tech.getByTestId("record-detail")).toContainText("约定明早九点回访");
+  await expect(tech.getByTestId("history")).toContainText("派工");
+  await tech.screenshot({ path: "output/ticket-dispatched-390.png", fullPage: true });
 });

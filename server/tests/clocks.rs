@@ -294,3 +294,96 @@ on_both_databases!(
         }
     }
 );
+
+on_both_databases!(
+    the_service_desk_dispatches_a_ticket_to_a_technician_decided_against_the_users_as_they_are,
+    |app: TestApp| async move {
+        let agent = app.signed_in("agent").await;
+        let ticket = open_ticket(&agent, Duration::minutes(5)).await;
+        let (status, technicians) = agent.call("people", json!({"role": "technician"})).await;
+        assert_eq!(status, StatusCode::OK, "{technicians}");
+        assert_eq!(technicians.as_array().unwrap().len(), 1, "{technicians}");
+        let tech_id = technicians[0]["id"].as_str().unwrap().to_owned();
+        let tech = app.signed_in("tech").await;
+        assert!(notifications(&tech).await.is_empty());
+
+        // A rep is no technician; nor is an id nobody has.
+        let (_, reps) = agent.call("people", json!({"role": "rep"})).await;
+        for to in [
+            reps[0]["id"].as_str().unwrap().to_owned(),
+            Uuid::now_v7().to_string(),
+        ] {
+            let refused = push_ok(
+                &agent,
+                vec![command("ticket", ticket, "dispatch", json!({"technician": to}))],
+            )
+            .await;
+            assert_eq!(
+                refused[0]["reason"],
+                json!({"error": "refused", "code": "dispatch_not_technician"}),
+                "{refused:?}"
+            );
+        }
+        // A technician does not dispatch.
+        let (_, tickets) = tech
+            .call("sync/pull", json!({"request": {"cursor": 0, "limit": 100}}))
+            .await;
+        assert!(tickets["changes"].as_array().unwrap().is_empty(), "{tickets}");
+
+        let sent = push_ok(
+            &agent,
+            vec![command(
+                "ticket",
+                ticket,
+                "dispatch",
+                json!({"technician": tech_id}),
+            )],
+        )
+        .await;
+        assert_eq!(sent[0]["status"], "applied", "{sent:?}");
+        // The technician now holds it, the desk still sees it, with whom it went to.
+        let theirs = held(&tech, "ticket", ticket).await;
+        assert_eq!(theirs["kind"], "upsert", "{theirs}");
+        assert_eq!(theirs["owner_id"], tech_id.as_str(), "{theirs}");
+        let desk = held(&agent, "ticket", ticket).await;
+        assert!(desk["fields"]["technician_name"].is_string(), "{desk}");
+        let refused = push_ok(
+            &tech,
+            vec![command(
+                "ticket",
+                ticket,
+                "dispatch",
+                json!({"technician": tech_id}),
+            )],
+        )
+        .await;
+        assert_eq!(
+            refused[0]["reason"],
+            json!({"error": "refused", "code": "dispatch_by_service_desk"}),
+            "{refused:?}"
+        );
+
+        // A technician who has left is no longer dispatched to.
+        let other = open_ticket(&agent, Duration::minutes(5)).await;
+        sqlx::query("UPDATE users SET active = 0 WHERE id = $1")
+            .bind(&tech_id)
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+        let refused = push_ok(
+            &agent,
+            vec![command(
+                "ticket",
+                other,
+                "dispatch",
+                json!({"technician": tech_id}),
+            )],
+        )
+        .await;
+        assert_eq!(
+            refused[0]["reason"],
+            json!({"error": "refused", "code": "dispatch_not_technician"}),
+            "{refused:?}"
+        );
+    }
+);

@@ -228,6 +228,7 @@ impl World {
                         },
                         actor: &user,
                         now,
+                        context: &app::sync::entity::Context::default(),
                     })
                 });
                 match (&result.status, expected) {
@@ -368,6 +369,7 @@ impl World {
                     },
                     actor: &user,
                     now: Utc::now(),
+                    context: &app::sync::entity::Context::default(),
                 }) else {
                     return;
                 };

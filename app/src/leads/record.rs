@@ -57,6 +57,7 @@ pub const LEAD: EntitySpec = EntitySpec {
     decide: decide_lead,
     projection: None,
     clocks: Some(&LEAD_CLOCKS),
+    person_args: &[],
 };
 
 /// A new lead's screening deadline: raised to the owner and their
@@ -296,6 +297,7 @@ mod tests {
             },
             actor: &actor,
             now: now(),
+            context: &crate::sync::entity::Context::default(),
         })
         .map(|decided| decided.changes)
     }

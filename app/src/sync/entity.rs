@@ -42,6 +42,10 @@ pub struct EntitySpec {
     pub projection: Option<&'static Projection>,
     /// The entity's deadlines, if it has any.
     pub clocks: Option<&'static Clocks>,
+    /// Command arguments that name a person (a ticket's technician): the
+    /// server loads each named user into the command's `Context` inside
+    /// the deciding transaction.
+    pub person_args: &'static [&'static str],
 }
 
 /// An entity's deadlines (a lead's screening, a ticket's contact and
@@ -146,6 +150,11 @@ pub enum Projected {
 pub struct Decided {
     pub changes: Fields,
     pub number: Option<NumberRequest>,
+    /// The person the record moves to (a ticket dispatched to a
+    /// technician; later a customer claimed from the pool). They must be
+    /// in the command's `Context`; the previous owner's devices receive the
+    /// record as removed when it leaves their scope.
+    pub owner: Option<Uuid>,
 }
 
 impl Decided {
@@ -153,6 +162,7 @@ impl Decided {
         Self {
             changes,
             number: None,
+            owner: None,
         }
     }
 }
@@ -172,6 +182,34 @@ impl NumberRequest {
     }
 }
 
+/// A user as a command's rule sees them: who they are, their role and
+/// team, and whether they may still sign in.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Person {
+    pub id: Uuid,
+    pub display_name: String,
+    pub role: crate::roles::Role,
+    pub team_id: Option<Uuid>,
+    pub active: bool,
+}
+
+/// What a command's rule needs from beyond its record. The server loads it
+/// inside the deciding transaction (so it is the truth at that moment);
+/// the device builds it from what it holds, and the server's answer stands.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Context {
+    /// The people the command's `person_args` name, by id.
+    pub people: std::collections::BTreeMap<Uuid, Person>,
+}
+
+impl Context {
+    /// The person an argument names, if it names one that exists.
+    pub fn person(&self, args: &Fields, arg: &str) -> Option<&Person> {
+        let id = Uuid::parse_str(args.get(arg)?.as_str()?).ok()?;
+        self.people.get(&id)
+    }
+}
+
 /// A command as the aggregate's `decide` sees it.
 pub struct CommandCall<'a> {
     /// The command's name (one of the entity's `commands`).
@@ -185,6 +223,8 @@ pub struct CommandCall<'a> {
     /// Who gives the command.
     pub actor: &'a CurrentUser,
     pub now: DateTime<Utc>,
+    /// What the rule may know of other records and people.
+    pub context: &'a Context,
 }
 
 /// Why a command was refused: a stable code (shown to the user in words by

@@ -15,7 +15,8 @@
 //! statements rather than thousands.
 
 use super::entity::{
-    Clock, ClockCall, CommandCall, DueCall, Entities, EntitySpec, Notice, Projected, Projection, Recipient,
+    Clock, ClockCall, CommandCall, Context, DueCall, Entities, EntitySpec, Notice, Person, Projected,
+    Projection, Recipient,
 };
 use super::{
     create, merge, FieldConflict, Fields, Keep, Merged, Mutation, MutationResult, MutationStatus, Op,
@@ -61,10 +62,19 @@ pub async fn push(
             .collect();
         records.extend(load(&mut tx, spec, &ids).await?);
     }
+    let context = load_context(&mut tx, entities, &batch).await?;
     let (sender, mut decided) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
     let user = user.clone();
     tokio::task::spawn_blocking(move || {
-        decide_batch(entities, &user, batch, answered, records, writes, &sender)
+        decide_batch(
+            entities,
+            &user,
+            batch,
+            answered,
+            (records, context),
+            writes,
+            &sender,
+        )
     });
     loop {
         match decided.recv().await {
@@ -80,6 +90,63 @@ pub async fn push(
             None => return Err(DbError::Corrupt("the push stopped while deciding".into())),
         }
     }
+}
+
+/// What the batch's commands need beyond their records: the people their
+/// `person_args` name, read in the deciding transaction.
+async fn load_context(
+    tx: &mut AnyConnection,
+    entities: Entities,
+    batch: &PushBatch,
+) -> Result<Context, DbError> {
+    let mut wanted: Vec<Uuid> = Vec::new();
+    for mutation in batch.mutations.iter().filter(|m| m.op == Op::Command) {
+        let Some(spec) = entities.spec(&mutation.entity) else {
+            continue;
+        };
+        for arg in spec.person_args {
+            if let Some(id) = mutation
+                .fields
+                .get(*arg)
+                .and_then(serde_json::Value::as_str)
+                .and_then(|raw| Uuid::parse_str(raw).ok())
+            {
+                if !wanted.contains(&id) {
+                    wanted.push(id);
+                }
+            }
+        }
+    }
+    let mut context = Context::default();
+    for chunk in wanted.chunks(IDS_PER_QUERY) {
+        let sql = format!(
+            "SELECT id, display_name, role, team_id, active FROM users WHERE id IN ({})",
+            placeholders(tx, 1, chunk.len())
+        );
+        let texts: Vec<IdText> = chunk.iter().copied().map(IdText::new).collect();
+        let mut query = sqlx::query_as::<_, (String, String, String, Option<String>, i64)>(&sql);
+        for id in &texts {
+            query = query.bind(id.as_str());
+        }
+        for (id, display_name, role, team, active) in query.fetch_all(&mut *tx).await? {
+            let id = parse_uuid(&id)?;
+            // A role this build does not know is nobody a rule can accept.
+            let Some(role) = crate::roles::Role::parse(&role) else {
+                continue;
+            };
+            context.people.insert(
+                id,
+                Person {
+                    id,
+                    display_name,
+                    role,
+                    team_id: team.as_deref().map(parse_uuid).transpose()?,
+                    active: active != 0,
+                },
+            );
+        }
+    }
+    Ok(context)
 }
 
 /// Mutations decided per chunk of rows sent to the database.
@@ -108,7 +175,7 @@ fn decide_batch(
     user: &CurrentUser,
     batch: PushBatch,
     mut answered: HashMap<Uuid, (MutationStatus, Uuid)>,
-    mut records: HashMap<(&'static str, Uuid), Current>,
+    (mut records, context): (HashMap<(&'static str, Uuid), Current>, Context),
     mut writes: Writes,
     sender: &tokio::sync::mpsc::Sender<Decided>,
 ) {
@@ -128,10 +195,15 @@ fn decide_batch(
                         .ok_or_else(|| DbError::Corrupt(format!("unchecked entity {}", mutation.entity)))?;
                     let key = (spec.name, mutation.record_id);
                     let now = writes.now;
-                    let Decision { status, write } =
-                        decide(user, spec, mutation, records.get(&key), now, &mut |series| {
-                            writes.next_number(series)
-                        });
+                    let Decision { status, write } = decide(
+                        user,
+                        spec,
+                        mutation,
+                        records.get(&key),
+                        &context,
+                        now,
+                        &mut |series| writes.next_number(series),
+                    );
                     if let Some(write) = write {
                         writes.record(user, spec, key.1, &write)?;
                         records.insert(key, write.current);
@@ -202,6 +274,7 @@ fn decide(
     spec: &EntitySpec,
     mutation: Mutation,
     current: Option<&Current>,
+    context: &Context,
     now: DateTime<Utc>,
     numbers: Numbers,
 ) -> Decision {
@@ -260,7 +333,7 @@ fn decide(
         });
     }
     if mutation.op == Op::Command {
-        return decide_command(user, spec, mutation, current, now, numbers);
+        return decide_command(user, spec, mutation, current, context, now, numbers);
     }
     if let Some(refusal) = super::workflow_patch(spec, &mutation.fields) {
         return unchanged(rejected(refusal));
@@ -338,6 +411,7 @@ fn decide_command(
     spec: &EntitySpec,
     mutation: Mutation,
     current: &Current,
+    context: &Context,
     now: DateTime<Utc>,
     numbers: Numbers,
 ) -> Decision {
@@ -357,17 +431,34 @@ fn decide_command(
         ownership: current.ownership,
         actor: user,
         now,
+        context,
     };
-    let (mut changes, number) = match (spec.decide)(&call) {
-        Ok(decided) => (decided.changes, decided.number),
+    let (mut changes, number, new_owner) = match (spec.decide)(&call) {
+        Ok(decided) => (decided.changes, decided.number, decided.owner),
         Err(refusal) => return unchanged(rejected(refusal.into())),
+    };
+    // A move goes only to a person the rule was shown, and the record
+    // takes their team with it.
+    let (ownership, previous_owner) = match new_owner {
+        Some(owner) if owner == current.ownership.owner_id => (current.ownership, None),
+        Some(owner) => match context.people.get(&owner) {
+            Some(person) => (
+                Ownership {
+                    owner_id: person.id,
+                    owner_team_id: person.team_id,
+                },
+                Some(current.ownership.owner_id),
+            ),
+            None => return unchanged(rejected(AppError::NotFound)),
+        },
+        None => (current.ownership, None),
     };
     let Merged {
         record,
         unchanged: nothing_new,
         ..
     } = merge(&current.record, current.record.version, &changes);
-    if nothing_new {
+    if nothing_new && previous_owner.is_none() {
         return unchanged(MutationStatus::Applied {
             version: record.version,
         });
@@ -395,14 +486,11 @@ fn decide_command(
             version: record.version,
         },
         write: Some(Write {
-            current: Current {
-                record,
-                ownership: current.ownership,
-            },
+            current: Current { record, ownership },
             action,
             before: Some(before),
             after: Some(changes),
-            previous_owner: None,
+            previous_owner,
             conflicts: Vec::new(),
         }),
     }
@@ -1304,9 +1392,15 @@ pub async fn resolve(
             command: None,
         };
         let mutation_id = mutation.id;
-        let Decision { status, write } = decide(user, spec, mutation, Some(&current), now, &mut |series| {
-            writes.next_number(series)
-        });
+        let Decision { status, write } = decide(
+            user,
+            spec,
+            mutation,
+            Some(&current),
+            &Context::default(),
+            now,
+            &mut |series| writes.next_number(series),
+        );
         if let MutationStatus::Rejected { reason } = status {
             return Ok(Err(reason));
         }
