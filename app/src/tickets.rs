@@ -27,6 +27,7 @@ pub const TICKET: EntitySpec = EntitySpec {
         "order_ref",
         "channel",
         "ticket_type",
+        "priority",
         "description",
         "opened_at",
         "status",
@@ -213,6 +214,7 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
         field("contact_phone", Input::Phone, false),
         field("channel", Input::Choice(TICKET_CHANNELS), true),
         field("ticket_type", Input::Choice(TICKET_TYPES), true),
+        field("priority", Input::Choice(TICKET_PRIORITIES), false),
         field("product", Input::Text, false),
         field("order_ref", Input::Text, false),
         field("description", Input::Long, true),
@@ -258,6 +260,13 @@ pub const TICKET_TYPES: &[&str] = &[
     "consultation",
     "training",
     "return_exchange",
+];
+/// How urgent the request is (a line down before a question on upkeep).
+pub const TICKET_PRIORITIES: &[&str] = &[
+    "priority_urgent",
+    "priority_high",
+    "priority_normal",
+    "priority_low",
 ];
 /// A ticket's statuses, in their order. A new ticket is `open`.
 pub const TICKET_STATUSES: &[&str] = &["open", "contacted", "in_progress", "resolved", "closed"];
@@ -396,6 +405,7 @@ pub fn check_ticket(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<Field
     read.optional("order_ref", SHORT_TEXT);
     read.choice("channel", |raw| TICKET_CHANNELS.contains(&raw).then_some(()));
     read.choice("ticket_type", |raw| TICKET_TYPES.contains(&raw).then_some(()));
+    read.optional_choice("priority", |raw| TICKET_PRIORITIES.contains(&raw).then_some(()));
     read.required("description", LONG_TEXT);
     read.past_instant("opened_at", now);
     read.optional_choice("status", |raw| TICKET_STATUSES.contains(&raw).then_some(()));
@@ -681,5 +691,17 @@ mod tests {
             context: &context,
         });
         assert!(matches!(none, Err(Refusal::Invalid(_))));
+    }
+
+    #[test]
+    fn a_priority_is_one_of_the_four_or_none() {
+        let now = at("2026-12-01T00:00:00Z");
+        let mut ticket = opened("2026-11-30T01:00:00Z");
+        assert_eq!(check_ticket(&ticket, now), Ok(()));
+        ticket.insert("priority".into(), json!("priority_urgent"));
+        assert_eq!(check_ticket(&ticket, now), Ok(()));
+        ticket.insert("priority".into(), json!("very"));
+        let errors = check_ticket(&ticket, now).unwrap_err();
+        assert_eq!(errors[0].field, "priority");
     }
 }
