@@ -20,28 +20,22 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use serde_json::Value;
 
+const NOTIFICATION_FIELDS: &[&str] = &[
+    "about",
+    "about_id",
+    "kind",
+    "title",
+    "due_at",
+    "raised_at",
+    "read_at",
+];
+
 pub const NOTIFICATION: EntitySpec = EntitySpec {
     name: "notification",
     kind: Kind::Notification,
-    fields: &[
-        "about",
-        "about_id",
-        "kind",
-        "title",
-        "due_at",
-        "raised_at",
-        "read_at",
-    ],
+    fields: NOTIFICATION_FIELDS,
     // The server writes all of it; the recipient only marks it read.
-    workflow: &[
-        "about",
-        "about_id",
-        "kind",
-        "title",
-        "due_at",
-        "raised_at",
-        "read_at",
-    ],
+    workflow: NOTIFICATION_FIELDS,
     commands: &[READ],
     title: "title",
     searched: &["title"],

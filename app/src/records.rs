@@ -453,11 +453,7 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                 Input::Long => view! { <textarea name=name rows="2" bind:value=value /> }.into_any(),
                 Input::Choice(options) => view! {
                     <select name=name bind:value=value>
-                        <option value="">{t.choose}</option>
-                        {options
-                            .iter()
-                            .map(|o| view! { <option value=*o>{locale.option(o).unwrap_or(o)}</option> })
-                            .collect_view()}
+                        {choice_options(options, locale)}
                     </select>
                 }
                 .into_any(),
@@ -803,11 +799,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 .into_any(),
                 Input::Choice(options) => view! {
                     <select data-testid=format!("command-{name}") bind:value=value>
-                        <option value="">{t.choose}</option>
-                        {options
-                            .iter()
-                            .map(|o| view! { <option value=*o>{locale.option(o).unwrap_or(o)}</option> })
-                            .collect_view()}
+                        {choice_options(options, locale)}
                     </select>
                 }
                 .into_any(),
@@ -998,6 +990,17 @@ pub fn RecordHistory(me: CurrentUser, entity: &'static str, id: uuid::Uuid) -> i
                     .unwrap_or_else(|| view! { <p class="muted">{t.loading}</p> }.into_any())
             }}
         </section>
+    }
+}
+
+/// A choice's options in words, after an empty "choose" one.
+fn choice_options(options: &'static [&'static str], locale: Locale) -> impl IntoView + use<> {
+    view! {
+        <option value="">{locale.texts().choose}</option>
+        {options
+            .iter()
+            .map(|o| view! { <option value=*o>{locale.option(o).unwrap_or(o)}</option> })
+            .collect_view()}
     }
 }
 
