@@ -427,6 +427,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("notifications", "通知", "Notifications"),
     ("history", "修改历史", "History"),
     (
+        "first_sync_filling",
+        "首次同步中，记录正在到达本机…",
+        "First sync under way: records are still arriving…",
+    ),
+    (
         "history_needs_network",
         "联网后可查看修改历史。",
         "The history shows when online.",

@@ -166,7 +166,11 @@ fn NotificationList(me: CurrentUser) -> impl IntoView {
             list.with(|read| match read {
                 None => view! { <p class="empty">{t.loading}</p> }.into_any(),
                 Some(Ok(found)) if found.is_empty() => {
-                    view! { <p class="empty" data-testid="no-notifications">{locale.word("no_notifications")}</p> }
+                    view! {
+                        <p class="empty" data-testid="no-notifications">
+                            {crate::ui::empty_list_text(locale.word("no_notifications"))}
+                        </p>
+                    }
                         .into_any()
                 }
                 Some(Ok(found)) => {

@@ -216,7 +216,10 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
             let now = now.get();
             searchable.with(|read| match read {
                 None => view! { <p class="empty">{t.loading}</p> }.into_any(),
-                Some(Ok(list)) if list.is_empty() => view! { <p class="empty">{t.no_records}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => {
+                    view! { <p class="empty" data-testid="list-empty">{crate::ui::empty_list_text(t.no_records)}</p> }
+                        .into_any()
+                }
                 Some(Ok(list)) => {
                     let total = list.len();
                     let found: Vec<_> = list

@@ -138,6 +138,16 @@ pub fn use_now() -> RwSignal<chrono::DateTime<chrono::Utc>> {
         .unwrap_or_else(|| RwSignal::new(chrono::Utc::now()))
 }
 
+/// What an empty list says: that records are still arriving while this
+/// device has never finished a sync, else `none_yet`.
+pub fn empty_list_text(none_yet: &'static str) -> &'static str {
+    if use_sync_status().last_sync.get().is_none() {
+        use_locale().word("first_sync_filling")
+    } else {
+        none_yet
+    }
+}
+
 /// The texts of the user's language.
 pub fn texts() -> &'static Texts {
     use_locale().texts()

@@ -72,3 +72,30 @@ test("the service desk narrows tickets by channel, type and technician; a techni
   await expect(techCards.first()).toContainText("投诉");
   await techPage.screenshot({ path: "output/ticket-filters-390.png" });
 });
+
+test("a list still filling on the first sync says so, then shows the records", async ({ browser, baseURL }) => {
+  const tag = `首次同步 ${Date.now()}`;
+  const tech2 = await signedInApi(baseURL, "tech2");
+  await pushRecords(tech2, "ticket", 1, () => ({
+    customer_name: `${tag} 客户`,
+    channel: "phone",
+    ticket_type: "repair",
+    description: "设备异响",
+    opened_at: "2026-12-01T02:00:00Z",
+  }));
+  const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const page = await phone.newPage();
+  // The first pull is slow to answer, as on a weak signal.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/api/sync/pull", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await signIn(page, "tech2");
+  await page.getByTestId("nav").getByText("售后工单").click();
+  await expect(page.getByTestId("list-empty")).toHaveText("首次同步中，记录正在到达本机…");
+  release();
+  await expect(page.getByTestId("record-card").filter({ hasText: tag })).toBeVisible();
+  await expect(page.getByTestId("list-empty")).toHaveCount(0);
+});

@@ -137,8 +137,12 @@ fn LeadTable(
     };
     let show_owner = !matches!(scope, Scope::Own(_));
     if shown.is_empty() {
-        let empty = if searching { t.no_matches } else { t.no_leads };
-        return view! { <p class="empty">{empty}</p> }.into_any();
+        let empty = if searching {
+            t.no_matches
+        } else {
+            crate::ui::empty_list_text(t.no_leads)
+        };
+        return view! { <p class="empty" data-testid="list-empty">{empty}</p> }.into_any();
     }
     let counted = if searching {
         format!("{scope_label} · {count} / {total} {}", t.matches)
