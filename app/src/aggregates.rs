@@ -15,24 +15,6 @@ pub const ENTITIES: Entities = Entities(
     &crate::notifications::NOTICES,
 );
 
-/// Where a record opens: its entity's page `{path}/{id}`.
-pub fn record_page(entity: &str, id: uuid::Uuid) -> Option<String> {
-    let path = match entity {
-        "lead" => "/leads",
-        _ => {
-            [
-                &crate::tickets::TICKET_SCREEN,
-                &crate::visits::VISIT_SCREEN,
-                &crate::customers::CUSTOMER_SCREEN,
-            ]
-            .into_iter()
-            .find(|screen| screen.spec.name == entity)?
-            .path
-        }
-    };
-    Some(format!("{path}/{id}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,7 +36,7 @@ mod tests {
         // Every entity a notification may be about opens somewhere.
         for spec in ENTITIES.iter().filter(|s| s.clocks.is_some()) {
             assert!(
-                record_page(spec.name, uuid::Uuid::nil()).is_some(),
+                crate::records::record_page(spec.name, uuid::Uuid::nil()).is_some(),
                 "{}",
                 spec.name
             );

@@ -10,11 +10,11 @@ use crate::error::FieldError;
 use crate::leads::SHORT_TEXT;
 use crate::policy::Kind;
 use crate::roles::CurrentUser;
-use crate::stored::Reader;
+use crate::stored::{instant_value as instant, Reader};
 use crate::sync::entity::{CommandCall, Decided, EntitySpec, Notice, Notices, Refusal};
 use crate::sync::Fields;
 use crate::ui::{use_locale, with_user};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -54,10 +54,6 @@ pub const NOTICES: Notices = Notices {
 
 /// The recipient has seen it.
 pub const READ: &str = "read";
-
-fn instant(at: DateTime<Utc>) -> Value {
-    Value::String(at.to_rfc3339_opts(SecondsFormat::Secs, true))
-}
 
 fn notice_fields(notice: &Notice) -> Fields {
     let mut fields = Fields::new();
@@ -183,7 +179,7 @@ fn NotificationList(me: CurrentUser) -> impl IntoView {
                                     let about = text(fields, "about");
                                     let page = uuid::Uuid::parse_str(text(fields, "about_id"))
                                         .ok()
-                                        .and_then(|id| crate::aggregates::record_page(about, id))
+                                        .and_then(|id| crate::records::record_page(about, id))
                                         .unwrap_or_else(|| "/notifications".into());
                                     let unread = is_unread(fields);
                                     let raised = DateTime::parse_from_rfc3339(text(fields, "raised_at"))

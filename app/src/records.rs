@@ -898,28 +898,9 @@ pub fn RecordHistory(me: CurrentUser, entity: &'static str, id: uuid::Uuid) -> i
     let t = locale.texts();
     let tz = me.tz();
     let entries = LocalResource::new(move || crate::sync::api::history(entity.to_owned(), id));
-    let value = move |v: Option<&Value>| -> String {
-        match v {
-            None | Some(Value::Null) => "—".into(),
-            Some(Value::String(raw)) => {
-                if let Ok(at) = chrono::DateTime::parse_from_rfc3339(raw) {
-                    at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
-                } else {
-                    locale
-                        .option(raw)
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| raw.clone())
-                }
-            }
-            Some(Value::Bool(b)) => {
-                let word = if *b { "yes" } else { "no" };
-                locale.option(word).unwrap_or(word).to_owned()
-            }
-            Some(Value::Number(n)) => n.to_string(),
-            // An approval's steps and the like: shown on the page itself.
-            Some(_) => locale.word("updated").to_owned(),
-        }
-    };
+    // A field the write added had no value before.
+    let value =
+        move |v: Option<&Value>| crate::sync::conflicts::show_value(v.unwrap_or(&Value::Null), &me, locale);
     view! {
         <section class="history" data-testid="history">
             <h2>{locale.word("history")}</h2>
@@ -994,6 +975,20 @@ pub fn RecordHistory(me: CurrentUser, entity: &'static str, id: uuid::Uuid) -> i
             }}
         </section>
     }
+}
+
+/// Where a record opens: its entity's page `{path}/{id}`.
+pub fn record_page(entity: &str, id: uuid::Uuid) -> Option<String> {
+    let path = match entity {
+        "lead" => "/leads",
+        _ => {
+            [&TICKET_SCREEN, &VISIT_SCREEN, &CUSTOMER_SCREEN]
+                .into_iter()
+                .find(|screen| screen.spec.name == entity)?
+                .path
+        }
+    };
+    Some(format!("{path}/{id}"))
 }
 
 /// A choice's options in words, after an empty "choose" one.

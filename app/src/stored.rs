@@ -8,6 +8,20 @@ use crate::validate::{Checker, Email, Phone};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
+/// An instant as it is stored: RFC 3339 in UTC, to the second.
+pub fn instant_value(at: DateTime<Utc>) -> Value {
+    Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// A stored instant, if the field holds one (a rule reading a record its
+/// check has passed; missing or unreadable is `None`).
+pub fn stored_instant(fields: &Fields, field: &str) -> Option<DateTime<Utc>> {
+    let raw = fields.get(field)?.as_str()?;
+    DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
+}
+
 /// Reads the fields of a stored record and gathers every problem.
 pub struct Reader<'a> {
     fields: &'a Fields,

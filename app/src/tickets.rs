@@ -8,7 +8,7 @@ use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
 use crate::roles::Role;
 use crate::screen::{field, CommandArgs, Deadline, Input, RecordScreen};
-use crate::stored::Reader;
+use crate::stored::{instant_value as instant, stored_instant, Reader};
 use crate::sync::entity::{
     Clock, ClockCall, Clocks, CommandCall, Decided, DueCall, EntitySpec, Raised, Recipient, Refusal,
 };
@@ -114,13 +114,6 @@ pub fn deadline(opened: DateTime<Utc>, minutes: i64, mode: ClockMode, tz: chrono
     }
 }
 
-fn stored_instant(fields: &Fields, field: &str) -> Option<DateTime<Utc>> {
-    let raw = fields.get(field)?.as_str()?;
-    DateTime::parse_from_rfc3339(raw)
-        .ok()
-        .map(|at| at.with_timezone(&Utc))
-}
-
 /// The ticket's deadlines, if it has an opening time.
 pub fn deadlines(fields: &Fields, mode: ClockMode, tz: chrono_tz::Tz) -> Option<Deadlines> {
     let opened = stored_instant(fields, "opened_at")?;
@@ -200,10 +193,6 @@ fn raise_ticket_clock(call: &DueCall) -> Raised {
         changes: std::iter::once((mark.to_owned(), instant(call.due_at))).collect(),
         notify: vec![Recipient::Role(Role::ServiceSupervisor), Recipient::Owner],
     }
-}
-
-fn instant(at: DateTime<Utc>) -> Value {
-    Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
 pub const TICKET_SCREEN: RecordScreen = RecordScreen {

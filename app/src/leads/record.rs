@@ -74,12 +74,7 @@ fn lead_clocks(call: &ClockCall) -> Vec<Clock> {
     if status_of(call.record) != LeadStatus::New {
         return Vec::new();
     }
-    let contacted = call
-        .record
-        .get("contacted_at")
-        .and_then(Value::as_str)
-        .and_then(|raw| DateTime::parse_from_rfc3339(raw).ok())
-        .map(|at| at.with_timezone(&Utc));
+    let contacted = crate::stored::stored_instant(call.record, "contacted_at");
     // Entered when its id was made (as the card counts it); a client that
     // made another kind of id gives the contact's time instead.
     let Some(entered) = entered_at(call.id).or(contacted) else {
@@ -161,7 +156,7 @@ pub fn status_of(fields: &Fields) -> LeadStatus {
 /// converted or dropped lead refuses both.
 pub fn decide_lead(call: &CommandCall) -> Result<Decided, Refusal> {
     let status = status_of(call.record);
-    let screened_at = Value::String(call.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let screened_at = crate::stored::instant_value(call.now);
     let mut changes = Fields::new();
     match call.name {
         QUALIFY => {

@@ -133,8 +133,9 @@ fn conflict_item(
 }
 
 /// A stored value as a person reads it: instants in their zone, choices by
-/// their label, nothing as "(empty)".
-fn show_value(value: &Value, me: &CurrentUser, locale: Locale) -> String {
+/// their label, nothing as "(empty)", a structure (an approval's steps,
+/// shown on the record's page) as "(updated)".
+pub fn show_value(value: &Value, me: &CurrentUser, locale: Locale) -> String {
     match value {
         Value::Null => locale.texts().empty_value.to_owned(),
         Value::String(text) => {
@@ -147,6 +148,7 @@ fn show_value(value: &Value, me: &CurrentUser, locale: Locale) -> String {
                     .unwrap_or_else(|| text.clone())
             }
         }
+        Value::Object(_) | Value::Array(_) => locale.word("updated").to_owned(),
         other => other.to_string(),
     }
 }

@@ -97,7 +97,7 @@ pub struct Raised {
 }
 
 /// Whom a raised clock notifies, resolved against the users when it is raised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Recipient {
     /// The record's owner.
     Owner,

@@ -467,6 +467,10 @@ fn decide_command(
         return unchanged(super::invalid(errors));
     }
     let mut record = record;
+    if nothing_new {
+        // Only the owner moves: still a new version, so devices take it.
+        record.version += 1;
+    }
     if let Some(request) = number {
         // Given last, once every rule and check has held: a refused command
         // never takes a number, so a series has no gap.
@@ -1017,6 +1021,7 @@ pub async fn raise_due(
         time_zone: tz.name().to_owned(),
     };
     let mut raised = 0;
+    let mut known = HashMap::new();
     // Most runs find nothing due: look without taking the change counter,
     // so an idle job never holds up a push. What it sees is checked again
     // under the counter below.
@@ -1117,7 +1122,7 @@ pub async fn raise_due(
                 due_at,
                 raised_at: now,
             };
-            for recipient in recipients(&mut tx, &effect.notify, current.ownership).await? {
+            for recipient in recipients(&mut tx, &effect.notify, current.ownership, &mut known).await? {
                 let fields = (entities.1.fields)(&notice);
                 let write = Write {
                     after: None,
@@ -1151,9 +1156,24 @@ async fn recipients(
     tx: &mut AnyConnection,
     notify: &[Recipient],
     ownership: Ownership,
+    known: &mut HashMap<(Recipient, Option<Uuid>), Vec<Uuid>>,
 ) -> Result<Vec<Uuid>, DbError> {
     let mut found = Vec::new();
     for recipient in notify {
+        // A team's supervisors and a role's members are looked up once per
+        // run of the job, not once per clock.
+        let key = match recipient {
+            Recipient::OwnersSupervisor => (*recipient, ownership.owner_team_id),
+            _ => (*recipient, None),
+        };
+        if let Some(ids) = known.get(&key) {
+            for id in ids {
+                if !found.contains(id) {
+                    found.push(*id);
+                }
+            }
+            continue;
+        }
         let ids: Vec<(String,)> = match recipient {
             Recipient::Owner => vec![(ownership.owner_id.to_string(),)],
             Recipient::OwnersSupervisor => {
@@ -1173,11 +1193,18 @@ async fn recipients(
                     .await?
             }
         };
-        for (id,) in ids {
-            let id = parse_uuid(&id)?;
-            if !found.contains(&id) {
-                found.push(id);
+        let ids = ids
+            .iter()
+            .map(|(id,)| parse_uuid(id))
+            .collect::<Result<Vec<_>, _>>()?;
+        for id in &ids {
+            if !found.contains(id) {
+                found.push(*id);
             }
+        }
+        // The owner is not shared between records: not remembered.
+        if !matches!(recipient, Recipient::Owner) {
+            known.insert(key, ids);
         }
     }
     Ok(found)
