@@ -24,18 +24,41 @@ pub async fn who_is_signed_in() -> Result<Option<CurrentUser>, AppError> {
 
 #[server(endpoint = "auth/login", input = Json)]
 pub async fn login(username: String, password: String) -> Result<CurrentUser, AppError> {
-    use crate::ssr::{self, password as pw, session};
-    let state = ssr::state()?;
+    let parts = expect_context::<http::request::Parts>();
+    let state = crate::ssr::state()?;
+    let (user, cookie) = sign_in(&state, &parts, &username, password).await?;
+    expect_context::<leptos_axum::ResponseOptions>().append_header(http::header::SET_COOKIE, cookie);
+    Ok(user)
+}
+
+/// Signs a user in: the throttle (by address and by account), the
+/// password, a new session. The answer is the user and the session's
+/// cookie to set. Shared by `auth/login` and the sign-in form's plain post
+/// (`POST /login`, before the page's script has run).
+#[cfg(feature = "ssr")]
+pub async fn sign_in(
+    state: &crate::ssr::AppState,
+    request: &http::request::Parts,
+    username: &str,
+    password: String,
+) -> Result<(CurrentUser, http::HeaderValue), AppError> {
+    use crate::ssr::{password as pw, session};
     let db = &state.db;
-    let username = username.trim().to_owned();
+    let username = username.trim();
     if username.is_empty() || username.len() > 100 || password.len() > 1000 {
         return Err(AppError::BadCredentials);
     }
+    let address = crate::ssr::client_address(request, &state.settings);
     let now = chrono::Utc::now();
-    if let Some(retry_after_secs) = session::locked_for(db, &username, now).await? {
-        return Err(AppError::RateLimited { retry_after_secs });
+    match session::throttle(db, username, &address, now).await? {
+        session::Throttle::Refuse(retry_after_secs) => {
+            tracing::warn!(%username, %address, retry_after_secs, "sign-in throttled");
+            return Err(AppError::RateLimited { retry_after_secs });
+        }
+        session::Throttle::Slow(pause) if !pause.is_zero() => tokio::time::sleep(pause).await,
+        session::Throttle::Slow(_) => {}
     }
-    let found = session::user_by_username(db, &username).await?;
+    let found = session::user_by_username(db, username).await?;
     let stored_hash = found
         .as_ref()
         .map(|(_, hash)| hash.clone())
@@ -44,20 +67,17 @@ pub async fn login(username: String, password: String) -> Result<CurrentUser, Ap
     let user = match found {
         Some((user, _)) if verified => user,
         _ => {
-            session::record_failure(db, &username, now).await?;
-            tracing::info!(%username, "sign-in failed");
+            session::record_failure(db, username, &address, now).await?;
+            tracing::info!(%username, %address, "sign-in failed");
             return Err(AppError::BadCredentials);
         }
     };
-    session::clear_failures(db, &username).await?;
+    session::clear_failures(db, username, &address).await?;
     let token = session::create(db, user.id, now).await?;
-    expect_context::<leptos_axum::ResponseOptions>().append_header(
-        http::header::SET_COOKIE,
-        http::HeaderValue::from_str(&session::cookie(Some(&token), state.settings.secure_cookies))
-            .map_err(|_| AppError::Internal)?,
-    );
+    let cookie = http::HeaderValue::from_str(&session::cookie(Some(&token), state.settings.secure_cookies))
+        .map_err(|_| AppError::Internal)?;
     tracing::info!(%username, "signed in");
-    Ok(user)
+    Ok((user, cookie))
 }
 
 #[server(endpoint = "auth/logout", input = Json)]

@@ -909,11 +909,20 @@ mod engine {
         let mut cursor: i64 = LocalStorage::get(cursor_key(user)).unwrap_or(0);
         status.received.set(0);
         loop {
-            let page = pull(PullRequest {
+            let page = match pull(PullRequest {
                 cursor,
                 limit: crate::sync::MAX_PAGE,
             })
-            .await?;
+            .await
+            {
+                // The server is behind this device (restored from a
+                // backup): start again from its beginning.
+                Err(AppError::CursorAhead { .. }) if cursor != 0 => {
+                    cursor = 0;
+                    continue;
+                }
+                other => other?,
+            };
             // Apply in the page's own transaction, then yield to the page
             // before the next one, so a large first sync never freezes it.
             let received = page.changes.len();

@@ -10,7 +10,9 @@ use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
 use crate::screen::{field, CommandArgs, Input, RecordScreen, Source};
 use crate::stored::Reader;
-use crate::sync::entity::{CommandCall, Decided, EntitySpec, NumberRequest, Projected, Projection, Refusal};
+use crate::sync::entity::{
+    CommandCall, Decided, EntitySpec, NumberRequest, Projected, Projection, Reference, Refusal,
+};
 use crate::sync::Fields;
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::Value;
@@ -65,6 +67,10 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
     projection: Some(&CUSTOMER_ROWS),
     clocks: None,
     person_args: &[],
+    references: &[Reference {
+        field: "lead_id",
+        entity: "lead",
+    }],
 };
 
 /// `customer_rows`: what lists, 查重 and (later) credit checks and reports

@@ -27,6 +27,14 @@ pub enum FieldProblem {
     InFuture,
     /// A stored value of the wrong JSON type (text expected).
     WrongType,
+    /// A stored text that is empty or has spaces around it: an empty field
+    /// is left out, and a text is stored trimmed (as the forms send it).
+    Untrimmed,
+    /// Neither a phone nor an email: one of them is needed to reach anyone.
+    PhoneOrEmail,
+    /// An id of a record that does not exist or that the writer may not
+    /// see (alike, so that probing ids reveals nothing).
+    UnknownReference,
     /// A workflow field (a status, a code): only a command changes it.
     SetByCommand,
 }
@@ -72,6 +80,10 @@ pub enum AppError {
     /// The request carries more than the documented limit.
     #[error("too large: at most {limit} items")]
     TooLarge { limit: usize },
+    /// A pull from a cursor this server never gave (ahead of its last
+    /// change: its database was restored from a backup): pull from 0.
+    #[error("the cursor is ahead of the server's last change {head}")]
+    CursorAhead { head: i64 },
     #[error("wrong username or password")]
     BadCredentials,
     #[error("too many failed sign-ins; retry in {retry_after_secs} s")]
@@ -98,6 +110,7 @@ impl AppError {
             Self::NotFound => S::NOT_FOUND,
             Self::Invalid { .. } | Self::Refused { .. } => S::UNPROCESSABLE_ENTITY,
             Self::BadRequest { .. } => S::BAD_REQUEST,
+            Self::CursorAhead { .. } => S::CONFLICT,
             Self::TooLarge { .. } => S::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => S::TOO_MANY_REQUESTS,
             Self::Internal => S::INTERNAL_SERVER_ERROR,

@@ -125,6 +125,8 @@ pub struct Texts {
     pub sync_now: &'static str,
     pub syncing: &'static str,
     pub saved_on_device: &'static str,
+    /// A save while online: it is on its way to the server.
+    pub saved_syncing: &'static str,
     pub add_another: &'static str,
     pub sync_failed: &'static str,
     pub no_records: &'static str,
@@ -215,6 +217,7 @@ pub static ZH_CN: Texts = Texts {
     sync_now: "立即同步",
     syncing: "同步中…",
     saved_on_device: "已保存在本机，联网后自动同步。",
+    saved_syncing: "已保存，正在同步…",
     add_another: "继续新增",
     sync_failed: "同步失败",
     no_records: "还没有记录。",
@@ -306,6 +309,7 @@ pub static EN: Texts = Texts {
     sync_now: "Sync now",
     syncing: "Syncing…",
     saved_on_device: "Saved on this device; it syncs when the network is back.",
+    saved_syncing: "Saved; syncing…",
     add_another: "Add another",
     sync_failed: "Sync failed",
     no_records: "No records yet.",
@@ -397,6 +401,14 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("deadline_contact", "2 小时内联系客户", "Contact within 2 hours"),
     ("deadline_handling", "24 小时内处理完毕", "Handle within 24 hours"),
     ("due_at", "截止", "due"),
+    ("rating", "客户评分", "Customer's rating"),
+    ("rating_comment", "客户评价", "Customer's comment"),
+    ("closed_at", "关闭时间", "Closed at"),
+    ("5", "5 分 · 非常满意", "5 · Very satisfied"),
+    ("4", "4 分 · 满意", "4 · Satisfied"),
+    ("3", "3 分 · 一般", "3 · Neutral"),
+    ("2", "2 分 · 不满意", "2 · Dissatisfied"),
+    ("1", "1 分 · 非常不满意", "1 · Very dissatisfied"),
     ("contact_method", "联系方式", "How the customer was reached"),
     ("contact_note", "联系记录（约定事项）", "What was agreed"),
     ("contacted_by", "联系人员", "Contacted by"),
@@ -502,6 +514,14 @@ impl Locale {
             (Self::En, FieldProblem::InvalidChoice) => "Choose one of the options".into(),
             (Self::ZhCn, FieldProblem::WrongType) => "类型不正确".into(),
             (Self::En, FieldProblem::WrongType) => "Wrong type".into(),
+            (Self::ZhCn, FieldProblem::Untrimmed) => "去掉前后的空格；不填请留空".into(),
+            (Self::En, FieldProblem::Untrimmed) => {
+                "Remove the spaces around it; leave it out if empty".into()
+            }
+            (Self::ZhCn, FieldProblem::PhoneOrEmail) => "电话和邮箱至少填一项".into(),
+            (Self::En, FieldProblem::PhoneOrEmail) => "Enter a phone or an email".into(),
+            (Self::ZhCn, FieldProblem::UnknownReference) => "找不到这条记录".into(),
+            (Self::En, FieldProblem::UnknownReference) => "No such record".into(),
             (Self::ZhCn, FieldProblem::InFuture) => "不能晚于当前时间".into(),
             (Self::En, FieldProblem::InFuture) => "Cannot be in the future".into(),
             (Self::ZhCn, FieldProblem::InvalidMoney) => "请输入金额（元，最多两位小数）".into(),
@@ -557,6 +577,14 @@ impl Locale {
     /// code (from a newer server) still says that it was refused.
     pub fn refusal(self, code: &str) -> String {
         let zh = self == Self::ZhCn;
+        if code == "reopen_window_passed" {
+            let days = crate::tickets::REOPEN_WITHIN_DAYS;
+            return if zh {
+                format!("工单关闭已超过 {days} 天，不能重新打开，请新建工单。")
+            } else {
+                format!("Closed over {days} days ago: open a new ticket instead.")
+            };
+        }
         let words = match code {
             "lead_already_screened" if zh => "该线索已筛选过。",
             "lead_already_screened" => "This lead has already been screened.",
@@ -622,6 +650,10 @@ impl Locale {
             AppError::Refused { code } => self.refusal(code),
             AppError::BadRequest { .. } if zh => "请求格式有误。".into(),
             AppError::BadRequest { .. } => "The request was malformed.".into(),
+            AppError::CursorAhead { .. } if zh => "服务器的数据比本机旧，正在重新同步。".into(),
+            AppError::CursorAhead { .. } => {
+                "The server's data is older than this device's; syncing afresh.".into()
+            }
             AppError::TooLarge { limit } if zh => format!("一次最多提交 {limit} 条。"),
             AppError::TooLarge { limit } => format!("At most {limit} items at a time."),
             AppError::BadCredentials if zh => "用户名或密码错误。".into(),

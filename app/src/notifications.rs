@@ -44,6 +44,7 @@ pub const NOTIFICATION: EntitySpec = EntitySpec {
     projection: None,
     clocks: None,
     person_args: &[],
+    references: &[],
 };
 
 /// How the engine makes one when a clock is raised.

@@ -22,25 +22,47 @@ pub fn stored_instant(fields: &Fields, field: &str) -> Option<DateTime<Utc>> {
         .map(|at| at.with_timezone(&Utc))
 }
 
-/// Reads the fields of a stored record and gathers every problem.
+/// Reads the fields of a stored record (or a command's arguments) and
+/// gathers every problem.
 pub struct Reader<'a> {
     fields: &'a Fields,
+    /// Stored fields are held to their stored form: a text is trimmed and
+    /// never empty (an empty field is absent or null). What a check lets in
+    /// is then exactly what every reader can read: `""` is not a date,
+    /// and a length is checked on what is kept. Arguments are typed words,
+    /// read leniently (trimmed) by the command that takes them.
+    stored: bool,
     pub check: Checker,
 }
 
 impl<'a> Reader<'a> {
+    /// The fields of a record as they will be stored.
     pub fn new(fields: &'a Fields) -> Self {
         Self {
             fields,
+            stored: true,
             check: Checker::default(),
         }
     }
 
+    /// A command's arguments, as a person typed them.
+    pub fn args(args: &'a Fields) -> Self {
+        Self {
+            stored: false,
+            ..Self::new(args)
+        }
+    }
+
     /// The text of `field` (empty for null or missing), or `None` after
-    /// recording that it is not text at all.
+    /// recording that it is not text at all, or (stored) not in its
+    /// stored form.
     pub fn text(&mut self, field: &str) -> Option<&'a str> {
         match self.fields.get(field) {
             None | Some(Value::Null) => Some(""),
+            Some(Value::String(text)) if self.stored && (text.is_empty() || text.trim() != text) => {
+                self.check.fail(field, FieldProblem::Untrimmed);
+                None
+            }
             Some(Value::String(text)) => Some(text),
             Some(_) => {
                 self.check.fail(field, FieldProblem::WrongType);

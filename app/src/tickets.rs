@@ -40,6 +40,9 @@ pub const TICKET: EntitySpec = EntitySpec {
         "handling_escalated_at",
         "technician_name",
         "dispatched_at",
+        "rating",
+        "rating_comment",
+        "closed_at",
     ],
     workflow: &[
         "status",
@@ -52,6 +55,9 @@ pub const TICKET: EntitySpec = EntitySpec {
         "handling_escalated_at",
         "technician_name",
         "dispatched_at",
+        "rating",
+        "rating_comment",
+        "closed_at",
     ],
     commands: &[CONTACT, DISPATCH, START, RESOLVE, CLOSE, REOPEN],
     title: "customer_name",
@@ -68,6 +74,7 @@ pub const TICKET: EntitySpec = EntitySpec {
     projection: None,
     clocks: Some(&TICKET_CLOCKS),
     person_args: &["technician"],
+    references: &[],
 };
 
 /// The service promise (seed 004, 6.6): contact the customer within 2
@@ -223,6 +230,9 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
         field("dispatched_at", Input::DateTime, false),
         field("contact_escalated_at", Input::DateTime, false),
         field("handling_escalated_at", Input::DateTime, false),
+        field("rating", Input::Choice(RATINGS), false),
+        field("rating_comment", Input::Long, false),
+        field("closed_at", Input::DateTime, false),
     ],
     args: &[
         CommandArgs {
@@ -235,6 +245,13 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
         CommandArgs {
             command: DISPATCH,
             fields: &[field("technician", Input::Person(Role::Technician), true)],
+        },
+        CommandArgs {
+            command: CLOSE,
+            fields: &[
+                field("rating", Input::Choice(RATINGS), true),
+                field("rating_comment", Input::Long, false),
+            ],
         },
     ],
     deadlines: Some(ticket_deadlines),
@@ -301,6 +318,13 @@ pub fn transition(status: &str, command: &str) -> Result<&'static str, Refusal> 
     })
 }
 
+/// The customer's rating of the service, which closes a ticket (5 best).
+pub const RATINGS: &[&str] = &["5", "4", "3", "2", "1"];
+
+/// Days after closing in which a ticket may be reopened; later, a new
+/// ticket is opened instead (so the closed one's rating and rates stand).
+pub const REOPEN_WITHIN_DAYS: i64 = 30;
+
 /// How the first contact was made.
 pub const CONTACT_METHODS: &[&str] = &["phone", "visit", "message", "email"];
 
@@ -318,7 +342,7 @@ fn decide_dispatch(call: &CommandCall) -> Result<Decided, Refusal> {
             "ticket_wrong_status"
         }));
     }
-    let mut read = Reader::new(call.args);
+    let mut read = Reader::args(call.args);
     read.required("technician", SHORT_TEXT);
     read.finish().map_err(Refusal::Invalid)?;
     let technician = call
@@ -348,7 +372,7 @@ pub fn decide_ticket(call: &CommandCall) -> Result<Decided, Refusal> {
     changes.insert("status".to_owned(), Value::String(next.to_owned()));
     let first_contact = !call.record.contains_key("contacted_at");
     if call.name == CONTACT {
-        let mut read = Reader::new(call.args);
+        let mut read = Reader::args(call.args);
         read.choice("contact_method", |raw| {
             CONTACT_METHODS.contains(&raw).then_some(())
         });
@@ -376,8 +400,34 @@ pub fn decide_ticket(call: &CommandCall) -> Result<Decided, Refusal> {
         RESOLVE => {
             changes.insert("resolved_at".into(), instant(call.now));
         }
+        CLOSE => {
+            // The customer's rating and word close it (seed 004, 6.7).
+            let mut read = Reader::args(call.args);
+            read.choice("rating", |raw| RATINGS.contains(&raw).then_some(()));
+            read.optional("rating_comment", LONG_TEXT);
+            read.finish().map_err(Refusal::Invalid)?;
+            changes.insert("rating".into(), call.args["rating"].clone());
+            let comment = call
+                .args
+                .get("rating_comment")
+                .and_then(Value::as_str)
+                .map(str::trim);
+            changes.insert(
+                "rating_comment".into(),
+                comment
+                    .filter(|c| !c.is_empty())
+                    .map_or(Value::Null, |c| Value::String(c.to_owned())),
+            );
+            changes.insert("closed_at".into(), instant(call.now));
+        }
         REOPEN => {
+            if let Some(closed) = stored_instant(call.record, "closed_at") {
+                if call.now > closed + chrono::Duration::days(REOPEN_WITHIN_DAYS) {
+                    return Err(Refusal::Rule("reopen_window_passed"));
+                }
+            }
             changes.insert("resolved_at".into(), Value::Null);
+            changes.insert("closed_at".into(), Value::Null);
         }
         _ => {}
     }
@@ -409,6 +459,9 @@ pub fn check_ticket(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<Field
     read.instant("handling_escalated_at");
     read.optional("technician_name", SHORT_TEXT);
     read.instant("dispatched_at");
+    read.optional_choice("rating", |raw| RATINGS.contains(&raw).then_some(()));
+    read.optional("rating_comment", LONG_TEXT);
+    read.instant("closed_at");
     read.finish()
 }
 
@@ -460,6 +513,78 @@ mod tests {
         assert_eq!(
             transition("contacted", CONTACT),
             Err(Refusal::Rule("ticket_wrong_status"))
+        );
+    }
+
+    fn command(
+        name: &str,
+        args: serde_json::Value,
+        record: &Fields,
+        now: DateTime<Utc>,
+    ) -> Result<Fields, Refusal> {
+        let actor = crate::roles::CurrentUser {
+            id: uuid::Uuid::from_u128(7),
+            username: "agent1".into(),
+            display_name: "周静".into(),
+            role: Role::ServiceAgent,
+            team_id: None,
+            time_zone: "Asia/Shanghai".into(),
+        };
+        decide_ticket(&CommandCall {
+            name,
+            args: args.as_object().unwrap(),
+            record,
+            ownership: crate::policy::Ownership {
+                owner_id: actor.id,
+                owner_team_id: None,
+            },
+            actor: &actor,
+            now,
+            context: &crate::sync::entity::Context::default(),
+        })
+        .map(|decided| decided.changes)
+    }
+
+    #[test]
+    fn the_customers_rating_closes_a_ticket_which_reopens_only_within_its_window() {
+        let mut ticket = opened("2026-11-24T01:00:00Z");
+        ticket.extend(command(RESOLVE, json!({}), &ticket, now()).unwrap());
+        let Err(Refusal::Invalid(problems)) = command(CLOSE, json!({"rating": "6"}), &ticket, now()) else {
+            panic!("a rating of 6 must be refused");
+        };
+        assert_eq!(problems[0].field, "rating");
+        let closing = command(
+            CLOSE,
+            json!({"rating": "4", "rating_comment": " 师傅很专业 "}),
+            &ticket,
+            now(),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                &closing["status"],
+                &closing["rating"],
+                &closing["rating_comment"],
+                &closing["closed_at"]
+            ),
+            (
+                &json!("closed"),
+                &json!("4"),
+                &json!("师傅很专业"),
+                &json!("2026-11-24T08:00:00Z")
+            )
+        );
+        ticket.extend(closing);
+        assert_eq!(check_ticket(&ticket, now()), Ok(()));
+        let in_time = now() + chrono::Duration::days(REOPEN_WITHIN_DAYS);
+        let reopened = command(REOPEN, json!({}), &ticket, in_time).unwrap();
+        assert_eq!(
+            (&reopened["status"], &reopened["closed_at"]),
+            (&json!("in_progress"), &json!(null))
+        );
+        assert_eq!(
+            command(REOPEN, json!({}), &ticket, in_time + chrono::Duration::seconds(1)),
+            Err(Refusal::Rule("reopen_window_passed"))
         );
     }
 

@@ -535,14 +535,33 @@ fn LoginPage() -> impl IntoView {
             result
         }
     });
+    // A plain post of the form (sent before the script ran) comes back
+    // here with its error in the query: `?error=bad_credentials`.
+    let query = leptos_router::hooks::use_query_map();
+    let posted_error = move || {
+        query.with(|q| {
+            let code = q.get("error")?;
+            let mut fields = serde_json::Map::new();
+            fields.insert("error".into(), serde_json::Value::String(code));
+            if let Some(secs) = q.get("retry_after_secs").and_then(|n| n.parse::<u64>().ok()) {
+                fields.insert("retry_after_secs".into(), secs.into());
+            }
+            serde_json::from_value::<crate::error::AppError>(serde_json::Value::Object(fields)).ok()
+        })
+    };
     let error = move || match sign_in.value().get() {
         Some(Err(e)) => Some(locale.error(&e)),
-        _ => None,
+        Some(Ok(_)) => None,
+        None => posted_error().map(|e| locale.error(&e)),
     };
     view! {
         <Title text=format!("{} · {}", t.sign_in, t.app_name) />
+        // `method="post"`: a tap before the script has run posts the form
+        // (never a credential in the URL); the server signs in and redirects.
         <form
             class="card narrow"
+            method="post"
+            action="/login"
             data-testid="login-form"
             on:submit=move |ev| {
                 ev.prevent_default();
@@ -619,11 +638,21 @@ pub fn local_time(at: chrono::DateTime<chrono::Utc>, user: &CurrentUser) -> Stri
 #[component]
 pub fn SavedOnDevice(saved: RwSignal<bool>, on_add_another: Callback<()>) -> impl IntoView {
     let t = texts();
+    let status = use_sync_status();
+    // Online, the save is on its way (the page moves on once it has
+    // arrived); only offline, or after a failed sync, does it wait here.
+    let message = move || {
+        if status.online.get() && status.error.get().is_none() {
+            t.saved_syncing
+        } else {
+            t.saved_on_device
+        }
+    };
     move || {
         saved.get().then(|| {
             view! {
                 <p class="form-saved" role="status" data-testid="saved-on-device">
-                    {t.saved_on_device}
+                    {message}
                     " "
                     <button type="button" class="link" on:click=move |_| on_add_another.run(())>
                         {t.add_another}

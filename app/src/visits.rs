@@ -6,7 +6,7 @@ use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
 use crate::screen::{field, Input, RecordScreen};
 use crate::stored::Reader;
-use crate::sync::entity::{no_commands, EntitySpec};
+use crate::sync::entity::{no_commands, EntitySpec, Reference};
 use crate::sync::Fields;
 use chrono::{DateTime, Utc};
 
@@ -42,6 +42,10 @@ pub const VISIT: EntitySpec = EntitySpec {
     projection: None,
     clocks: None,
     person_args: &[],
+    references: &[Reference {
+        field: "lead_id",
+        entity: "lead",
+    }],
 };
 
 pub const VISIT_SCREEN: RecordScreen = RecordScreen {

@@ -128,7 +128,12 @@ async function weakSignalProxy(target: string) {
       state.held.push(res);
       return;
     }
-    const upstream = http.request(new URL(req.url ?? "/", target), { method: req.method, headers: req.headers }, (answer) => {
+    // Like a reverse proxy in front of the server, it addresses the server
+    // by its own public URL (which is all the server answers).
+    const upstreamUrl = new URL(req.url ?? "/", target);
+    const headers = { ...req.headers, host: upstreamUrl.host };
+    if (headers.origin) headers.origin = upstreamUrl.origin;
+    const upstream = http.request(upstreamUrl, { method: req.method, headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });

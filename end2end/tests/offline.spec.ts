@@ -140,3 +140,30 @@ test("a visit and a service ticket entered offline sync like leads", async ({ br
   await expect(agentPage.getByTestId("record-card").filter({ hasText: ticketCustomer })).toContainText("维修");
   await agentPage.screenshot({ path: "output/tickets-390.png" });
 });
+
+test("a lead saved online while a sync is under way says it is syncing, not waiting for a network", async ({
+  browser,
+}) => {
+  const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await signIn(page, "rep4");
+  await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
+  await page.getByTestId("new-lead").click();
+  await hydrated(page);
+  // The upload is held back: the save is made while the sync is under way.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/api/sync/push", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await fillLead(page, `同步中录入有限公司 ${Date.now()}`);
+  await page.getByTestId("save-lead").click();
+  await expect(page.getByTestId("saved-on-device")).toHaveText(/已保存，正在同步/);
+  await expect(page.getByTestId("saved-on-device")).not.toContainText("联网后");
+  await page.screenshot({ path: "output/saved-while-syncing-390.png" });
+  release();
+  // Once it has arrived, the form goes back to the list.
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
+});

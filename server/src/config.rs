@@ -86,6 +86,42 @@ pub struct ServeArgs {
     /// it: each clock is raised once.
     #[arg(long, env = "FIELDBOOK_CLOCK_INTERVAL", default_value_t = 30)]
     pub clock_interval: u64,
+    /// The URL people open (`https://crm.example.cn`); the server answers
+    /// only requests addressed to it. Defaults to `http://` and `--addr`,
+    /// which must then be a specific address, not 0.0.0.0.
+    #[arg(long, env = "FIELDBOOK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Served behind a reverse proxy: take a client's address (which the
+    /// sign-in throttle counts) from the last `X-Forwarded-For` entry.
+    #[arg(long, env = "FIELDBOOK_BEHIND_PROXY", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
+    pub behind_proxy: bool,
+}
+
+impl ServeArgs {
+    /// The origin this server answers to: `--public-url` reduced to its
+    /// scheme and host (lower case), or `http://` and the bind address.
+    pub fn public_origin(&self) -> Result<String, String> {
+        let Some(url) = &self.public_url else {
+            if self.addr.ip().is_unspecified() {
+                return Err(format!(
+                    "listening on {} answers any address: say which one people open with --public-url",
+                    self.addr
+                ));
+            }
+            return Ok(format!("http://{}", self.addr));
+        };
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e| format!("--public-url {url:?} is not a URL: {e}"))?;
+        match (uri.scheme_str(), uri.authority(), uri.path()) {
+            (Some(scheme @ ("http" | "https")), Some(host), "" | "/") if uri.query().is_none() => {
+                Ok(format!("{scheme}://{host}").to_ascii_lowercase())
+            }
+            _ => Err(format!(
+                "--public-url {url:?} must be http:// or https:// and a host, with no path"
+            )),
+        }
+    }
 }
 
 impl Default for ServeArgs {

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -24,6 +25,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
     let site = std::path::PathBuf::from(state.leptos_options.site_root.as_ref());
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/login", axum::routing::post(login_form))
         .nest_service("/pkg", built_files(site.join("pkg"), state.leptos_options.hash_files))
         .route_service("/sw.js", revalidated(site.join("sw.js")))
         .route_service("/shell.html", revalidated(site.join("shell.html")))
@@ -48,7 +50,11 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         ))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(middleware::map_response(close_after_unread_body))
-        .layer(middleware::from_fn(refuse_cross_origin))
+        .layer(middleware::from_fn_with_state(state.clone(), refuse_foreign_requests))
+        .layer(always(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .layer(always(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(always(header::REFERRER_POLICY, "same-origin"))
+        .layer(always(header::X_FRAME_OPTIONS, "DENY"))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 let id = request
@@ -61,7 +67,83 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::from_fn(drop_malformed_request_id))
         .with_state(state)
+}
+
+/// A header every answer carries unless its handler set its own. The
+/// policy (`CONTENT_SECURITY_POLICY`) allows what the app itself does: its
+/// own scripts, styles, wasm (`'wasm-unsafe-eval'`), service worker and
+/// requests; Leptos's hydration scripts are inline, hence `'unsafe-inline'`
+/// for scripts. No page may be framed by another site.
+fn always(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<http::HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, http::HeaderValue::from_static(value))
+}
+
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; \
+     manifest-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// A client's `x-request-id` is kept (and echoed) only if it is a UUID;
+/// anything else is dropped and the server makes one, so nothing a client
+/// writes lands verbatim in the logs or the answer.
+async fn drop_malformed_request_id(mut request: Request, next: Next) -> Response {
+    let well_formed = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|id| id.len() == 36 && uuid::Uuid::parse_str(id).is_ok());
+    if !well_formed {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    next.run(request).await
+}
+
+/// The sign-in form's plain post, sent when it is submitted before the
+/// page's script has run: the same sign-in as `auth/login`, answered with
+/// a redirect (home, or back to the form with the error's code; never a
+/// credential in a URL).
+async fn login_form(
+    State(state): State<AppState>,
+    parts: http::request::Parts,
+    form: Result<axum::Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let answer = match form {
+        Ok(axum::Form(form)) => app::auth::sign_in(&state, &parts, &form.username, form.password).await,
+        Err(_) => Err(AppError::BadRequest {
+            detail: "a sign-in form has a username and a password".into(),
+        }),
+    };
+    match answer {
+        Ok((_, cookie)) => {
+            ([(header::SET_COOKIE, cookie)], axum::response::Redirect::to("/")).into_response()
+        }
+        // Back to the form, the error's code and numbers in the query
+        // (`?error=rate_limited&retry_after_secs=4`), which the page shows
+        // in the user's language.
+        Err(error) => {
+            let query = match serde_json::to_value(&error) {
+                Ok(serde_json::Value::Object(fields)) => fields
+                    .iter()
+                    .filter_map(|(key, value)| match value {
+                        serde_json::Value::String(text) => Some(format!("{key}={text}")),
+                        serde_json::Value::Number(number) => Some(format!("{key}={number}")),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+                    .join("&"),
+                _ => "error=internal".into(),
+            };
+            axum::response::Redirect::to(&format!("/login?{query}")).into_response()
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
 }
 
 /// The build's wasm, JS and CSS. A name that is not there is a plain 404,
@@ -70,7 +152,6 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
 /// cached for good; otherwise they are revalidated.
 fn built_files(dir: std::path::PathBuf, hashed_names: bool) -> Router {
     use tower_http::services::ServeDir;
-    use tower_http::set_header::SetResponseHeaderLayer;
     let cache = if hashed_names {
         "public, max-age=31536000, immutable"
     } else {
@@ -88,7 +169,6 @@ fn built_files(dir: std::path::PathBuf, hashed_names: bool) -> Router {
 /// a new build is found at once.
 fn revalidated(file: std::path::PathBuf) -> Router {
     use tower_http::services::ServeFile;
-    use tower_http::set_header::SetResponseHeaderLayer;
     Router::new()
         .fallback_service(ServeFile::new(file))
         .layer(SetResponseHeaderLayer::overriding(
@@ -137,17 +217,32 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Refuses state-changing requests sent from another origin, on top of the
-/// SameSite=Lax session cookie. Requests without `Origin` (curl, other
-/// servers) carry no ambient browser credentials and pass on to the normal
-/// session check.
-async fn refuse_cross_origin(request: Request, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && !same_origin(request.headers()) {
-        tracing::warn!(origin = ?request.headers().get(header::ORIGIN), "cross-origin request refused");
-        let body = serde_json::to_string(&AppError::Forbidden).unwrap_or_default();
+/// Refuses what this server must not answer, before anything else runs:
+/// - a `Host` other than the public URL's (a DNS-rebinding page reaches
+///   the server under a name of its own; `/healthz` is exempt, for probes);
+/// - a state-changing request whose `Origin` is not exactly the public
+///   origin, scheme included, or that a browser marks cross-site;
+/// - a state-changing request that is not JSON, or (the sign-in form's
+///   plain post only) a form: a cross-site `text/plain` post needs no
+///   preflight, so it is never accepted.
+///
+/// This sits on top of the SameSite=Lax session cookie.
+async fn refuse_foreign_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let Some(refusal) = refusal(
+        request.method(),
+        request.uri(),
+        request.headers(),
+        &state.settings.public_origin,
+    ) {
+        tracing::warn!(
+            host = ?request.headers().get(header::HOST),
+            origin = ?request.headers().get(header::ORIGIN),
+            content_type = ?request.headers().get(header::CONTENT_TYPE),
+            "foreign request refused"
+        );
+        let body = serde_json::to_string(&refusal).unwrap_or_default();
         return (
-            StatusCode::FORBIDDEN,
+            refusal.status_code(),
             [(header::CONTENT_TYPE, "application/json")],
             body,
         )
@@ -156,19 +251,48 @@ async fn refuse_cross_origin(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-fn same_origin(headers: &http::HeaderMap) -> bool {
+/// Why a request is refused (`refuse_foreign_requests`), if it is.
+fn refusal(
+    method: &Method,
+    uri: &http::Uri,
+    headers: &http::HeaderMap,
+    public_origin: &str,
+) -> Option<AppError> {
     let header = |name| {
         headers
             .get(name)
             .and_then(|v: &http::HeaderValue| v.to_str().ok())
     };
-    match header(header::ORIGIN) {
-        Some(origin) => {
-            let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
-            header(header::HOST).is_some_and(|host| host.eq_ignore_ascii_case(origin_host))
-        }
-        None => header(HeaderName::from_static("sec-fetch-site")) != Some("cross-site"),
+    let public_host = public_origin
+        .split_once("://")
+        .map_or(public_origin, |(_, host)| host);
+    let host = header(header::HOST).or(uri.authority().map(http::uri::Authority::as_str));
+    if uri.path() != "/healthz" && !host.is_some_and(|host| host.eq_ignore_ascii_case(public_host)) {
+        return Some(AppError::BadRequest {
+            detail: format!("this server answers at {public_origin}"),
+        });
     }
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return None;
+    }
+    let foreign = match header(header::ORIGIN) {
+        Some(origin) => !origin.eq_ignore_ascii_case(public_origin),
+        None => header(HeaderName::from_static("sec-fetch-site")) == Some("cross-site"),
+    };
+    if foreign {
+        return Some(AppError::Forbidden);
+    }
+    let media_type = header(header::CONTENT_TYPE)
+        .and_then(|value| value.split(';').next())
+        .map(|value| value.trim().to_ascii_lowercase());
+    let expected = if uri.path() == "/login" {
+        "application/x-www-form-urlencoded"
+    } else {
+        "application/json"
+    };
+    (media_type.as_deref() != Some(expected)).then(|| AppError::BadRequest {
+        detail: format!("a {method} here must be {expected}"),
+    })
 }
 
 /// Resolves on SIGTERM or Ctrl-C, for graceful shutdown.
@@ -202,21 +326,82 @@ mod tests {
             .collect()
     }
 
+    const PUBLIC: &str = "http://127.0.0.1:3000";
+
+    fn refused(method: Method, path: &str, pairs: &[(&'static str, &'static str)]) -> Option<AppError> {
+        refusal(&method, &path.parse().unwrap(), &headers(pairs), PUBLIC)
+    }
+
     #[test]
-    fn same_origin_requires_the_origin_to_match_the_host() {
-        assert!(same_origin(&headers(&[
-            ("origin", "http://127.0.0.1:3000"),
-            ("host", "127.0.0.1:3000")
-        ])));
-        assert!(!same_origin(&headers(&[
-            ("origin", "http://evil.example"),
-            ("host", "127.0.0.1:3000")
-        ])));
-        assert!(!same_origin(&headers(&[
-            ("origin", "null"),
-            ("host", "127.0.0.1:3000")
-        ])));
-        assert!(same_origin(&headers(&[("host", "127.0.0.1:3000")])));
-        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
+    fn only_the_public_host_is_answered() {
+        assert_eq!(refused(Method::GET, "/", &[("host", "127.0.0.1:3000")]), None);
+        assert_eq!(
+            refused(
+                Method::GET,
+                "/",
+                &[("host", "127.0.0.1:3000".to_uppercase().leak())]
+            ),
+            None
+        );
+        for host in ["evil.example", "127.0.0.1:3001", "localhost:3000"] {
+            assert!(refused(Method::GET, "/", &[("host", host)]).is_some(), "{host}");
+        }
+        assert!(refused(Method::GET, "/", &[]).is_some());
+        // Probes may use any name.
+        assert_eq!(
+            refused(Method::GET, "/healthz", &[("host", "10.0.0.5:3000")]),
+            None
+        );
+    }
+
+    #[test]
+    fn a_change_needs_its_own_origin_scheme_included_and_json() {
+        let json = ("content-type", "application/json");
+        let host = ("host", "127.0.0.1:3000");
+        let ok = |origin| refused(Method::POST, "/api/sync/push", &[host, json, ("origin", origin)]);
+        assert_eq!(ok("http://127.0.0.1:3000"), None);
+        assert_eq!(ok("https://127.0.0.1:3000"), Some(AppError::Forbidden));
+        assert_eq!(ok("http://evil.example"), Some(AppError::Forbidden));
+        assert_eq!(ok("null"), Some(AppError::Forbidden));
+        // A forged Host with a matching Origin (DNS rebinding) never gets here.
+        assert!(refused(
+            Method::POST,
+            "/api/sync/push",
+            &[("host", "evil.example"), json, ("origin", "http://evil.example")]
+        )
+        .is_some());
+        // Without an Origin: curl may post JSON; a browser's cross-site post may not.
+        assert_eq!(refused(Method::POST, "/api/sync/push", &[host, json]), None);
+        assert_eq!(
+            refused(
+                Method::POST,
+                "/api/sync/push",
+                &[host, json, ("sec-fetch-site", "cross-site")]
+            ),
+            Some(AppError::Forbidden)
+        );
+        for media in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+        ] {
+            assert!(
+                refused(Method::POST, "/api/auth/login", &[host, ("content-type", media)]).is_some(),
+                "{media}"
+            );
+        }
+        assert!(refused(Method::POST, "/api/auth/login", &[host]).is_some());
+        assert_eq!(
+            refused(
+                Method::POST,
+                "/api/sync/push",
+                &[host, ("content-type", "application/json; charset=utf-8")]
+            ),
+            None
+        );
+        // The sign-in form's plain post is a form, and only that.
+        let form = ("content-type", "application/x-www-form-urlencoded");
+        assert_eq!(refused(Method::POST, "/login", &[host, form]), None);
+        assert!(refused(Method::POST, "/login", &[host, json]).is_some());
     }
 }

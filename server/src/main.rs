@@ -121,6 +121,7 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), String> {
         }
         print!("{}", demo::logins_text());
     }
+    let public_origin = args.public_origin()?;
     let leptos_options = site_options(&args.site_root, Some(args.addr));
     let state = AppState {
         db,
@@ -128,6 +129,8 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), String> {
         settings: Arc::new(Settings {
             default_time_zone: args.time_zone,
             secure_cookies: args.secure_cookies,
+            public_origin: public_origin.clone(),
+            behind_proxy: args.behind_proxy,
         }),
         leptos_options,
     };
@@ -141,11 +144,15 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
-    println!("Fieldbook listening on http://{}", args.addr);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(fieldbook::http::shutdown_signal())
-        .await
-        .map_err(|e| format!("server failed: {e}"))
+    println!("Fieldbook listening on {} ({public_origin})", args.addr);
+    // With each connection's address, which the sign-in throttle counts.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(fieldbook::http::shutdown_signal())
+    .await
+    .map_err(|e| format!("server failed: {e}"))
 }
 
 /// Where the built site is and what its files are called. A release build

@@ -66,11 +66,13 @@ pub async fn add_lead(lead: LeadForm) -> Result<Lead, AppError> {
     if let MutationStatus::Duplicate { original } = status {
         status = *original;
     }
-    match status {
-        MutationStatus::Rejected { reason } => Err(reason),
-        _ => match super::store::find(db, id).await? {
-            Some((stored, _)) => Ok(stored),
-            None => Err(AppError::Internal),
-        },
+    if let MutationStatus::Rejected { reason } = status {
+        return Err(reason);
+    }
+    // The answer is a record: the policy decides whether this user sees
+    // it, whichever path (a new lead, a replay) led here.
+    match super::store::find(db, id).await? {
+        Some((stored, owner)) if crate::policy::can_read_lead(&user, owner) => Ok(stored),
+        _ => Err(AppError::NotFound),
     }
 }

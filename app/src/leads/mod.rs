@@ -179,7 +179,7 @@ impl LeadForm {
         let email = check.optional_parsed("email", &self.email, Email::parse);
         // A lead nobody can reach is no lead: a phone or an email is required.
         if self.phone.trim().is_empty() && self.email.trim().is_empty() {
-            check.fail("phone", FieldProblem::Required);
+            check.fail("phone", FieldProblem::PhoneOrEmail);
         }
         let source = choice(&mut check, "source", &self.source, LeadSource::parse);
         let grade = choice(&mut check, "grade", &self.grade, Grade::parse);

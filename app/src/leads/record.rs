@@ -9,7 +9,7 @@ use crate::policy::Kind;
 use crate::stored::Reader;
 use crate::sync::entity::{
     entered_at, Clock, ClockCall, Clocks, CommandCall, Decided, DueCall, EntitySpec, Raised, Recipient,
-    Refusal,
+    Reference, Refusal,
 };
 use crate::sync::Fields;
 use chrono::{DateTime, Utc};
@@ -58,6 +58,10 @@ pub const LEAD: EntitySpec = EntitySpec {
     projection: None,
     clocks: Some(&LEAD_CLOCKS),
     person_args: &[],
+    references: &[Reference {
+        field: "customer_id",
+        entity: "customer",
+    }],
 };
 
 /// A new lead's screening deadline: raised to the owner and their
@@ -118,7 +122,7 @@ pub fn check_lead(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldEr
     let phone = read.phone("phone");
     let email = read.email("email");
     if phone.is_none() && email.is_none() && read.is_empty("phone") && read.is_empty("email") {
-        read.check.fail("phone", FieldProblem::Required);
+        read.check.fail("phone", FieldProblem::PhoneOrEmail);
     }
     read.choice("source", LeadSource::parse);
     read.optional("initial_need", LONG_TEXT);
@@ -163,7 +167,7 @@ pub fn decide_lead(call: &CommandCall) -> Result<Decided, Refusal> {
             if status != LeadStatus::New {
                 return Err(Refusal::Rule("lead_already_screened"));
             }
-            let mut read = Reader::new(call.args);
+            let mut read = Reader::args(call.args);
             if let Some(grade) = read.optional_choice("grade", Grade::parse) {
                 changes.insert("grade".into(), Value::String(grade.as_str().into()));
             }
@@ -177,7 +181,7 @@ pub fn decide_lead(call: &CommandCall) -> Result<Decided, Refusal> {
             if matches!(status, LeadStatus::Converted | LeadStatus::Disqualified) {
                 return Err(Refusal::Rule("lead_already_closed"));
             }
-            let mut read = Reader::new(call.args);
+            let mut read = Reader::args(call.args);
             read.required("reason", LONG_TEXT);
             read.finish().map_err(Refusal::Invalid)?;
             let reason = call
@@ -198,7 +202,7 @@ pub fn decide_lead(call: &CommandCall) -> Result<Decided, Refusal> {
             if matches!(status, LeadStatus::Converted | LeadStatus::Disqualified) {
                 return Err(Refusal::Rule("lead_already_closed"));
             }
-            let mut read = Reader::new(call.args);
+            let mut read = Reader::args(call.args);
             if read.is_empty("customer_id") {
                 read.check.fail("customer_id", FieldProblem::Required);
             }
@@ -316,6 +320,81 @@ mod tests {
             .map(|e| e.field)
             .collect();
         assert_eq!(fields, ["company", "phone", "grade", "status", "contacted_at"]);
+    }
+
+    /// What the check lets in, every reader can read: each field of a valid
+    /// lead replaced by each hostile value either fails the check or reads
+    /// back as a `StoredLead` (the list and the record page read that).
+    #[test]
+    fn every_value_the_check_lets_in_reads_back() {
+        let long = "长".repeat(5000);
+        let hostile = [
+            json!(""),
+            json!(" "),
+            json!(" 苏州"),
+            json!("苏州 "),
+            json!("\u{3000}"),
+            json!(long),
+            json!(format!("  {}  ", "长".repeat(200))),
+            json!("2026-1-5"),
+            json!("2026-01-05"),
+            json!("2026-02-30"),
+            json!("+12026-01-05"),
+            json!("2026-01-05T00:00:00Z"),
+            json!("2026-01-05T08:00:00+08:00"),
+            json!("2026-01-05T00:00:00.123456789Z"),
+            json!("2026-01-05 00:00:00Z"),
+            json!("9999-12-31T23:59:59Z"),
+            json!("A"),
+            json!("a"),
+            json!("new"),
+            json!("NEW"),
+            json!("qualified"),
+            json!("13812345678"),
+            json!("li@example.com"),
+            json!(42),
+            json!(true),
+            json!(null),
+            json!([]),
+            json!({}),
+        ];
+        for field in LEAD.fields {
+            for value in &hostile {
+                let mut fields = lead();
+                fields.insert((*field).into(), value.clone());
+                if check_lead(&fields, now()).is_ok() {
+                    let read = serde_json::from_value::<crate::leads::StoredLead>(Value::Object(fields));
+                    assert!(
+                        read.is_ok(),
+                        "{field} = {value} passed the check but reads as {read:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn stored_text_is_trimmed_and_never_empty() {
+        for (field, value) in [
+            ("company", " 苏州恒达 "),
+            ("notes", ""),
+            ("next_step_date", ""),
+            ("last_follow_up_at", " "),
+        ] {
+            let mut fields = lead();
+            fields.insert(field.into(), json!(value));
+            assert_eq!(
+                check_lead(&fields, now()),
+                Err(vec![FieldError::new(field, FieldProblem::Untrimmed)]),
+                "{field} = {value:?}"
+            );
+        }
+        let mut no_way_to_reach = lead();
+        no_way_to_reach.remove("phone");
+        assert_eq!(
+            check_lead(&no_way_to_reach, now()),
+            Err(vec![FieldError::new("phone", FieldProblem::PhoneOrEmail)])
+        );
     }
 
     #[test]

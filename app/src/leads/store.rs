@@ -50,10 +50,19 @@ pub async fn list(db: &Db, scope: Scope) -> Result<Vec<Lead>, DbError> {
         }
         Scope::All => sqlx::query_as(SELECT).fetch_all(&db.pool).await?,
     };
-    let mut leads = rows
+    // One unreadable record (written before a check was tightened, or by
+    // hand) must not take the whole list down with it: it is left out and
+    // logged, and every other lead is listed.
+    let mut leads: Vec<Lead> = rows
         .into_iter()
-        .map(|row| into_lead(row).map(|(lead, _)| lead))
-        .collect::<Result<Vec<_>, _>>()?;
+        .filter_map(|row| {
+            let id = row.0.clone();
+            into_lead(row)
+                .map_err(|error| tracing::error!(lead = %id, %error, "unreadable lead left out of a list"))
+                .ok()
+                .map(|(lead, _)| lead)
+        })
+        .collect();
     leads.sort_by(work_order);
     Ok(leads)
 }

@@ -19,6 +19,46 @@ pub struct Settings {
     pub default_time_zone: chrono_tz::Tz,
     /// Send cookies with `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// The one origin this server answers to (`http://127.0.0.1:3000`),
+    /// lower case, no trailing slash: the `Host` of every request and the
+    /// `Origin` of every state-changing one must be its own.
+    pub public_origin: String,
+    /// Behind a reverse proxy, a client's address is the last one of
+    /// `X-Forwarded-For` (the one the proxy added); otherwise the peer's.
+    pub behind_proxy: bool,
+}
+
+impl Settings {
+    /// The host (and port) part of `public_origin`.
+    pub fn public_host(&self) -> &str {
+        self.public_origin
+            .split_once("://")
+            .map_or(self.public_origin.as_str(), |(_, host)| host)
+    }
+}
+
+/// The address a request came from, as the sign-in throttle counts it: the
+/// peer's (the server is served with its connect info), or behind a proxy
+/// the address the proxy says it received the request from.
+pub fn client_address(parts: &http::request::Parts, settings: &Settings) -> String {
+    if settings.behind_proxy {
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .rfind(|address| !address.is_empty());
+        if let Some(address) = forwarded {
+            return address.to_owned();
+        }
+    }
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_default()
 }
 
 /// Everything a request handler needs, shared by all requests. It holds no

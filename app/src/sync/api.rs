@@ -33,7 +33,7 @@ pub async fn pull(request: PullRequest) -> Result<PullPage, AppError> {
         });
     }
     let state = ssr::state()?;
-    Ok(super::store::pull(&state.db, state.entities, &user, &request).await?)
+    super::store::pull(&state.db, state.entities, &user, &request).await?
 }
 
 /// Some records as the server holds them now, for a device whose copy a

@@ -46,6 +46,18 @@ pub struct EntitySpec {
     /// server loads each named user into the command's `Context` inside
     /// the deciding transaction.
     pub person_args: &'static [&'static str],
+    /// Fields (and command arguments) that name another record: a write
+    /// that sets one must name a record the writer may see, checked by the
+    /// server in the push transaction (a record made earlier in the same
+    /// batch counts); anything else is refused as if it did not exist.
+    pub references: &'static [Reference],
+}
+
+/// A field that holds the id of a record of another entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reference {
+    pub field: &'static str,
+    pub entity: &'static str,
 }
 
 /// An entity's deadlines (a lead's screening, a ticket's contact and

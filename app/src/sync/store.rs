@@ -22,7 +22,7 @@ use super::{
     create, merge, FieldConflict, Fields, Keep, Merged, Mutation, MutationResult, MutationStatus, Op,
     OpenConflict, PullPage, PullRequest, PulledChange, PulledFields, PushBatch, PushResult, StoredRecord,
 };
-use crate::error::AppError;
+use crate::error::{AppError, FieldError, FieldProblem};
 use crate::policy::{self, Ownership, Scope};
 use crate::roles::CurrentUser;
 use crate::ssr::session::parse_uuid;
@@ -60,6 +60,9 @@ pub async fn push(
             .filter(|m| m.entity == spec.name)
             .map(|m| m.record_id)
             .collect();
+        records.extend(load(&mut tx, spec, &ids).await?);
+    }
+    for (spec, ids) in referenced(entities, &batch) {
         records.extend(load(&mut tx, spec, &ids).await?);
     }
     let context = load_context(&mut tx, entities, &batch).await?;
@@ -149,6 +152,65 @@ async fn load_context(
     Ok(context)
 }
 
+/// The ids of the records the batch's references name, by entity.
+fn referenced(entities: Entities, batch: &PushBatch) -> Vec<(&'static EntitySpec, Vec<Uuid>)> {
+    let mut wanted: Vec<(&'static EntitySpec, Vec<Uuid>)> = Vec::new();
+    for mutation in &batch.mutations {
+        let Some(spec) = entities.spec(&mutation.entity) else {
+            continue;
+        };
+        for reference in spec.references {
+            let (Some(target), Some(id)) = (
+                entities.spec(reference.entity),
+                reference_id(&mutation.fields, reference.field),
+            ) else {
+                continue;
+            };
+            match wanted.iter_mut().find(|(s, _)| s.name == target.name) {
+                Some((_, ids)) => ids.push(id),
+                None => wanted.push((target, vec![id])),
+            }
+        }
+    }
+    wanted
+}
+
+/// The record id a reference field holds, if it holds one (a value that
+/// is no id is the entity's check's to refuse).
+fn reference_id(fields: &Fields, field: &str) -> Option<Uuid> {
+    fields
+        .get(field)
+        .and_then(serde_json::Value::as_str)
+        .and_then(|raw| Uuid::parse_str(raw).ok())
+}
+
+/// The references of a mutation that name no record the user may see: a
+/// missing one, a deleted one and one out of scope alike. A record made
+/// earlier in the same batch is in `records` by then.
+fn unseen_references(
+    entities: Entities,
+    user: &CurrentUser,
+    spec: &EntitySpec,
+    fields: &Fields,
+    records: &HashMap<(&'static str, Uuid), Current>,
+) -> Vec<FieldError> {
+    spec.references
+        .iter()
+        .filter(|reference| {
+            let Some(id) = reference_id(fields, reference.field) else {
+                return false;
+            };
+            let Some(target) = entities.spec(reference.entity) else {
+                return true;
+            };
+            !records.get(&(target.name, id)).is_some_and(|current| {
+                !current.record.deleted && policy::can_read(user, target.kind, current.ownership)
+            })
+        })
+        .map(|reference| FieldError::new(reference.field, FieldProblem::UnknownReference))
+        .collect()
+}
+
 /// Mutations decided per chunk of rows sent to the database.
 const DECIDE_CHUNK: usize = ROWS_PER_INSERT;
 /// Decided chunks that may wait for the database.
@@ -184,8 +246,10 @@ fn decide_batch(
         for (n, mutation) in batch.mutations.into_iter().enumerate() {
             let id = mutation.id;
             let status = match answered.get(&id) {
-                // Another user's mutation id: refuse, and reveal nothing of its result.
-                Some((_, by)) if *by != user.id => rejected(AppError::Forbidden),
+                // Another user's mutation id: refuse, and reveal nothing of
+                // its result, nor that it exists (it answers like a record
+                // out of scope).
+                Some((_, by)) if *by != user.id => rejected(AppError::NotFound),
                 Some((original, _)) => MutationStatus::Duplicate {
                     original: Box::new(original.clone()),
                 },
@@ -195,12 +259,13 @@ fn decide_batch(
                         .ok_or_else(|| DbError::Corrupt(format!("unchecked entity {}", mutation.entity)))?;
                     let key = (spec.name, mutation.record_id);
                     let now = writes.now;
+                    let unseen = unseen_references(entities, user, spec, &mutation.fields, &records);
                     let Decision { status, write } = decide(
                         user,
                         spec,
                         mutation,
                         records.get(&key),
-                        &context,
+                        (&context, unseen),
                         now,
                         &mut |series| writes.next_number(series),
                     );
@@ -269,12 +334,16 @@ type Numbers<'a> = &'a mut dyn FnMut(&str) -> i64;
 
 /// Decides one mutation against the record as it stands: access, the
 /// entity's rules, and the field-level merge.
+///
+/// `unseen` are the mutation's references to records the user may not see
+/// (`unseen_references`): refused once access to the record itself is
+/// settled, so that an out-of-scope record still answers like a missing one.
 fn decide(
     user: &CurrentUser,
     spec: &EntitySpec,
     mutation: Mutation,
     current: Option<&Current>,
-    context: &Context,
+    (context, unseen): (&Context, Vec<FieldError>),
     now: DateTime<Utc>,
     numbers: Numbers,
 ) -> Decision {
@@ -287,6 +356,9 @@ fn decide(
         }
         if !policy::can_create(user, spec.kind) {
             return unchanged(rejected(AppError::Forbidden));
+        }
+        if !unseen.is_empty() {
+            return unchanged(super::invalid(unseen));
         }
         if let Some(refusal) = super::workflow_patch(spec, &mutation.fields) {
             return unchanged(rejected(refusal));
@@ -322,6 +394,9 @@ fn decide(
     }
     if !policy::can_write(user, spec.kind, current.ownership) {
         return unchanged(rejected(AppError::Forbidden));
+    }
+    if !unseen.is_empty() {
+        return unchanged(super::invalid(unseen));
     }
     if current.record.deleted {
         return unchanged(match mutation.op {
@@ -1345,7 +1420,7 @@ pub async fn open_conflicts(
     .fetch_all(&db.pool)
     .await?;
     let mut open = Vec::new();
-    for (id, entity, record_id, field, kept, lost, changed_by, at, owner, team, data) in rows {
+    for (id, entity, record_id, field, _kept, lost, changed_by, at, owner, team, data) in rows {
         let Some(spec) = entities.spec(&entity) else {
             continue;
         };
@@ -1366,8 +1441,10 @@ pub async fn open_conflicts(
                 .and_then(|v| v.as_str())
                 .unwrap_or_default()
                 .to_owned(),
+            // The record's value now (a later edit may have changed it
+            // again since the conflict), not the value that won then.
+            current: fields.get(&field).cloned().unwrap_or(serde_json::Value::Null),
             field,
-            current: parse_json(&kept)?,
             overwritten: parse_json(&lost)?,
             changed_by,
             at: crate::ssr::from_millis(at),
@@ -1415,6 +1492,10 @@ pub async fn resolve(
     else {
         return Ok(Err(AppError::NotFound));
     };
+    // A conflict on a record out of scope answers like a missing one.
+    if !policy::can_read(user, spec.kind, current.ownership) {
+        return Ok(Err(AppError::NotFound));
+    }
     if !policy::can_write(user, spec.kind, current.ownership) {
         return Ok(Err(AppError::Forbidden));
     }
@@ -1437,7 +1518,9 @@ pub async fn resolve(
             spec,
             mutation,
             Some(&current),
-            &Context::default(),
+            // The value was accepted when it was written; its references
+            // are not looked up again.
+            (&Context::default(), Vec::new()),
             now,
             &mut |series| writes.next_number(series),
         );
@@ -1589,18 +1672,26 @@ fn held_change(
 /// the window, owner, owner's name and team, version, deleted, fields.
 type PulledRow = (String, i64, i64, String, String, Option<String>, i64, i64, String);
 
-/// One page of changes after `request.cursor`, as the user may see them now.
+/// One page of changes after `request.cursor`, as the user may see them
+/// now; a cursor beyond the last change is refused.
 pub async fn pull(
     db: &Db,
     entities: Entities,
     user: &CurrentUser,
     request: &PullRequest,
-) -> Result<PullPage, DbError> {
+) -> Result<Result<PullPage, AppError>, DbError> {
     let limit = request.limit.clamp(1, super::MAX_PAGE);
     let (upper,): (i64,) = sqlx::query_as("SELECT seq FROM sync_counter WHERE id = 1")
         .fetch_one(&db.pool)
         .await?;
-    let mut changes = Vec::new();
+    if request.cursor > upper {
+        // A cursor this server never gave (its database was restored, or
+        // the client is confused): going on from it would skip every
+        // change up to it. The client starts again from 0.
+        return Ok(Err(AppError::CursorAhead { head: upper }));
+    }
+    // Each change with the seq of its record's latest change in the window.
+    let mut changes: Vec<(i64, PulledChange)> = Vec::new();
     // The lowest last-sent seq among entities whose page was cut short.
     let mut truncated: Option<i64> = None;
     for spec in entities.iter() {
@@ -1677,28 +1768,39 @@ pub async fn pull(
                 owner_id,
                 owner_team_id: team.as_deref().map(parse_uuid).transpose()?,
             };
-            changes.push(if !scope.contains(ownership) {
+            let change = if !scope.contains(ownership) {
                 PulledChange::Removed {
                     entity: spec.name.to_owned(),
                     id,
                 }
             } else {
                 held_change(spec, id, version, deleted, owner_id, owner_name, data)?
-            });
+            };
+            changes.push((seq, change));
             last_seq = last_seq.max(seq);
         }
         if cut {
             truncated = Some(truncated.map_or(last_seq, |t| t.min(last_seq)));
         }
     }
-    // With every entity's page complete, the cursor may move past changes
-    // this user cannot see, up to what was committed when the pull began.
-    // Otherwise it stops where the shortest page stopped; the next page may
-    // repeat a few records of other entities, which clients apply idempotently.
-    let cursor = truncated.unwrap_or(upper.max(request.cursor));
-    Ok(PullPage {
-        changes,
+    // Where an entity's window was cut, the page ends there: every change up
+    // to it has been read for every entity. Then the page keeps the first
+    // `limit` records of all entities together, in change order, and ends
+    // at the last one kept. With nothing cut, the cursor may move past
+    // changes this user cannot see, up to what was committed when the pull
+    // began.
+    changes.sort_by_key(|(seq, _)| *seq);
+    if let Some(bound) = truncated {
+        changes.retain(|(seq, _)| *seq <= bound);
+    }
+    if changes.len() > limit {
+        changes.truncate(limit);
+        truncated = changes.last().map(|(seq, _)| *seq);
+    }
+    let cursor = truncated.unwrap_or(upper);
+    Ok(Ok(PullPage {
+        changes: changes.into_iter().map(|(_, change)| change).collect(),
         cursor,
         has_more: truncated.is_some(),
-    })
+    }))
 }

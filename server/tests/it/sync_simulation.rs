@@ -9,7 +9,7 @@
 //! refused command was reported to its device. 1,000 cases by default
 //! (PROPTEST_CASES overrides).
 
-mod common;
+use crate::common;
 
 use app::aggregates::ENTITIES;
 use app::leads::record::{decide_lead, LEAD};
@@ -464,6 +464,7 @@ impl World {
             let cursor = self.replicas[client].cursor;
             let page = pull(&self.db, ENTITIES, &user, &PullRequest { cursor, limit: 7 })
                 .await
+                .unwrap()
                 .unwrap();
             for change in page.changes {
                 self.replicas[client].apply(change);
@@ -489,6 +490,7 @@ impl World {
                 },
             )
             .await
+            .unwrap()
             .unwrap();
             for change in page.changes {
                 replica.apply(change);

@@ -1,6 +1,6 @@
 //! Accounts, access and the lead slice through real HTTP, on both databases.
 
-mod common;
+use crate::common;
 
 use common::{add_lead, lead_form, Client, TestApp};
 use reqwest::StatusCode;
@@ -98,7 +98,7 @@ on_both_databases!(
         let mut form = lead_form("乙改甲");
         form["id"] = Value::String(id.clone());
         let (status, body) = rep2.call("leads/add", json!({"lead": form})).await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
         let (_, lead) = rep1.call("leads/get", json!({"id": id})).await;
         assert_eq!(lead["company"], "甲公司");
         assert_eq!(companies(&rep2).await, Vec::<String>::new());

@@ -1,6 +1,6 @@
 //! The sync protocol through real HTTP, on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{lead_form, stored_lead, Client, TestApp};
 use reqwest::StatusCode;
@@ -181,8 +181,9 @@ on_both_databases!(
         let rep2 = app.signed_in("rep2").await;
         assert!(open(rep2.clone()).await.is_empty());
         let settle = json!({"conflict": conflict["id"], "keep": "overwritten"});
+        // Out of rep2's scope: answered like a conflict that does not exist.
         let (status, _) = rep2.call("sync/resolve", settle.clone()).await;
-        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _) = phone
             .call(
                 "sync/resolve",

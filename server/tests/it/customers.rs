@@ -3,7 +3,7 @@
 //! team's supervisor, a patch of the code), and the code the server gives
 //! on approval, gapless and never twice, also with two servers at once.
 
-mod common;
+use crate::common;
 
 use common::{held, push_ok as push, Client, TestApp};
 use reqwest::StatusCode;

@@ -3,7 +3,7 @@
 //! again and its answer stands, a replay is the first answer, and a refused
 //! command's device can fetch the record back as the server holds it.
 
-mod common;
+use crate::common;
 
 use common::{held, push_ok as push, stored_lead, TestApp};
 use reqwest::StatusCode;

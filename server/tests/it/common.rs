@@ -161,11 +161,14 @@ async fn serve(db: Db) -> String {
         settings: Arc::new(Settings {
             default_time_zone: chrono_tz::Asia::Shanghai,
             secure_cookies: false,
+            public_origin: format!("http://{addr}"),
+            behind_proxy: false,
         }),
         leptos_options,
     };
     // 256 KiB here (1 MiB in production) so the oversized tests stay small.
-    let router = fieldbook::router(state, 256 * 1024);
+    let router =
+        fieldbook::router(state, 256 * 1024).into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     format!("http://{addr}")
 }
@@ -175,6 +178,20 @@ impl TestApp {
     pub fn anonymous(&self) -> Client {
         Client {
             http: reqwest::Client::builder().cookie_store(true).build().unwrap(),
+            base: self.base.clone(),
+        }
+    }
+
+    /// A client with its own cookie jar, not signed in, whose requests
+    /// come from `address` (any of 127.0.0.0/8 reaches the test server).
+    pub fn anonymous_from(&self, address: &str) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .local_address(address.parse::<std::net::IpAddr>().unwrap())
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             base: self.base.clone(),
         }
     }

@@ -2,7 +2,7 @@
 //! and pushed to again: nothing lost, nothing applied twice. On SQLite and
 //! on PostgreSQL, with the real binary.
 
-mod common;
+use crate::common;
 
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};

@@ -2,7 +2,7 @@
 //! clock job, across restarts and with two servers on one database, with
 //! the escalated mark on the record and a notification to each recipient.
 
-mod common;
+use crate::common;
 
 use app::aggregates::ENTITIES;
 use app::ssr::Db;
