@@ -52,6 +52,12 @@ pub enum Command {
     /// The typed tables kept beside the records.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// Write a consistent copy of the SQLite database to PATH while the
+    /// server keeps serving (PostgreSQL: use `pg_dump`, see the README).
+    Backup {
+        /// The file to write; it must not exist yet.
+        path: std::path::PathBuf,
+    },
     /// Print the offline shell: the data-free page the service worker keeps
     /// for every route (the site build writes it to `<site root>/shell.html`).
     Shell {

@@ -2,6 +2,7 @@
 //! functions and the HTTP middleware together. Domain logic lives in `app`.
 
 pub mod accounts;
+pub mod backup;
 pub mod config;
 pub mod demo;
 pub mod http;

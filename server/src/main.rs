@@ -72,6 +72,16 @@ async fn run(cli: Cli) -> Result<(), String> {
             None => Err("the database already has users; the demo loads only into an empty one".into()),
         },
         Command::Shell { .. } => unreachable!("answered before connecting"),
+        Command::Backup { path } => {
+            let started = std::time::Instant::now();
+            fieldbook::backup::sqlite(&db, &path).await?;
+            println!(
+                "Backed up to {} in {:.1} s.",
+                path.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Projections(ProjectionsCommand::Rebuild) => {
             let started = std::time::Instant::now();
             let rows = app::sync::store::rebuild_projections(&db, app::aggregates::ENTITIES)

@@ -7,6 +7,7 @@
 #[macro_use]
 mod common;
 
+mod backup;
 mod cli;
 mod clocks;
 mod commands;
