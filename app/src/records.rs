@@ -235,7 +235,14 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                     }
                     let count = found.len();
                     let narrowing = !wanted.is_empty() || !narrowed.is_empty();
+                    // Who oversees the list sees its rates, over what it is
+                    // narrowed to (one technician's, one channel's).
+                    let rates = screen.rates.filter(|_| sees_others).map(|rule| {
+                        let shown: Vec<&Fields> = found.iter().map(|(_, _, r)| &r.fields).collect();
+                        rates_line(&rule(&shown, now, tz), locale)
+                    });
                     view! {
+                        {rates}
                         {narrowing
                             .then(|| {
                                 view! { <p class="muted" data-testid="record-count">{format!("{count} / {total} {}", t.matches)}</p> }
@@ -992,6 +999,22 @@ pub fn record_page(entity: &str, id: uuid::Uuid) -> Option<String> {
 }
 
 /// A choice's options in words, after an empty "choose" one.
+/// "2 小时内联系客户 8/10 · 80%", one entry per rate; "—" with nothing decided yet.
+fn rates_line(rates: &[crate::screen::Rate], locale: Locale) -> impl IntoView + use<> {
+    let entries = rates
+        .iter()
+        .map(|rate| {
+            let share = rate.percent().map_or_else(|| "—".to_owned(), |p| format!("{p}%"));
+            view! {
+                <span data-testid=format!("rate-{}", rate.kind)>
+                    {format!("{} {}/{} · {share}", locale.word(rate.kind), rate.met, rate.decided)}
+                </span>
+            }
+        })
+        .collect_view();
+    view! { <p class="rates" data-testid="rates">{entries}</p> }
+}
+
 fn choice_options(options: &'static [&'static str], locale: Locale) -> impl IntoView + use<> {
     view! {
         <option value="">{locale.texts().choose}</option>

@@ -61,6 +61,30 @@ pub struct RecordScreen {
     /// 2-hour and 24-hour clocks): the same pure rule the server's clocks
     /// come from.
     pub deadlines: Option<fn(&Fields, chrono_tz::Tz) -> Vec<Deadline>>,
+    /// The rates a list shows those who oversee it (a service supervisor's
+    /// 2-hour contact and 24-hour resolution rates), from the records on
+    /// the device.
+    pub rates: Option<RatesRule>,
+}
+
+/// The rates of the records shown, at a moment, counted in a zone.
+pub type RatesRule = fn(&[&Fields], DateTime<Utc>, chrono_tz::Tz) -> Vec<Rate>;
+
+/// How many of the decided cases met a rule: the deadlines met, of those
+/// met or missed by now (a clock still running counts in neither).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rate {
+    /// What is counted, a word of `i18n` (`deadline_contact`).
+    pub kind: &'static str,
+    pub met: u32,
+    pub decided: u32,
+}
+
+impl Rate {
+    /// The share met, in whole percent (rounded down); `None` with nothing decided.
+    pub fn percent(&self) -> Option<u32> {
+        (self.decided > 0).then(|| self.met * 100 / self.decided)
+    }
 }
 
 /// The arguments of one command, typed on the record's page.

@@ -7,7 +7,7 @@ use crate::error::FieldError;
 use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
 use crate::roles::Role;
-use crate::screen::{field, CommandArgs, Deadline, Input, RecordScreen};
+use crate::screen::{field, CommandArgs, Deadline, Input, Rate, RecordScreen};
 use crate::stored::{instant_value as instant, stored_instant, Reader};
 use crate::sync::entity::{
     Clock, ClockCall, Clocks, CommandCall, Decided, DueCall, EntitySpec, Raised, Recipient, Refusal,
@@ -144,6 +144,41 @@ pub fn handling_met(fields: &Fields, mode: ClockMode, tz: chrono_tz::Tz) -> Opti
     Some(resolved <= deadlines(fields, mode, tz)?.handling)
 }
 
+/// The service supervisor's two rates over `tickets` at `now`: first
+/// contacts within 2 hours, and resolutions within 24, of the tickets
+/// whose clock has been met or has run out (DOMAIN.md: 2 小时响应率,
+/// 24 小时解决率). From stored times only, so every device and the server
+/// count alike.
+pub fn service_rates(tickets: &[&Fields], now: DateTime<Utc>, tz: chrono_tz::Tz) -> Vec<Rate> {
+    let mut contact = Rate {
+        kind: "deadline_contact",
+        ..Rate::default()
+    };
+    let mut handling = Rate {
+        kind: "deadline_handling",
+        ..Rate::default()
+    };
+    for ticket in tickets {
+        let Some(due) = deadlines(ticket, CLOCK_MODE, tz) else {
+            continue;
+        };
+        let count = |rate: &mut Rate, met: Option<bool>, due: DateTime<Utc>| match met {
+            Some(met) => {
+                rate.decided += 1;
+                rate.met += u32::from(met);
+            }
+            None if now > due => rate.decided += 1,
+            None => {}
+        };
+        count(&mut contact, contact_met(ticket, CLOCK_MODE, tz), due.contact);
+        // A ticket done before resolutions were timed has nothing to judge.
+        if !(stored_instant(ticket, "resolved_at").is_none() && is_done(status_of(ticket))) {
+            count(&mut handling, handling_met(ticket, CLOCK_MODE, tz), due.handling);
+        }
+    }
+    vec![contact, handling]
+}
+
 fn is_done(status: &str) -> bool {
     matches!(status, "resolved" | "closed")
 }
@@ -255,6 +290,7 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
         },
     ],
     deadlines: Some(ticket_deadlines),
+    rates: Some(service_rates),
 };
 
 /// Where a ticket came in (DOMAIN.md: 400 hotline, phone, email, web, visit).
@@ -586,6 +622,65 @@ mod tests {
             command(REOPEN, json!({}), &ticket, in_time + chrono::Duration::seconds(1)),
             Err(Refusal::Rule("reopen_window_passed"))
         );
+    }
+
+    #[test]
+    fn the_rates_count_met_and_missed_clocks_not_running_ones() {
+        let with = |opened: &str, pairs: &[(&str, &str)]| {
+            let mut ticket = self::opened(opened);
+            for (k, v) in pairs {
+                ticket.insert((*k).into(), json!(v));
+            }
+            ticket
+        };
+        let now = at("2026-11-30T12:00:00Z");
+        let tickets = [
+            // Contacted in time, resolved in time.
+            with(
+                "2026-11-29T01:00:00Z",
+                &[
+                    ("contacted_at", "2026-11-29T02:00:00Z"),
+                    ("resolved_at", "2026-11-29T20:00:00Z"),
+                    ("status", "resolved"),
+                ],
+            ),
+            // Contacted one second late; resolution still running.
+            with(
+                "2026-11-30T09:00:00Z",
+                &[("contacted_at", "2026-11-30T11:00:01Z"), ("status", "contacted")],
+            ),
+            // Never contacted, 2 hours gone: missed; 24 hours not yet.
+            with("2026-11-30T08:00:00Z", &[]),
+            // Opened a minute ago: both clocks running, counted in neither.
+            with("2026-11-30T11:59:00Z", &[]),
+            // Never resolved and 24 hours gone: missed.
+            with(
+                "2026-11-28T01:00:00Z",
+                &[
+                    ("contacted_at", "2026-11-28T01:30:00Z"),
+                    ("status", "in_progress"),
+                ],
+            ),
+        ];
+        let refs: Vec<&Fields> = tickets.iter().collect();
+        let rates = service_rates(&refs, now, SHANGHAI);
+        assert_eq!(
+            rates,
+            [
+                Rate {
+                    kind: "deadline_contact",
+                    met: 2,
+                    decided: 4
+                },
+                Rate {
+                    kind: "deadline_handling",
+                    met: 1,
+                    decided: 2
+                },
+            ]
+        );
+        assert_eq!((rates[0].percent(), rates[1].percent()), (Some(50), Some(50)));
+        assert_eq!(service_rates(&[], now, SHANGHAI)[0].percent(), None);
     }
 
     fn opened(at: &str) -> Fields {

@@ -69,6 +69,7 @@ pub const VISIT_SCREEN: RecordScreen = RecordScreen {
     facts: &[],
     args: &[],
     deadlines: None,
+    rates: None,
 };
 
 /// A stored visit.

@@ -53,6 +53,15 @@ test("a late ticket rings the service supervisor's bell; the agent records a fir
     await expect(page.getByTestId("bell-count")).toHaveCount(0);
   }
 
+  // The supervisor's rates over the list as narrowed: the late ticket
+  // missed its 2 hours; the fresh one still runs and counts in neither.
+  await page.goto("/tickets");
+  await page.getByTestId("list-search").fill(tag);
+  await expect(page.getByTestId("record-card")).toHaveCount(2);
+  await expect(page.getByTestId("rate-deadline_contact")).toHaveText("2 小时内联系客户 0/1 · 0%");
+  await expect(page.getByTestId("rate-deadline_handling")).toHaveText("24 小时内处理完毕 0/0 · —");
+  await page.screenshot({ path: "output/ticket-rates-1440.png" });
+
   // The agent on a phone: the fresh ticket counts down on its card.
   const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
   const agent = await phone.newPage();
