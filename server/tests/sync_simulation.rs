@@ -9,7 +9,9 @@
 //! refused command was reported to its device. 1,000 cases by default
 //! (PROPTEST_CASES overrides).
 
-use crate::common;
+#[path = "it/common.rs"]
+#[macro_use]
+mod common;
 
 use app::aggregates::ENTITIES;
 use app::leads::record::{decide_lead, LEAD};
