@@ -7,7 +7,7 @@ use crate::error::FieldError;
 use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
 use crate::roles::Role;
-use crate::screen::{field, CommandArgs, Deadline, Input, Rate, RecordScreen};
+use crate::screen::{field, CommandArgs, Deadline, DeadlineState, Input, Rate, RecordScreen};
 use crate::stored::{instant_value as instant, stored_instant, Reader};
 use crate::sync::entity::{
     Clock, ClockCall, Clocks, CommandCall, Decided, DueCall, EntitySpec, Raised, Recipient, Refusal,
@@ -158,22 +158,21 @@ pub fn service_rates(tickets: &[&Fields], now: DateTime<Utc>, tz: chrono_tz::Tz)
         kind: "deadline_handling",
         ..Rate::default()
     };
-    for ticket in tickets {
-        let Some(due) = deadlines(ticket, CLOCK_MODE, tz) else {
-            continue;
+    // The same deadlines the cards count down (a ticket done before
+    // resolutions were timed has no handling deadline to judge).
+    for deadline in tickets.iter().flat_map(|ticket| ticket_deadlines(ticket, tz)) {
+        let rate = if deadline.kind == CONTACT_CLOCK {
+            &mut contact
+        } else {
+            &mut handling
         };
-        let count = |rate: &mut Rate, met: Option<bool>, due: DateTime<Utc>| match met {
-            Some(met) => {
+        match deadline.state(now) {
+            DeadlineState::MetInTime => {
+                rate.met += 1;
                 rate.decided += 1;
-                rate.met += u32::from(met);
             }
-            None if now > due => rate.decided += 1,
-            None => {}
-        };
-        count(&mut contact, contact_met(ticket, CLOCK_MODE, tz), due.contact);
-        // A ticket done before resolutions were timed has nothing to judge.
-        if !(stored_instant(ticket, "resolved_at").is_none() && is_done(status_of(ticket))) {
-            count(&mut handling, handling_met(ticket, CLOCK_MODE, tz), due.handling);
+            DeadlineState::MetLate | DeadlineState::Overdue(_) => rate.decided += 1,
+            DeadlineState::Running(_) => {}
         }
     }
     vec![contact, handling]

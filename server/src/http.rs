@@ -1,7 +1,7 @@
 //! The HTTP surface: routes, middleware, health, shutdown.
 
 use app::error::AppError;
-use app::ssr::AppState;
+use app::ssr::{AppState, Settings};
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -232,7 +232,7 @@ async fn refuse_foreign_requests(State(state): State<AppState>, request: Request
         request.method(),
         request.uri(),
         request.headers(),
-        &state.settings.public_origin,
+        &state.settings,
     ) {
         tracing::warn!(
             host = ?request.headers().get(header::HOST),
@@ -256,16 +256,14 @@ fn refusal(
     method: &Method,
     uri: &http::Uri,
     headers: &http::HeaderMap,
-    public_origin: &str,
+    settings: &Settings,
 ) -> Option<AppError> {
     let header = |name| {
         headers
             .get(name)
             .and_then(|v: &http::HeaderValue| v.to_str().ok())
     };
-    let public_host = public_origin
-        .split_once("://")
-        .map_or(public_origin, |(_, host)| host);
+    let (public_origin, public_host) = (settings.public_origin.as_str(), settings.public_host());
     let host = header(header::HOST).or(uri.authority().map(http::uri::Authority::as_str));
     if uri.path() != "/healthz" && !host.is_some_and(|host| host.eq_ignore_ascii_case(public_host)) {
         return Some(AppError::BadRequest {
@@ -329,7 +327,13 @@ mod tests {
     const PUBLIC: &str = "http://127.0.0.1:3000";
 
     fn refused(method: Method, path: &str, pairs: &[(&'static str, &'static str)]) -> Option<AppError> {
-        refusal(&method, &path.parse().unwrap(), &headers(pairs), PUBLIC)
+        let settings = Settings {
+            default_time_zone: chrono_tz::Asia::Shanghai,
+            secure_cookies: false,
+            public_origin: PUBLIC.into(),
+            behind_proxy: false,
+        };
+        refusal(&method, &path.parse().unwrap(), &headers(pairs), &settings)
     }
 
     #[test]
