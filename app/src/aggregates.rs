@@ -10,6 +10,7 @@ pub const ENTITIES: Entities = Entities(
         &crate::visits::VISIT,
         &crate::tickets::TICKET,
         &crate::customers::CUSTOMER,
+        &crate::follow_ups::FOLLOW_UP,
         &crate::notifications::NOTIFICATION,
     ],
     &crate::notifications::NOTICES,

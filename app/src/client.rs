@@ -108,20 +108,11 @@ pub async fn command_with(
     args: crate::sync::Fields,
     context: &crate::sync::entity::Context,
 ) -> Result<(), AppError> {
-    let (owner_id, _) = record.owner_or(me);
     let call = crate::sync::entity::CommandCall {
         name,
         args: &args,
         record: &record.fields,
-        ownership: crate::policy::Ownership {
-            owner_id,
-            // Sync keeps exactly the user's scope on the device: a record of
-            // someone else here is of the user's team when that is the scope.
-            owner_team_id: match crate::policy::scope(me, spec.kind) {
-                Some(crate::policy::Scope::Team(team)) => Some(team),
-                _ => me.team_id.filter(|_| owner_id == me.id),
-            },
-        },
+        ownership: record.ownership(me, spec.kind),
         actor: me,
         now: chrono::Utc::now(),
         context,
@@ -171,6 +162,24 @@ pub struct LocalView {
 impl LocalView {
     /// Whose it is: as last pulled, or, for a record made on this device and
     /// not yet pulled back, the signed-in user's.
+    /// Whose it is, as the access policy asks.
+    pub fn ownership(
+        &self,
+        me: &crate::roles::CurrentUser,
+        kind: crate::policy::Kind,
+    ) -> crate::policy::Ownership {
+        let (owner_id, _) = self.owner_or(me);
+        crate::policy::Ownership {
+            owner_id,
+            // Sync keeps exactly the user's scope on the device: a record of
+            // someone else here is of the user's team when that is the scope.
+            owner_team_id: match crate::policy::scope(me, kind) {
+                Some(crate::policy::Scope::Team(team)) => Some(team),
+                _ => me.team_id.filter(|_| owner_id == me.id),
+            },
+        }
+    }
+
     pub fn owner_or(&self, me: &crate::roles::CurrentUser) -> (Uuid, String) {
         self.owner
             .clone()

@@ -71,7 +71,15 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
         field: "lead_id",
         entity: "lead",
     }],
+    locked: customer_locked,
 };
+
+/// An application under review is what the approver is deciding on: it
+/// does not change under them. A draft, a rejected application (to be
+/// mended and resubmitted) and a recognised customer are edited.
+pub fn customer_locked(fields: &Fields) -> Option<&'static str> {
+    (status_of(fields) == "pending").then_some("customer_under_review")
+}
 
 /// `customer_rows`: what lists, 查重 and (later) credit checks and reports
 /// read, typed: match keys, the code, money as integer fen.
@@ -397,8 +405,10 @@ mod tests {
         let (rep, sup) = (user(1, Role::Rep), user(2, Role::Supervisor));
         let mut record = application();
         let submitted = run(SUBMIT, &rep, &record, json!({})).unwrap();
+        assert_eq!(customer_locked(&record), None);
         record.extend(submitted.changes);
         assert_eq!(status_of(&record), "pending");
+        assert_eq!(customer_locked(&record), Some("customer_under_review"));
         assert_eq!(check_customer(&record, Utc::now()), Ok(()));
         assert_eq!(
             run(APPROVE, &rep, &record, json!({})).map(|d| d.changes),
@@ -424,6 +434,8 @@ mod tests {
         assert!(rejected.number.is_none());
         record.extend(rejected.changes);
         assert_eq!(status_of(&record), "rejected");
+        // Rejected, it is mended before it is resubmitted.
+        assert_eq!(customer_locked(&record), None);
         let request = approval_of(&record).unwrap();
         assert_eq!(
             request.rejection().and_then(|s| s.comment.as_deref()),

@@ -366,6 +366,20 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("region", "片区", "Region"),
     ("code", "客户编号", "Customer code"),
     ("approval", "审批", "Approval"),
+    ("edit", "编辑", "Edit"),
+    (
+        "reference_search",
+        "按名称、编号或电话查找",
+        "Find by name, code or phone",
+    ),
+    ("reference_choose", "关联", "Link"),
+    ("reference_clear", "取消关联", "Unlink"),
+    (
+        "reference_none",
+        "未关联，可稍后编辑关联",
+        "Not linked; link it later by editing",
+    ),
+    ("reference_not_here", "（本机没有该记录）", "(not on this device)"),
     ("comment", "审批意见", "Comment"),
     ("cash", "现金", "Cash"),
     ("cheque", "支票", "Cheque"),
@@ -436,6 +450,13 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Escalated for no resolution at",
     ),
     ("message", "短信/微信", "Message"),
+    ("ticket_id", "关联工单", "Ticket"),
+    ("followed_at", "跟进时间", "Followed up at"),
+    ("follow_method", "跟进方式", "How"),
+    ("customer_feedback", "客户反馈", "Customer feedback"),
+    ("follow_result", "跟进结果", "Result"),
+    ("next_follow_up_date", "下次跟进日期", "Next follow-up"),
+    ("add_related", "新增", "Add"),
     ("notifications", "通知", "Notifications"),
     ("history", "修改历史", "History"),
     (
@@ -481,6 +502,7 @@ const WORDS: &[(&str, &str, &str)] = &[
         "3 个工作日内未完成筛选",
         "Not screened within 3 working days",
     ),
+    ("notice_follow_up", "今天应回访客户", "A follow-up is due today"),
 ];
 
 impl Locale {
@@ -608,6 +630,10 @@ impl Locale {
             "approval_already_submitted" => "This request is already submitted.",
             "customer_already_recognised" if zh => "该客户已认定，已有客户编号。",
             "customer_already_recognised" => "This customer is already recognised and has a code.",
+            "customer_under_review" if zh => "客户认定申请正在审批中，审批结束前不能修改。",
+            "customer_under_review" => {
+                "The application is under review; it cannot change until it is decided."
+            }
             "customer_not_owner" if zh => "只有申请人可以提交。",
             "customer_not_owner" => "Only the applicant submits.",
             "unknown_command" if zh => "不支持的操作。",
@@ -845,6 +871,13 @@ impl Locale {
                     "Customers"
                 }
             }
+            "follow_up" => {
+                if zh {
+                    "售后跟进"
+                } else {
+                    "Follow-ups"
+                }
+            }
             _ => "",
         }
     }
@@ -880,6 +913,13 @@ impl Locale {
                     "New customer application"
                 }
             }
+            "follow_up" => {
+                if zh {
+                    "新增售后跟进"
+                } else {
+                    "New follow-up"
+                }
+            }
             _ => "",
         }
     }
@@ -893,6 +933,13 @@ impl Locale {
                     "客户名称"
                 } else {
                     "Customer"
+                }
+            }
+            "customer_id" => {
+                if zh {
+                    "客户档案"
+                } else {
+                    "Customer record"
                 }
             }
             "visited_at" => {
@@ -1219,6 +1266,7 @@ mod tests {
             "notice_contact",
             "notice_handling",
             "notice_screening",
+            "notice_follow_up",
             "deadline_contact",
             "deadline_handling",
         ] {

@@ -11,6 +11,7 @@ pub mod client;
 pub mod customers;
 pub mod dedup;
 pub mod error;
+pub mod follow_ups;
 pub mod i18n;
 pub mod leads;
 pub mod notifications;

@@ -45,6 +45,7 @@ pub const NOTIFICATION: EntitySpec = EntitySpec {
     clocks: None,
     person_args: &[],
     references: &[],
+    locked: crate::sync::entity::never_locked,
 };
 
 /// How the engine makes one when a clock is raised.

@@ -19,6 +19,8 @@ pub enum Kind {
     Ticket,
     /// 客户 (and its recognition application)
     Customer,
+    /// 售后跟进记录
+    FollowUp,
     /// 通知: a user's own, made by the server.
     Notification,
 }
@@ -82,6 +84,16 @@ pub fn scope(user: &CurrentUser, kind: Kind) -> Option<Scope> {
             | Role::Finance,
         ) => Some(Scope::All),
         (Kind::Customer, Role::Technician | Role::Legal | Role::Admin) => None,
+        // After-sales follow-ups: the service desk and the managers read
+        // them all; a rep or technician their own; a sales supervisor the
+        // team's.
+        (
+            Kind::FollowUp,
+            Role::ServiceAgent | Role::ServiceSupervisor | Role::SalesManager | Role::GeneralManager,
+        ) => Some(Scope::All),
+        (Kind::FollowUp, Role::Rep | Role::Technician) => Some(own),
+        (Kind::FollowUp, Role::Supervisor) => Some(team),
+        (Kind::FollowUp, Role::Finance | Role::Legal | Role::Admin) => None,
         // Everyone reads only the notifications addressed to them.
         (Kind::Notification, _) => Some(own),
     }
@@ -93,7 +105,7 @@ pub fn can_create(user: &CurrentUser, kind: Kind) -> bool {
         Kind::Lead | Kind::Visit | Kind::Customer => {
             matches!(user.role, Role::Rep | Role::Supervisor | Role::SalesManager)
         }
-        Kind::Ticket => matches!(
+        Kind::Ticket | Kind::FollowUp => matches!(
             user.role,
             Role::ServiceAgent | Role::ServiceSupervisor | Role::Technician | Role::Rep | Role::Supervisor
         ),

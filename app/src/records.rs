@@ -6,6 +6,7 @@
 use crate::client::{self, use_sync_status, LocalView};
 use crate::customers::CUSTOMER_SCREEN;
 use crate::error::{AppError, FieldError};
+use crate::follow_ups::FOLLOW_UP_SCREEN;
 use crate::i18n::Locale;
 use crate::leads::parse_local_time;
 use crate::policy::{self, Scope};
@@ -96,6 +97,139 @@ pub fn NewVisitPage() -> impl IntoView {
 #[component]
 pub fn NewTicketPage() -> impl IntoView {
     with_user(|me| view! { <RecordForm me screen=&TICKET_SCREEN /> })
+}
+
+#[component]
+pub fn FollowUpsPage() -> impl IntoView {
+    with_user(|me| view! { <RecordList me screen=&FOLLOW_UP_SCREEN /> })
+}
+
+#[component]
+pub fn NewFollowUpPage() -> impl IntoView {
+    with_user(|me| view! { <RecordForm me screen=&FOLLOW_UP_SCREEN /> })
+}
+
+#[component]
+pub fn FollowUpPage() -> impl IntoView {
+    with_user(|me| view! { <RecordDetail me screen=&FOLLOW_UP_SCREEN /> })
+}
+
+#[component]
+pub fn EditFollowUpPage() -> impl IntoView {
+    with_user(|me| view! { <RecordEdit me screen=&FOLLOW_UP_SCREEN /> })
+}
+
+#[component]
+pub fn EditVisitPage() -> impl IntoView {
+    with_user(|me| view! { <RecordEdit me screen=&VISIT_SCREEN /> })
+}
+
+#[component]
+pub fn EditTicketPage() -> impl IntoView {
+    with_user(|me| view! { <RecordEdit me screen=&TICKET_SCREEN /> })
+}
+
+#[component]
+pub fn EditCustomerPage() -> impl IntoView {
+    with_user(|me| view! { <RecordEdit me screen=&CUSTOMER_SCREEN /> })
+}
+
+/// A record's own page for a record's edit form: `{path}/:id/edit`.
+pub fn edit_page(screen: &RecordScreen, id: uuid::Uuid) -> String {
+    format!("{}/{id}/edit", screen.path)
+}
+
+/// The text an input starts with for a stored value: a moment in the
+/// user's zone to the minute (as `datetime-local` takes it), anything
+/// else as stored.
+fn editable_text(form_field: &FormField, stored: Option<&Value>, tz: chrono_tz::Tz) -> String {
+    let Some(raw) = stored.and_then(Value::as_str) else {
+        return String::new();
+    };
+    match form_field.input {
+        Input::DateTime => chrono::DateTime::parse_from_rfc3339(raw)
+            .map(|at| at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string())
+            .unwrap_or_else(|_| raw.to_owned()),
+        _ => raw.to_owned(),
+    }
+}
+
+/// The fields an edit changes: those whose input no longer holds the text
+/// it started with, as they will be stored (`null` for one emptied). An
+/// input left alone is never sent, so a moment stored to the second is not
+/// cut to the minute by an edit of another field.
+pub fn edited_fields(
+    screen: &RecordScreen,
+    started: &[(&'static str, String)],
+    typed: &[(&'static str, String)],
+    tz: chrono_tz::Tz,
+) -> Fields {
+    let stored = to_fields(screen, typed, tz);
+    typed
+        .iter()
+        .zip(started)
+        .filter(|((_, now), (_, before))| now.trim() != before.trim())
+        .map(|((name, _), _)| {
+            (
+                name.to_string(),
+                stored.get(*name).cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect()
+}
+
+/// The record after a patch, as the server will check it.
+fn patched(record: &Fields, patch: &Fields) -> Fields {
+    let mut fields = record.clone();
+    for (name, value) in patch {
+        if value.is_null() {
+            fields.remove(name);
+        } else {
+            fields.insert(name.clone(), value.clone());
+        }
+    }
+    fields
+}
+
+/// The record of `entity` named by the page's `:id`, as the device held it
+/// when first read: an edit form starts from it and is not reset by a sync
+/// while the user types (the server merges the edit field by field).
+pub fn loaded_once(entity: &'static str) -> RwSignal<Option<Result<Option<LocalView>, AppError>>> {
+    use leptos_router::hooks::use_params_map;
+    let params = use_params_map();
+    let id =
+        Signal::derive(move || params.with(|p| p.get("id").and_then(|id| uuid::Uuid::parse_str(&id).ok())));
+    let record = client::use_local_record(entity, id);
+    let loaded = RwSignal::new(None);
+    Effect::new(move |_| {
+        if let Some(read) = record.get() {
+            if loaded.with_untracked(Option::is_none) {
+                loaded.set(Some(read));
+            }
+        }
+    });
+    loaded
+}
+
+/// `{path}/:id/edit`: the record's form filled from the device's copy.
+/// The copy is read once: a sync while the user types does not reset the
+/// form (the server merges the edit field by field).
+#[component]
+fn RecordEdit(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.texts();
+    let loaded = loaded_once(screen.spec.name);
+    move || {
+        let me = me.clone();
+        match loaded.get() {
+            None => view! { <p class="empty">{t.loading}</p> }.into_any(),
+            Some(Ok(None)) => {
+                view! { <p class="empty" data-testid="not-on-device">{t.not_on_device}</p> }.into_any()
+            }
+            Some(Ok(Some(view))) => view! { <RecordForm me screen editing=view /> }.into_any(),
+            Some(Err(e)) => view! { <p class="form-error">{locale.error(&e)}</p> }.into_any(),
+        }
+    }
 }
 
 fn text(fields: &Fields, name: &str) -> String {
@@ -329,8 +463,15 @@ fn record_item(
     }
 }
 
+/// A new record's form, or (`editing`) an existing one's, filled from it:
+/// saving an edit sends only the fields changed, based on the version the
+/// device holds, and returns to the record's page.
 #[component]
-fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
+fn RecordForm(
+    me: CurrentUser,
+    screen: &'static RecordScreen,
+    #[prop(optional)] editing: Option<LocalView>,
+) -> impl IntoView {
     let locale = use_locale();
     let t = locale.texts();
     let status = use_sync_status();
@@ -339,27 +480,36 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
         .with_timezone(&tz)
         .format("%Y-%m-%dT%H:%M")
         .to_string();
-    let values: Vec<(&'static str, RwSignal<String>)> = screen
+    let query = leptos_router::hooks::use_query_map();
+    let started: Vec<(&'static str, String)> = screen
         .fields
         .iter()
         .map(|f| {
-            (
-                f.name,
-                RwSignal::new(if f.input == Input::DateTime {
-                    now_local.clone()
-                } else {
-                    String::new()
-                }),
-            )
+            let text = match &editing {
+                Some(record) => editable_text(f, record.fields.get(f.name), tz),
+                None if f.input == Input::DateTime => now_local.clone(),
+                // Opened from the linked record's page: `?customer_id=…`.
+                None if matches!(f.input, Input::Reference(_)) => query
+                    .with_untracked(|q| q.get(f.name))
+                    .filter(|id| uuid::Uuid::parse_str(id).is_ok())
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            (f.name, text)
         })
+        .collect();
+    let values: Vec<(&'static str, RwSignal<String>)> = started
+        .iter()
+        .map(|(name, text)| (*name, RwSignal::new(text.clone())))
         .collect();
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<AppError>);
     let saved = RwSignal::new(false);
-    let record_id = RwSignal::new(uuid::Uuid::now_v7());
+    let record_id = RwSignal::new(editing.as_ref().map_or_else(uuid::Uuid::now_v7, |r| r.id));
+    let navigate = leptos_router::hooks::use_navigate();
+    let editing = StoredValue::new(editing);
     // Made from another record: its id from the address, its fields copied
     // into empty inputs once it is read from the device.
-    let query = leptos_router::hooks::use_query_map();
     let source_id = Signal::derive(move || {
         screen
             .from
@@ -436,6 +586,14 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         failure.set(None);
+        if let Some(record) = editing.get_value() {
+            let form = FormState {
+                status,
+                errors,
+                failure,
+            };
+            return save_edit(screen, &record, &started, &read(), tz, form, navigate.clone());
+        }
         let fields = to_fields(screen, &read(), tz);
         match (screen.spec.check)(&fields, chrono::Utc::now()) {
             Ok(()) => {
@@ -448,8 +606,11 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     leave_when_synced(saved, screen.path);
     let duplicates = screen.dedup.then(|| {
         let typed = values.clone();
-        view! { <DuplicateWarning screen me=me_for_dedup.clone() typed /> }
+        let exclude = editing.with_value(|r| r.as_ref().map(|r| r.id));
+        view! { <DuplicateWarning screen me=me_for_dedup.clone() typed exclude /> }
     });
+    let form_values = values.clone();
+    let is_edit = editing.with_value(Option::is_some);
     let inputs = values
         .iter()
         .zip(screen.fields)
@@ -459,6 +620,22 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
             let message = move || {
                 errors.with(|all| all.iter().find(|e| e.field == name).map(|e| locale.field_problem(e.problem)))
             };
+            if let Input::Reference(link) = f.input {
+                // Buttons inside: a group, not a label.
+                let form = form_values.clone();
+                let prefill = !is_edit;
+                return view! {
+                    <div class="field reference" class:invalid=move || message().is_some()>
+                        <span>
+                            {locale.field_label(name)}
+                            {(!f.required).then(|| view! { <small class="muted">{t.optional}</small> })}
+                        </span>
+                        <ReferencePicker name link value form prefill />
+                        {move || message().map(|m| view! { <small class="field-error" data-field=name>{m}</small> })}
+                    </div>
+                }
+                .into_any();
+            }
             let input = match f.input {
                 Input::Long => view! { <textarea name=name rows="2" bind:value=value /> }.into_any(),
                 Input::Choice(options) => view! {
@@ -492,6 +669,7 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                     {move || message().map(|m| view! { <small class="field-error" data-field=name>{m}</small> })}
                 </label>
             }
+            .into_any()
         })
         .collect_view();
     let add_another = move |_| {
@@ -509,10 +687,20 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
         record_id.set(uuid::Uuid::now_v7());
         saved.set(false);
     };
+    let heading = if is_edit {
+        let title = editing.with_value(|r| r.as_ref().map(|r| text(&r.fields, screen.spec.title)));
+        format!("{} · {}", locale.word("edit"), title.unwrap_or_default())
+    } else {
+        locale.entity_new(screen.spec.name).to_owned()
+    };
+    let cancel_to = match editing.with_value(|r| r.as_ref().map(|r| r.id)) {
+        Some(id) => format!("{}/{id}", screen.path),
+        None => screen.path.to_owned(),
+    };
     view! {
-        <Title text=format!("{} · {}", locale.entity_new(screen.spec.name), t.app_name) />
+        <Title text=format!("{heading} · {}", t.app_name) />
         <form class="card lead-form" data-testid="record-form" on:submit=submit novalidate>
-            <h1>{locale.entity_new(screen.spec.name)}</h1>
+            <h1>{heading.clone()}</h1>
             // Above the fields, where the company is typed, so it is seen.
             {duplicates}
             <div class="grid">{inputs}</div>
@@ -523,15 +711,345 @@ fn RecordForm(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                     .or_else(|| (!errors.get().is_empty()).then(|| t.fix_fields.to_owned()))
                     .map(|m| view! { <p class="form-error" role="alert">{m}</p> })
             }}
-            <SavedOnDevice saved on_add_another=Callback::new(add_another) />
+            {(!is_edit).then(|| view! { <SavedOnDevice saved on_add_another=Callback::new(add_another) /> })}
             <div class="actions">
-                <A href=screen.path attr:class="button">{t.cancel}</A>
+                <A href=cancel_to attr:class="button">{t.cancel}</A>
                 <button class="primary" type="submit" data-testid="save-record" disabled=move || saved.get()>
                     {t.save}
                 </button>
             </div>
         </form>
     }
+}
+
+/// A reference field's lookup: the linked record (if any), and a search
+/// over the records of the linked aggregate on this device; choosing one
+/// stores its id and copies its fields into the form (`Link::copy`).
+#[component]
+fn ReferencePicker(
+    name: &'static str,
+    link: &'static crate::screen::Link,
+    value: RwSignal<String>,
+    form: Vec<(&'static str, RwSignal<String>)>,
+    /// A new form opened with the link set (`?customer_id=…`): the linked
+    /// record's fields fill the inputs still empty once it is read.
+    prefill: bool,
+) -> impl IntoView {
+    use crate::search::{Query, SearchText};
+    let locale = use_locale();
+    let typed = RwSignal::new(String::new());
+    let known = client::use_prepared_records(
+        link.spec.name,
+        move |r| {
+            let searched = SearchText::new(&r.fields, link.spec.searched);
+            Some((r.id, searched, r.fields))
+        },
+        |_, _| std::cmp::Ordering::Equal,
+    );
+    let summary = move |fields: &Fields| {
+        let parts = [
+            text(fields, link.spec.title),
+            text(fields, "code"),
+            text(fields, "phone"),
+        ];
+        parts
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    let chosen = move || {
+        let id = uuid::Uuid::parse_str(&value.get()).ok()?;
+        let found = known.with(|read| match read {
+            Some(Ok(list)) => list
+                .iter()
+                .find(|(rid, _, _)| *rid == id)
+                .map(|(_, _, f)| summary(f)),
+            _ => None,
+        });
+        Some(found.unwrap_or_else(|| locale.word("reference_not_here").to_owned()))
+    };
+    // Copies the linked record's fields; `chosen` (a choice just made)
+    // also replaces the name, a prefill only fills what is empty.
+    let copy = move |fields: &Fields, chosen: bool| {
+        for (i, (from, to)) in link.copy.iter().enumerate() {
+            let copied = text(fields, from);
+            if let Some((_, input)) = form.iter().find(|(n, _)| n == to) {
+                if !copied.is_empty() && ((chosen && i == 0) || input.get_untracked().trim().is_empty()) {
+                    input.set(copied);
+                }
+            }
+        }
+    };
+    if prefill {
+        let copy = copy.clone();
+        Effect::new(move |done: Option<bool>| {
+            if done == Some(true) {
+                return true;
+            }
+            let Ok(id) = uuid::Uuid::parse_str(&value.get_untracked()) else {
+                return true;
+            };
+            let found = known.with(|read| match read {
+                Some(Ok(list)) => list
+                    .iter()
+                    .find(|(rid, _, _)| *rid == id)
+                    .map(|(_, _, f)| f.clone()),
+                _ => None,
+            });
+            match found {
+                Some(fields) => {
+                    copy(&fields, false);
+                    true
+                }
+                None => false,
+            }
+        });
+    }
+    let choose = move |id: uuid::Uuid, fields: Fields| {
+        value.set(id.to_string());
+        copy(&fields, true);
+        typed.set(String::new());
+    };
+    let candidates = move || {
+        let query = Query::new(&typed.get());
+        if query.is_empty() {
+            return Vec::new();
+        }
+        known.with(|read| match read {
+            Some(Ok(list)) => list
+                .iter()
+                .filter(|(_, searched, _)| query.matches(searched))
+                .take(5)
+                .map(|(id, _, fields)| (*id, fields.clone()))
+                .collect(),
+            _ => Vec::new(),
+        })
+    };
+    view! {
+        <div class="reference-picker" data-testid=format!("reference-{name}")>
+            {move || match chosen() {
+                Some(words) => view! {
+                    <p class="reference-chosen">
+                        <span data-testid="reference-chosen">{words}</span>
+                        " "
+                        <button type="button" data-testid="reference-clear" on:click=move |_| value.set(String::new())>
+                            {locale.word("reference_clear")}
+                        </button>
+                    </p>
+                }
+                .into_any(),
+                None => view! { <p class="muted" data-testid="reference-none">{locale.word("reference_none")}</p> }.into_any(),
+            }}
+            <input
+                type="search"
+                data-testid="reference-search"
+                aria-label=locale.word("reference_search")
+                placeholder=locale.word("reference_search")
+                bind:value=typed
+            />
+            <ul class="reference-candidates">
+                {move || {
+                    let choose = choose.clone();
+                    candidates()
+                        .into_iter()
+                        .map(|(id, fields)| {
+                            let words = summary(&fields);
+                            let choose = choose.clone();
+                            view! {
+                                <li>
+                                    <button
+                                        type="button"
+                                        data-testid="reference-candidate"
+                                        on:click=move |_| choose(id, fields.clone())
+                                    >
+                                        {format!("{} · {words}", locale.word("reference_choose"))}
+                                    </button>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </div>
+    }
+}
+
+/// A linked record on a page: its name (and code) opening its own page,
+/// as this device holds it.
+#[component]
+fn LinkedRecord(link: &'static crate::screen::Link, id: String) -> impl IntoView {
+    let locale = use_locale();
+    let id = uuid::Uuid::parse_str(&id).ok();
+    let record = client::use_local_record(link.spec.name, Signal::derive(move || id));
+    move || {
+        let found = record.with(|read| match read {
+            Some(Ok(Some(view))) => Some(view.fields.clone()),
+            _ => None,
+        });
+        match (found, id.and_then(|id| record_page(link.spec.name, id))) {
+            (Some(fields), Some(page)) => {
+                let code = text(&fields, "code");
+                let words = [text(&fields, link.spec.title), code]
+                    .into_iter()
+                    .filter(|p| !p.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                view! { <A href=page attr:data-testid="linked-record">{words}</A> }.into_any()
+            }
+            _ => view! { <span class="muted">{locale.word("reference_not_here")}</span> }.into_any(),
+        }
+    }
+}
+
+/// The records on this device that link to this one (a customer's
+/// tickets), one list per aggregate and reference field that points here.
+fn related_records(screen: &'static RecordScreen, id: uuid::Uuid, me: &CurrentUser) -> impl IntoView + use<> {
+    ALL_SCREENS
+        .iter()
+        .flat_map(|other| other.fields.iter().map(move |f| (*other, f)))
+        .filter_map(|(other, f)| match f.input {
+            Input::Reference(link) if link.spec.name == screen.spec.name => Some((other, f.name)),
+            _ => None,
+        })
+        .filter(|(other, _)| policy::scope(me, other.spec.kind).is_some())
+        .map(|(other, field)| {
+            let may_add = policy::can_create(me, other.spec.kind);
+            view! { <RelatedList screen=other field id tz=me.tz() may_add /> }
+        })
+        .collect_view()
+}
+
+/// The screens of records entered with the generic form.
+const ALL_SCREENS: [&RecordScreen; 4] = [&TICKET_SCREEN, &VISIT_SCREEN, &CUSTOMER_SCREEN, &FOLLOW_UP_SCREEN];
+
+#[component]
+fn RelatedList(
+    screen: &'static RecordScreen,
+    field: &'static str,
+    id: uuid::Uuid,
+    tz: chrono_tz::Tz,
+    /// The user enters such records: a link makes one linked to this.
+    may_add: bool,
+) -> impl IntoView {
+    let locale = use_locale();
+    let linked = client::use_prepared_records(
+        screen.spec.name,
+        move |r| {
+            (text(&r.fields, field) == id.to_string()).then(|| {
+                let when = text(&r.fields, screen.when);
+                let status = screen
+                    .spec
+                    .workflow
+                    .contains(&"status")
+                    .then(|| text(&r.fields, "status"))
+                    .map(|s| if s.is_empty() { default_status(screen) } else { s })
+                    .unwrap_or_default();
+                (r.id, text(&r.fields, screen.spec.title), when, status)
+            })
+        },
+        |a, b| b.2.cmp(&a.2),
+    );
+    move || {
+        let list = linked.with(|read| match read {
+            Some(Ok(list)) => list.clone(),
+            _ => Vec::new(),
+        });
+        (!list.is_empty() || may_add).then(|| {
+            let count = list.len();
+            let add = may_add.then(|| {
+                view! {
+                    <A
+                        href=format!("{}/new?{field}={id}", screen.path)
+                        attr:class="button"
+                        attr:data-testid=format!("add-{}", screen.spec.name)
+                    >
+                        {format!("+ {}", locale.word("add_related"))}
+                    </A>
+                }
+            });
+            let items = list
+                .into_iter()
+                .map(|(rid, title, when, status)| {
+                    let status = (!status.is_empty()).then(|| locale.word(&status));
+                    let when = chrono::DateTime::parse_from_rfc3339(&when)
+                        .map(|at| at.with_timezone(&tz).format("%Y-%m-%d").to_string())
+                        .unwrap_or_default();
+                    view! {
+                        <li data-testid="related-record">
+                            <A href=format!("{}/{rid}", screen.path)>{title}</A>
+                            " "
+                            <span class="muted">{when}</span>
+                            {status.map(|s| view! { " " <span class="badge status">{s}</span> })}
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! {
+                <section class="related" data-testid=format!("related-{}", screen.spec.name)>
+                    <h2>{format!("{} · {count}", locale.entity_plural(screen.spec.name))} " " {add}</h2>
+                    <ul>{items}</ul>
+                </section>
+            }
+        })
+    }
+}
+
+/// Saves an edit: the changed fields, checked as the record will stand
+/// after them, as a patch on the version the device holds; then back to
+/// the record's page. A record locked as it stands (`EntitySpec::locked`)
+/// is refused here as the server would refuse it.
+fn save_edit(
+    screen: &'static RecordScreen,
+    record: &LocalView,
+    started: &[(&'static str, String)],
+    typed: &[(&'static str, String)],
+    tz: chrono_tz::Tz,
+    FormState {
+        status,
+        errors,
+        failure,
+    }: FormState,
+    navigate: impl Fn(&str, leptos_router::NavigateOptions) + 'static,
+) {
+    let page = format!("{}/{}", screen.path, record.id);
+    if let Some(code) = (screen.spec.locked)(&record.fields) {
+        return failure.set(Some(AppError::Refused {
+            code: code.to_owned(),
+        }));
+    }
+    let patch = edited_fields(screen, started, typed, tz);
+    if let Err(found) = (screen.spec.check)(&patched(&record.fields, &patch), chrono::Utc::now()) {
+        return errors.set(found);
+    }
+    errors.set(Vec::new());
+    if patch.is_empty() {
+        return navigate(&page, Default::default());
+    }
+    let mutation = Mutation {
+        id: uuid::Uuid::now_v7(),
+        entity: screen.spec.name.to_owned(),
+        record_id: record.id,
+        base_version: record.version,
+        op: Op::Upsert,
+        fields: patch,
+        command: None,
+    };
+    leptos::task::spawn_local(async move {
+        match client::save(status, mutation).await {
+            Ok(()) => navigate(&page, Default::default()),
+            Err(e) => failure.set(Some(e)),
+        }
+    });
+}
+
+/// What a form saves through and where it says what went wrong: per
+/// field, or for the whole form.
+#[derive(Clone, Copy)]
+struct FormState {
+    status: client::SyncStatus,
+    errors: RwSignal<Vec<FieldError>>,
+    failure: RwSignal<Option<AppError>>,
 }
 
 /// One record (`{path}/:id`) from the device's store: its fields in words,
@@ -596,7 +1114,9 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             let raw = text(&fields, f.name);
             (!raw.is_empty()).then(|| {
                 let value = shown_value(f, &raw, tz, locale);
-                let shown = if f.input == Input::Phone {
+                let shown = if let Input::Reference(link) = f.input {
+                    view! { <LinkedRecord link id=raw.clone() /> }.into_any()
+                } else if f.input == Input::Phone {
                     view! { <a href=format!("tel:{raw}") data-testid="call">{value}</a> }.into_any()
                 } else {
                     view! { <span>{value}</span> }.into_any()
@@ -654,6 +1174,25 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
     });
     let (history_me, record_id) = (me.clone(), record.id);
     let may_act = policy::can_create(&me, screen.spec.kind) && !screen.spec.commands.is_empty();
+    // Edit where the policy lets the user write it; a record locked as it
+    // stands says why instead.
+    let edit = policy::can_write(&me, screen.spec.kind, record.ownership(&me, screen.spec.kind)).then(|| {
+        match (screen.spec.locked)(&fields) {
+            None => view! {
+                <A href=edit_page(screen, record.id) attr:class="button" attr:data-testid="edit-record">
+                    {locale.word("edit")}
+                </A>
+            }
+            .into_any(),
+            Some(code) => view! {
+                <button data-testid="edit-record" disabled=true title=locale.refusal(code)>
+                    {locale.word("edit")}
+                </button>
+                <p class="muted" data-testid="why-not-editable">{locale.refusal(code)}</p>
+            }
+            .into_any(),
+        }
+    });
     let failure = RwSignal::new(None::<AppError>);
     // Each argument of the screen's commands once (a comment serves both
     // approve and reject), typed above the buttons.
@@ -868,8 +1407,10 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 .clone()
                 .map(|e| view! { <p class="form-error" role="alert" data-testid="record-refused">{locale.error(&e)}</p> })}
             <dl class="sheet-fields">{rows}</dl>
+            {edit.map(|edit| view! { <div class="actions wrap" data-testid="record-edit">{edit}</div> })}
             {deadlines}
             {approval_view}
+            {related_records(screen, record.id, &me)}
             {may_act
                 .then(|| {
                     view! {
@@ -989,7 +1530,7 @@ pub fn record_page(entity: &str, id: uuid::Uuid) -> Option<String> {
     let path = match entity {
         "lead" => "/leads",
         _ => {
-            [&TICKET_SCREEN, &VISIT_SCREEN, &CUSTOMER_SCREEN]
+            ALL_SCREENS
                 .into_iter()
                 .find(|screen| screen.spec.name == entity)?
                 .path
@@ -1079,6 +1620,8 @@ fn DuplicateWarning(
     screen: &'static RecordScreen,
     me: CurrentUser,
     typed: Vec<(&'static str, RwSignal<String>)>,
+    /// The record being edited, which is not its own duplicate.
+    exclude: Option<uuid::Uuid>,
 ) -> impl IntoView {
     use crate::dedup::Keys;
     let locale = use_locale();
@@ -1086,6 +1629,9 @@ fn DuplicateWarning(
     let known = client::use_prepared_records(
         screen.spec.name,
         move |r| {
+            if Some(r.id) == exclude {
+                return None;
+            }
             let keys = Keys::of(&r.fields);
             let (_, owner) = r.owner_or(&me);
             (!keys.is_empty()).then(|| {
@@ -1154,6 +1700,7 @@ fn DuplicateWarning(
         let elsewhere: Vec<String> = remote.with(|candidates| {
             candidates
                 .iter()
+                .filter(|c| c.id.is_none() || c.id != exclude)
                 .filter(|c| {
                     !found
                         .iter()
@@ -1194,5 +1741,50 @@ fn DuplicateWarning(
                 </div>
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_edit_sends_only_what_was_changed_and_an_emptied_field_as_null() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let stored = json!({
+            "customer_name": "宁波远航物流",
+            // Stored to the second; the input shows it to the minute.
+            "visited_at": "2026-12-03T01:30:42Z",
+            "purpose": "了解产线改造需求",
+            "met_name": "王建国",
+        });
+        let stored = stored.as_object().unwrap();
+        let started: Vec<(&'static str, String)> = VISIT_SCREEN
+            .fields
+            .iter()
+            .map(|f| (f.name, editable_text(f, stored.get(f.name), tz)))
+            .collect();
+        assert!(started.contains(&("visited_at", "2026-12-03T09:30".to_owned())));
+        let unchanged = edited_fields(&VISIT_SCREEN, &started, &started, tz);
+        assert!(unchanged.is_empty(), "{unchanged:?}");
+
+        let typed: Vec<(&'static str, String)> = started
+            .iter()
+            .map(|(name, text)| match *name {
+                "met_name" => (*name, String::new()),
+                "met_title" => (*name, " 生产总监 ".to_owned()),
+                _ => (*name, text.clone()),
+            })
+            .collect();
+        let patch = edited_fields(&VISIT_SCREEN, &started, &typed, tz);
+        assert_eq!(
+            Value::Object(patch.clone()),
+            json!({"met_name": null, "met_title": "生产总监"})
+        );
+        let after = patched(stored, &patch);
+        assert_eq!(after.get("visited_at"), stored.get("visited_at"));
+        assert!(!after.contains_key("met_name"));
+        assert_eq!(crate::visits::check_visit(&after, chrono::Utc::now()), Ok(()));
     }
 }

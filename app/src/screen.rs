@@ -23,6 +23,25 @@ pub enum Input {
     /// A colleague of this role, chosen by name (a command's argument:
     /// the id of the user).
     Person(crate::roles::Role),
+    /// A record of another aggregate, found among those on the device by
+    /// what is typed (its searched fields) and chosen; stored as its id.
+    Reference(&'static Link),
+}
+
+/// What a reference field links to, and what choosing a record copies
+/// into the form (a ticket's customer: the name, contact and phone).
+pub struct Link {
+    pub spec: &'static EntitySpec,
+    /// (field of the chosen record, field of the form). The first names
+    /// the record and is always copied; the rest fill inputs left empty,
+    /// so what the caller said stays.
+    pub copy: &'static [(&'static str, &'static str)],
+}
+
+impl PartialEq for Link {
+    fn eq(&self, other: &Self) -> bool {
+        self.spec.name == other.spec.name && self.copy == other.copy
+    }
 }
 
 pub struct FormField {

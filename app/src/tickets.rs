@@ -7,10 +7,11 @@ use crate::error::FieldError;
 use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
 use crate::roles::Role;
-use crate::screen::{field, CommandArgs, Deadline, DeadlineState, Input, Rate, RecordScreen};
+use crate::screen::{field, CommandArgs, Deadline, DeadlineState, Input, Link, Rate, RecordScreen};
 use crate::stored::{instant_value as instant, stored_instant, Reader};
 use crate::sync::entity::{
-    Clock, ClockCall, Clocks, CommandCall, Decided, DueCall, EntitySpec, Raised, Recipient, Refusal,
+    Clock, ClockCall, Clocks, CommandCall, Decided, DueCall, EntitySpec, Raised, Recipient, Reference,
+    Refusal,
 };
 use crate::sync::Fields;
 use chrono::{DateTime, Utc};
@@ -21,6 +22,7 @@ pub const TICKET: EntitySpec = EntitySpec {
     kind: Kind::Ticket,
     fields: &[
         "customer_name",
+        "customer_id",
         "contact_name",
         "contact_phone",
         "product",
@@ -74,7 +76,29 @@ pub const TICKET: EntitySpec = EntitySpec {
     projection: None,
     clocks: Some(&TICKET_CLOCKS),
     person_args: &["technician"],
-    references: &[],
+    references: &[Reference {
+        field: "customer_id",
+        entity: "customer",
+    }],
+    locked: ticket_locked,
+};
+
+/// A closed ticket is the customer's signed-off record: it is reopened
+/// (within the window) before anything in it changes.
+pub fn ticket_locked(fields: &Fields) -> Option<&'static str> {
+    (status_of(fields) == "closed").then_some("ticket_closed")
+}
+
+/// A ticket's customer, looked up by name, code or phone among the
+/// customers on the desk's device; a caller who is not yet a customer is
+/// recorded by name and linked later by editing the ticket.
+pub const TICKET_CUSTOMER: Link = Link {
+    spec: &crate::customers::CUSTOMER,
+    copy: &[
+        ("company", "customer_name"),
+        ("contact_name", "contact_name"),
+        ("phone", "contact_phone"),
+    ],
 };
 
 /// The service promise (seed 004, 6.6): contact the customer within 2
@@ -239,6 +263,7 @@ fn raise_ticket_clock(call: &DueCall) -> Raised {
 pub const TICKET_SCREEN: RecordScreen = RecordScreen {
     spec: &TICKET,
     fields: &[
+        field("customer_id", Input::Reference(&TICKET_CUSTOMER), false),
         field("customer_name", Input::Text, true),
         field("contact_name", Input::Text, false),
         field("contact_phone", Input::Phone, false),
@@ -473,6 +498,11 @@ pub fn decide_ticket(call: &CommandCall) -> Result<Decided, Refusal> {
 pub fn check_ticket(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
     let mut read = Reader::new(fields);
     read.required("customer_name", SHORT_TEXT);
+    read.parsed("customer_id", |raw| {
+        uuid::Uuid::parse_str(raw)
+            .map(|_| ())
+            .map_err(|_| crate::error::FieldProblem::InvalidChoice)
+    });
     read.optional("contact_name", SHORT_TEXT);
     read.phone("contact_phone");
     read.optional("product", SHORT_TEXT);
@@ -545,6 +575,16 @@ mod tests {
             Err(Refusal::Rule("ticket_wrong_status"))
         );
         assert_eq!(transition("closed", RESOLVE), Err(Refusal::Rule("ticket_closed")));
+        // Only a closed ticket is locked against edits; a resolved one is
+        // still corrected before the customer closes it.
+        for (status, locked) in [
+            ("open", None),
+            ("resolved", None),
+            ("closed", Some("ticket_closed")),
+        ] {
+            let ticket = json!({ "status": status });
+            assert_eq!(ticket_locked(ticket.as_object().unwrap()), locked, "{status}");
+        }
         assert_eq!(
             transition("contacted", CONTACT),
             Err(Refusal::Rule("ticket_wrong_status"))

@@ -3,12 +3,13 @@
 use crate::auth::{logout, who_is_signed_in};
 use crate::client::{request_sync, use_sync_status, SyncStatus};
 use crate::i18n::{Locale, Texts, LOCALE_COOKIE};
-use crate::leads::view::{LeadDetailPage, LeadsPage, NewLeadPage};
+use crate::leads::view::{EditLeadPage, LeadDetailPage, LeadsPage, NewLeadPage};
 use crate::notifications::{Bell, NotificationsPage};
 use crate::policy::{self, Kind};
 use crate::records::{
-    CustomerPage, CustomersPage, NewCustomerPage, NewTicketPage, NewVisitPage, TicketPage, TicketsPage,
-    VisitPage, VisitsPage,
+    CustomerPage, CustomersPage, EditCustomerPage, EditFollowUpPage, EditTicketPage, EditVisitPage,
+    FollowUpPage, FollowUpsPage, NewCustomerPage, NewFollowUpPage, NewTicketPage, NewVisitPage, TicketPage,
+    TicketsPage, VisitPage, VisitsPage,
 };
 use crate::roles::CurrentUser;
 use crate::sync::conflicts::ConflictsPage;
@@ -105,6 +106,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=LeadsPage />
                     <Route path=path!("/leads/new") view=NewLeadPage />
                     <Route path=path!("/leads/:id") view=LeadDetailPage />
+                    <Route path=path!("/leads/:id/edit") view=EditLeadPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/visits") view=VisitsPage />
@@ -112,10 +114,17 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tickets") view=TicketsPage />
                     <Route path=path!("/tickets/new") view=NewTicketPage />
                     <Route path=path!("/tickets/:id") view=TicketPage />
+                    <Route path=path!("/tickets/:id/edit") view=EditTicketPage />
                     <Route path=path!("/visits/:id") view=VisitPage />
+                    <Route path=path!("/visits/:id/edit") view=EditVisitPage />
                     <Route path=path!("/customers") view=CustomersPage />
                     <Route path=path!("/customers/new") view=NewCustomerPage />
                     <Route path=path!("/customers/:id") view=CustomerPage />
+                    <Route path=path!("/customers/:id/edit") view=EditCustomerPage />
+                    <Route path=path!("/follow-ups") view=FollowUpsPage />
+                    <Route path=path!("/follow-ups/new") view=NewFollowUpPage />
+                    <Route path=path!("/follow-ups/:id") view=FollowUpPage />
+                    <Route path=path!("/follow-ups/:id/edit") view=EditFollowUpPage />
                     <Route path=path!("/conflicts") view=ConflictsPage />
                     <Route path=path!("/notifications") view=NotificationsPage />
                 </Routes>
@@ -313,6 +322,7 @@ fn sections(me: &CurrentUser, locale: Locale) -> Vec<(&'static str, &'static str
         (Kind::Customer, "/customers", "customer"),
         (Kind::Visit, "/visits", "visit"),
         (Kind::Ticket, "/tickets", "ticket"),
+        (Kind::FollowUp, "/follow-ups", "follow_up"),
     ]
     .into_iter()
     .filter(|(kind, _, _)| policy::scope(me, *kind).is_some())
@@ -332,6 +342,8 @@ fn NavIcon(name: &'static str) -> impl IntoView {
         "visit" => "M12 21s-7-6.5-7-12a7 7 0 0 1 14 0c0 5.5-7 12-7 12zm0-9a3 3 0 1 0 0-6 3 3 0 0 0 0 6z",
         // A wrench.
         "ticket" => "M14.7 6.3a4 4 0 0 0-5.4 5.4L3 18l3 3 6.3-6.3a4 4 0 0 0 5.4-5.4l-2.6 2.6-2.4-.6-.6-2.4z",
+        // A telephone handset.
+        "follow_up" => "M5 4h4l2 5-2.5 1.5a11 11 0 0 0 5 5L15 13l5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2z",
         // A bell.
         "notification" => "M6 16V11a6 6 0 0 1 12 0v5l2 2H4zm4 4h4",
         // A gear, drawn as a ring with spokes.

@@ -46,6 +46,7 @@ pub const VISIT: EntitySpec = EntitySpec {
         field: "lead_id",
         entity: "lead",
     }],
+    locked: crate::sync::entity::never_locked,
 };
 
 pub const VISIT_SCREEN: RecordScreen = RecordScreen {

@@ -58,6 +58,9 @@ test("a rep converts a lead offline, the supervisor approves it, and the rep's p
   await page.getByTestId("command-submit").click();
   await expect(page.getByTestId("record-status")).toHaveText("审批中");
   await expect(page.getByTestId("command-approve")).toBeDisabled();
+  // Under review, the application is not edited; the page says why.
+  await expect(page.getByTestId("edit-record")).toBeDisabled();
+  await expect(page.getByTestId("why-not-editable")).toHaveText("客户认定申请正在审批中，审批结束前不能修改。");
   await expect(page.getByTestId("command-approve")).toHaveAttribute("title", "不能审批自己提交的申请。");
   await page.screenshot({ path: "output/customer-submitted-offline-390.png", fullPage: true });
 
@@ -167,4 +170,129 @@ test("a command refused by the server is shown in words and the phone returns to
   await expect(phone.getByTestId("lead-refused")).toHaveText("该线索已筛选过。");
   await expect(phone.getByTestId("lead-status")).toHaveText("已作废");
   await phone.screenshot({ path: "output/lead-refused-390.png", fullPage: true });
+});
+
+test("the service desk links a new ticket to a customer found by name, links an older one later, and the customer's page lists both", async ({
+  browser,
+  baseURL,
+}) => {
+  const stamp = Date.now();
+  const company = `宁波远航物流有限公司 ${stamp}`;
+  const customerId = crypto.randomUUID();
+  const rep = await signedInApi(baseURL, "rep2");
+  const pushed = await rep.post("/api/sync/push", {
+    data: {
+      batch: {
+        client_id: crypto.randomUUID(),
+        mutations: [
+          {
+            id: crypto.randomUUID(),
+            entity: "customer",
+            record_id: customerId,
+            base_version: 0,
+            op: "upsert",
+            fields: {
+              company,
+              contact_name: "林国栋",
+              phone: "13857412345",
+              payment_method: "transfer",
+              credit_rating: "credit_good",
+            },
+          },
+        ],
+      },
+    },
+  });
+  expect((await pushed.json()).results[0].status).toBe("applied");
+  // A caller who was not found when the ticket was opened.
+  const agentApi = await signedInApi(baseURL, "agent1");
+  const olderId = crypto.randomUUID();
+  await agentApi.post("/api/sync/push", {
+    data: {
+      batch: {
+        client_id: crypto.randomUUID(),
+        mutations: [
+          {
+            id: crypto.randomUUID(),
+            entity: "ticket",
+            record_id: olderId,
+            base_version: 0,
+            op: "upsert",
+            fields: {
+              customer_name: `远航物流 ${stamp}`,
+              channel: "phone",
+              ticket_type: "consultation",
+              description: "询问保养周期",
+              opened_at: new Date(Date.now() - 86_400_000).toISOString().replace(/\.\d+Z$/, "Z"),
+            },
+          },
+        ],
+      },
+    },
+  });
+
+  const desk = await browser.newContext({ viewport: DESK });
+  const page = await desk.newPage();
+  await signIn(page, "agent1");
+  await page.goto("/tickets/new");
+  await hydrated(page);
+  await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
+  const picker = page.getByTestId("reference-customer_id");
+  await expect(picker.getByTestId("reference-none")).toBeVisible();
+  await picker.getByTestId("reference-search").fill(`远航物流有限公司 ${stamp}`);
+  await picker.getByTestId("reference-candidate").filter({ hasText: company }).click();
+  await expect(picker.getByTestId("reference-chosen")).toContainText(company);
+  await expect(page.locator('input[name="customer_name"]')).toHaveValue(company);
+  await expect(page.locator('input[name="contact_name"]')).toHaveValue("林国栋");
+  await expect(page.locator('input[name="contact_phone"]')).toHaveValue("13857412345");
+  await page.locator('select[name="channel"]').selectOption("hotline");
+  await page.locator('select[name="ticket_type"]').selectOption("repair");
+  await page.locator('textarea[name="description"]').fill("叉车液压系统漏油");
+  await page.screenshot({ path: "output/ticket-customer-lookup-1440.png", fullPage: true });
+  await page.getByTestId("save-record").click();
+  await expect(page).toHaveURL(/\/tickets$/);
+  await page.getByTestId("list-search").fill(company);
+  await page.getByTestId("open-record").filter({ hasText: company }).click();
+  await expect(page.getByTestId("linked-record")).toHaveText(company);
+
+  // The older ticket is linked by editing it.
+  await page.goto(`/tickets/${olderId}`);
+  await expect(page.getByTestId("record-detail")).toContainText(`远航物流 ${stamp}`);
+  await page.getByTestId("edit-record").click();
+  await page.getByTestId("reference-search").fill("13857412345");
+  await page.getByTestId("reference-candidate").filter({ hasText: company }).click();
+  await page.getByTestId("save-record").click();
+  await expect(page).toHaveURL(new RegExp(`/tickets/${olderId}$`));
+  await expect(page.getByTestId("linked-record")).toHaveText(company);
+  await expect(page.getByTestId("record-detail")).toContainText(company);
+
+  // The customer's page lists its tickets, newest first.
+  await page.getByTestId("linked-record").click();
+  await expect(page).toHaveURL(new RegExp(`/customers/${customerId}$`));
+  const related = page.getByTestId("related-ticket").getByTestId("related-record");
+  await expect(related).toHaveCount(2);
+  await expect(related.first()).toContainText(company);
+  await page.screenshot({ path: "output/customer-tickets-1440.png", fullPage: true });
+
+  // A follow-up after the older ticket (模板七), made from the ticket's
+  // page: the ticket and its customer come linked, and both pages list it.
+  await page.goto(`/tickets/${olderId}`);
+  await expect(page.getByTestId("related-follow_up")).toContainText("售后跟进 · 0");
+  await page.getByTestId("add-follow_up").click();
+  await expect(page).toHaveURL(new RegExp(`/follow-ups/new\\?ticket_id=${olderId}$`));
+  await expect(page.getByTestId("reference-ticket_id").getByTestId("reference-chosen")).toContainText(company);
+  await expect(page.getByTestId("reference-customer_id").getByTestId("reference-chosen")).toContainText(company);
+  await expect(page.locator('input[name="customer_name"]')).toHaveValue(company);
+  await page.locator('select[name="follow_method"]').selectOption("phone");
+  await page.locator('textarea[name="customer_feedback"]').fill("保养周期已说明，客户满意");
+  await page.locator('textarea[name="follow_result"]').fill("问题已解决");
+  await page.locator('input[name="next_follow_up_date"]').fill("2027-03-03");
+  await page.screenshot({ path: "output/follow-up-form-1440.png", fullPage: true });
+  await page.getByTestId("save-record").click();
+  await expect(page).toHaveURL(/\/follow-ups$/);
+  await expect(page.getByTestId("record-card").filter({ hasText: company })).toBeVisible();
+  await page.goto(`/tickets/${olderId}`);
+  await expect(page.getByTestId("related-follow_up").getByTestId("related-record")).toHaveCount(1);
+  await page.goto(`/customers/${customerId}`);
+  await expect(page.getByTestId("related-follow_up").getByTestId("related-record")).toHaveCount(1);
 });

@@ -38,12 +38,28 @@ test("a rep on a phone adds a lead, reloads and finds it", async ({ browser }) =
   await expect(card).toContainText("刘海涛");
   await page.screenshot({ path: "output/leads-390.png" });
 
+  // The rep corrects it: the form opens filled; the new phone and next
+  // step show on its page, and the supervisor below sees the correction.
+  await card.getByTestId("open-lead").click();
+  await page.getByTestId("edit-record").click();
+  await expect(page.getByRole("heading", { name: `编辑 · ${company}` })).toBeVisible();
+  await expect(page.locator('input[name="contact_name"]')).toHaveValue("刘海涛");
+  await expect(page.locator('select[name="grade"]')).toHaveValue("A");
+  await page.locator('input[name="phone"]').fill("139 8765 4321");
+  await page.locator('textarea[name="next_step"]').fill("下周二上门演示");
+  await page.getByTestId("save-lead").click();
+  await expect(page).toHaveURL(/\/leads\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId("lead-detail")).toContainText("下周二上门演示");
+  await expect(page.getByTestId("call")).toHaveAttribute("href", "tel:13987654321");
+  await expect(page.getByTestId("lead-detail")).not.toContainText("待同步");
+
   // The supervisor of rep1's team sees it; a rep of the other team does not.
   const supervisor = await browser.newContext({ viewport: DESK });
   const supPage = await supervisor.newPage();
   await signIn(supPage, "sup1");
   await expect(supPage.getByText("本团队线索")).toBeVisible();
   await expect(supPage.getByTestId("lead-card").filter({ hasText: company })).toBeVisible();
+  await expect(supPage.getByTestId("lead-card").filter({ hasText: company })).toContainText("13987654321");
   await supPage.screenshot({ path: "output/leads-1440.png" });
 
   const other = await browser.newContext({ viewport: PHONE });

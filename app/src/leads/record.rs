@@ -62,6 +62,7 @@ pub const LEAD: EntitySpec = EntitySpec {
         field: "customer_id",
         entity: "customer",
     }],
+    locked: crate::sync::entity::never_locked,
 };
 
 /// A new lead's screening deadline: raised to the owner and their

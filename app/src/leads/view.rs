@@ -217,6 +217,28 @@ pub fn NewLeadPage() -> impl IntoView {
     with_user(|me| view! { <LeadFormView me /> })
 }
 
+/// `/leads/:id/edit`: the lead's form filled from the device's copy (read
+/// once, so a sync while typing does not reset it).
+#[component]
+pub fn EditLeadPage() -> impl IntoView {
+    with_user(|me| {
+        let locale = use_locale();
+        let t = locale.texts();
+        let record = crate::records::loaded_once(super::record::LEAD.name);
+        move || {
+            let me = me.clone();
+            match record.get() {
+                None => view! { <p class="empty">{t.loading}</p> }.into_any(),
+                Some(Ok(None)) => {
+                    view! { <p class="empty" data-testid="not-on-device">{t.not_on_device}</p> }.into_any()
+                }
+                Some(Ok(Some(view))) => view! { <LeadFormView me editing=view /> }.into_any(),
+                Some(Err(e)) => view! { <p class="form-error">{locale.error(&e)}</p> }.into_any(),
+            }
+        }
+    })
+}
+
 /// One signal per field of the form.
 #[derive(Clone, Copy)]
 struct FormFields {
@@ -259,26 +281,57 @@ impl FormFields {
         }
     }
 
+    /// Every input with the stored field it fills.
+    fn all(&self) -> [(&'static str, RwSignal<String>); 15] {
+        [
+            ("company", self.company),
+            ("industry", self.industry),
+            ("staff_size", self.staff_size),
+            ("revenue_band", self.revenue_band),
+            ("contact_name", self.contact_name),
+            ("contact_title", self.contact_title),
+            ("phone", self.phone),
+            ("email", self.email),
+            ("source", self.source),
+            ("initial_need", self.initial_need),
+            ("grade", self.grade),
+            ("contacted_at", self.contacted_at),
+            ("next_step", self.next_step),
+            ("next_step_date", self.next_step_date),
+            ("notes", self.notes),
+        ]
+    }
+
     fn clear(&self) {
-        for field in [
-            self.company,
-            self.industry,
-            self.staff_size,
-            self.revenue_band,
-            self.contact_name,
-            self.contact_title,
-            self.phone,
-            self.email,
-            self.source,
-            self.initial_need,
-            self.grade,
-            self.contacted_at,
-            self.next_step,
-            self.next_step_date,
-            self.notes,
-        ] {
+        for (_, field) in self.all() {
             field.set(String::new());
         }
+    }
+
+    /// Filled from a stored lead: the contact time in the user's zone to
+    /// the minute, as the input takes it; the rest as stored.
+    fn fill(&self, stored: &crate::sync::Fields, tz: chrono_tz::Tz) {
+        for (name, field) in self.all() {
+            let raw = stored
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
+            field.set(if name == "contacted_at" {
+                chrono::DateTime::parse_from_rfc3339(raw)
+                    .map(|at| at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string())
+                    .unwrap_or_default()
+            } else {
+                raw.to_owned()
+            });
+        }
+    }
+
+    /// The text of every input now.
+    fn texts(&self) -> Vec<(&'static str, String)> {
+        self.all()
+            .into_iter()
+            .map(|(name, field)| (name, field.get_untracked()))
+            .collect()
     }
 
     fn read(&self, id: uuid::Uuid) -> LeadForm {
@@ -304,31 +357,78 @@ impl FormFields {
     }
 }
 
+/// A new lead's form, or (`editing`) a stored one's: an edit sends only the
+/// fields whose inputs changed, on the version the device holds, and
+/// returns to the lead's page.
 #[component]
-fn LeadFormView(me: CurrentUser) -> impl IntoView {
+fn LeadFormView(
+    me: CurrentUser,
+    #[prop(optional)] editing: Option<crate::client::LocalView>,
+) -> impl IntoView {
     let locale = use_locale();
     let t = locale.texts();
     let fields = FormFields::new();
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<AppError>);
     let status = use_sync_status();
-    // The lead's id, made here: saving twice is the same lead.
-    let id = RwSignal::new(uuid::Uuid::now_v7());
-    let saved = RwSignal::new(false);
     let tz = me.tz();
+    if let Some(record) = &editing {
+        fields.fill(&record.fields, tz);
+    }
+    let started = StoredValue::new(fields.texts());
+    // The lead's id, made here: saving twice is the same lead.
+    let id = RwSignal::new(editing.as_ref().map_or_else(uuid::Uuid::now_v7, |r| r.id));
+    let base_version = editing.as_ref().map_or(0, |r| r.version);
+    let is_edit = editing.is_some();
+    let saved = RwSignal::new(false);
+    // An edit saved opens the lead's page. The navigation lives in an
+    // effect, not in the action: a local action made while the server
+    // renders is dropped on whichever thread ends the response, which its
+    // thread-bound wrapper allows only for a closure that owns nothing to
+    // drop (signals are indexes), while effects never run on the server.
+    let edited = RwSignal::new(None::<String>);
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(page) = edited.get() {
+            navigate(&page, Default::default());
+        }
+    });
     // The one write path: the local store and its outbox, then a push.
     let save = Action::new_local(move |valid: &ValidLead| {
+        let mut changes = valid.to_fields();
+        if is_edit {
+            // Only what was changed; an input emptied clears its field.
+            let typed = fields.texts();
+            changes = started.with_value(|started| {
+                typed
+                    .iter()
+                    .zip(started)
+                    .filter(|((_, now), (_, before))| now.trim() != before.trim())
+                    .map(|((name, _), _)| {
+                        (
+                            name.to_string(),
+                            changes.remove(*name).unwrap_or(serde_json::Value::Null),
+                        )
+                    })
+                    .collect()
+            });
+        }
         let mutation = Mutation {
             id: uuid::Uuid::now_v7(),
             entity: super::record::LEAD.name.to_owned(),
             record_id: id.get_untracked(),
-            base_version: 0,
+            base_version,
             op: Op::Upsert,
-            fields: valid.to_fields(),
+            fields: changes,
             command: None,
         };
         async move {
+            let page = format!("/leads/{}", mutation.record_id);
+            if mutation.fields.is_empty() {
+                return edited.set(Some(page));
+            }
             match crate::client::save(status, mutation).await {
+                Ok(()) if is_edit => edited.set(Some(page)),
                 Ok(()) => saved.set(true),
                 Err(e) => failure.set(Some(e)),
             }
@@ -366,10 +466,26 @@ fn LeadFormView(me: CurrentUser) -> impl IntoView {
             .or_else(|| (!errors.get().is_empty()).then(|| t.fix_fields.to_owned()))
     };
 
+    let heading = match &editing {
+        Some(record) => format!(
+            "{} · {}",
+            locale.word("edit"),
+            record
+                .fields
+                .get("company")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+        ),
+        None => t.new_lead.to_owned(),
+    };
+    let cancel_to = match &editing {
+        Some(record) => format!("/leads/{}", record.id),
+        None => "/".to_owned(),
+    };
     view! {
-        <Title text=format!("{} · {}", t.new_lead, t.app_name) />
+        <Title text=format!("{heading} · {}", t.app_name) />
         <form class="card lead-form" data-testid="lead-form" on:submit=submit novalidate>
-            <h1>{t.new_lead}</h1>
+            <h1>{heading.clone()}</h1>
             <div class="grid">
                 <Field name="company" label=t.company value=fields.company errors required=true />
                 <Field name="industry" label=t.industry value=fields.industry errors required=true />
@@ -388,9 +504,9 @@ fn LeadFormView(me: CurrentUser) -> impl IntoView {
             <Field name="next_step" label=t.next_step value=fields.next_step errors kind="textarea" />
             <Field name="notes" label=t.notes value=fields.notes errors kind="textarea" />
             {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
-            <SavedOnDevice saved on_add_another=Callback::new(add_another) />
+            {(!is_edit).then(|| view! { <SavedOnDevice saved on_add_another=Callback::new(add_another) /> })}
             <div class="actions">
-                <A href="/" attr:class="button">{t.cancel}</A>
+                <A href=cancel_to attr:class="button">{t.cancel}</A>
                 <button
                     class="primary"
                     type="submit"
@@ -519,6 +635,7 @@ fn LeadSheet(lead: LocalLead, record: crate::client::LocalView, me: CurrentUser)
     // A record on this device is in the user's scope (sync keeps exactly
     // that), so whoever enters leads may screen it; the server re-checks.
     let may_change = policy::can_create_lead(&me);
+    let may_edit = policy::can_write(&me, policy::Kind::Lead, record.ownership(&me, policy::Kind::Lead));
     let screened = lead.status != LeadStatus::New;
     let closed = matches!(lead.status, LeadStatus::Converted | LeadStatus::Disqualified);
     let failure = RwSignal::new(None::<AppError>);
@@ -609,6 +726,16 @@ fn LeadSheet(lead: LocalLead, record: crate::client::LocalView, me: CurrentUser)
                 {row(t.screened_at, record.fields.get("screened_at").and_then(|v| v.as_str()).and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok()).map(|at| local_time(at.with_timezone(&chrono::Utc), &me)))}
                 {row(t.disqualify_reason, record.fields.get("disqualify_reason").and_then(|v| v.as_str()).map(str::to_owned))}
             </dl>
+            {may_edit
+                .then(|| {
+                    view! {
+                        <div class="actions wrap" data-testid="record-edit">
+                            <A href=format!("/leads/{}/edit", lead.id) attr:class="button" attr:data-testid="edit-record">
+                                {locale.word("edit")}
+                            </A>
+                        </div>
+                    }
+                })}
             {may_change
                 .then(|| {
                     view! {

@@ -51,6 +51,12 @@ pub struct EntitySpec {
     /// server in the push transaction (a record made earlier in the same
     /// batch counts); anything else is refused as if it did not exist.
     pub references: &'static [Reference],
+    /// Why the record's fields may not be edited as it stands, if they may
+    /// not (an application under review, a closed ticket): a reason code
+    /// shown in words. Pure: the record's page disables its Edit button
+    /// with it, and the server refuses a field patch or a delete with it.
+    /// Commands are the rules' own business and are not locked by it.
+    pub locked: fn(&Fields) -> Option<&'static str>,
 }
 
 /// A field that holds the id of a record of another entity.
@@ -258,6 +264,12 @@ impl From<Refusal> for AppError {
             Refusal::Invalid(fields) => AppError::invalid(fields),
         }
     }
+}
+
+/// The `locked` of an entity whose fields may always be edited (by those
+/// the access policy lets write).
+pub fn never_locked(_: &Fields) -> Option<&'static str> {
+    None
 }
 
 /// The `decide` of an entity that has no commands yet.

@@ -413,6 +413,11 @@ fn decide(
     if let Some(refusal) = super::workflow_patch(spec, &mutation.fields) {
         return unchanged(rejected(refusal));
     }
+    if let Some(code) = (spec.locked)(&current.record.fields) {
+        return unchanged(rejected(AppError::Refused {
+            code: code.to_owned(),
+        }));
+    }
     if mutation.op == Op::Delete {
         let mut record = current.record.clone();
         record.deleted = true;

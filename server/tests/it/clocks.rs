@@ -387,3 +387,57 @@ on_both_databases!(
         );
     }
 );
+
+on_both_databases!(
+    a_follow_ups_next_date_reminds_its_owner_once_on_that_morning,
+    |app: TestApp| async move {
+        let agent = app.signed_in("agent").await;
+        let ticket = open_ticket(&agent, Duration::hours(3)).await;
+        let id = Uuid::now_v7();
+        let followed = push_ok(
+            &agent,
+            vec![
+                json!({"id": Uuid::now_v7(), "entity": "follow_up", "record_id": id,
+                "base_version": 0, "op": "upsert", "fields": {
+                    "customer_name": "宁波远航物流", "ticket_id": ticket,
+                    "followed_at": rfc3339(Utc::now() - Duration::minutes(5)),
+                    "follow_method": "phone", "follow_result": "液压系统已修复，运行正常",
+                    "next_follow_up_date": "2027-03-03",
+                }}),
+            ],
+        )
+        .await;
+        assert_eq!(followed[0]["status"], "applied", "{followed:?}");
+        // 09:00 in Shanghai on the day is 01:00 UTC: not a second before
+        // (by then only the ticket's own 2-hour and 24-hour clocks ran out).
+        let morning: DateTime<Utc> = "2027-03-03T01:00:00Z".parse().unwrap();
+        assert_eq!(
+            raise_due(&app.db, ENTITIES, morning - Duration::seconds(1), SHANGHAI)
+                .await
+                .unwrap(),
+            2
+        );
+        assert!(notifications(&agent)
+            .await
+            .iter()
+            .all(|(_, kind, _)| kind != "follow_up"));
+        assert_eq!(raise_due(&app.db, ENTITIES, morning, SHANGHAI).await.unwrap(), 1);
+        assert_eq!(raise_due(&app.db, ENTITIES, morning, SHANGHAI).await.unwrap(), 0);
+        let told = notifications(&agent).await;
+        let follow_ups: Vec<_> = told.iter().filter(|(_, kind, _)| kind == "follow_up").collect();
+        assert_eq!(follow_ups.len(), 1, "{told:?}");
+        assert_eq!(follow_ups[0].0, id.to_string());
+        assert!(notifications(&app.signed_in("service_sup").await)
+            .await
+            .iter()
+            .all(|(_, kind, _)| kind != "follow_up"));
+        // The service supervisor reads it (the desk reads them all); a
+        // technician does not.
+        let supervisor = held(&app.signed_in("service_sup").await, "follow_up", id).await;
+        assert_eq!(supervisor["fields"]["customer_name"], "宁波远航物流");
+        assert_eq!(
+            held(&app.signed_in("tech").await, "follow_up", id).await["kind"],
+            "removed"
+        );
+    }
+);

@@ -153,3 +153,128 @@ on_both_databases!(
         assert_eq!(stored["fields"]["disqualify_reason"], "预算取消");
     }
 );
+
+fn patch(entity: &str, record_id: Uuid, base_version: i64, fields: Value) -> Value {
+    json!({
+        "id": Uuid::now_v7(), "entity": entity, "record_id": record_id,
+        "base_version": base_version, "op": "upsert", "fields": fields,
+    })
+}
+
+on_both_databases!(
+    an_application_under_review_and_a_closed_ticket_refuse_edits_until_their_state_allows,
+    |app: TestApp| async move {
+        let rep1 = app.signed_in("rep1").await;
+        let sup_a = app.signed_in("sup_a").await;
+        // A draft application is edited; once submitted it is not, nor
+        // deleted, until the approver has decided.
+        let id = Uuid::now_v7();
+        push(
+            &rep1,
+            vec![json!({
+                "id": Uuid::now_v7(), "entity": "customer", "record_id": id,
+                "base_version": 0, "op": "upsert",
+                "fields": {
+                    "company": "苏州恒达精密机械有限公司", "payment_method": "transfer",
+                    "credit_rating": "credit_good",
+                },
+            })],
+        )
+        .await;
+        let draft_edit = push(&rep1, vec![patch("customer", id, 1, json!({"region": "华东"}))]).await;
+        assert_eq!(draft_edit[0]["status"], "applied", "{draft_edit:?}");
+        push(&rep1, vec![common::command("customer", id, "submit", json!({}))]).await;
+        let version = held(&rep1, "customer", id).await["version"].as_i64().unwrap();
+        let under_review = json!({"error": "refused", "code": "customer_under_review"});
+        let edit = push(
+            &rep1,
+            vec![patch("customer", id, version, json!({"capital": "1.00"}))],
+        )
+        .await;
+        assert_eq!(edit[0]["reason"], under_review);
+        let delete = json!({
+            "id": Uuid::now_v7(), "entity": "customer", "record_id": id,
+            "base_version": version, "op": "delete",
+        });
+        assert_eq!(push(&rep1, vec![delete]).await[0]["reason"], under_review);
+        let stored = held(&rep1, "customer", id).await;
+        assert_eq!(stored["version"], version);
+        assert!(stored["fields"].get("capital").is_none(), "{stored}");
+        // Rejected, it is mended.
+        push(
+            &sup_a,
+            vec![common::command(
+                "customer",
+                id,
+                "reject",
+                json!({"comment": "注册资本未填"}),
+            )],
+        )
+        .await;
+        let version = held(&rep1, "customer", id).await["version"].as_i64().unwrap();
+        let mended = push(
+            &rep1,
+            vec![patch("customer", id, version, json!({"capital": "5000000.00"}))],
+        )
+        .await;
+        assert_eq!(mended[0]["status"], "applied", "{mended:?}");
+
+        // A closed ticket is reopened before it changes.
+        let agent1 = app.signed_in("agent").await;
+        let ticket = Uuid::now_v7();
+        push(
+            &agent1,
+            vec![json!({
+                "id": Uuid::now_v7(), "entity": "ticket", "record_id": ticket,
+                "base_version": 0, "op": "upsert",
+                "fields": {
+                    "customer_name": "宁波远航物流", "channel": "hotline", "ticket_type": "repair",
+                    "description": "叉车液压系统漏油",
+                    "opened_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                },
+            })],
+        )
+        .await;
+        push(
+            &agent1,
+            vec![common::command("ticket", ticket, "resolve", json!({}))],
+        )
+        .await;
+        push(
+            &agent1,
+            vec![common::command("ticket", ticket, "close", json!({"rating": "5"}))],
+        )
+        .await;
+        let version = held(&agent1, "ticket", ticket).await["version"].as_i64().unwrap();
+        let late = push(
+            &agent1,
+            vec![patch("ticket", ticket, version, json!({"description": "改写"}))],
+        )
+        .await;
+        assert_eq!(
+            late[0]["reason"],
+            json!({"error": "refused", "code": "ticket_closed"})
+        );
+        push(
+            &agent1,
+            vec![common::command("ticket", ticket, "reopen", json!({}))],
+        )
+        .await;
+        let version = held(&agent1, "ticket", ticket).await["version"].as_i64().unwrap();
+        let reopened = push(
+            &agent1,
+            vec![patch(
+                "ticket",
+                ticket,
+                version,
+                json!({"description": "液压泵更换"}),
+            )],
+        )
+        .await;
+        assert_eq!(reopened[0]["status"], "applied", "{reopened:?}");
+        assert_eq!(
+            held(&agent1, "ticket", ticket).await["fields"]["description"],
+            "液压泵更换"
+        );
+    }
+);

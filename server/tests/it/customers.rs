@@ -342,3 +342,37 @@ on_both_databases!(
         assert_eq!(refused[0]["reason"]["code"], "lead_already_closed");
     }
 );
+
+on_both_databases!(
+    a_ticket_links_only_to_a_customer_its_writer_may_see,
+    |app: TestApp| async move {
+        let rep1 = app.signed_in("rep1").await;
+        let agent = app.signed_in("agent").await;
+        let tech = app.signed_in("tech").await;
+        let customer = Uuid::now_v7();
+        push(&rep1, vec![application(customer, "宁波远航物流有限公司")]).await;
+        let ticket = |customer_id: Uuid| {
+            json!({
+                "id": Uuid::now_v7(), "entity": "ticket", "record_id": Uuid::now_v7(),
+                "base_version": 0, "op": "upsert",
+                "fields": {
+                    "customer_name": "宁波远航物流有限公司", "customer_id": customer_id,
+                    "channel": "hotline", "ticket_type": "repair", "description": "叉车液压系统漏油",
+                    "opened_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                },
+            })
+        };
+        // The service desk reads every customer: it links.
+        let linked = push(&agent, vec![ticket(customer)]).await;
+        assert_eq!(linked[0]["status"], "applied", "{linked:?}");
+        // A technician reads no customers, and nobody links to one that
+        // does not exist: both answer alike.
+        let unseen =
+            json!({"error": "invalid", "fields": [{"field": "customer_id", "problem": "unknown_reference"}]});
+        assert_eq!(push(&tech, vec![ticket(customer)]).await[0]["reason"], unseen);
+        assert_eq!(
+            push(&agent, vec![ticket(Uuid::now_v7())]).await[0]["reason"],
+            unseen
+        );
+    }
+);
