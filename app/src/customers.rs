@@ -184,6 +184,7 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
     ],
     deadlines: None,
     rates: None,
+    board: None,
 };
 
 /// 现金, 支票, 转账 (seed 001's payment terms).

@@ -86,6 +86,7 @@ pub const FOLLOW_UP_SCREEN: RecordScreen = RecordScreen {
     args: &[],
     deadlines: None,
     rates: None,
+    board: None,
 };
 
 /// A stored follow-up.

@@ -164,7 +164,17 @@ pub fn edited_fields(
     typed: &[(&'static str, String)],
     tz: chrono_tz::Tz,
 ) -> Fields {
-    let stored = to_fields(screen, typed, tz);
+    changed_fields(started, typed, &to_fields(screen, typed, tz))
+}
+
+/// The fields of `stored` (the whole record as it would be stored from the
+/// inputs) whose input no longer holds the text it started with; `null`
+/// for one emptied. The same for every form, the lead's included.
+pub fn changed_fields(
+    started: &[(&'static str, String)],
+    typed: &[(&'static str, String)],
+    stored: &Fields,
+) -> Fields {
     typed
         .iter()
         .zip(started)
@@ -301,6 +311,16 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
         <Title text=format!("{} · {}", locale.entity_plural(entity), t.app_name) />
         <div class="page-head">
             <h1>{locale.entity_plural(entity)}</h1>
+            {screen
+                .board
+                .filter(|_| sees_others)
+                .map(|board| {
+                    view! {
+                        <A href=board attr:class="button" attr:data-testid="open-board">
+                            {locale.word("service_board")}
+                        </A>
+                    }
+                })}
             {can_add
                 .then(|| {
                     view! {

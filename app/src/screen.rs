@@ -84,6 +84,9 @@ pub struct RecordScreen {
     /// 2-hour contact and 24-hour resolution rates), from the records on
     /// the device.
     pub rates: Option<RatesRule>,
+    /// The board of the list for those who oversee it (the service
+    /// supervisor's), linked from the list's head.
+    pub board: Option<&'static str>,
 }
 
 /// The rates of the records shown, at a moment, counted in a zone.

@@ -206,6 +206,140 @@ fn is_done(status: &str) -> bool {
     matches!(status, "resolved" | "closed")
 }
 
+/// The age bands the service supervisor's board counts open tickets in,
+/// by the hours since they were opened: under 2, 2 to 24, 1 to 3 days,
+/// and more (the seed's two clocks, then the long tail).
+pub const AGE_BANDS_HOURS: [i64; 3] = [2, 24, 72];
+
+/// How many months back the satisfaction trend goes, this month included.
+pub const TREND_MONTHS: usize = 6;
+
+/// The service supervisor's board (seed 004, 6.6-6.7): open tickets by age
+/// and clock state, the escalated ones, each technician's open load, and
+/// the customers' ratings month by month.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceBoard {
+    /// Open tickets (not resolved or closed).
+    pub open: u32,
+    /// Open tickets per age band (`AGE_BANDS_HOURS`, then older).
+    pub by_age: [u32; 4],
+    /// Open tickets whose 2-hour clock still runs, and has run out unmet.
+    pub contact_running: u32,
+    pub contact_overdue: u32,
+    /// Open tickets whose 24-hour clock still runs, and has run out.
+    pub handling_running: u32,
+    pub handling_overdue: u32,
+    /// Open tickets escalated (上报) by either clock.
+    pub escalated: u32,
+    /// Open tickets per technician they were dispatched to, most first;
+    /// `None` for those not yet dispatched.
+    pub workload: Vec<(Option<String>, u32)>,
+    /// Ratings per month of closing (`YYYY-MM` in the zone), oldest first,
+    /// the last `TREND_MONTHS` months: how many, and their sum.
+    pub ratings: Vec<(String, u32, u32)>,
+}
+
+impl ServiceBoard {
+    /// A month's average rating to one decimal, rounded down (exact
+    /// integer arithmetic); `None` for a month with none.
+    pub fn average(count: u32, sum: u32) -> Option<String> {
+        (count > 0).then(|| {
+            let tenths = sum * 10 / count;
+            format!("{}.{}", tenths / 10, tenths % 10)
+        })
+    }
+}
+
+/// The board over `tickets` at `now`, months counted in `tz`.
+pub fn service_board(tickets: &[&Fields], now: DateTime<Utc>, tz: chrono_tz::Tz) -> ServiceBoard {
+    use chrono::Datelike;
+    let mut board = ServiceBoard::default();
+    let mut workload: std::collections::BTreeMap<Option<String>, u32> = Default::default();
+    let month_of = |at: DateTime<Utc>| {
+        let local = at.with_timezone(&tz);
+        (local.year(), local.month())
+    };
+    // The trend's months, this one last.
+    let (mut year, mut month) = month_of(now);
+    let mut months = Vec::with_capacity(TREND_MONTHS);
+    for _ in 0..TREND_MONTHS {
+        months.push((year, month));
+        (year, month) = if month == 1 {
+            (year - 1, 12)
+        } else {
+            (year, month - 1)
+        };
+    }
+    months.reverse();
+    let mut ratings = vec![(0u32, 0u32); TREND_MONTHS];
+    for ticket in tickets {
+        let status = status_of(ticket);
+        if status == "closed" {
+            let rating = ticket
+                .get("rating")
+                .and_then(Value::as_str)
+                .and_then(|r| r.parse::<u32>().ok())
+                .filter(|r| (1..=5).contains(r));
+            if let (Some(rating), Some(closed)) = (rating, stored_instant(ticket, "closed_at")) {
+                if let Some(i) = months.iter().position(|m| *m == month_of(closed)) {
+                    ratings[i].0 += 1;
+                    ratings[i].1 += rating;
+                }
+            }
+        }
+        if is_done(status) {
+            continue;
+        }
+        board.open += 1;
+        if let Some(opened) = stored_instant(ticket, "opened_at") {
+            let hours = (now - opened).num_hours();
+            let band = AGE_BANDS_HOURS
+                .iter()
+                .take_while(|limit| hours >= **limit)
+                .count();
+            board.by_age[band] += 1;
+        }
+        for deadline in ticket_deadlines(ticket, tz) {
+            let (running, overdue) = if deadline.kind == CONTACT_CLOCK {
+                (&mut board.contact_running, &mut board.contact_overdue)
+            } else {
+                (&mut board.handling_running, &mut board.handling_overdue)
+            };
+            match deadline.state(now) {
+                DeadlineState::Running(_) => *running += 1,
+                DeadlineState::Overdue(_) => *overdue += 1,
+                DeadlineState::MetInTime | DeadlineState::MetLate => {}
+            }
+        }
+        if ["contact_escalated_at", "handling_escalated_at"]
+            .iter()
+            .any(|mark| ticket.get(*mark).is_some_and(|v| !v.is_null()))
+        {
+            board.escalated += 1;
+        }
+        let technician = ticket
+            .get("technician_name")
+            .and_then(Value::as_str)
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned);
+        *workload.entry(technician).or_default() += 1;
+    }
+    board.workload = workload.into_iter().collect();
+    // Most loaded first; the undispatched last.
+    board.workload.sort_by(|a, b| {
+        a.0.is_none()
+            .cmp(&b.0.is_none())
+            .then(b.1.cmp(&a.1))
+            .then(a.0.cmp(&b.0))
+    });
+    board.ratings = months
+        .into_iter()
+        .zip(ratings)
+        .map(|((year, month), (count, sum))| (format!("{year}-{month:02}"), count, sum))
+        .collect();
+    board
+}
+
 /// The ticket's two deadlines with when each was met: the first contact
 /// meets the 2-hour clock, the resolution the 24-hour one. What the page
 /// and the cards count down, and what the server's clocks come from.
@@ -315,6 +449,7 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
     ],
     deadlines: Some(ticket_deadlines),
     rates: Some(service_rates),
+    board: Some("/service-board"),
 };
 
 /// Where a ticket came in (DOMAIN.md: 400 hotline, phone, email, web, visit).
@@ -561,6 +696,67 @@ mod tests {
             "description": "叉车液压系统漏油", "opened_at": "2026-11-24T01:00:00Z", "contact_phone": "0574-87654321"
         });
         assert_eq!(check_ticket(ticket.as_object().unwrap(), now()), Ok(()));
+    }
+
+    #[test]
+    fn the_board_counts_open_tickets_by_age_clock_and_technician_and_ratings_by_month() {
+        let now: DateTime<Utc> = "2026-12-03T08:00:00Z".parse().unwrap();
+        let ago = |hours: i64| instant(now - chrono::Duration::hours(hours));
+        let tickets = [
+            // 1 hour old, contacted, dispatched to 蒋师傅: both clocks fine.
+            json!({"opened_at": ago(1), "status": "contacted", "contacted_at": ago(0),
+                   "technician_name": "蒋师傅"}),
+            // Exactly 2 hours old, never contacted: the contact clock has
+            // just run out (not a second late yet: it still runs).
+            json!({"opened_at": ago(2)}),
+            // 30 hours old, escalated twice, with 蒋师傅.
+            json!({"opened_at": ago(30), "technician_name": "蒋师傅",
+                   "contact_escalated_at": ago(28), "handling_escalated_at": ago(6)}),
+            // Four days old, with 沈师傅.
+            json!({"opened_at": ago(96), "status": "in_progress", "contacted_at": ago(95),
+                   "technician_name": "沈师傅"}),
+            // Closed this month with a 5 and last month with a 4 and a 3;
+            // one closed in June is past the trend.
+            json!({"opened_at": ago(50), "status": "closed", "rating": "5",
+                   "contacted_at": ago(49), "resolved_at": ago(40), "closed_at": ago(39)}),
+            json!({"opened_at": ago(800), "status": "closed", "rating": "4",
+                   "resolved_at": ago(790), "closed_at": "2026-11-10T02:00:00Z"}),
+            json!({"opened_at": ago(800), "status": "closed", "rating": "3",
+                   "resolved_at": ago(790), "closed_at": "2026-11-30T17:00:00Z"}),
+            json!({"opened_at": ago(4000), "status": "closed", "rating": "1",
+                   "resolved_at": ago(3990), "closed_at": "2026-06-01T02:00:00Z"}),
+        ];
+        let fields: Vec<Fields> = tickets.iter().map(|t| t.as_object().unwrap().clone()).collect();
+        let refs: Vec<&Fields> = fields.iter().collect();
+        let board = service_board(&refs, now, chrono_tz::Asia::Shanghai);
+        assert_eq!(board.open, 4);
+        assert_eq!(board.by_age, [1, 1, 1, 1]);
+        assert_eq!((board.contact_running, board.contact_overdue), (1, 1));
+        assert_eq!((board.handling_running, board.handling_overdue), (2, 2));
+        assert_eq!(board.escalated, 1);
+        assert_eq!(
+            board.workload,
+            [
+                (Some("蒋师傅".to_owned()), 2),
+                (Some("沈师傅".to_owned()), 1),
+                (None, 1)
+            ]
+        );
+        // 2026-11-30 17:00 UTC is already December in Shanghai.
+        assert_eq!(
+            board.ratings,
+            [
+                ("2026-07".to_owned(), 0, 0),
+                ("2026-08".to_owned(), 0, 0),
+                ("2026-09".to_owned(), 0, 0),
+                ("2026-10".to_owned(), 0, 0),
+                ("2026-11".to_owned(), 1, 4),
+                ("2026-12".to_owned(), 2, 8),
+            ]
+        );
+        assert_eq!(ServiceBoard::average(2, 8).as_deref(), Some("4.0"));
+        assert_eq!(ServiceBoard::average(3, 13).as_deref(), Some("4.3"));
+        assert_eq!(ServiceBoard::average(0, 0), None);
     }
 
     #[test]
@@ -951,5 +1147,126 @@ mod tests {
         ticket.insert("priority".into(), json!("very"));
         let errors = check_ticket(&ticket, now).unwrap_err();
         assert_eq!(errors[0].field, "priority");
+    }
+}
+
+/// `/service-board`: the service supervisor's board over the tickets on
+/// the device (the desk's devices hold them all), counted again each
+/// minute.
+#[leptos::component]
+pub fn ServiceBoardPage() -> impl leptos::IntoView {
+    crate::ui::with_user(|me| leptos::view! { <ServiceBoardView me /> })
+}
+
+#[leptos::component]
+fn ServiceBoardView(me: crate::roles::CurrentUser) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    let locale = crate::ui::use_locale();
+    let t = locale.texts();
+    let tz = me.tz();
+    let now = crate::ui::use_now();
+    let tickets = crate::client::use_prepared_records(
+        TICKET.name,
+        |r| Some(r.fields),
+        |_, _| std::cmp::Ordering::Equal,
+    );
+    let word = move |key: &str| locale.word(key);
+    let row = move |label: String, value: String, testid: String| {
+        view! {
+            <div class="row" data-testid=testid>
+                <dt>{label}</dt>
+                <dd>{value}</dd>
+            </div>
+        }
+    };
+    view! {
+        <leptos_meta::Title text=format!("{} · {}", word("service_board"), t.app_name) />
+        <p>
+            <leptos_router::components::A href=TICKET_SCREEN.path>
+                {format!("‹ {}", locale.entity_plural(TICKET.name))}
+            </leptos_router::components::A>
+        </p>
+        <h1>{word("service_board")}</h1>
+        {move || {
+            let now = now.get();
+            tickets
+                .with(|read| match read {
+                    Some(Ok(list)) => {
+                        let refs: Vec<&Fields> = list.iter().collect();
+                        Some((service_board(&refs, now, tz), service_rates(&refs, now, tz)))
+                    }
+                    _ => None,
+                })
+                .map(|(board, rates)| {
+                    let ages = ["age_under_2h", "age_2h_24h", "age_1d_3d", "age_over_3d"]
+                        .into_iter()
+                        .zip(board.by_age)
+                        .map(|(key, n)| row(word(key).to_owned(), n.to_string(), format!("board-{key}")))
+                        .collect_view();
+                    let clocks = [
+                        ("deadline_contact", board.contact_running, board.contact_overdue),
+                        ("deadline_handling", board.handling_running, board.handling_overdue),
+                    ]
+                        .into_iter()
+                        .map(|(kind, running, overdue)| {
+                            row(
+                                word(kind).to_owned(),
+                                format!("{} {running} · {} {overdue}", word("clock_running"), word("clock_overdue")),
+                                format!("board-{kind}"),
+                            )
+                        })
+                        .collect_view();
+                    let rates = rates
+                        .iter()
+                        .map(|rate| {
+                            let share = rate.percent().map_or_else(|| "—".to_owned(), |p| format!("{p}%"));
+                            row(
+                                format!("{} {}", word(rate.kind), word("rate")),
+                                format!("{}/{} · {share}", rate.met, rate.decided),
+                                format!("board-rate-{}", rate.kind),
+                            )
+                        })
+                        .collect_view();
+                    let workload = board
+                        .workload
+                        .iter()
+                        .map(|(name, n)| {
+                            let name = name.clone().unwrap_or_else(|| word("not_dispatched").to_owned());
+                            row(name, n.to_string(), "board-workload".to_owned())
+                        })
+                        .collect_view();
+                    let trend = board
+                        .ratings
+                        .iter()
+                        .map(|(month, count, sum)| {
+                            let average = ServiceBoard::average(*count, *sum)
+                                .map_or_else(|| "—".to_owned(), |a| format!("{a} ({count})"));
+                            row(month.clone(), average, "board-rating".to_owned())
+                        })
+                        .collect_view();
+                    view! {
+                        <div class="board">
+                            <section class="card">
+                                <h2>{format!("{} · {}", word("open_tickets"), board.open)}</h2>
+                                <dl class="sheet-fields">{ages}</dl>
+                            </section>
+                            <section class="card">
+                                <h2>{format!("{} · {} {}", word("deadlines"), word("escalated"), board.escalated)}</h2>
+                                <dl class="sheet-fields">{clocks}{rates}</dl>
+                            </section>
+                            <section class="card">
+                                <h2>{word("technician_workload")}</h2>
+                                <dl class="sheet-fields">{workload}</dl>
+                            </section>
+                            <section class="card">
+                                <h2>{word("satisfaction_trend")}</h2>
+                                <dl class="sheet-fields">{trend}</dl>
+                            </section>
+                        </div>
+                    }
+                    .into_any()
+                })
+                .unwrap_or_else(|| view! { <p class="empty">{t.loading}</p> }.into_any())
+        }}
     }
 }

@@ -121,6 +121,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/customers/new") view=NewCustomerPage />
                     <Route path=path!("/customers/:id") view=CustomerPage />
                     <Route path=path!("/customers/:id/edit") view=EditCustomerPage />
+                    <Route path=path!("/service-board") view=crate::tickets::ServiceBoardPage />
                     <Route path=path!("/follow-ups") view=FollowUpsPage />
                     <Route path=path!("/follow-ups/new") view=NewFollowUpPage />
                     <Route path=path!("/follow-ups/:id") view=FollowUpPage />

@@ -71,6 +71,7 @@ pub const VISIT_SCREEN: RecordScreen = RecordScreen {
     args: &[],
     deadlines: None,
     rates: None,
+    board: None,
 };
 
 /// A stored visit.

@@ -105,4 +105,21 @@ test("a late ticket rings the service supervisor's bell; the agent records a fir
   await expect(tech.getByTestId("record-detail")).toContainText("约定明早九点回访");
   await expect(tech.getByTestId("history")).toContainText("派工");
   await tech.screenshot({ path: "output/ticket-dispatched-390.png", fullPage: true });
+
+  // The service supervisor's board, from the ticket list: open tickets by
+  // age and clock, the escalation, 蒋师傅's open load, the rates.
+  await page.goto("/tickets");
+  await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
+  await page.getByTestId("open-board").click();
+  await expect(page).toHaveURL(/\/service-board$/);
+  await expect(page.getByRole("heading", { name: "服务看板" })).toBeVisible();
+  await expect(page.getByTestId("board-age_2h_24h")).toContainText(/2-24 小时[1-9]/);
+  await expect(page.getByTestId("board-deadline_contact")).toContainText(/已超时 [1-9]/);
+  await expect(page.getByTestId("board-workload").filter({ hasText: "蒋师傅" })).toBeVisible();
+  await expect(page.getByTestId("board-rate-deadline_contact")).toContainText("2 小时内联系客户 达成率");
+  await expect(page.getByTestId("board-rating")).toHaveCount(6);
+  await page.screenshot({ path: "output/service-board-1440.png", fullPage: true });
+  await agent.goto("/service-board");
+  await expect(agent.getByTestId("board-workload").filter({ hasText: "蒋师傅" })).toBeVisible();
+  await agent.screenshot({ path: "output/service-board-390.png", fullPage: true });
 });

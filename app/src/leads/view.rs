@@ -398,20 +398,8 @@ fn LeadFormView(
         let mut changes = valid.to_fields();
         if is_edit {
             // Only what was changed; an input emptied clears its field.
-            let typed = fields.texts();
-            changes = started.with_value(|started| {
-                typed
-                    .iter()
-                    .zip(started)
-                    .filter(|((_, now), (_, before))| now.trim() != before.trim())
-                    .map(|((name, _), _)| {
-                        (
-                            name.to_string(),
-                            changes.remove(*name).unwrap_or(serde_json::Value::Null),
-                        )
-                    })
-                    .collect()
-            });
+            changes = started
+                .with_value(|started| crate::records::changed_fields(started, &fields.texts(), &changes));
         }
         let mutation = Mutation {
             id: uuid::Uuid::now_v7(),
