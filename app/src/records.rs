@@ -1301,15 +1301,12 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             // a sample of what the user will type: only the rule's own
             // refusals disable, a missing argument is said on pressing.
             let probe = sample_args(screen, name);
-            let (owner_id, _) = record.owner_or(&me);
             let call = crate::sync::entity::CommandCall {
                 name,
                 args: &probe,
                 record: &record.fields,
-                ownership: policy::Ownership {
-                    owner_id,
-                    owner_team_id: me.team_id,
-                },
+                // As `client::command` will ask when the button is pressed.
+                ownership: record.ownership(&me, screen.spec.kind),
                 actor: &me,
                 now: chrono::Utc::now(),
                 context: &crate::sync::entity::Context::default(),
@@ -1565,10 +1562,9 @@ fn rates_line(rates: &[crate::screen::Rate], locale: Locale) -> impl IntoView + 
     let entries = rates
         .iter()
         .map(|rate| {
-            let share = rate.percent().map_or_else(|| "—".to_owned(), |p| format!("{p}%"));
             view! {
                 <span data-testid=format!("rate-{}", rate.kind)>
-                    {format!("{} {}/{} · {share}", locale.word(rate.kind), rate.met, rate.decided)}
+                    {format!("{} {}/{} · {}", locale.word(rate.kind), rate.met, rate.decided, rate.share())}
                 </span>
             }
         })

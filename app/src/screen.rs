@@ -107,6 +107,11 @@ impl Rate {
     pub fn percent(&self) -> Option<u32> {
         (self.decided > 0).then(|| self.met * 100 / self.decided)
     }
+
+    /// The share as shown: "80%", or "—" with nothing decided.
+    pub fn share(&self) -> String {
+        self.percent().map_or_else(|| "—".to_owned(), |p| format!("{p}%"))
+    }
 }
 
 /// The arguments of one command, typed on the record's page.

@@ -311,9 +311,9 @@ pub fn service_board(tickets: &[&Fields], now: DateTime<Utc>, tz: chrono_tz::Tz)
                 DeadlineState::MetInTime | DeadlineState::MetLate => {}
             }
         }
-        if ["contact_escalated_at", "handling_escalated_at"]
-            .iter()
-            .any(|mark| ticket.get(*mark).is_some_and(|v| !v.is_null()))
+        if [CONTACT_CLOCK, HANDLING_CLOCK]
+            .into_iter()
+            .any(|clock| ticket.get(escalation_mark(clock)).is_some_and(|v| !v.is_null()))
         {
             board.escalated += 1;
         }
@@ -383,11 +383,16 @@ fn ticket_clocks(call: &ClockCall) -> Vec<Clock> {
         .collect()
 }
 
-fn raise_ticket_clock(call: &DueCall) -> Raised {
-    let mark = match call.kind {
+/// The field a clock's escalation (上报) is marked in.
+fn escalation_mark(clock: &str) -> &'static str {
+    match clock {
         CONTACT_CLOCK => "contact_escalated_at",
         _ => "handling_escalated_at",
-    };
+    }
+}
+
+fn raise_ticket_clock(call: &DueCall) -> Raised {
+    let mark = escalation_mark(call.kind);
     Raised {
         changes: std::iter::once((mark.to_owned(), instant(call.due_at))).collect(),
         notify: vec![Recipient::Role(Role::ServiceSupervisor), Recipient::Owner],
@@ -1219,10 +1224,9 @@ fn ServiceBoardView(me: crate::roles::CurrentUser) -> impl leptos::IntoView {
                     let rates = rates
                         .iter()
                         .map(|rate| {
-                            let share = rate.percent().map_or_else(|| "—".to_owned(), |p| format!("{p}%"));
                             row(
                                 format!("{} {}", word(rate.kind), word("rate")),
-                                format!("{}/{} · {share}", rate.met, rate.decided),
+                                format!("{}/{} · {}", rate.met, rate.decided, rate.share()),
                                 format!("board-rate-{}", rate.kind),
                             )
                         })
