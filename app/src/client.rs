@@ -34,6 +34,28 @@ pub struct SyncStatus {
     pub conflicts: RwSignal<Option<usize>>,
     /// Records received so far by the sync under way (progress of a large one).
     pub received: RwSignal<usize>,
+    /// Changes the server refused to records that then left this device
+    /// (a pooled customer a teammate claimed first): the record cannot
+    /// show why, so the sync bar does until the user has read it.
+    pub refused_away: RwSignal<Vec<RefusedAway>>,
+}
+
+/// A refused change whose record is no longer on the device: which record
+/// (its kind and title as the device held it) and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RefusedAway {
+    pub entity: String,
+    pub title: String,
+    pub reason: AppError,
+}
+
+/// The refusals `status` shows for records gone from the device, read.
+pub fn dismiss_refused_away(status: SyncStatus) {
+    status.refused_away.set(Vec::new());
+    #[cfg(feature = "hydrate")]
+    if let Some(user) = status.user.get_untracked() {
+        engine::keep_refused_away(user, &[]);
+    }
 }
 
 impl SyncStatus {
@@ -47,6 +69,7 @@ impl SyncStatus {
             error: RwSignal::new(None),
             conflicts: RwSignal::new(None),
             received: RwSignal::new(0),
+            refused_away: RwSignal::new(Vec::new()),
         }
     }
 }
@@ -175,7 +198,10 @@ impl LocalView {
             // someone else here is of the user's team when that is the scope.
             owner_team_id: match crate::policy::scope(me, kind) {
                 Some(crate::policy::Scope::Team(team)) => Some(team),
-                _ => me.team_id.filter(|_| owner_id == me.id),
+                // One's own, or one's team's public pool.
+                _ => me
+                    .team_id
+                    .filter(|team| owner_id == me.id || owner_id == crate::policy::pool_owner(*team)),
             },
         }
     }
@@ -697,6 +723,69 @@ mod engine {
         }
     }
 
+    /// The most refusals of records gone from the device kept to show.
+    const MAX_REFUSED_AWAY: usize = 20;
+
+    fn refused_away_key(user: Uuid) -> String {
+        format!("fieldbook.{user}.refused_away")
+    }
+
+    /// Keeps the refusals shown for records gone, across reloads.
+    pub fn keep_refused_away(user: Uuid, kept: &[super::RefusedAway]) {
+        let _ = LocalStorage::set(refused_away_key(user), kept);
+    }
+
+    /// The refused mutations whose records the server now answers as
+    /// removed (gone, or out of this user's sight), with their titles as
+    /// the device holds them, read before settling deletes them.
+    async fn refused_away(
+        db: &Rexie,
+        answered: &[(Mutation, MutationStatus)],
+        fresh: &[PulledChange],
+    ) -> Result<Vec<super::RefusedAway>, AppError> {
+        let gone: Vec<(&str, Uuid)> = fresh
+            .iter()
+            .filter_map(|change| match change {
+                PulledChange::Removed { entity, id } | PulledChange::Deleted { entity, id, .. } => {
+                    Some((entity.as_str(), *id))
+                }
+                PulledChange::Upsert { .. } => None,
+            })
+            .collect();
+        if gone.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tx = db
+            .transaction(&[RECORDS], TransactionMode::ReadOnly)
+            .map_err(storage_error)?;
+        let records = tx.store(RECORDS).map_err(storage_error)?;
+        let mut away = Vec::new();
+        for (mutation, status) in answered {
+            let Some(reason) = refusal(status) else {
+                continue;
+            };
+            if !gone.contains(&(mutation.entity.as_str(), mutation.record_id)) {
+                continue;
+            }
+            let title = records
+                .get(record_key(&mutation.entity, mutation.record_id))
+                .await
+                .map_err(storage_error)?
+                .and_then(record_from)
+                .and_then(|record| {
+                    let field = crate::aggregates::ENTITIES.spec(&record.entity)?.title;
+                    record.fields.get(field)?.as_str().map(str::to_owned)
+                })
+                .unwrap_or_default();
+            away.push(super::RefusedAway {
+                entity: mutation.entity.clone(),
+                title,
+                reason: reason.clone(),
+            });
+        }
+        Ok(away)
+    }
+
     /// Removes answered mutations from the outbox, puts the server's copies
     /// of refused commands' records back, and marks refused records.
     async fn settle(
@@ -831,6 +920,9 @@ mod engine {
         status.user.set(Some(user));
         status.online.set(is_online());
         status.last_sync.set(LocalStorage::get(last_sync_key(user)).ok());
+        status
+            .refused_away
+            .set(LocalStorage::get(refused_away_key(user)).unwrap_or_default());
         let on_change = move |online: bool| {
             status.online.set(online);
             if online {
@@ -907,7 +999,16 @@ mod engine {
                 })
                 .collect();
             let fresh = refused_records(&answered).await?;
+            let away = refused_away(&db, &answered, &fresh).await?;
             settle(&db, &answered, fresh).await?;
+            if !away.is_empty() {
+                status.refused_away.update(|kept| {
+                    kept.extend(away);
+                    let over = kept.len().saturating_sub(MAX_REFUSED_AWAY);
+                    kept.drain(..over);
+                    keep_refused_away(user, kept);
+                });
+            }
             refused.extend(answered.iter().filter_map(|(mutation, status)| {
                 refusal(status).map(|reason| (mutation.entity.clone(), mutation.record_id, reason.clone()))
             }));

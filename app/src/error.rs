@@ -73,7 +73,13 @@ pub enum AppError {
     /// A rule of the process refuses the command (or a patch of a field only
     /// commands change); `code` says which rule, in words via `i18n`.
     #[error("refused: {code}")]
-    Refused { code: String },
+    Refused {
+        code: String,
+        /// Who holds the record now, where the rule's words name them
+        /// (a teammate who claimed a pooled customer first).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
     /// The request itself is malformed: wrong JSON, unknown fields, wrong types.
     #[error("malformed request: {detail}")]
     BadRequest { detail: String },
@@ -99,6 +105,14 @@ pub enum AppError {
 impl AppError {
     pub fn invalid(fields: Vec<FieldError>) -> Self {
         Self::Invalid { fields }
+    }
+
+    /// A refusal by a rule of the process, with its reason code.
+    pub fn refused(code: &str) -> Self {
+        Self::Refused {
+            code: code.to_owned(),
+            by: None,
+        }
     }
 
     /// The HTTP status for this error: the only mapping in the code base.

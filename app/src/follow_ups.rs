@@ -48,6 +48,9 @@ pub const FOLLOW_UP: EntitySpec = EntitySpec {
         },
     ],
     locked: crate::sync::entity::never_locked,
+    claim: None,
+    masked: &[],
+    touches: &[],
 };
 
 /// The customer followed up, found on the device; its name is copied so
@@ -146,6 +149,7 @@ fn raise_follow_up(_: &DueCall) -> Raised {
     Raised {
         changes: Fields::new(),
         notify: vec![Recipient::Owner],
+        to_pool: false,
     }
 }
 

@@ -411,7 +411,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("waiting_for_me", "待我审批", "Waiting for me"),
     ("applicant", "申请人", "Applicant"),
     ("approval_round", "第 {} 轮", "Round {}"),
-    ("deadlines", "服务时限", "Service deadlines"),
+    ("deadlines", "时限", "Deadlines"),
     ("service_board", "服务看板", "Service board"),
     ("open_tickets", "未结工单", "Open tickets"),
     ("age_under_2h", "2 小时内", "Under 2 hours"),
@@ -524,6 +524,43 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Not screened within 3 working days",
     ),
     ("notice_follow_up", "今天应回访客户", "A follow-up is due today"),
+    (
+        "notice_pool_warning",
+        "3 天后将退回公海，请尽快跟进",
+        "Returns to the pool in 3 days unless followed up",
+    ),
+    (
+        "notice_pool_return",
+        "长期未跟进，已退回公海",
+        "Not followed up; returned to the pool",
+    ),
+    ("claim", "领取", "Claim"),
+    ("release", "退回公海", "Return to pool"),
+    ("action_claim", "从公海领取", "Claimed from the pool"),
+    ("action_release", "退回公海", "Returned to the pool"),
+    (
+        "action_return_to_pool",
+        "未跟进，自动退回公海",
+        "Not followed up; returned to the pool",
+    ),
+    ("action_touch", "已跟进", "Followed up"),
+    ("last_followed_at", "最近跟进", "Last follow-up"),
+    ("pooled_at", "进入公海时间", "In the pool since"),
+    ("pool_reason", "进入公海原因", "Why in the pool"),
+    ("pooled_from", "原负责人", "Previous owner"),
+    ("no_follow_up", "长期未跟进", "Not followed up"),
+    ("released", "负责人退回", "Returned by its owner"),
+    ("public_pool", "公海", "Public pool"),
+    ("pool_owner", "公海", "Pool"),
+    ("pool_empty", "公海里暂无客户。", "The pool is empty."),
+    (
+        "pool_hint",
+        "公海客户不显示联系电话，领取后可见。",
+        "Pool customers show no phone until claimed.",
+    ),
+    ("my_customers", "我的客户", "My customers"),
+    ("understood", "知道了", "Got it"),
+    ("deadline_pool_return", "退回公海", "Returns to the pool"),
 ];
 
 impl Locale {
@@ -618,8 +655,42 @@ impl Locale {
 
     /// Why a rule of the process refused a command, in words. An unknown
     /// code (from a newer server) still says that it was refused.
+    /// A refusal that names who holds the record now.
+    pub fn refusal_by(self, code: &str, by: &str) -> String {
+        match (code, self) {
+            ("pool_claimed", Self::ZhCn) => format!("该客户已被 {by} 领取。"),
+            ("pool_claimed", Self::En) => format!("{by} has already claimed this customer."),
+            _ => self.refusal(code),
+        }
+    }
+
     pub fn refusal(self, code: &str) -> String {
         let zh = self == Self::ZhCn;
+        let pool = crate::customers::pool::POOL;
+        match code {
+            "pool_quota_reached" if zh => {
+                return format!("今天已领取 {} 个公海客户，达到每日上限。", pool.daily_quota)
+            }
+            "pool_quota_reached" => {
+                return format!(
+                    "You have claimed {} pool customers today, the daily limit.",
+                    pool.daily_quota
+                )
+            }
+            "pool_cooldown" if zh => {
+                return format!(
+                    "该客户是从您名下退回公海的，{} 天内不能再领取。",
+                    pool.cooldown_days
+                )
+            }
+            "pool_cooldown" => {
+                return format!(
+                    "This customer left your book for the pool; you may not claim it again within {} days.",
+                    pool.cooldown_days
+                )
+            }
+            _ => {}
+        }
         if code == "reopen_window_passed" {
             let days = crate::tickets::REOPEN_WITHIN_DAYS;
             return if zh {
@@ -657,6 +728,16 @@ impl Locale {
             }
             "customer_not_owner" if zh => "只有申请人可以提交。",
             "customer_not_owner" => "Only the applicant submits.",
+            "pool_claimed" if zh => "该客户已被同事领取。",
+            "pool_claimed" => "A teammate has already claimed this customer.",
+            "pool_not_owner" if zh => "只有负责人可以把客户退回公海。",
+            "pool_not_owner" => "Only the customer's owner returns it to the pool.",
+            "pool_not_in_pool" if zh => "该客户不在公海中。",
+            "pool_not_in_pool" => "This customer is not in the public pool.",
+            "pool_not_recognised" if zh => "只有已认定的客户可以退回公海。",
+            "pool_not_recognised" => "Only a recognised customer returns to the pool.",
+            "pool_no_team" if zh => "您不属于任何销售组，没有公海。",
+            "pool_no_team" => "You belong to no sales team, so you have no pool.",
             "unknown_command" if zh => "不支持的操作。",
             "unknown_command" => "This action is not supported.",
             _ if zh => "操作被拒绝。",
@@ -694,7 +775,8 @@ impl Locale {
             AppError::NotFound if zh => "找不到该记录。".into(),
             AppError::NotFound => "Record not found.".into(),
             AppError::Invalid { .. } => self.texts().fix_fields.into(),
-            AppError::Refused { code } => self.refusal(code),
+            AppError::Refused { code, by: Some(by) } => self.refusal_by(code, by),
+            AppError::Refused { code, by: None } => self.refusal(code),
             AppError::BadRequest { .. } if zh => "请求格式有误。".into(),
             AppError::BadRequest { .. } => "The request was malformed.".into(),
             AppError::CursorAhead { .. } if zh => "服务器的数据比本机旧，正在重新同步。".into(),
@@ -1288,8 +1370,11 @@ mod tests {
             "notice_handling",
             "notice_screening",
             "notice_follow_up",
+            "notice_pool_warning",
+            "notice_pool_return",
             "deadline_contact",
             "deadline_handling",
+            "deadline_pool_return",
         ] {
             for locale in [Locale::ZhCn, Locale::En] {
                 assert!(!locale.word(key).is_empty(), "{key} {locale:?}");

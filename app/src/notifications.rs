@@ -46,6 +46,9 @@ pub const NOTIFICATION: EntitySpec = EntitySpec {
     person_args: &[],
     references: &[],
     locked: crate::sync::entity::never_locked,
+    claim: None,
+    masked: &[],
+    touches: &[],
 };
 
 /// How the engine makes one when a clock is raised.

@@ -122,7 +122,61 @@ pub fn can_write(user: &CurrentUser, kind: Kind, record: Ownership) -> bool {
 }
 
 pub fn can_read(user: &CurrentUser, kind: Kind, record: Ownership) -> bool {
-    scope(user, kind).is_some_and(|s| s.contains(record))
+    scope(user, kind).is_some_and(|s| s.contains(record)) || reads_in_pool(user, kind, record)
+}
+
+/// The name a pool's pseudo-user carries (what a list shows as the owner).
+pub const POOL_NAME: &str = "公海";
+
+/// The owner of a team's public pool (公海): a pseudo-user (role `pool`,
+/// never signed in) whose id is the team's own, so a pool needs no lookup.
+/// A team works one 片区, so its pool is its region's: a customer nobody
+/// follows up returns there, and the team's reps claim from it.
+pub fn pool_owner(team: Uuid) -> Uuid {
+    team
+}
+
+/// Whether a record lies in a team's public pool.
+pub fn in_pool(record: Ownership) -> bool {
+    record.owner_team_id == Some(record.owner_id)
+}
+
+/// The kinds that have a public pool.
+fn pooled(kind: Kind) -> bool {
+    kind == Kind::Customer
+}
+
+/// The pool whose records `user` reads beyond their scope: a rep, their
+/// team's (a supervisor's team scope holds it already, a manager's all).
+pub fn pool_of(user: &CurrentUser, kind: Kind) -> Option<Uuid> {
+    let team = user.team_id?;
+    (pooled(kind) && user.role == Role::Rep).then(|| pool_owner(team))
+}
+
+/// `user` reads `record` only because it lies in their team's pool: they
+/// see it masked (no contact phone) and may claim it, not edit it.
+pub fn reads_in_pool(user: &CurrentUser, kind: Kind, record: Ownership) -> bool {
+    pool_of(user, kind).is_some_and(|pool| record.owner_id == pool)
+}
+
+/// Claiming a pooled record: a rep of the pool's team (a supervisor of it
+/// too, for their own book). Whether today's quota or a cooldown allows it
+/// is the aggregate's rule.
+pub fn can_claim(user: &CurrentUser, kind: Kind, record: Ownership) -> bool {
+    pooled(kind)
+        && in_pool(record)
+        && matches!(user.role, Role::Rep | Role::Supervisor)
+        && user.team_id == record.owner_team_id
+}
+
+/// Whether a refused claim may name who holds the record now: one who
+/// could claim it from the pool learns which teammate was quicker (as the
+/// duplicate check would tell them anyway), nobody else anything.
+pub fn may_name_holder(user: &CurrentUser, kind: Kind, record: Ownership) -> bool {
+    pooled(kind)
+        && matches!(user.role, Role::Rep | Role::Supervisor)
+        && user.team_id.is_some()
+        && user.team_id == record.owner_team_id
 }
 
 /// The leads `user` may read (see `scope`).
@@ -233,6 +287,45 @@ mod tests {
             assert!(!can_write(&other, Kind::Notification, to_agent), "{role:?}");
             assert!(!can_create(&recipient, Kind::Notification), "{role:?}");
         }
+    }
+
+    #[test]
+    fn a_teams_pool_is_read_masked_by_its_reps_and_claimed_by_them_alone() {
+        let pool_a = Ownership {
+            owner_id: pool_owner(TEAM_A),
+            owner_team_id: Some(TEAM_A),
+        };
+        let rep_a = user(1, Role::Rep, Some(TEAM_A));
+        let rep_b = user(2, Role::Rep, Some(TEAM_B));
+        let sup_a = user(3, Role::Supervisor, Some(TEAM_A));
+        let manager = user(4, Role::SalesManager, None);
+        assert!(in_pool(pool_a));
+        assert!(can_read(&rep_a, Kind::Customer, pool_a));
+        assert!(reads_in_pool(&rep_a, Kind::Customer, pool_a));
+        assert!(!can_write(&rep_a, Kind::Customer, pool_a));
+        assert!(can_claim(&rep_a, Kind::Customer, pool_a));
+        // Another team's pool is another region's.
+        assert!(!can_read(&rep_b, Kind::Customer, pool_a));
+        assert!(!can_claim(&rep_b, Kind::Customer, pool_a));
+        // The supervisor and the manager read it whole, as their scope.
+        assert!(can_read(&sup_a, Kind::Customer, pool_a));
+        assert!(!reads_in_pool(&sup_a, Kind::Customer, pool_a));
+        assert!(can_claim(&sup_a, Kind::Customer, pool_a));
+        assert!(can_read(&manager, Kind::Customer, pool_a));
+        assert!(!can_claim(&manager, Kind::Customer, pool_a));
+        // Leads have no pool: a rep reads no lead of the pool's owner.
+        assert!(!can_read(&rep_a, Kind::Lead, pool_a));
+        // A customer a teammate claimed: out of scope, but its holder may
+        // be named to a rep of the team, not to one of another team.
+        let claimed = Ownership {
+            owner_id: Uuid::from_u128(5),
+            owner_team_id: Some(TEAM_A),
+        };
+        assert!(!in_pool(claimed));
+        assert!(!can_read(&rep_a, Kind::Customer, claimed));
+        assert!(may_name_holder(&rep_a, Kind::Customer, claimed));
+        assert!(!may_name_holder(&rep_b, Kind::Customer, claimed));
+        assert!(!may_name_holder(&rep_a, Kind::Lead, claimed));
     }
 
     #[test]

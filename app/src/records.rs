@@ -282,6 +282,13 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let me_for_filter = me.clone();
     // A supervisor or manager sees others' records too, and may narrow to one owner.
     let sees_others = !matches!(policy::scope(&me, screen.spec.kind), Some(Scope::Own(_)) | None);
+    // An entity with a public pool lists the pool apart: one's own book,
+    // or the pool to claim from.
+    let has_pool =
+        screen.spec.claim.is_some() && (sees_others || policy::pool_of(&me, screen.spec.kind).is_some());
+    let pool_view = RwSignal::new(false);
+    let me_for_pool = me.clone();
+    let pooled = move |r: &LocalView| policy::in_pool(r.ownership(&me_for_pool, screen.spec.kind));
     let choice_filters = screen
         .fields
         .iter()
@@ -331,6 +338,28 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                     }
                 })}
         </div>
+        {has_pool
+            .then(|| {
+                view! {
+                    <div class="list-tabs" role="group">
+                        <button
+                            data-testid="show-own"
+                            aria-pressed=move || (!pool_view.get()).to_string()
+                            on:click=move |_| pool_view.set(false)
+                        >
+                            {if sees_others { locale.entity_plural(entity) } else { locale.word("my_customers") }}
+                        </button>
+                        <button
+                            data-testid="show-pool"
+                            aria-pressed=move || pool_view.get().to_string()
+                            on:click=move |_| pool_view.set(true)
+                        >
+                            {locale.word("public_pool")}
+                        </button>
+                    </div>
+                    {move || pool_view.get().then(|| view! { <p class="muted" data-testid="pool-hint">{locale.word("pool_hint")}</p> })}
+                }
+            })}
         <SearchBox query />
         <div class="list-filters">
             {has_approvals
@@ -370,7 +399,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
             let now = now.get();
             searchable.with(|read| match read {
                 None => view! { <p class="empty">{t.loading}</p> }.into_any(),
-                Some(Ok(list)) if list.is_empty() => {
+                Some(Ok(list)) if list.is_empty() && !pool_view.get() => {
                     view! { <p class="empty" data-testid="list-empty">{crate::ui::empty_list_text(t.no_records)}</p> }
                         .into_any()
                 }
@@ -383,7 +412,12 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                             !waiting_only.get()
                                 || crate::approvals::stored(&r.fields).is_some_and(|a| a.waits_for(&me_for_filter))
                         })
+                        .filter(|(_, _, r)| !has_pool || pooled(r) == pool_view.get())
                         .collect();
+                    if found.is_empty() && pool_view.get() && wanted.is_empty() {
+                        return view! { <p class="empty" data-testid="pool-empty">{locale.word("pool_empty")}</p> }
+                            .into_any();
+                    }
                     if found.is_empty() {
                         return view! { <p class="empty">{t.no_matches}</p> }.into_any();
                     }
@@ -1034,9 +1068,7 @@ fn save_edit(
 ) {
     let page = format!("{}/{}", screen.path, record.id);
     if let Some(code) = (screen.spec.locked)(&record.fields) {
-        return failure.set(Some(AppError::Refused {
-            code: code.to_owned(),
-        }));
+        return failure.set(Some(AppError::refused(code)));
     }
     let patch = edited_fields(screen, started, typed, tz);
     if let Err(found) = (screen.spec.check)(&patched(&record.fields, &patch), chrono::Utc::now()) {
@@ -1194,6 +1226,9 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
     });
     let (history_me, record_id) = (me.clone(), record.id);
     let may_act = policy::can_create(&me, screen.spec.kind) && !screen.spec.commands.is_empty();
+    // Read only through the pool: what is masked (the phone) says so.
+    let masked_hint = policy::reads_in_pool(&me, screen.spec.kind, record.ownership(&me, screen.spec.kind))
+        .then(|| view! { <p class="muted" data-testid="pool-hint">{locale.word("pool_hint")}</p> });
     // Edit where the policy lets the user write it; a record locked as it
     // stands says why instead.
     let edit = policy::can_write(&me, screen.spec.kind, record.ownership(&me, screen.spec.kind)).then(|| {
@@ -1265,6 +1300,8 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             .into_iter()
             .map(|person| (person.id, person))
             .collect(),
+        // The day's count is the server's to know: the device asks it.
+        today: Default::default(),
     };
     let give = {
         let (me, record, arg_values) = (me.clone(), record.clone(), arg_values.clone());
@@ -1291,10 +1328,14 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
         })
     };
     let mut allowed_commands: Vec<&'static str> = Vec::new();
+    // A pooled record offers its claim alone; one in someone's book every
+    // command but the claim.
+    let in_pool = policy::in_pool(record.ownership(&me, screen.spec.kind));
     let buttons = screen
         .spec
         .commands
         .iter()
+        .filter(|name| screen.spec.claim.is_none_or(|claim| (**name == claim) == in_pool))
         .map(|name| {
             let name: &'static str = name;
             // Would the rule allow it now? Its arguments are stood in for by
@@ -1383,8 +1424,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             }
         })
         .collect_view();
-    let deadlines = screen.deadlines.map(|rule| {
-        let found = rule(&fields, tz);
+    let deadlines = screen.deadlines.map(|rule| rule(&fields, tz)).filter(|found| !found.is_empty()).map(|found| {
         let now = crate::ui::use_now();
         view! {
             <section class="deadlines" data-testid="deadlines">
@@ -1423,6 +1463,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 .rejected
                 .clone()
                 .map(|e| view! { <p class="form-error" role="alert" data-testid="record-refused">{locale.error(&e)}</p> })}
+            {masked_hint}
             <dl class="sheet-fields">{rows}</dl>
             {edit.map(|edit| view! { <div class="actions wrap" data-testid="record-edit">{edit}</div> })}
             {deadlines}

@@ -81,6 +81,9 @@ pub const TICKET: EntitySpec = EntitySpec {
         entity: "customer",
     }],
     locked: ticket_locked,
+    claim: None,
+    masked: &[],
+    touches: &[],
 };
 
 /// A closed ticket is the customer's signed-off record: it is reopened
@@ -396,6 +399,7 @@ fn raise_ticket_clock(call: &DueCall) -> Raised {
     Raised {
         changes: std::iter::once((mark.to_owned(), instant(call.due_at))).collect(),
         notify: vec![Recipient::Role(Role::ServiceSupervisor), Recipient::Owner],
+        to_pool: false,
     }
 }
 
@@ -1051,6 +1055,7 @@ mod tests {
             kind: CONTACT_CLOCK,
             id: uuid::Uuid::nil(),
             record: &ticket,
+            owner: uuid::Uuid::nil(),
             due_at: at("2026-11-30T03:00:00Z"),
         });
         assert_eq!(raised.changes["contact_escalated_at"], "2026-11-30T03:00:00Z");

@@ -102,6 +102,7 @@ pub fn App() -> impl IntoView {
             <Header />
             <Nav />
             <main class="page">
+                <RefusedAwayNotice />
                 <Routes fallback=|| view! { <p class="empty">"404"</p> }>
                     <Route path=path!("/") view=LeadsPage />
                     <Route path=path!("/leads/new") view=NewLeadPage />
@@ -529,6 +530,47 @@ fn SyncBar() -> impl IntoView {
                 {t.sync_now}
             </button>
         </div>
+    }
+}
+
+/// Refusals of changes whose records have left the device (a pooled
+/// customer a teammate claimed first), until the user has read them.
+#[component]
+fn RefusedAwayNotice() -> impl IntoView {
+    let locale = use_locale();
+    let status = crate::client::use_sync_status();
+    view! {
+        {move || {
+            let away = status.refused_away.get();
+            (!away.is_empty())
+                .then(|| {
+                    view! {
+                        <div class="refused-away" role="alert" data-testid="refused-away">
+                            <ul>
+                                {away
+                                    .into_iter()
+                                    .map(|r| {
+                                        view! {
+                                            <li data-testid="refused-away-item">
+                                                <strong>{format!("{} · {}", locale.word(&format!("entity_{}", r.entity)), r.title)}</strong>
+                                                " "
+                                                <span>{locale.error(&r.reason)}</span>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                            <button
+                                class="link"
+                                data-testid="refused-away-read"
+                                on:click=move |_| crate::client::dismiss_refused_away(status)
+                            >
+                                {locale.word("understood")}
+                            </button>
+                        </div>
+                    }
+                })
+        }}
     }
 }
 

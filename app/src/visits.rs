@@ -4,9 +4,9 @@
 use crate::error::FieldError;
 use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
-use crate::screen::{field, Input, RecordScreen};
+use crate::screen::{field, Input, Link, RecordScreen};
 use crate::stored::Reader;
-use crate::sync::entity::{no_commands, EntitySpec, Reference};
+use crate::sync::entity::{no_commands, EntitySpec, Reference, Touch};
 use crate::sync::Fields;
 use chrono::{DateTime, Utc};
 
@@ -15,6 +15,7 @@ pub const VISIT: EntitySpec = EntitySpec {
     kind: Kind::Visit,
     fields: &[
         "customer_name",
+        "customer_id",
         "lead_id",
         "visited_at",
         "met_name",
@@ -42,16 +43,38 @@ pub const VISIT: EntitySpec = EntitySpec {
     projection: None,
     clocks: None,
     person_args: &[],
-    references: &[Reference {
-        field: "lead_id",
-        entity: "lead",
-    }],
+    references: &[
+        Reference {
+            field: "lead_id",
+            entity: "lead",
+        },
+        Reference {
+            field: "customer_id",
+            entity: "customer",
+        },
+    ],
     locked: crate::sync::entity::never_locked,
+    claim: None,
+    masked: &[],
+    // A visit to a customer is its follow-up: the pool's clock starts again.
+    touches: &[Touch {
+        field: "customer_id",
+        entity: "customer",
+        mark: crate::customers::pool::FOLLOWED_UP,
+    }],
+};
+
+/// A visit names the customer visited, found on the device; its name is
+/// copied, and a visit to someone not yet a customer is named only.
+pub const VISIT_CUSTOMER: Link = Link {
+    spec: &crate::customers::CUSTOMER,
+    copy: &[("company", "customer_name")],
 };
 
 pub const VISIT_SCREEN: RecordScreen = RecordScreen {
     spec: &VISIT,
     fields: &[
+        field("customer_id", Input::Reference(&VISIT_CUSTOMER), false),
         field("customer_name", Input::Text, true),
         field("visited_at", Input::DateTime, true),
         field("met_name", Input::Text, false),
@@ -78,6 +101,11 @@ pub const VISIT_SCREEN: RecordScreen = RecordScreen {
 pub fn check_visit(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
     let mut read = Reader::new(fields);
     read.required("customer_name", SHORT_TEXT);
+    read.parsed("customer_id", |raw| {
+        uuid::Uuid::parse_str(raw)
+            .map(|_| ())
+            .map_err(|_| crate::error::FieldProblem::InvalidChoice)
+    });
     read.parsed("lead_id", |raw| {
         uuid::Uuid::parse_str(raw)
             .map(|_| ())

@@ -97,6 +97,20 @@ async fn ensure_named(
         query = query.bind(region_id.map(|r| r.to_string()));
     }
     query.execute(&db.pool).await?;
+    if table == "teams" {
+        // The team's public pool, owned by a pseudo-user with the team's id
+        // that never signs in (`policy::pool_owner`).
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, role, team_id, password_hash, active, created_at) \
+             VALUES ($1, $2, $3, 'pool', $1, '', 0, $4)",
+        )
+        .bind(id.to_string())
+        .bind(format!("pool:{id}"))
+        .bind(app::policy::POOL_NAME)
+        .bind(to_millis(chrono::Utc::now()))
+        .execute(&db.pool)
+        .await?;
+    }
     Ok(id)
 }
 

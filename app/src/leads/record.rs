@@ -63,6 +63,9 @@ pub const LEAD: EntitySpec = EntitySpec {
         entity: "customer",
     }],
     locked: crate::sync::entity::never_locked,
+    claim: None,
+    masked: &[],
+    touches: &[],
 };
 
 /// A new lead's screening deadline: raised to the owner and their
@@ -95,6 +98,7 @@ fn raise_lead_clock(_: &DueCall) -> Raised {
     Raised {
         changes: Fields::new(),
         notify: vec![Recipient::OwnersSupervisor, Recipient::Owner],
+        to_pool: false,
     }
 }
 

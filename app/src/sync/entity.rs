@@ -57,6 +57,27 @@ pub struct EntitySpec {
     /// with it, and the server refuses a field patch or a delete with it.
     /// Commands are the rules' own business and are not locked by it.
     pub locked: fn(&Fields) -> Option<&'static str>,
+    /// The command that takes a record from its team's public pool (公海),
+    /// if the entity has a pool: the one command a reader who may not
+    /// edit the record may give (`policy::can_claim`).
+    pub claim: Option<&'static str>,
+    /// Fields left out of a record read only through the pool
+    /// (`policy::reads_in_pool`): a contact phone is the owner's until the
+    /// record is claimed.
+    pub masked: &'static [&'static str],
+    /// Writes that count as activity on another record: a visit naming a
+    /// customer follows that customer up (its pool clock starts again).
+    pub touches: &'static [Touch],
+}
+
+/// A reference whose write marks the referenced record: `mark` (an
+/// instant, a workflow field of the target) is set to the moment of the
+/// write, by the engine, in the same transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Touch {
+    pub field: &'static str,
+    pub entity: &'static str,
+    pub mark: &'static str,
 }
 
 /// A field that holds the id of a record of another entity.
@@ -102,6 +123,8 @@ pub struct DueCall<'a> {
     pub kind: &'a str,
     pub id: Uuid,
     pub record: &'a Fields,
+    /// Whose the record is when its clock runs out.
+    pub owner: Uuid,
     pub due_at: DateTime<Utc>,
 }
 
@@ -112,6 +135,9 @@ pub struct Raised {
     pub changes: Fields,
     /// Who is told.
     pub notify: Vec<Recipient>,
+    /// The record returns to its team's public pool (a customer nobody
+    /// followed up): the owner's devices receive it as removed.
+    pub to_pool: bool,
 }
 
 /// Whom a raised clock notifies, resolved against the users when it is raised.
@@ -218,9 +244,21 @@ pub struct Person {
 pub struct Context {
     /// The people the command's `person_args` name, by id.
     pub people: std::collections::BTreeMap<Uuid, Person>,
+    /// How many of each command (by entity and name) the actor has had
+    /// accepted since midnight in their zone, this batch's included: a
+    /// daily quota's count.
+    pub today: std::collections::BTreeMap<(&'static str, &'static str), u32>,
 }
 
 impl Context {
+    /// How many `command`s of `entity` the actor has given today.
+    pub fn given_today(&self, entity: &str, command: &str) -> u32 {
+        self.today
+            .iter()
+            .find(|((e, c), _)| *e == entity && *c == command)
+            .map_or(0, |(_, n)| *n)
+    }
+
     /// The person an argument names, if it names one that exists.
     pub fn person(&self, args: &Fields, arg: &str) -> Option<&Person> {
         let id = Uuid::parse_str(args.get(arg)?.as_str()?).ok()?;
@@ -251,6 +289,9 @@ pub struct CommandCall<'a> {
 pub enum Refusal {
     /// A rule of the process says no, e.g. `already_closed`.
     Rule(&'static str),
+    /// A rule says no because of someone else's hold on the record (a
+    /// teammate claimed it first): the reason, and who it is.
+    HeldBy(&'static str, String),
     /// The arguments break their field rules.
     Invalid(Vec<FieldError>),
 }
@@ -258,8 +299,10 @@ pub enum Refusal {
 impl From<Refusal> for AppError {
     fn from(refusal: Refusal) -> Self {
         match refusal {
-            Refusal::Rule(code) => AppError::Refused {
+            Refusal::Rule(code) => AppError::refused(code),
+            Refusal::HeldBy(code, by) => AppError::Refused {
                 code: code.to_owned(),
+                by: Some(by),
             },
             Refusal::Invalid(fields) => AppError::invalid(fields),
         }

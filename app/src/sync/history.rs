@@ -68,15 +68,79 @@ pub async fn history(
     .fetch_all(&mut *conn)
     .await?;
     let fields = |json: Option<String>| json.and_then(|text| serde_json::from_str::<Fields>(&text).ok());
-    Ok(Some(
-        rows.into_iter()
-            .map(|(at, actor, action, before, after)| HistoryEntry {
-                at: crate::ssr::from_millis(at),
-                actor,
-                action,
-                before: fields(before),
-                after: fields(after),
-            })
-            .collect(),
-    ))
+    let mut entries: Vec<HistoryEntry> = rows
+        .into_iter()
+        .map(|(at, actor, action, before, after)| HistoryEntry {
+            at: crate::ssr::from_millis(at),
+            actor,
+            action,
+            before: fields(before),
+            after: fields(after),
+        })
+        .collect();
+    // Read only through the public pool: what the pull leaves out (a
+    // phone) the history leaves out too.
+    if crate::policy::reads_in_pool(user, spec.kind, ownership) {
+        for fields in entries
+            .iter_mut()
+            .flat_map(|e| e.before.iter_mut().chain(e.after.iter_mut()))
+        {
+            for masked in spec.masked {
+                fields.remove(*masked);
+            }
+        }
+    }
+    name_people(&mut conn, &mut entries).await?;
+    Ok(Some(entries))
+}
+
+/// Values that are a user's id (the owner a customer left for the pool)
+/// read as the user's name: a history is for people to read.
+#[cfg(feature = "ssr")]
+async fn name_people(
+    conn: &mut sqlx::AnyConnection,
+    entries: &mut [HistoryEntry],
+) -> Result<(), crate::ssr::DbError> {
+    use serde_json::Value;
+    let values = |entries: &[HistoryEntry]| -> Vec<String> {
+        let mut ids: Vec<String> = entries
+            .iter()
+            .flat_map(|e| e.before.iter().chain(e.after.iter()))
+            .flat_map(|fields| fields.values())
+            .filter_map(Value::as_str)
+            .filter(|text| uuid::Uuid::parse_str(text).is_ok())
+            .map(str::to_owned)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let ids = values(entries);
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut names = std::collections::HashMap::new();
+    for chunk in ids.chunks(100) {
+        let list = (0..chunk.len())
+            .map(|n| format!("${}", n + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT id, display_name FROM users WHERE id IN ({list})");
+        let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        names.extend(query.fetch_all(&mut *conn).await?);
+    }
+    for fields in entries
+        .iter_mut()
+        .flat_map(|e| e.before.iter_mut().chain(e.after.iter_mut()))
+    {
+        for value in fields.values_mut() {
+            if let Some(name) = value.as_str().and_then(|id| names.get(id)) {
+                *value = Value::String(name.clone());
+            }
+        }
+    }
+    Ok(())
 }

@@ -16,7 +16,7 @@
 
 use super::entity::{
     Clock, ClockCall, CommandCall, Context, DueCall, Entities, EntitySpec, Notice, Person, Projected,
-    Projection, Recipient,
+    Projection, Recipient, Touch,
 };
 use super::{
     create, merge, FieldConflict, Fields, Keep, Merged, Mutation, MutationResult, MutationStatus, Op,
@@ -65,7 +65,7 @@ pub async fn push(
     for (spec, ids) in referenced(entities, &batch) {
         records.extend(load(&mut tx, spec, &ids).await?);
     }
-    let context = load_context(&mut tx, entities, &batch).await?;
+    let context = load_context(&mut tx, entities, user, &batch, now).await?;
     let (sender, mut decided) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
     let user = user.clone();
     tokio::task::spawn_blocking(move || {
@@ -96,17 +96,28 @@ pub async fn push(
 }
 
 /// What the batch's commands need beyond their records: the people their
-/// `person_args` name, read in the deciding transaction.
+/// `person_args` name, and how many of each command the user has given
+/// today, read in the deciding transaction.
 async fn load_context(
     tx: &mut AnyConnection,
     entities: Entities,
+    user: &CurrentUser,
     batch: &PushBatch,
+    now: DateTime<Utc>,
 ) -> Result<Context, DbError> {
     let mut wanted: Vec<Uuid> = Vec::new();
+    let mut today: std::collections::BTreeMap<(&'static str, &'static str), u32> = Default::default();
     for mutation in batch.mutations.iter().filter(|m| m.op == Op::Command) {
         let Some(spec) = entities.spec(&mutation.entity) else {
             continue;
         };
+        if let Some(command) = spec
+            .commands
+            .iter()
+            .find(|c| Some(**c) == mutation.command.as_deref())
+        {
+            today.insert((spec.name, command), 0);
+        }
         for arg in spec.person_args {
             if let Some(id) = mutation
                 .fields
@@ -121,6 +132,22 @@ async fn load_context(
         }
     }
     let mut context = Context::default();
+    // An accepted command is in the audit trail under its name, by its
+    // actor, at the push's time.
+    let midnight = local_midnight(now, user.tz());
+    for ((entity, command), given) in &mut today {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit_log WHERE actor_id = $1 AND at >= $2 AND entity = $3 AND action = $4",
+        )
+        .bind(user.id.to_string())
+        .bind(to_millis(midnight))
+        .bind(*entity)
+        .bind(*command)
+        .fetch_one(&mut *tx)
+        .await?;
+        *given = u32::try_from(count).unwrap_or(u32::MAX);
+    }
+    context.today = today;
     for chunk in wanted.chunks(IDS_PER_QUERY) {
         let sql = format!(
             "SELECT id, display_name, role, team_id, active FROM users WHERE id IN ({})",
@@ -150,6 +177,15 @@ async fn load_context(
         }
     }
     Ok(context)
+}
+
+/// The start of `now`'s day in `tz`, in UTC.
+fn local_midnight(now: DateTime<Utc>, tz: chrono_tz::Tz) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let day = now.with_timezone(&tz).date_naive();
+    tz.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map_or(now, |start| start.with_timezone(&Utc))
 }
 
 /// The ids of the records the batch's references name, by entity.
@@ -237,7 +273,7 @@ fn decide_batch(
     user: &CurrentUser,
     batch: PushBatch,
     mut answered: HashMap<Uuid, (MutationStatus, Uuid)>,
-    (mut records, context): (HashMap<(&'static str, Uuid), Current>, Context),
+    (mut records, mut context): (HashMap<(&'static str, Uuid), Current>, Context),
     mut writes: Writes,
     sender: &tokio::sync::mpsc::Sender<Decided>,
 ) {
@@ -260,6 +296,12 @@ fn decide_batch(
                     let key = (spec.name, mutation.record_id);
                     let now = writes.now;
                     let unseen = unseen_references(entities, user, spec, &mutation.fields, &records);
+                    let command = mutation.op == Op::Command;
+                    let touched: Vec<(Touch, Uuid)> = spec
+                        .touches
+                        .iter()
+                        .filter_map(|t| reference_id(&mutation.fields, t.field).map(|id| (*t, id)))
+                        .collect();
                     let Decision { status, write } = decide(
                         user,
                         spec,
@@ -271,6 +313,14 @@ fn decide_batch(
                     );
                     if let Some(write) = write {
                         writes.record(user, spec, key.1, &write)?;
+                        if command {
+                            *context.today.entry((spec.name, write.action)).or_default() += 1;
+                        }
+                        if !write.current.record.deleted {
+                            for (touch, target) in touched {
+                                touch_record(entities, user, touch, target, &mut records, &mut writes)?;
+                            }
+                        }
                         records.insert(key, write.current);
                     }
                     writes.answer(user, id, &status)?;
@@ -294,11 +344,70 @@ fn decide_batch(
     let _ = sender.blocking_send(message);
 }
 
+/// Marks the record a write touched (a visit's customer, followed up
+/// now), as the same transaction's write by the same user. A target gone,
+/// not loaded (the reference was refused) or not the writer's to change is
+/// left alone.
+fn touch_record(
+    entities: Entities,
+    user: &CurrentUser,
+    touch: Touch,
+    target: Uuid,
+    records: &mut HashMap<(&'static str, Uuid), Current>,
+    writes: &mut Writes,
+) -> Result<(), DbError> {
+    let Some(spec) = entities.spec(touch.entity) else {
+        return Ok(());
+    };
+    // A record the writer may not change (a pooled customer a rep only
+    // reads) is not theirs to mark.
+    let Some(current) = records
+        .get(&(spec.name, target))
+        .filter(|c| !c.record.deleted && policy::can_write(user, spec.kind, c.ownership))
+    else {
+        return Ok(());
+    };
+    let changes: Fields =
+        std::iter::once((touch.mark.to_owned(), crate::stored::instant_value(writes.now))).collect();
+    let Merged {
+        record,
+        unchanged: nothing_new,
+        ..
+    } = merge(&current.record, current.record.version, &changes);
+    if nothing_new {
+        return Ok(());
+    }
+    let before: Fields = current
+        .record
+        .fields
+        .get(touch.mark)
+        .map(|v| (touch.mark.to_owned(), v.clone()))
+        .into_iter()
+        .collect();
+    let write = Write {
+        current: Current {
+            record,
+            ownership: current.ownership,
+            owner_name: current.owner_name.clone(),
+        },
+        action: "touch",
+        before: Some(before),
+        after: Some(changes),
+        previous_owner: None,
+        conflicts: Vec::new(),
+    };
+    writes.record(user, spec, target, &write)?;
+    records.insert((spec.name, target), write.current);
+    Ok(())
+}
+
 /// A record as the server holds it, and whose it is.
 #[derive(Debug, Clone)]
 struct Current {
     record: StoredRecord,
     ownership: Ownership,
+    /// The owner's name, for a refusal that says who holds the record.
+    owner_name: String,
 }
 
 /// What one mutation does: its result, and the record's new state if it
@@ -379,6 +488,7 @@ fn decide(
                         owner_id: user.id,
                         owner_team_id: user.team_id,
                     },
+                    owner_name: user.display_name.clone(),
                 },
                 action: "create",
                 before: None,
@@ -387,12 +497,25 @@ fn decide(
             }),
         };
     };
+    let claim =
+        mutation.op == Op::Command && spec.claim.is_some() && mutation.command.as_deref() == spec.claim;
     // Out of scope answers like missing, so probing ids reveals nothing;
     // a record one may read but not change (the general manager's) says so.
     if !policy::can_read(user, spec.kind, current.ownership) {
+        // A pooled record a teammate claimed first: the one who may claim
+        // it is told by whom, as a rule's refusal.
+        if claim && policy::may_name_holder(user, spec.kind, current.ownership) {
+            return unchanged(rejected(AppError::Refused {
+                code: "pool_claimed".into(),
+                by: Some(current.owner_name.clone()),
+            }));
+        }
         return unchanged(rejected(AppError::NotFound));
     }
-    if !policy::can_write(user, spec.kind, current.ownership) {
+    // Claiming from the pool is the one thing a reader of a pooled record
+    // may do to it.
+    let claiming = claim && policy::can_claim(user, spec.kind, current.ownership);
+    if !claiming && !policy::can_write(user, spec.kind, current.ownership) {
         return unchanged(rejected(AppError::Forbidden));
     }
     if !unseen.is_empty() {
@@ -414,9 +537,7 @@ fn decide(
         return unchanged(rejected(refusal));
     }
     if let Some(code) = (spec.locked)(&current.record.fields) {
-        return unchanged(rejected(AppError::Refused {
-            code: code.to_owned(),
-        }));
+        return unchanged(rejected(AppError::refused(code)));
     }
     if mutation.op == Op::Delete {
         let mut record = current.record.clone();
@@ -430,6 +551,7 @@ fn decide(
                 current: Current {
                     record,
                     ownership: current.ownership,
+                    owner_name: current.owner_name.clone(),
                 },
                 action: "delete",
                 before: Some(current.record.fields.clone()),
@@ -473,6 +595,7 @@ fn decide(
             current: Current {
                 record,
                 ownership: current.ownership,
+                owner_name: current.owner_name.clone(),
             },
             action: "update",
             before: Some(before),
@@ -500,9 +623,7 @@ fn decide_command(
         .as_deref()
         .and_then(|name| spec.commands.iter().copied().find(|c| *c == name))
     else {
-        return unchanged(rejected(AppError::Refused {
-            code: "unknown_command".into(),
-        }));
+        return unchanged(rejected(AppError::refused("unknown_command")));
     };
     let call = CommandCall {
         name: action,
@@ -517,21 +638,43 @@ fn decide_command(
         Ok(decided) => (decided.changes, decided.number, decided.owner),
         Err(refusal) => return unchanged(rejected(refusal.into())),
     };
-    // A move goes only to a person the rule was shown, and the record
-    // takes their team with it.
-    let (ownership, previous_owner) = match new_owner {
-        Some(owner) if owner == current.ownership.owner_id => (current.ownership, None),
+    // A move goes only to a person the rule was shown, to the actor (a
+    // claim), or to the team's pool (a return), and the record takes the
+    // new owner's team with it.
+    let team_pool = current.ownership.owner_team_id.map(policy::pool_owner);
+    const POOL_NAME: &str = policy::POOL_NAME;
+    let (ownership, owner_name, previous_owner) = match new_owner {
+        Some(owner) if owner == current.ownership.owner_id => {
+            (current.ownership, current.owner_name.clone(), None)
+        }
+        Some(owner) if owner == user.id => (
+            Ownership {
+                owner_id: user.id,
+                owner_team_id: user.team_id,
+            },
+            user.display_name.clone(),
+            Some(current.ownership.owner_id),
+        ),
+        Some(owner) if Some(owner) == team_pool => (
+            Ownership {
+                owner_id: owner,
+                owner_team_id: current.ownership.owner_team_id,
+            },
+            POOL_NAME.to_owned(),
+            Some(current.ownership.owner_id),
+        ),
         Some(owner) => match context.people.get(&owner) {
             Some(person) => (
                 Ownership {
                     owner_id: person.id,
                     owner_team_id: person.team_id,
                 },
+                person.display_name.clone(),
                 Some(current.ownership.owner_id),
             ),
             None => return unchanged(rejected(AppError::NotFound)),
         },
-        None => (current.ownership, None),
+        None => (current.ownership, current.owner_name.clone(), None),
     };
     let Merged {
         record,
@@ -570,7 +713,11 @@ fn decide_command(
             version: record.version,
         },
         write: Some(Write {
-            current: Current { record, ownership },
+            current: Current {
+                record,
+                ownership,
+                owner_name,
+            },
             action,
             before: Some(before),
             after: Some(changes),
@@ -614,18 +761,20 @@ async fn load(
     let mut found = HashMap::new();
     for chunk in ids.chunks(IDS_PER_QUERY) {
         let sql = format!(
-            "SELECT r.id, r.owner_id, u.team_id, r.version, r.deleted, r.data, r.field_versions \
+            "SELECT r.id, r.owner_id, u.team_id, u.display_name, r.version, r.deleted, r.data, r.field_versions \
              FROM records r JOIN users u ON u.id = r.owner_id WHERE r.entity = {} AND r.id IN ({})",
             placeholders(tx, 1, 1),
             placeholders(tx, 2, chunk.len())
         );
         let texts: Vec<IdText> = chunk.iter().copied().map(IdText::new).collect();
-        let mut query = sqlx::query_as::<_, (String, String, Option<String>, i64, i64, String, String)>(&sql)
-            .bind(spec.name);
+        type Row = (String, String, Option<String>, String, i64, i64, String, String);
+        let mut query = sqlx::query_as::<_, Row>(&sql).bind(spec.name);
         for id in &texts {
             query = query.bind(id.as_str());
         }
-        for (id, owner, team, version, deleted, data, field_versions) in query.fetch_all(&mut *tx).await? {
+        for (id, owner, team, owner_name, version, deleted, data, field_versions) in
+            query.fetch_all(&mut *tx).await?
+        {
             let current = Current {
                 record: StoredRecord {
                     version,
@@ -637,6 +786,7 @@ async fn load(
                     owner_id: parse_uuid(&owner)?,
                     owner_team_id: team.as_deref().map(parse_uuid).transpose()?,
                 },
+                owner_name,
             };
             found.insert((spec.name, parse_uuid(&id)?), current);
         }
@@ -1032,7 +1182,8 @@ impl PendingRows {
 }
 
 /// Replaces the running clocks of written records: a record's clocks not
-/// raised yet go, its running ones come (a raised one stays raised).
+/// raised yet go, its running ones come (a raised one stays raised while
+/// its rule gives the time it was raised for).
 async fn write_clocks(
     tx: &mut AnyConnection,
     clocks: BTreeMap<(&'static str, Uuid), (bool, Vec<Clock>)>,
@@ -1070,7 +1221,11 @@ async fn write_clocks(
     insert_rows(
         tx,
         "clocks (entity, record_id, kind, due_at)",
-        "ON CONFLICT (entity, record_id, kind) DO NOTHING",
+        // A raised clock whose rule now gives another time (a customer
+        // followed up again, a next date moved) runs again to that time;
+        // at the time it was raised for, it stays raised.
+        "ON CONFLICT (entity, record_id, kind) DO UPDATE SET due_at = excluded.due_at, raised_at = NULL \
+         WHERE clocks.due_at <> excluded.due_at",
         &rows,
     )
     .await
@@ -1164,25 +1319,58 @@ pub async fn raise_due(
                 kind: &kind,
                 id,
                 record: &current.record.fields,
+                owner: current.ownership.owner_id,
                 due_at,
             });
+            // The owner's notices go to the owner it had when the clock ran
+            // out, not to the pool it may return to.
+            let notified = current.ownership;
             let mut current = current;
-            if !effect.changes.is_empty() {
-                let Merged { record, .. } = merge(&current.record, current.record.version, &effect.changes);
+            // The team's pool, when the raise returns the record there.
+            let pool = effect
+                .to_pool
+                .then_some(current.ownership.owner_team_id)
+                .flatten()
+                .filter(|team| current.ownership.owner_id != policy::pool_owner(*team));
+            if !effect.changes.is_empty() || pool.is_some() {
+                let Merged {
+                    mut record,
+                    unchanged: nothing_new,
+                    ..
+                } = merge(&current.record, current.record.version, &effect.changes);
+                if nothing_new {
+                    // Only the owner moves: still a new version.
+                    record.version += 1;
+                }
                 let before: Fields = effect
                     .changes
                     .keys()
                     .filter_map(|k| current.record.fields.get(k).map(|v| (k.clone(), v.clone())))
                     .collect();
+                let (ownership, owner_name) = match pool {
+                    Some(team) => (
+                        Ownership {
+                            owner_id: policy::pool_owner(team),
+                            owner_team_id: Some(team),
+                        },
+                        policy::POOL_NAME.to_owned(),
+                    ),
+                    None => (current.ownership, current.owner_name.clone()),
+                };
                 let write = Write {
                     current: Current {
                         record,
-                        ownership: current.ownership,
+                        ownership,
+                        owner_name,
                     },
-                    action: "raise_clock",
+                    action: if pool.is_some() {
+                        "return_to_pool"
+                    } else {
+                        "raise_clock"
+                    },
                     before: Some(before),
                     after: Some(effect.changes.clone()),
-                    previous_owner: None,
+                    previous_owner: pool.map(|_| current.ownership.owner_id),
                     conflicts: Vec::new(),
                 };
                 writes.record(&system, spec, id, &write)?;
@@ -1202,7 +1390,7 @@ pub async fn raise_due(
                 due_at,
                 raised_at: now,
             };
-            for recipient in recipients(&mut tx, &effect.notify, current.ownership, &mut known).await? {
+            for recipient in recipients(&mut tx, &effect.notify, notified, &mut known).await? {
                 let fields = (entities.1.fields)(&notice);
                 let write = Write {
                     after: None,
@@ -1212,6 +1400,7 @@ pub async fn raise_due(
                             owner_id: recipient,
                             owner_team_id: None,
                         },
+                        owner_name: String::new(),
                     },
                     action: "create",
                     before: None,
@@ -1564,10 +1753,11 @@ pub async fn reassign(
     let Some(current) = load(&mut tx, spec, &[id]).await?.remove(&(spec.name, id)) else {
         return Ok(false);
     };
-    let (new_team,): (Option<String>,) = sqlx::query_as("SELECT team_id FROM users WHERE id = $1")
-        .bind(new_owner.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
+    let (new_team, owner_name): (Option<String>, String) =
+        sqlx::query_as("SELECT team_id, display_name FROM users WHERE id = $1")
+            .bind(new_owner.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
     let mut record = current.record;
     record.version += 1;
     let owners = |o: Uuid| {
@@ -1583,6 +1773,7 @@ pub async fn reassign(
                 owner_id: new_owner,
                 owner_team_id: new_team.as_deref().map(parse_uuid).transpose()?,
             },
+            owner_name,
         },
         action: "reassign",
         before: Some(owners(current.ownership.owner_id)),
@@ -1606,7 +1797,6 @@ pub async fn records(
     ids: &[Uuid],
 ) -> Result<Vec<PulledChange>, DbError> {
     type Row = (String, String, String, Option<String>, i64, i64, String);
-    let scope = policy::scope(user, spec.kind);
     let mut found: HashMap<Uuid, PulledChange> = HashMap::new();
     let mut conn = db.pool.acquire().await?;
     for chunk in ids.chunks(IDS_PER_QUERY) {
@@ -1627,9 +1817,10 @@ pub async fn records(
                 owner_id,
                 owner_team_id: team.as_deref().map(parse_uuid).transpose()?,
             };
-            if !scope.is_some_and(|s| s.contains(ownership)) {
+            if !policy::can_read(user, spec.kind, ownership) {
                 continue;
             }
+            let data = seen_by(user, spec, ownership, data)?;
             found.insert(
                 id,
                 held_change(spec, id, version, deleted, owner_id, owner_name, data)?,
@@ -1645,6 +1836,24 @@ pub async fn records(
             })
         })
         .collect())
+}
+
+/// A record's stored JSON as `user` may see it: whole, or, read only
+/// through the public pool, without the entity's masked fields.
+fn seen_by(
+    user: &CurrentUser,
+    spec: &EntitySpec,
+    ownership: Ownership,
+    data: String,
+) -> Result<String, DbError> {
+    if spec.masked.is_empty() || !policy::reads_in_pool(user, spec.kind, ownership) {
+        return Ok(data);
+    }
+    let mut fields: Fields = parse_json(&data)?;
+    for field in spec.masked {
+        fields.remove(*field);
+    }
+    json(&fields)
 }
 
 /// A record the user may see, as a pull sends it: a tombstone, or its
@@ -1708,25 +1917,29 @@ pub async fn pull(
         // them (so that it arrives as a removal).
         const AFTER_CURSOR: &str =
             "SELECT record_id, seq FROM changes WHERE entity = $1 AND seq > $2 AND seq <= $3";
+        let pool = policy::pool_of(user, spec.kind);
         let (visible, key) = match scope {
             // Each owner index yields its changes in order and stops at the
             // window's size; with `OR`, SQLite collects every matching
-            // change after the cursor and sorts them first.
+            // change after the cursor and sorts them first. A rep's team
+            // pool (`$6`) is read the same way beside their own.
             Scope::Own(id) => (
                 format!(
                     "SELECT record_id, seq FROM ({AFTER_CURSOR} AND owner_id = $4 ORDER BY seq LIMIT $5) own \
-                     UNION SELECT record_id, seq FROM ({AFTER_CURSOR} AND prev_owner_id = $4 ORDER BY seq LIMIT $5) moved"
+                     UNION SELECT record_id, seq FROM ({AFTER_CURSOR} AND prev_owner_id = $4 ORDER BY seq LIMIT $5) moved \
+                     UNION SELECT record_id, seq FROM ({AFTER_CURSOR} AND owner_id = $6 ORDER BY seq LIMIT $5) pooled \
+                     UNION SELECT record_id, seq FROM ({AFTER_CURSOR} AND prev_owner_id = $6 ORDER BY seq LIMIT $5) unpooled"
                 ),
                 id.to_string(),
             ),
             Scope::Team(team) => (
                 format!(
                     "{AFTER_CURSOR} AND (owner_id IN (SELECT id FROM users WHERE team_id = $4) \
-                     OR prev_owner_id IN (SELECT id FROM users WHERE team_id = $4))"
+                     OR prev_owner_id IN (SELECT id FROM users WHERE team_id = $4)) AND $6 = $6"
                 ),
                 team.to_string(),
             ),
-            Scope::All => (format!("{AFTER_CURSOR} AND $4 = $4"), String::new()),
+            Scope::All => (format!("{AFTER_CURSOR} AND $4 = $4 AND $6 = $6"), String::new()),
         };
         // The page is the records of the next `limit` changes the user may
         // see, each once, at its latest change in that window: reading only
@@ -1755,6 +1968,8 @@ pub async fn pull(
             .bind(upper)
             .bind(key)
             .bind(limit as i64 + 1)
+            // No owner's id is empty: without a pool, `$6` matches nothing.
+            .bind(pool.map(|p| p.to_string()).unwrap_or_default())
             .fetch_all(&db.pool)
             .await?;
         let cut = rows.iter().map(|row| row.2).sum::<i64>() > limit as i64;
@@ -1773,12 +1988,13 @@ pub async fn pull(
                 owner_id,
                 owner_team_id: team.as_deref().map(parse_uuid).transpose()?,
             };
-            let change = if !scope.contains(ownership) {
+            let change = if !scope.contains(ownership) && !policy::reads_in_pool(user, spec.kind, ownership) {
                 PulledChange::Removed {
                     entity: spec.name.to_owned(),
                     id,
                 }
             } else {
+                let data = seen_by(user, spec, ownership, data)?;
                 held_change(spec, id, version, deleted, owner_id, owner_name, data)?
             };
             changes.push((seq, change));

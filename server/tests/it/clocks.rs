@@ -39,28 +39,19 @@ async fn open_ticket(client: &Client, ago: Duration) -> Uuid {
 
 /// The notifications `client` holds after a full pull, as (about_id, kind).
 async fn notifications(client: &Client) -> Vec<(String, String, Value)> {
-    let mut cursor = 0;
-    let mut found = Vec::new();
-    loop {
-        let (status, page) = client
-            .call("sync/pull", json!({"request": {"cursor": cursor, "limit": 500}}))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{page}");
-        for change in page["changes"].as_array().unwrap() {
-            if change["entity"] == "notification" && change["kind"] == "upsert" {
-                let fields = &change["fields"];
-                found.push((
-                    fields["about_id"].as_str().unwrap().to_owned(),
-                    fields["kind"].as_str().unwrap().to_owned(),
-                    change.clone(),
-                ));
-            }
-        }
-        cursor = page["cursor"].as_i64().unwrap();
-        if !page["has_more"].as_bool().unwrap() {
-            return found;
-        }
-    }
+    common::pull_all(client)
+        .await
+        .into_iter()
+        .filter(|change| change["entity"] == "notification" && change["kind"] == "upsert")
+        .map(|change| {
+            let fields = &change["fields"];
+            (
+                fields["about_id"].as_str().unwrap().to_owned(),
+                fields["kind"].as_str().unwrap().to_owned(),
+                change.clone(),
+            )
+        })
+        .collect()
 }
 
 on_both_databases!(

@@ -54,6 +54,7 @@ pub const PEOPLE: &[(&str, Role, Option<usize>)] = &[
     ("rep1", Role::Rep, Some(0)),
     ("rep2", Role::Rep, Some(0)),
     ("rep3", Role::Rep, Some(1)),
+    ("rep4", Role::Rep, Some(0)),
     ("sup_a", Role::Supervisor, Some(0)),
     ("sup_b", Role::Supervisor, Some(1)),
     ("manager", Role::SalesManager, None),
@@ -330,4 +331,21 @@ pub async fn held(client: &Client, entity: &str, id: Uuid) -> Value {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body[0].clone()
+}
+
+/// Every change `client` pulls from cursor 0 to the end, in order.
+pub async fn pull_all(client: &Client) -> Vec<Value> {
+    let mut cursor = 0;
+    let mut found = Vec::new();
+    loop {
+        let (status, page) = client
+            .call("sync/pull", json!({"request": {"cursor": cursor, "limit": 500}}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        found.extend(page["changes"].as_array().unwrap().iter().cloned());
+        cursor = page["cursor"].as_i64().unwrap();
+        if !page["has_more"].as_bool().unwrap() {
+            return found;
+        }
+    }
 }

@@ -17,4 +17,5 @@ mod crash;
 mod customers;
 mod hardening;
 mod leads_and_access;
+mod pool;
 mod sync;

@@ -2,7 +2,11 @@
 //! rep converts a lead into an application with the form's company profile,
 //! payment terms and credit investigation; it goes through the approval
 //! chain (the rep's supervisor); on approval the server gives the customer
-//! its code (`C2026-0001`), in order, with no gap and never twice.
+//! its code (`C2026-0001`), in order, with no gap and never twice. A
+//! recognised customer nobody follows up returns to the public pool
+//! (`pool`).
+
+pub mod pool;
 
 use crate::approvals::{Approval, ApprovalState, Approver, StepRule, Verdict};
 use crate::error::{FieldError, FieldProblem};
@@ -11,7 +15,7 @@ use crate::policy::Kind;
 use crate::screen::{field, CommandArgs, Input, RecordScreen, Source};
 use crate::stored::Reader;
 use crate::sync::entity::{
-    CommandCall, Decided, EntitySpec, NumberRequest, Projected, Projection, Reference, Refusal,
+    Clocks, CommandCall, Decided, EntitySpec, NumberRequest, Projected, Projection, Reference, Refusal,
 };
 use crate::sync::Fields;
 use chrono::{DateTime, Datelike, Utc};
@@ -49,9 +53,21 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
         "status",
         "approval",
         "code",
+        pool::FOLLOWED_UP,
+        pool::POOLED_AT,
+        pool::POOL_REASON,
+        pool::POOLED_FROM,
     ],
-    workflow: &["status", "approval", "code"],
-    commands: &[SUBMIT, APPROVE, REJECT],
+    workflow: &[
+        "status",
+        "approval",
+        "code",
+        pool::FOLLOWED_UP,
+        pool::POOLED_AT,
+        pool::POOL_REASON,
+        pool::POOLED_FROM,
+    ],
+    commands: &[SUBMIT, APPROVE, REJECT, pool::CLAIM, pool::RELEASE],
     title: "company",
     searched: &[
         "company",
@@ -65,13 +81,23 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
     check: check_customer,
     decide: decide_customer,
     projection: Some(&CUSTOMER_ROWS),
-    clocks: None,
+    clocks: Some(&CUSTOMER_CLOCKS),
     person_args: &[],
     references: &[Reference {
         field: "lead_id",
         entity: "lead",
     }],
     locked: customer_locked,
+    claim: Some(pool::CLAIM),
+    // The pool shows whom to claim, not how to reach them.
+    masked: &["phone"],
+    touches: &[],
+};
+
+/// The pool's warning and return (`pool::pool_clocks`).
+pub const CUSTOMER_CLOCKS: Clocks = Clocks {
+    running: pool::pool_clocks,
+    raise: pool::raise_pool_clock,
 };
 
 /// An application under review is what the approver is deciding on: it
@@ -171,7 +197,15 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
         then: (crate::leads::record::CONVERT, "customer_id"),
     }),
     dedup: true,
-    facts: &[],
+    facts: &[
+        field(pool::FOLLOWED_UP, Input::DateTime, false),
+        field(pool::POOLED_AT, Input::DateTime, false),
+        field(
+            pool::POOL_REASON,
+            Input::Choice(&["no_follow_up", "released"]),
+            false,
+        ),
+    ],
     args: &[
         CommandArgs {
             command: APPROVE,
@@ -182,7 +216,7 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
             fields: &[field("comment", Input::Long, true)],
         },
     ],
-    deadlines: None,
+    deadlines: Some(pool::pool_deadline),
     rates: None,
     board: None,
 };
@@ -251,6 +285,16 @@ pub fn check_customer(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
         }
     }
     read.optional("code", SHORT_TEXT);
+    read.instant(pool::FOLLOWED_UP);
+    read.instant(pool::POOLED_AT);
+    read.optional_choice(pool::POOL_REASON, |raw| {
+        ["no_follow_up", "released"].contains(&raw).then_some(())
+    });
+    read.parsed(pool::POOLED_FROM, |raw| {
+        uuid::Uuid::parse_str(raw)
+            .map(|_| ())
+            .map_err(|_| FieldProblem::InvalidChoice)
+    });
     read.finish()
 }
 
@@ -313,6 +357,8 @@ pub fn decide_customer(call: &CommandCall) -> Result<Decided, Refusal> {
             match next.state {
                 ApprovalState::Approved => {
                     changes.insert("status".into(), "approved".into());
+                    // Recognition is a follow-up: the pool's clock starts.
+                    changes.insert(pool::FOLLOWED_UP.into(), crate::stored::instant_value(call.now));
                     let year = call.now.with_timezone(&call.actor.tz()).year();
                     number = Some(NumberRequest {
                         field: "code",
@@ -331,6 +377,7 @@ pub fn decide_customer(call: &CommandCall) -> Result<Decided, Refusal> {
                 owner: None,
             })
         }
+        pool::CLAIM | pool::RELEASE => pool::decide_pool(call),
         _ => Err(Refusal::Rule("unknown_command")),
     }
 }
