@@ -37,6 +37,9 @@ pub enum FieldProblem {
     UnknownReference,
     /// A workflow field (a status, a code): only a command changes it.
     SetByCommand,
+    /// A list of lines needs exactly one marked as the main one (a
+    /// customer's primary contact).
+    OnePrimary,
 }
 
 /// A field name (as in the request JSON) and its problem.

@@ -560,6 +560,13 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("my_customers", "我的客户", "My customers"),
     ("understood", "知道了", "Got it"),
+    ("contacts", "联系人名单", "Contacts"),
+    ("contacts.name", "姓名", "Name"),
+    ("contacts.title", "职务", "Title"),
+    ("contacts.phone", "电话", "Phone"),
+    ("contacts.primary", "主要联系人", "Main contact"),
+    ("add_line", "+ 添加一行", "+ Add a line"),
+    ("remove_line", "删除", "Remove"),
     ("deadline_pool_return", "退回公海", "Returns to the pool"),
 ];
 
@@ -610,6 +617,8 @@ impl Locale {
             (Self::En, FieldProblem::InvalidNumber) => "Enter a whole number".into(),
             (Self::ZhCn, FieldProblem::SetByCommand) => "只能通过流程操作更改".into(),
             (Self::En, FieldProblem::SetByCommand) => "Changes only through the process".into(),
+            (Self::ZhCn, FieldProblem::OnePrimary) => "请指定一位（且仅一位）主要联系人".into(),
+            (Self::En, FieldProblem::OnePrimary) => "Mark exactly one as the main one".into(),
         }
     }
 

@@ -37,6 +37,13 @@ pub fn to_fields(screen: &RecordScreen, typed: &[(&'static str, String)], tz: ch
         if raw.is_empty() {
             continue;
         }
+        if let Input::Lines(lines) = form_field.input {
+            let stored = lines_to_fields(lines, raw);
+            if !stored.is_empty() {
+                fields.insert(form_field.name.to_owned(), Value::Array(stored));
+            }
+            continue;
+        }
         let value = match form_field.input {
             Input::DateTime => parse_local_time(raw, tz)
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
@@ -139,10 +146,58 @@ pub fn edit_page(screen: &RecordScreen, id: uuid::Uuid) -> String {
     format!("{}/{id}/edit", screen.path)
 }
 
+/// The stored lines from a lines input's text (a JSON array of objects
+/// of typed words): values trimmed, phones normalised, empty values and
+/// empty lines left out; with lines but none marked, the first is the
+/// main one. Anything unparseable is left for the check to name.
+fn lines_to_fields(lines: &crate::screen::Lines, raw: &str) -> Vec<Value> {
+    let typed: Vec<Fields> = serde_json::from_str(raw).unwrap_or_default();
+    let mut stored: Vec<Fields> = typed
+        .iter()
+        .map(|line| {
+            lines
+                .fields
+                .iter()
+                .filter_map(|f| {
+                    let raw = line
+                        .get(f.name)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .trim();
+                    let value = match f.input {
+                        Input::Phone => Phone::parse(raw)
+                            .map(|p| p.as_str().to_owned())
+                            .unwrap_or_else(|_| raw.to_owned()),
+                        _ => raw.to_owned(),
+                    };
+                    (!value.is_empty()).then(|| (f.name.to_owned(), Value::String(value)))
+                })
+                .collect::<Fields>()
+        })
+        .filter(|line| {
+            lines
+                .flag
+                .map_or(!line.is_empty(), |flag| line.keys().any(|k| k != flag))
+        })
+        .collect();
+    if let Some(flag) = lines.flag {
+        let marked = |line: &Fields| line.get(flag).and_then(Value::as_str) == Some("yes");
+        if !stored.iter().any(marked) {
+            if let Some(first) = stored.first_mut() {
+                first.insert(flag.to_owned(), Value::String("yes".into()));
+            }
+        }
+    }
+    stored.into_iter().map(Value::Object).collect()
+}
+
 /// The text an input starts with for a stored value: a moment in the
 /// user's zone to the minute (as `datetime-local` takes it), anything
 /// else as stored.
 fn editable_text(form_field: &FormField, stored: Option<&Value>, tz: chrono_tz::Tz) -> String {
+    if let (Input::Lines(_), Some(Value::Array(lines))) = (form_field.input, stored) {
+        return serde_json::to_string(lines).unwrap_or_default();
+    }
     let Some(raw) = stored.and_then(Value::as_str) else {
         return String::new();
     };
@@ -690,6 +745,19 @@ fn RecordForm(
                 }
                 .into_any();
             }
+            if let Input::Lines(lines) = f.input {
+                return view! {
+                    <div class="field lines" class:invalid=move || message().is_some()>
+                        <span>
+                            {locale.field_label(name)}
+                            {(!f.required).then(|| view! { <small class="muted">{t.optional}</small> })}
+                        </span>
+                        <LinesInput name lines value />
+                        {move || message().map(|m| view! { <small class="field-error" data-field=name>{m}</small> })}
+                    </div>
+                }
+                .into_any();
+            }
             let input = match f.input {
                 Input::Long => view! { <textarea name=name rows="2" bind:value=value /> }.into_any(),
                 Input::Choice(options) => view! {
@@ -773,6 +841,172 @@ fn RecordForm(
                 </button>
             </div>
         </form>
+    }
+}
+
+/// A record's lines as its page shows them: one line each, phones to tap,
+/// the main one marked.
+fn lines_view(
+    name: &'static str,
+    lines: &'static crate::screen::Lines,
+    fields: &Fields,
+    locale: Locale,
+) -> Option<AnyView> {
+    let stored = fields.get(name)?.as_array().filter(|l| !l.is_empty())?;
+    let items = stored
+        .iter()
+        .filter_map(Value::as_object)
+        .map(|line| {
+            let main = lines
+                .flag
+                .is_some_and(|flag| line.get(flag).and_then(Value::as_str) == Some("yes"));
+            let parts = lines
+                .fields
+                .iter()
+                .filter(|f| Some(f.name) != lines.flag)
+                .filter_map(|f| {
+                    let raw = line.get(f.name)?.as_str()?.to_owned();
+                    Some(if f.input == Input::Phone {
+                        view! { <a href=format!("tel:{raw}") data-testid="call">{raw.clone()}</a> }.into_any()
+                    } else {
+                        view! { <span>{raw}</span> }.into_any()
+                    })
+                })
+                .collect_view();
+            let flag = lines.flag.unwrap_or_default();
+            view! {
+                <li class="line-shown" data-testid="line-shown">
+                    {parts}
+                    {main.then(|| view! { <span class="badge status">{locale.field_label(&format!("{name}.{flag}"))}</span> })}
+                </li>
+            }
+        })
+        .collect_view();
+    Some(
+        view! {
+            <div class="row">
+                <dt>{locale.field_label(name)}</dt>
+                <dd>
+                    <ul class="lines-shown">{items}</ul>
+                </dd>
+            </div>
+        }
+        .into_any(),
+    )
+}
+
+/// A lines field's rows (a customer's contacts): each line's small inputs,
+/// a button to remove it, one to add another. The rows are made once from
+/// the text the form started with; every change writes the lines back to
+/// the form's value as JSON (empty when there are none), which `to_fields`
+/// reads.
+#[component]
+fn LinesInput(
+    name: &'static str,
+    lines: &'static crate::screen::Lines,
+    value: RwSignal<String>,
+) -> impl IntoView {
+    let locale = use_locale();
+    type Row = (u64, Vec<(&'static str, RwSignal<String>)>);
+    let next = StoredValue::new(0u64);
+    let make_row = move |line: &Fields| -> Row {
+        let key = next.get_value();
+        next.set_value(key + 1);
+        let inputs = lines
+            .fields
+            .iter()
+            .map(|f| {
+                let text = line
+                    .get(f.name)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                (f.name, RwSignal::new(text))
+            })
+            .collect();
+        (key, inputs)
+    };
+    let started: Vec<Fields> = serde_json::from_str(&value.get_untracked()).unwrap_or_default();
+    let rows = RwSignal::new(started.iter().map(make_row).collect::<Vec<Row>>());
+    Effect::new(move |_| {
+        let typed: Vec<Fields> = rows.with(|rows| {
+            rows.iter()
+                .map(|(_, inputs)| {
+                    inputs
+                        .iter()
+                        .map(|(n, v)| (n.to_string(), Value::String(v.get())))
+                        .filter(|(_, v)| v.as_str().is_some_and(|s| !s.trim().is_empty()))
+                        .collect()
+                })
+                .collect()
+        });
+        let text = if typed.iter().all(|line| line.is_empty()) {
+            String::new()
+        } else {
+            serde_json::to_string(&typed).unwrap_or_default()
+        };
+        if value.get_untracked() != text {
+            value.set(text);
+        }
+    });
+    view! {
+        <div class="lines-input" data-testid=format!("lines-{name}")>
+            <For
+                each=move || rows.get()
+                key=|(key, _)| *key
+                children=move |(key, inputs): Row| {
+                    let cells = inputs
+                        .into_iter()
+                        .zip(lines.fields)
+                        .map(|((field, value), f)| {
+                            let input = match f.input {
+                                Input::Choice(options) => view! {
+                                    <select data-testid=format!("line-{field}") bind:value=value>
+                                        {choice_options(options, locale)}
+                                    </select>
+                                }
+                                .into_any(),
+                                other => {
+                                    let kind = if other == Input::Phone { "tel" } else { "text" };
+                                    view! { <input data-testid=format!("line-{field}") type=kind bind:value=value /> }
+                                        .into_any()
+                                }
+                            };
+                            view! {
+                                <label class="line-cell">
+                                    <small>{locale.field_label(&format!("{name}.{field}"))}</small>
+                                    {input}
+                                </label>
+                            }
+                        })
+                        .collect_view();
+                    view! {
+                        <div class="line" data-testid="line">
+                            {cells}
+                            <button
+                                type="button"
+                                class="link"
+                                data-testid="remove-line"
+                                on:click=move |_| rows.update(|rows| rows.retain(|(k, _)| *k != key))
+                            >
+                                {locale.word("remove_line")}
+                            </button>
+                        </div>
+                    }
+                }
+            />
+            <button
+                type="button"
+                class="button"
+                data-testid="add-line"
+                on:click=move |_| {
+                    let row = make_row(&Fields::new());
+                    rows.update(|rows| rows.push(row));
+                }
+            >
+                {locale.word("add_line")}
+            </button>
+        </div>
     }
 }
 
@@ -1163,6 +1397,9 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
         .iter()
         .chain(screen.facts)
         .filter_map(|f| {
+            if let Input::Lines(lines) = f.input {
+                return lines_view(f.name, lines, &fields, locale);
+            }
             let raw = text(&fields, f.name);
             (!raw.is_empty()).then(|| {
                 let value = shown_value(f, &raw, tz, locale);
@@ -1179,6 +1416,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                         <dd>{shown}</dd>
                     </div>
                 }
+                .into_any()
             })
         })
         .collect_view();
@@ -1843,5 +2081,40 @@ mod tests {
         assert_eq!(after.get("visited_at"), stored.get("visited_at"));
         assert!(!after.contains_key("met_name"));
         assert_eq!(crate::visits::check_visit(&after, chrono::Utc::now()), Ok(()));
+    }
+
+    #[test]
+    fn typed_contacts_are_stored_trimmed_normalised_and_with_one_main_contact() {
+        let lines = &crate::customers::CONTACTS;
+        let typed = json!([
+            {"name": " 陈志强 ", "title": "采购经理", "phone": "+86 139-1234-5678"},
+            {"name": "", "title": "", "phone": ""},
+            {"name": "李娜", "phone": "0512-66778899", "primary": ""},
+        ])
+        .to_string();
+        let stored = lines_to_fields(lines, &typed);
+        assert_eq!(
+            Value::Array(stored.clone()),
+            json!([
+                {"name": "陈志强", "title": "采购经理", "phone": "13912345678", "primary": "yes"},
+                {"name": "李娜", "phone": "0512-66778899"},
+            ])
+        );
+        // As stored, the edit form starts from the same text it would send
+        // back untouched: no change.
+        let form_field = CUSTOMER_SCREEN
+            .fields
+            .iter()
+            .find(|f| f.name == "contacts")
+            .unwrap();
+        let text = editable_text(
+            form_field,
+            Some(&Value::Array(stored.clone())),
+            chrono_tz::Asia::Shanghai,
+        );
+        assert_eq!(lines_to_fields(lines, &text), stored);
+        // A line left only with its mark is no line; nothing typed is nothing.
+        assert!(lines_to_fields(lines, r#"[{"primary": "no"}]"#).is_empty());
+        assert!(lines_to_fields(lines, "").is_empty());
     }
 }

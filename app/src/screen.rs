@@ -26,6 +26,23 @@ pub enum Input {
     /// A record of another aggregate, found among those on the device by
     /// what is typed (its searched fields) and chosen; stored as its id.
     Reference(&'static Link),
+    /// A list of lines, each with the same small fields (a customer's
+    /// contacts; later an order's lines): stored as an array of objects.
+    Lines(&'static Lines),
+}
+
+/// The fields of each line of a list, and the yes/no field (if any) that
+/// marks the one main line (a primary contact).
+pub struct Lines {
+    pub fields: &'static [FormField],
+    pub flag: Option<&'static str>,
+    pub max: usize,
+}
+
+impl PartialEq for Lines {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
 }
 
 /// What a reference field links to, and what choosing a record copies

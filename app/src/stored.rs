@@ -179,6 +179,51 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// A list of lines (a customer's contacts): an array of at most `max`
+    /// objects, each read by `line` with a reader of its own; a line's
+    /// problems are reported on the list's field, at most one of each.
+    /// `flag` (a yes/no field of the lines, such as `primary`) must be
+    /// set on exactly one line when there are any.
+    pub fn lines(&mut self, field: &str, max: usize, flag: Option<&str>, line: impl Fn(&mut Reader)) {
+        let lines = match self.fields.get(field) {
+            None | Some(Value::Null) => return,
+            Some(Value::Array(lines)) => lines,
+            Some(_) => return self.check.fail(field, FieldProblem::WrongType),
+        };
+        if lines.len() > max {
+            return self.check.fail(field, FieldProblem::TooLong { max });
+        }
+        let mut flagged = 0;
+        for value in lines {
+            let Value::Object(fields) = value else {
+                return self.check.fail(field, FieldProblem::WrongType);
+            };
+            let mut reader = Reader {
+                fields,
+                stored: self.stored,
+                check: Checker::default(),
+            };
+            line(&mut reader);
+            if let Some(flag) = flag {
+                match reader.text(flag) {
+                    Some("yes") => flagged += 1,
+                    Some("no" | "") => {}
+                    Some(_) => reader.check.fail(flag, FieldProblem::InvalidChoice),
+                    None => {}
+                }
+            }
+            for error in reader.check.errors {
+                let problem = FieldError::new(field, error.problem);
+                if !self.check.errors.contains(&problem) {
+                    self.check.errors.push(problem);
+                }
+            }
+        }
+        if flag.is_some() && !lines.is_empty() && flagged != 1 {
+            self.check.fail(field, FieldProblem::OnePrimary);
+        }
+    }
+
     pub fn finish(self) -> Result<(), Vec<FieldError>> {
         self.check.finish(())
     }

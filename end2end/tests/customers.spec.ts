@@ -47,6 +47,18 @@ test("a rep converts a lead offline, the supervisor approves it, and the rep's p
   await page.locator('select[name="payment_method"]').selectOption("transfer");
   await page.locator('input[name="payment_days"]').fill("30");
   await page.locator('select[name="credit_rating"]').selectOption("credit_good");
+  // Two more people at the company, the second the main contact.
+  const contacts = page.getByTestId("lines-contacts");
+  await contacts.getByTestId("add-line").click();
+  await contacts.getByTestId("line").nth(0).getByTestId("line-name").fill("王建国");
+  await contacts.getByTestId("line").nth(0).getByTestId("line-phone").fill("0512-66778899");
+  await contacts.getByTestId("add-line").click();
+  await contacts.getByTestId("line").nth(1).getByTestId("line-name").fill("刘芳");
+  await contacts.getByTestId("line").nth(1).getByTestId("line-title").fill("财务总监");
+  await contacts.getByTestId("line").nth(1).getByTestId("line-primary").selectOption("yes");
+  await contacts.getByTestId("add-line").click();
+  await contacts.getByTestId("line").nth(2).getByTestId("remove-line").click();
+  await expect(contacts.getByTestId("line")).toHaveCount(2);
   await page.screenshot({ path: "output/customer-application-390.png", fullPage: true });
   await page.getByTestId("save-record").click();
   await expect(page.getByTestId("saved-on-device")).toBeVisible();
@@ -87,6 +99,11 @@ test("a rep converts a lead offline, the supervisor approves it, and the rep's p
   await syncNow(page);
   await expect(page.getByTestId("record-code")).toHaveText(code!);
   await expect(page.getByTestId("approval-comment")).toHaveText("资料齐全，同意认定");
+  // Its contacts: both, phones to tap, the main one marked.
+  await expect(page.getByTestId("line-shown")).toHaveCount(2);
+  await expect(page.getByTestId("line-shown").nth(0)).toContainText("王建国");
+  await expect(page.getByTestId("line-shown").nth(0).getByTestId("call")).toHaveAttribute("href", "tel:0512-66778899");
+  await expect(page.getByTestId("line-shown").nth(1)).toContainText("主要联系人");
   await page.screenshot({ path: "output/customer-code-390.png", fullPage: true });
   await page.goto("/");
   await hydrated(page);

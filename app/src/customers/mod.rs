@@ -12,7 +12,7 @@ use crate::approvals::{Approval, ApprovalState, Approver, StepRule, Verdict};
 use crate::error::{FieldError, FieldProblem};
 use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
-use crate::screen::{field, CommandArgs, Input, RecordScreen, Source};
+use crate::screen::{field, CommandArgs, Input, Lines, RecordScreen, Source};
 use crate::stored::Reader;
 use crate::sync::entity::{
     Clocks, CommandCall, Decided, EntitySpec, NumberRequest, Projected, Projection, Reference, Refusal,
@@ -36,6 +36,7 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
         "phone",
         "contact_name",
         "contact_title",
+        "contacts",
         "annual_sales",
         "annual_profit",
         "main_customers",
@@ -90,7 +91,7 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
     locked: customer_locked,
     claim: Some(pool::CLAIM),
     // The pool shows whom to claim, not how to reach them.
-    masked: &["phone"],
+    masked: &["phone", "contacts"],
     touches: &[],
 };
 
@@ -168,6 +169,7 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
         field("phone", Input::Phone, false),
         field("contact_name", Input::Text, false),
         field("contact_title", Input::Text, false),
+        field("contacts", Input::Lines(&CONTACTS), false),
         field("annual_sales", Input::Money, false),
         field("annual_profit", Input::Money, false),
         field("main_customers", Input::Long, false),
@@ -221,6 +223,19 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
     board: None,
 };
 
+/// A customer's people beyond the form's contact: several, one of them the
+/// main one (主要联系人), each with how to reach them.
+pub const CONTACTS: Lines = Lines {
+    fields: &[
+        field("name", Input::Text, true),
+        field("title", Input::Text, false),
+        field("phone", Input::Phone, false),
+        field("primary", Input::Choice(&["no", "yes"]), false),
+    ],
+    flag: Some("primary"),
+    max: 20,
+};
+
 /// 现金, 支票, 转账 (seed 001's payment terms).
 pub const PAYMENT_METHODS: &[&str] = &["cash", "cheque", "transfer"];
 /// The credit investigation's finding (信用调查).
@@ -258,6 +273,11 @@ pub fn check_customer(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
     read.phone("phone");
     read.optional("contact_name", SHORT_TEXT);
     read.optional("contact_title", SHORT_TEXT);
+    read.lines("contacts", CONTACTS.max, CONTACTS.flag, |line| {
+        line.required("name", SHORT_TEXT);
+        line.optional("title", SHORT_TEXT);
+        line.phone("phone");
+    });
     read.money("annual_sales");
     read.money("annual_profit");
     read.optional("main_customers", LONG_TEXT);
@@ -446,6 +466,44 @@ mod tests {
             .map(|e| e.field)
             .collect();
         assert_eq!(fields, ["credit_code", "capital", "payment_days"]);
+    }
+
+    #[test]
+    fn contacts_need_a_name_each_and_exactly_one_main_contact() {
+        let with = |contacts: Value| {
+            let mut record = application();
+            record.insert("contacts".into(), contacts);
+            check_customer(&record, Utc::now())
+        };
+        assert_eq!(
+            with(json!([{"name": "陈志强", "phone": "13912345678", "primary": "yes"}, {"name": "李娜"}])),
+            Ok(())
+        );
+        let problems = |contacts| {
+            with(contacts)
+                .unwrap_err()
+                .into_iter()
+                .map(|e| e.problem)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            problems(json!([{"name": "陈志强", "primary": "yes"}, {"name": "李娜", "primary": "yes"}])),
+            [FieldProblem::OnePrimary]
+        );
+        assert_eq!(problems(json!([{"name": "陈志强"}])), [FieldProblem::OnePrimary]);
+        assert_eq!(
+            problems(json!([{"title": "经理", "phone": "139", "primary": "yes"}])),
+            [FieldProblem::Required, FieldProblem::InvalidPhone]
+        );
+        assert_eq!(problems(json!("陈志强")), [FieldProblem::WrongType]);
+        assert_eq!(problems(json!([["陈志强"]])), [FieldProblem::WrongType]);
+        let many: Vec<Value> = (0..=CONTACTS.max)
+            .map(|n| json!({"name": format!("联系人{n}"), "primary": if n == 0 { "yes" } else { "no" }}))
+            .collect();
+        assert_eq!(
+            problems(Value::Array(many)),
+            [FieldProblem::TooLong { max: CONTACTS.max }]
+        );
     }
 
     #[test]
