@@ -40,6 +40,8 @@ pub enum FieldProblem {
     /// A list of lines needs exactly one marked as the main one (a
     /// customer's primary contact).
     OnePrimary,
+    /// Not a drawn signature (a PNG data URL), or too large.
+    InvalidImage,
 }
 
 /// A field name (as in the request JSON) and its problem.

@@ -561,6 +561,17 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("my_customers", "我的客户", "My customers"),
     ("understood", "知道了", "Got it"),
     ("contacts", "联系人名单", "Contacts"),
+    (
+        "condition_before",
+        "维修前产品状况",
+        "Condition before the repair",
+    ),
+    ("repair_work", "维修内容", "Work done"),
+    ("condition_after", "维修后产品状况", "Condition after the repair"),
+    ("signed_by", "客户签字人", "Signed by"),
+    ("signature", "客户签名", "Customer's signature"),
+    ("sign_here", "请客户在框内签名", "Customer signs in the box"),
+    ("clear_signature", "重签", "Clear"),
     ("contacts.name", "姓名", "Name"),
     ("contacts.title", "职务", "Title"),
     ("contacts.phone", "电话", "Phone"),
@@ -619,6 +630,8 @@ impl Locale {
             (Self::En, FieldProblem::SetByCommand) => "Changes only through the process".into(),
             (Self::ZhCn, FieldProblem::OnePrimary) => "请指定一位（且仅一位）主要联系人".into(),
             (Self::En, FieldProblem::OnePrimary) => "Mark exactly one as the main one".into(),
+            (Self::ZhCn, FieldProblem::InvalidImage) => "签名无效或过大，请重新签名".into(),
+            (Self::En, FieldProblem::InvalidImage) => "Not a signature, or too large: sign again".into(),
         }
     }
 

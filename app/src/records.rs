@@ -844,6 +844,126 @@ fn RecordForm(
     }
 }
 
+/// A signature drawn with a finger or a mouse on a canvas: each stroke is
+/// drawn as it is made, and when a stroke ends the drawing is written to
+/// `value` as a PNG data URL (what `stored::Reader::signature` reads);
+/// "clear" starts again. The canvas keeps a fixed drawing size and is
+/// scaled by CSS, so pointer positions are mapped onto it.
+#[component]
+fn SignaturePad(name: &'static str, value: RwSignal<String>) -> impl IntoView {
+    let locale = use_locale();
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let drawing = StoredValue::new(false);
+    let down = move |ev: leptos::ev::PointerEvent| {
+        ev.prevent_default();
+        drawing.set_value(true);
+        signature::stroke(canvas, &ev, true);
+    };
+    let moved = move |ev: leptos::ev::PointerEvent| {
+        if drawing.get_value() {
+            ev.prevent_default();
+            signature::stroke(canvas, &ev, false);
+        }
+    };
+    let up = move |_: leptos::ev::PointerEvent| {
+        if drawing.get_value() {
+            drawing.set_value(false);
+            if let Some(png) = signature::png(canvas) {
+                value.set(png);
+            }
+        }
+    };
+    let clear = move |_| {
+        signature::clear(canvas);
+        value.set(String::new());
+    };
+    view! {
+        <div class="signature-pad">
+            <small class="muted">{locale.word("sign_here")}</small>
+            <canvas
+                node_ref=canvas
+                data-testid=format!("command-{name}")
+                width="600"
+                height="200"
+                on:pointerdown=down
+                on:pointermove=moved
+                on:pointerup=up
+                on:pointerleave=up
+            ></canvas>
+            <button type="button" class="link" data-testid="clear-signature" on:click=clear>
+                {locale.word("clear_signature")}
+            </button>
+        </div>
+    }
+}
+
+/// Drawing on a signature canvas (in the browser only: the server renders
+/// the empty canvas).
+mod signature {
+    use leptos::prelude::*;
+
+    #[cfg(feature = "hydrate")]
+    fn context(
+        canvas: NodeRef<leptos::html::Canvas>,
+    ) -> Option<(web_sys::HtmlCanvasElement, web_sys::CanvasRenderingContext2d)> {
+        use wasm_bindgen::JsCast;
+        let element: web_sys::HtmlCanvasElement = canvas.get_untracked()?;
+        let context = element
+            .get_context("2d")
+            .ok()??
+            .dyn_into::<web_sys::CanvasRenderingContext2d>()
+            .ok()?;
+        Some((element, context))
+    }
+
+    /// A stroke's next point: the start of a new line, or a line to it.
+    pub fn stroke(canvas: NodeRef<leptos::html::Canvas>, ev: &leptos::ev::PointerEvent, start: bool) {
+        #[cfg(feature = "hydrate")]
+        if let Some((element, context)) = context(canvas) {
+            let rect = element.get_bounding_client_rect();
+            if rect.width() <= 0.0 || rect.height() <= 0.0 {
+                return;
+            }
+            let x = (f64::from(ev.client_x()) - rect.left()) * f64::from(element.width()) / rect.width();
+            let y = (f64::from(ev.client_y()) - rect.top()) * f64::from(element.height()) / rect.height();
+            if start {
+                context.set_line_width(3.0);
+                context.set_line_cap("round");
+                context.set_stroke_style_str("#1b2a3a");
+                context.begin_path();
+                context.move_to(x, y);
+            } else {
+                context.line_to(x, y);
+                context.stroke();
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (canvas, ev, start);
+    }
+
+    /// The drawing as a PNG data URL.
+    pub fn png(canvas: NodeRef<leptos::html::Canvas>) -> Option<String> {
+        #[cfg(feature = "hydrate")]
+        {
+            context(canvas)?.0.to_data_url().ok()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = canvas;
+            None
+        }
+    }
+
+    pub fn clear(canvas: NodeRef<leptos::html::Canvas>) {
+        #[cfg(feature = "hydrate")]
+        if let Some((element, context)) = context(canvas) {
+            context.clear_rect(0.0, 0.0, f64::from(element.width()), f64::from(element.height()));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = canvas;
+    }
+}
+
 /// A record's lines as its page shows them: one line each, phones to tap,
 /// the main one marked.
 fn lines_view(
@@ -1350,7 +1470,12 @@ fn RecordDetail(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView
     let params = use_params_map();
     let id =
         Signal::derive(move || params.with(|p| p.get("id").and_then(|id| uuid::Uuid::parse_str(&id).ok())));
-    let record = client::use_local_record(screen.spec.name, id);
+    // Read again after every sync attempt and save; the page is rebuilt
+    // only when the record really changed, so what is being typed beside a
+    // command (a repair's record, a signature) survives a sync that
+    // brought nothing new.
+    let stored = client::use_local_record(screen.spec.name, id);
+    let record = Memo::new(move |_| stored.get());
     move || {
         let me = me.clone();
         record.with(|read| match read {
@@ -1405,6 +1530,9 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 let value = shown_value(f, &raw, tz, locale);
                 let shown = if let Input::Reference(link) = f.input {
                     view! { <LinkedRecord link id=raw.clone() /> }.into_any()
+                } else if f.input == Input::Signature {
+                    view! { <img class="signature" data-testid=format!("shown-{}", f.name) src=raw.clone() alt=locale.field_label(f.name) /> }
+                        .into_any()
                 } else if f.input == Input::Phone {
                     view! { <a href=format!("tel:{raw}") data-testid="call">{value}</a> }.into_any()
                 } else {
@@ -1648,17 +1776,24 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                     </select>
                 }
                 .into_any(),
+                Input::Signature => view! { <SignaturePad name value /> }.into_any(),
+                Input::Text => view! { <input data-testid=format!("command-{name}") type="text" bind:value=value /> }
+                    .into_any(),
                 _ => view! { <textarea data-testid=format!("command-{name}") rows="2" bind:value=value /> }
                     .into_any(),
             };
-            view! {
-                <label class="field">
-                    <span>
-                        {locale.field_label(name)}
-                        {(!f.required).then(|| view! { <small class="muted">{t.optional}</small> })}
-                    </span>
-                    {input}
-                </label>
+            let label = view! {
+                <span>
+                    {locale.field_label(name)}
+                    {(!f.required).then(|| view! { <small class="muted">{t.optional}</small> })}
+                </span>
+            };
+            // A label passes a click inside it on to its first button: the
+            // signature pad (a canvas and its "clear" button) is a group.
+            if f.input == Input::Signature {
+                view! { <div class="field">{label} {input}</div> }.into_any()
+            } else {
+                view! { <label class="field">{label} {input}</label> }.into_any()
             }
         })
         .collect_view();

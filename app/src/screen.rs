@@ -29,6 +29,9 @@ pub enum Input {
     /// A list of lines, each with the same small fields (a customer's
     /// contacts; later an order's lines): stored as an array of objects.
     Lines(&'static Lines),
+    /// A signature drawn on the screen (a customer's sign-off), stored as
+    /// a PNG data URL (`stored::Reader::signature`).
+    Signature,
 }
 
 /// The fields of each line of a list, and the yes/no field (if any) that

@@ -22,6 +22,11 @@ pub fn stored_instant(fields: &Fields, field: &str) -> Option<DateTime<Utc>> {
         .map(|at| at.with_timezone(&Utc))
 }
 
+/// How a stored signature starts.
+pub const SIGNATURE_PREFIX: &str = "data:image/png;base64,";
+/// The longest stored signature, in characters (about 150 KB of PNG).
+pub const MAX_SIGNATURE: usize = 200_000;
+
 /// Reads the fields of a stored record (or a command's arguments) and
 /// gathers every problem.
 pub struct Reader<'a> {
@@ -177,6 +182,27 @@ impl<'a> Reader<'a> {
                 .filter(|n| range.contains(n) && raw == n.to_string())
                 .ok_or(FieldProblem::InvalidNumber)
         })
+    }
+
+    /// A drawn signature: a PNG as a `data:` URL of base64, at most
+    /// `MAX_SIGNATURE` characters (a signature pad's strokes compress to a
+    /// few kilobytes; a photo smuggled in does not fit).
+    pub fn signature(&mut self, field: &str) {
+        self.parsed(field, |raw| {
+            let data = raw
+                .strip_prefix(SIGNATURE_PREFIX)
+                .ok_or(FieldProblem::InvalidImage)?;
+            let base64 = data.len() % 4 == 0
+                && !data.is_empty()
+                && data
+                    .trim_end_matches('=')
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
+            if raw.len() > MAX_SIGNATURE || !base64 {
+                return Err(FieldProblem::InvalidImage);
+            }
+            Ok(())
+        });
     }
 
     /// A list of lines (a customer's contacts): an array of at most `max`

@@ -585,7 +585,9 @@ fn LeadDetail(me: CurrentUser) -> impl IntoView {
     let params = use_params_map();
     let id =
         Signal::derive(move || params.with(|p| p.get("id").and_then(|id| uuid::Uuid::parse_str(&id).ok())));
-    let record = use_local_record(super::record::LEAD.name, id);
+    // Rebuilt only when the lead really changed (as a record's page is).
+    let stored = use_local_record(super::record::LEAD.name, id);
+    let record = Memo::new(move |_| stored.get());
     move || {
         let me = me.clone();
         record.with(|read| match read {

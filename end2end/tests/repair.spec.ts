@@ -1,0 +1,95 @@
+import { test, expect, Page } from "@playwright/test";
+import { PHONE, signIn, signedInApi } from "./helpers";
+
+async function syncNow(page: Page) {
+  await page.getByTestId("sync-now").click();
+  await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
+  await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
+}
+
+test("a technician resolves a repair at the customer's without signal: condition before and after, the work, the customer's signature", async ({
+  browser,
+  baseURL,
+}) => {
+  // The desk opens a repair ticket and dispatches it to 蒋师傅 (tech1).
+  const tag = `维修单 ${Date.now()}`;
+  const agent = await signedInApi(baseURL, "agent1");
+  const people = await agent.post("/api/people", { data: { role: "technician" } });
+  expect(people.ok()).toBeTruthy();
+  const tech1 = (await people.json()).find((p: { display_name: string }) => p.display_name === "蒋师傅");
+  const id = crypto.randomUUID();
+  const opened = new Date(Date.now() - 600_000).toISOString().replace(/\.\d+Z$/, "Z");
+  const pushed = await agent.post("/api/sync/push", {
+    data: {
+      batch: {
+        client_id: crypto.randomUUID(),
+        mutations: [
+          {
+            id: crypto.randomUUID(),
+            entity: "ticket",
+            record_id: id,
+            base_version: 0,
+            op: "upsert",
+            fields: {
+              customer_name: tag,
+              channel: "hotline",
+              ticket_type: "repair",
+              description: "叉车液压系统漏油",
+              opened_at: opened,
+            },
+          },
+          { id: crypto.randomUUID(), entity: "ticket", record_id: id, base_version: 1, op: "command", command: "dispatch", fields: { technician: tech1.id } },
+        ],
+      },
+    },
+  });
+  const results = (await pushed.json()).results;
+  expect(results.map((r: { status: string }) => r.status)).toEqual(["applied", "applied"]);
+
+  // On site, with no network, 蒋师傅 records the repair with the customer.
+  const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const page = await phone.newPage();
+  await signIn(page, "tech1");
+  await page.goto("/tickets");
+  await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
+  await page.getByTestId("list-search").fill(tag);
+  await page.getByTestId("open-record").click();
+  await expect(page.getByTestId("record-detail")).toContainText(tag);
+  await phone.setOffline(true);
+
+  // Without the record, the rule says what a repair needs.
+  await page.getByTestId("command-resolve").click();
+  await expect(page.getByTestId("command-refused")).toContainText("客户签名");
+  await page.getByTestId("command-condition_before").fill("液压管接头渗油，货叉无法升起");
+  await page.getByTestId("command-repair_work").fill("更换接头密封圈，补充液压油，试压");
+  await page.getByTestId("command-condition_after").fill("保压 30 分钟无渗漏，升降正常");
+  await page.getByTestId("command-signed_by").fill("王建国");
+  // The customer signs with a finger on the pad.
+  const pad = page.getByTestId("command-signature");
+  // Mid-screen, clear of the phone's bottom bar.
+  await pad.evaluate((element) => element.scrollIntoView({ block: "center" }));
+  const box = (await pad.boundingBox())!;
+  await page.mouse.move(box.x + 20, box.y + box.height * 0.7);
+  await page.mouse.down();
+  for (let i = 1; i <= 12; i++) {
+    await page.mouse.move(box.x + 20 + i * 20, box.y + box.height * (0.7 - 0.4 * Math.sin(i / 2)));
+  }
+  await page.mouse.up();
+  await page.screenshot({ path: "output/repair-signing-390.png" });
+  await page.getByTestId("command-resolve").click();
+  await expect(page.getByTestId("record-status")).toHaveText("已解决");
+  await expect(page.getByTestId("shown-signature")).toHaveAttribute("src", /^data:image\/png;base64,/);
+  await expect(page.getByTestId("record-detail")).toContainText("保压 30 分钟无渗漏");
+
+  // Back in signal, it syncs, and the desk sees the signed record.
+  await phone.setOffline(false);
+  await syncNow(page);
+  const desk = await agent.post("/api/sync/records", { data: { entity: "ticket", ids: [id] } });
+  const [held] = await desk.json();
+  expect(held.fields.status).toBe("resolved");
+  expect(held.fields.signed_by).toBe("王建国");
+  expect(held.fields.signature).toMatch(/^data:image\/png;base64,/);
+  await page.getByTestId("shown-signature").evaluate((element) => element.scrollIntoView({ block: "center" }));
+  await page.screenshot({ path: "output/repair-resolved-390.png" });
+  await phone.close();
+});
