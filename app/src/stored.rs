@@ -27,6 +27,16 @@ pub const SIGNATURE_PREFIX: &str = "data:image/png;base64,";
 /// The longest stored signature, in characters (about 150 KB of PNG).
 pub const MAX_SIGNATURE: usize = 200_000;
 
+/// A stored text, if the field holds a non-empty one (what a projection's
+/// text column keeps).
+pub fn stored_text(fields: &Fields, field: &str) -> Option<String> {
+    fields
+        .get(field)
+        .and_then(Value::as_str)
+        .filter(|text| !text.is_empty())
+        .map(str::to_owned)
+}
+
 /// Reads the fields of a stored record (or a command's arguments) and
 /// gathers every problem.
 pub struct Reader<'a> {

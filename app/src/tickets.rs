@@ -10,8 +10,8 @@ use crate::roles::Role;
 use crate::screen::{field, CommandArgs, Deadline, DeadlineState, Input, Link, Rate, RecordScreen};
 use crate::stored::{instant_value as instant, stored_instant, Reader};
 use crate::sync::entity::{
-    Clock, ClockCall, Clocks, CommandCall, Decided, DueCall, EntitySpec, Raised, Recipient, Reference,
-    Refusal,
+    Clock, ClockCall, Clocks, CommandCall, Decided, DueCall, EntitySpec, Projected, Projection, Raised,
+    Recipient, Reference, Refusal,
 };
 use crate::sync::Fields;
 use chrono::{DateTime, Utc};
@@ -83,7 +83,7 @@ pub const TICKET: EntitySpec = EntitySpec {
     ],
     check: check_ticket,
     decide: decide_ticket,
-    projection: None,
+    projection: Some(&TICKET_ROWS),
     clocks: Some(&TICKET_CLOCKS),
     person_args: &["technician"],
     references: &[Reference {
@@ -95,6 +95,54 @@ pub const TICKET: EntitySpec = EntitySpec {
     masked: &[],
     touches: &[],
 };
+
+/// `ticket_rows`: what the service board, a customer's tickets and the
+/// reports read, typed (instants in milliseconds, the rating a number).
+pub const TICKET_ROWS: Projection = Projection {
+    table: "ticket_rows",
+    columns: &[
+        "customer_id",
+        "status",
+        "ticket_type",
+        "channel",
+        "priority",
+        "opened_at",
+        "contacted_at",
+        "resolved_at",
+        "closed_at",
+        "technician_name",
+        "rating",
+        "escalated",
+    ],
+    row: ticket_row,
+};
+
+fn ticket_row(fields: &Fields) -> Vec<Projected> {
+    let text = |name: &str| Projected::Text(crate::stored::stored_text(fields, name));
+    let millis = |name: &str| Projected::Int(stored_instant(fields, name).map(|at| at.timestamp_millis()));
+    let escalated = ["contact_escalated_at", "handling_escalated_at"]
+        .iter()
+        .any(|mark| stored_instant(fields, mark).is_some());
+    vec![
+        text("customer_id"),
+        Projected::Text(Some(status_of(fields).to_owned())),
+        text("ticket_type"),
+        text("channel"),
+        text("priority"),
+        millis("opened_at"),
+        millis("contacted_at"),
+        millis("resolved_at"),
+        millis("closed_at"),
+        text("technician_name"),
+        Projected::Int(
+            fields
+                .get("rating")
+                .and_then(Value::as_str)
+                .and_then(|r| r.parse().ok()),
+        ),
+        Projected::Int(Some(i64::from(escalated))),
+    ]
+}
 
 /// A closed ticket is the customer's signed-off record: it is reopened
 /// (within the window) before anything in it changes.

@@ -6,7 +6,7 @@ use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
 use crate::screen::{field, Input, Link, RecordScreen};
 use crate::stored::Reader;
-use crate::sync::entity::{no_commands, EntitySpec, Reference, Touch};
+use crate::sync::entity::{no_commands, EntitySpec, Projected, Projection, Reference, Touch};
 use crate::sync::Fields;
 use chrono::{DateTime, Utc};
 
@@ -40,7 +40,7 @@ pub const VISIT: EntitySpec = EntitySpec {
     ],
     check: check_visit,
     decide: no_commands,
-    projection: None,
+    projection: Some(&VISIT_ROWS),
     clocks: None,
     person_args: &[],
     references: &[
@@ -62,6 +62,22 @@ pub const VISIT: EntitySpec = EntitySpec {
         entity: "customer",
         mark: crate::customers::pool::FOLLOWED_UP,
     }],
+};
+
+/// `visit_rows`: a customer's or a lead's visits, in time, without
+/// parsing JSON (the visit's moment in milliseconds).
+pub const VISIT_ROWS: Projection = Projection {
+    table: "visit_rows",
+    columns: &["customer_id", "lead_id", "visited_at"],
+    row: |fields| {
+        vec![
+            Projected::Text(crate::stored::stored_text(fields, "customer_id")),
+            Projected::Text(crate::stored::stored_text(fields, "lead_id")),
+            Projected::Int(
+                crate::stored::stored_instant(fields, "visited_at").map(|at| at.timestamp_millis()),
+            ),
+        ]
+    },
 };
 
 /// A visit names the customer visited, found on the device; its name is

@@ -128,13 +128,7 @@ pub const CUSTOMER_ROWS: Projection = Projection {
 };
 
 fn customer_row(fields: &Fields) -> Vec<Projected> {
-    let text = |name: &str| {
-        fields
-            .get(name)
-            .and_then(Value::as_str)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
+    let text = |name: &str| crate::stored::stored_text(fields, name);
     let key = |value: String| Projected::Text(Some(value).filter(|k| !k.is_empty()));
     let keys = crate::dedup::Keys::of(fields);
     vec![

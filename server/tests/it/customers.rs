@@ -263,6 +263,122 @@ on_both_databases!(
     }
 );
 
+/// Every row of the ticket and visit projections, in id order, as text.
+async fn ticket_and_visit_rows(app: &TestApp) -> Vec<String> {
+    type TicketRow = (
+        String,
+        String,
+        i64,
+        Option<String>,
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+        i64,
+    );
+    let tickets: Vec<TicketRow> = sqlx::query_as(
+        "SELECT id, owner_id, deleted, customer_id, status, ticket_type, opened_at, resolved_at, closed_at, \
+         technician_name, rating, escalated FROM ticket_rows ORDER BY id",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    type VisitRow = (String, String, i64, Option<String>, Option<String>, Option<i64>);
+    let visits: Vec<VisitRow> = sqlx::query_as(
+        "SELECT id, owner_id, deleted, customer_id, lead_id, visited_at FROM visit_rows ORDER BY id",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    tickets
+        .iter()
+        .map(|row| format!("{row:?}"))
+        .chain(visits.iter().map(|row| format!("{row:?}")))
+        .collect()
+}
+
+on_both_databases!(
+    tickets_and_visits_are_projected_with_each_change_and_a_rebuild_gives_the_same_rows,
+    |app: TestApp| async move {
+        let (rep1, sup_a, agent) = (
+            app.signed_in("rep1").await,
+            app.signed_in("sup_a").await,
+            app.signed_in("agent").await,
+        );
+        let customer = Uuid::now_v7();
+        push(&rep1, vec![application(customer, "苏州恒达")]).await;
+        push(
+            &rep1,
+            vec![common::command("customer", customer, "submit", json!({}))],
+        )
+        .await;
+        push(
+            &sup_a,
+            vec![common::command("customer", customer, "approve", json!({}))],
+        )
+        .await;
+        let (ticket, visit) = (Uuid::now_v7(), Uuid::now_v7());
+        push(
+            &agent,
+            vec![json!({
+                "id": Uuid::now_v7(), "entity": "ticket", "record_id": ticket, "base_version": 0, "op": "upsert",
+                "fields": {"customer_name": "苏州恒达", "customer_id": customer, "channel": "hotline",
+                           "ticket_type": "repair", "description": "主轴异响", "opened_at": "2026-12-01T01:00:00Z"},
+            })],
+        )
+        .await;
+        push(
+            &agent,
+            vec![common::command("ticket", ticket, "resolve", json!({}))],
+        )
+        .await;
+        push(
+            &agent,
+            vec![common::command("ticket", ticket, "close", json!({"rating": "4"}))],
+        )
+        .await;
+        push(
+            &rep1,
+            vec![json!({
+                "id": Uuid::now_v7(), "entity": "visit", "record_id": visit, "base_version": 0, "op": "upsert",
+                "fields": {"customer_name": "苏州恒达", "customer_id": customer,
+                           "visited_at": "2026-12-02T02:30:00Z", "purpose": "回访"},
+            })],
+        )
+        .await;
+        let written = ticket_and_visit_rows(&app).await;
+        assert_eq!(written.len(), 2, "{written:?}");
+        let (status, rating, opened): (String, Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT status, rating, opened_at FROM ticket_rows WHERE id = $1")
+                .bind(ticket.to_string())
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        assert_eq!((status.as_str(), rating), ("closed", Some(4)));
+        let millis = |at: &str| {
+            at.parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap()
+                .timestamp_millis()
+        };
+        assert_eq!(opened, Some(millis("2026-12-01T01:00:00Z")));
+        let (customer_of_visit, at): (Option<String>, Option<i64>) =
+            sqlx::query_as("SELECT customer_id, visited_at FROM visit_rows WHERE id = $1")
+                .bind(visit.to_string())
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        assert_eq!(customer_of_visit, Some(customer.to_string()));
+        assert_eq!(at, Some(millis("2026-12-02T02:30:00Z")));
+        app::sync::store::rebuild_projections(&app.db, app::aggregates::ENTITIES)
+            .await
+            .unwrap();
+        assert_eq!(ticket_and_visit_rows(&app).await, written);
+    }
+);
+
 on_both_databases!(
     the_duplicate_check_finds_customers_everywhere_and_shows_others_only_by_name_and_owner,
     |app: TestApp| async move {
