@@ -90,6 +90,7 @@ pub const FOLLOW_UP_SCREEN: RecordScreen = RecordScreen {
     deadlines: None,
     rates: None,
     board: None,
+    share: None,
 };
 
 /// A stored follow-up.

@@ -844,6 +844,37 @@ fn RecordForm(
     }
 }
 
+/// The record's link for someone without an account (a ticket's survey),
+/// once the server has made its secret: the whole address, to copy into
+/// a message.
+fn share_link(screen: &RecordScreen, fields: &Fields, locale: Locale) -> Option<AnyView> {
+    let share = screen.share.as_ref()?;
+    let secret = fields.get(share.field)?.as_str()?.to_owned();
+    let path = format!("{}{secret}", share.path);
+    let origin = {
+        #[cfg(feature = "hydrate")]
+        {
+            web_sys::window()
+                .and_then(|w| w.location().origin().ok())
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            String::new()
+        }
+    };
+    Some(
+        view! {
+            <section class="share" data-testid="share">
+                <h2>{locale.word(&format!("share_{}", share.field))}</h2>
+                <input readonly=true data-testid="share-link" value=format!("{origin}{path}") />
+                <p class="muted">{locale.word("share_hint")}</p>
+            </section>
+        }
+        .into_any(),
+    )
+}
+
 /// A signature drawn with a finger or a mouse on a canvas: each stroke is
 /// drawn as it is made, and when a stroke ends the drawing is written to
 /// `value` as a PNG data URL (what `stored::Reader::signature` reads);
@@ -1840,6 +1871,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             <dl class="sheet-fields">{rows}</dl>
             {edit.map(|edit| view! { <div class="actions wrap" data-testid="record-edit">{edit}</div> })}
             {deadlines}
+            {share_link(screen, &fields, locale)}
             {approval_view}
             {related_records(screen, record.id, &me)}
             {may_act

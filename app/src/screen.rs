@@ -107,6 +107,16 @@ pub struct RecordScreen {
     /// The board of the list for those who oversee it (the service
     /// supervisor's), linked from the list's head.
     pub board: Option<&'static str>,
+    /// A link the record's page shows for sending to someone without an
+    /// account (a ticket's survey), when its secret field is set.
+    pub share: Option<Share>,
+}
+
+/// A record's link for someone without an account: `path` followed by the
+/// secret in `field`, on this site.
+pub struct Share {
+    pub field: &'static str,
+    pub path: &'static str,
 }
 
 /// The rates of the records shown, at a moment, counted in a zone.

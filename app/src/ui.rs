@@ -116,6 +116,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tickets/new") view=NewTicketPage />
                     <Route path=path!("/tickets/:id") view=TicketPage />
                     <Route path=path!("/tickets/:id/edit") view=EditTicketPage />
+                    <Route path=path!("/survey/:token") view=crate::tickets::survey::SurveyPage />
                     <Route path=path!("/visits/:id") view=VisitPage />
                     <Route path=path!("/visits/:id/edit") view=EditVisitPage />
                     <Route path=path!("/customers") view=CustomersPage />

@@ -111,6 +111,7 @@ pub const VISIT_SCREEN: RecordScreen = RecordScreen {
     deadlines: None,
     rates: None,
     board: None,
+    share: None,
 };
 
 /// A stored visit.

@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { PHONE, signIn, signedInApi } from "./helpers";
+import { DESK, PHONE, hydrated, signIn, signedInApi } from "./helpers";
 
 async function syncNow(page: Page) {
   await page.getByTestId("sync-now").click();
@@ -92,4 +92,41 @@ test("a technician resolves a repair at the customer's without signal: condition
   await page.getByTestId("shown-signature").evaluate((element) => element.scrollIntoView({ block: "center" }));
   await page.screenshot({ path: "output/repair-resolved-390.png" });
   await phone.close();
+
+  // At the desk, 褚静 sends the customer a satisfaction survey; the link
+  // comes back from the server with the next sync.
+  const deskContext = await browser.newContext({ viewport: DESK });
+  const deskPage = await deskContext.newPage();
+  await signIn(deskPage, "agent1");
+  await deskPage.goto(`/tickets/${id}`);
+  await expect(deskPage.getByTestId("record-status")).toHaveText("已解决");
+  await deskPage.getByTestId("command-send_survey").click();
+  await syncNow(deskPage);
+  const link = await deskPage.getByTestId("share-link").inputValue();
+  expect(link).toMatch(/\/survey\/[0-9a-f]{32}$/);
+  await deskPage.screenshot({ path: "output/survey-link-1440.png", fullPage: true });
+
+  // The customer opens it on their own phone, with no account, and answers once.
+  const customerContext = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const customer = await customerContext.newPage();
+  await customer.goto(link);
+  await hydrated(customer);
+  await expect(customer.getByTestId("survey-about")).toContainText(tag);
+  await customer.getByTestId("survey-survey_speed").selectOption("5");
+  await customer.getByTestId("survey-survey_attitude").selectOption("5");
+  await customer.getByTestId("survey-survey_result").selectOption("4");
+  await customer.getByTestId("survey-comment").fill("师傅很专业，当天修好");
+  await customer.screenshot({ path: "output/survey-customer-390.png", fullPage: true });
+  await customer.getByTestId("survey-submit").click();
+  await expect(customer.getByTestId("survey-thanks")).toBeVisible();
+  await customer.goto(link);
+  await expect(customer.getByTestId("survey-gone")).toBeVisible();
+
+  // The desk sees the answers on the ticket.
+  await syncNow(deskPage);
+  await expect(deskPage.getByTestId("record-detail")).toContainText("师傅很专业，当天修好");
+  await expect(deskPage.getByTestId("record-detail")).toContainText("客户本人");
+  await expect(deskPage.getByTestId("share")).toHaveCount(0);
+  await deskContext.close();
+  await customerContext.close();
 });

@@ -215,6 +215,7 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
     deadlines: Some(pool::pool_deadline),
     rates: None,
     board: None,
+    share: None,
 };
 
 /// A customer's people beyond the form's contact: several, one of them the
@@ -389,6 +390,7 @@ pub fn decide_customer(call: &CommandCall) -> Result<Decided, Refusal> {
                 changes,
                 number,
                 owner: None,
+                secret: None,
             })
         }
         pool::CLAIM | pool::RELEASE => pool::decide_pool(call),

@@ -170,6 +170,7 @@ pub fn decide_pool(call: &CommandCall) -> Result<Decided, Refusal> {
                 changes: pooled(call.now, "released", call.actor.id),
                 number: None,
                 owner: Some(crate::policy::pool_owner(team)),
+                secret: None,
             })
         }
         CLAIM => {
@@ -192,6 +193,7 @@ pub fn decide_pool(call: &CommandCall) -> Result<Decided, Refusal> {
                 changes,
                 number: None,
                 owner: Some(call.actor.id),
+                secret: None,
             })
         }
         _ => Err(Refusal::Rule("unknown_command")),

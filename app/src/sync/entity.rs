@@ -199,6 +199,10 @@ pub struct Decided {
     /// in the command's `Context`; the previous owner's devices receive the
     /// record as removed when it leaves their scope.
     pub owner: Option<Uuid>,
+    /// A field the server fills with a fresh random secret (a survey
+    /// link's token): only the server makes one, so no device can guess
+    /// or choose it.
+    pub secret: Option<&'static str>,
 }
 
 impl Decided {
@@ -207,6 +211,7 @@ impl Decided {
             changes,
             number: None,
             owner: None,
+            secret: None,
         }
     }
 }
@@ -308,6 +313,11 @@ impl From<Refusal> for AppError {
         }
     }
 }
+
+/// The actor of a command the server applies for whoever holds a link's
+/// secret (`store::command_by_link`): no user has this id, so a rule that
+/// accepts a link's answer knows it came through the link.
+pub const LINK_HOLDER: Uuid = Uuid::nil();
 
 /// The `locked` of an entity whose fields may always be edited (by those
 /// the access policy lets write).

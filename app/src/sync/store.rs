@@ -634,10 +634,16 @@ fn decide_command(
         now,
         context,
     };
-    let (mut changes, number, new_owner) = match (spec.decide)(&call) {
-        Ok(decided) => (decided.changes, decided.number, decided.owner),
+    let (mut changes, number, new_owner, secret) = match (spec.decide)(&call) {
+        Ok(decided) => (decided.changes, decided.number, decided.owner, decided.secret),
         Err(refusal) => return unchanged(rejected(refusal.into())),
     };
+    if let Some(field) = secret {
+        changes.insert(
+            field.to_owned(),
+            serde_json::Value::String(Uuid::new_v4().simple().to_string()),
+        );
+    }
     // A move goes only to a person the rule was shown, to the actor (a
     // claim), or to the team's pool (a return), and the record takes the
     // new owner's team with it.
@@ -1732,6 +1738,66 @@ pub async fn resolve(
         .await?;
     writes.finish(&mut tx).await?;
     tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Applies `command` to a record for whoever holds a link's secret (a
+/// customer answering a survey): no one is signed in, so the access policy
+/// has no user to ask; the authority is the secret in `args`, which the
+/// entity's rule checks against the record (`entity::LINK_HOLDER` is the
+/// actor). Decided and written as any command. `Ok(Err(reason))` is a
+/// refusal; a missing or deleted record is `NotFound`.
+pub async fn command_by_link(
+    db: &Db,
+    spec: &'static EntitySpec,
+    id: Uuid,
+    command: &'static str,
+    args: Fields,
+    now: DateTime<Utc>,
+) -> Result<Result<(), AppError>, DbError> {
+    let link = CurrentUser {
+        id: super::entity::LINK_HOLDER,
+        username: "link".into(),
+        display_name: String::new(),
+        role: crate::roles::Role::Admin,
+        team_id: None,
+        time_zone: "Asia/Shanghai".into(),
+    };
+    let mut tx = db.pool.begin().await?;
+    let mut writes = Writes::begin(&mut tx, now).await?;
+    let Some(current) = load(&mut tx, spec, &[id]).await?.remove(&(spec.name, id)) else {
+        return Ok(Err(AppError::NotFound));
+    };
+    if current.record.deleted {
+        return Ok(Err(AppError::NotFound));
+    }
+    let mutation = Mutation {
+        id: Uuid::now_v7(),
+        entity: spec.name.to_owned(),
+        record_id: id,
+        base_version: current.record.version,
+        op: Op::Command,
+        fields: args,
+        command: Some(command.to_owned()),
+    };
+    let Decision { status, write } = decide_command(
+        &link,
+        spec,
+        mutation,
+        &current,
+        &Context::default(),
+        now,
+        &mut |series| writes.next_number(series),
+    );
+    if let MutationStatus::Rejected { reason } = status {
+        return Ok(Err(reason));
+    }
+    if let Some(write) = write {
+        writes.record(&link, spec, id, &write)?;
+    }
+    writes.finish(&mut tx).await?;
+    tx.commit().await?;
+    db.wrote();
     Ok(Ok(()))
 }
 

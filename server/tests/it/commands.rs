@@ -278,3 +278,95 @@ on_both_databases!(
         );
     }
 );
+
+on_both_databases!(
+    a_survey_link_needs_no_account_and_works_once,
+    |app: TestApp| async move {
+        let agent = app.signed_in("agent").await;
+        let ticket = Uuid::now_v7();
+        let opened = json!({
+            "id": Uuid::now_v7(), "entity": "ticket", "record_id": ticket, "base_version": 0, "op": "upsert",
+            "fields": {"customer_name": "宁波远航物流", "channel": "hotline", "ticket_type": "consultation",
+                       "description": "设备保养周期咨询", "opened_at": "2026-12-01T01:00:00Z"},
+        });
+        common::push_ok(&agent, vec![opened]).await;
+        // Not before it is resolved.
+        let early = common::push_ok(
+            &agent,
+            vec![common::command("ticket", ticket, "send_survey", json!({}))],
+        )
+        .await;
+        assert_eq!(early[0]["reason"]["code"], "survey_not_served");
+        common::push_ok(
+            &agent,
+            vec![common::command("ticket", ticket, "resolve", json!({}))],
+        )
+        .await;
+        let sent = common::push_ok(
+            &agent,
+            vec![common::command("ticket", ticket, "send_survey", json!({}))],
+        )
+        .await;
+        assert_eq!(sent[0]["status"], "applied", "{sent:?}");
+        let held = common::held(&agent, "ticket", ticket).await;
+        let token = held["fields"]["survey_token"].as_str().unwrap().to_owned();
+        assert_eq!(token.len(), 32, "the server made it: {held}");
+
+        // Whoever holds the link, without an account.
+        let customer = app.anonymous();
+        let (status, invite) = customer.call("survey/show", json!({"token": token})).await;
+        assert_eq!(status, StatusCode::OK, "{invite}");
+        assert_eq!(invite["customer_name"], "宁波远航物流");
+        let answers = json!({"survey_speed": "5", "survey_attitude": "5", "survey_result": "4", "survey_comment": "很及时"});
+        let (status, body) = customer
+            .call(
+                "survey/answer",
+                json!({"token": token, "answers": {"survey_speed": "9"}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a score of 9: {body}");
+        let (status, body) = customer
+            .call("survey/answer", json!({"token": token, "answers": answers}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // Once: the link is spent.
+        let (status, _) = customer
+            .call("survey/answer", json!({"token": token, "answers": answers}))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = customer.call("survey/show", json!({"token": token})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = customer
+            .call(
+                "survey/show",
+                json!({"token": "0123456789abcdef0123456789abcdef"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        let held = common::held(&agent, "ticket", ticket).await;
+        assert_eq!(held["fields"]["survey_speed"], "5");
+        assert_eq!(held["fields"]["survey_comment"], "很及时");
+        assert_eq!(held["fields"]["survey_answered_by"], "customer");
+        assert!(held["fields"]["survey_token"].is_null());
+        // The desk cannot send it again, nor record another answer.
+        let again = common::push_ok(
+            &agent,
+            vec![common::command("ticket", ticket, "send_survey", json!({}))],
+        )
+        .await;
+        assert_eq!(again[0]["reason"]["code"], "survey_used");
+        // A signed-in user pushing a token is no link.
+        let forged = common::push_ok(
+            &agent,
+            vec![common::command(
+                "ticket",
+                ticket,
+                "answer_survey",
+                json!({"survey_token": token}),
+            )],
+        )
+        .await;
+        assert_eq!(forged[0]["reason"]["code"], "survey_used");
+    }
+);

@@ -2,6 +2,8 @@
 //! the web or a visit, and moved along by commands (contacted, in progress,
 //! resolved, closed, reopened); the status is a workflow field no edit sets.
 
+pub mod survey;
+
 use crate::calendar::{Calendar, WorkingHours};
 use crate::error::{FieldError, FieldProblem};
 use crate::leads::{LONG_TEXT, SHORT_TEXT};
@@ -50,6 +52,14 @@ pub const TICKET: EntitySpec = EntitySpec {
         "condition_after",
         "signed_by",
         "signature",
+        "survey_token",
+        "survey_sent_at",
+        "survey_speed",
+        "survey_attitude",
+        "survey_result",
+        "survey_comment",
+        "survey_answered_at",
+        "survey_answered_by",
     ],
     workflow: &[
         "status",
@@ -70,8 +80,25 @@ pub const TICKET: EntitySpec = EntitySpec {
         "condition_after",
         "signed_by",
         "signature",
+        "survey_token",
+        "survey_sent_at",
+        "survey_speed",
+        "survey_attitude",
+        "survey_result",
+        "survey_comment",
+        "survey_answered_at",
+        "survey_answered_by",
     ],
-    commands: &[CONTACT, DISPATCH, START, RESOLVE, CLOSE, REOPEN],
+    commands: &[
+        CONTACT,
+        DISPATCH,
+        START,
+        RESOLVE,
+        CLOSE,
+        REOPEN,
+        survey::SEND_SURVEY,
+        survey::ANSWER_SURVEY,
+    ],
     title: "customer_name",
     searched: &[
         "customer_name",
@@ -113,6 +140,7 @@ pub const TICKET_ROWS: Projection = Projection {
         "technician_name",
         "rating",
         "escalated",
+        "survey_token",
     ],
     row: ticket_row,
 };
@@ -141,6 +169,8 @@ fn ticket_row(fields: &Fields) -> Vec<Projected> {
                 .and_then(|r| r.parse().ok()),
         ),
         Projected::Int(Some(i64::from(escalated))),
+        // The survey link's secret, found when the customer opens it.
+        text(survey::TOKEN),
     ]
 }
 
@@ -498,6 +528,14 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
         field("rating", Input::Choice(RATINGS), false),
         field("rating_comment", Input::Long, false),
         field("closed_at", Input::DateTime, false),
+        field("survey_sent_at", Input::DateTime, false),
+        field("survey_speed", Input::Choice(survey::SCORES), false),
+        field("survey_attitude", Input::Choice(survey::SCORES), false),
+        field("survey_result", Input::Choice(survey::SCORES), false),
+        field("survey_comment", Input::Long, false),
+        // `customer` through the link (in words), else the agent's name.
+        field("survey_answered_by", Input::Choice(&[survey::BY_CUSTOMER]), false),
+        field("survey_answered_at", Input::DateTime, false),
     ],
     args: &[
         CommandArgs {
@@ -519,6 +557,16 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
             command: RESOLVE,
             fields: REPAIR_RECORD,
         },
+        // Answers the desk records on a call.
+        CommandArgs {
+            command: survey::ANSWER_SURVEY,
+            fields: &[
+                field("survey_speed", Input::Choice(survey::SCORES), true),
+                field("survey_attitude", Input::Choice(survey::SCORES), true),
+                field("survey_result", Input::Choice(survey::SCORES), true),
+                field("survey_comment", Input::Long, false),
+            ],
+        },
         CommandArgs {
             command: CLOSE,
             fields: &[
@@ -530,6 +578,10 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
     deadlines: Some(ticket_deadlines),
     rates: Some(service_rates),
     board: Some("/service-board"),
+    share: Some(crate::screen::Share {
+        field: survey::TOKEN,
+        path: "/survey/",
+    }),
 };
 
 /// What a repair's resolution records with the customer on site.
@@ -644,6 +696,7 @@ fn decide_dispatch(call: &CommandCall) -> Result<Decided, Refusal> {
         changes,
         number: None,
         owner: Some(technician.id),
+        secret: None,
     })
 }
 
@@ -684,6 +737,9 @@ fn repair_record(call: &CommandCall) -> Result<Fields, Refusal> {
 pub fn decide_ticket(call: &CommandCall) -> Result<Decided, Refusal> {
     if call.name == DISPATCH {
         return decide_dispatch(call);
+    }
+    if matches!(call.name, survey::SEND_SURVEY | survey::ANSWER_SURVEY) {
+        return survey::decide_survey(call);
     }
     let next = transition(status_of(call.record), call.name)?;
     let mut changes = Fields::new();
@@ -777,6 +833,7 @@ pub fn check_ticket(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<Field
     }
     read.optional("signed_by", SHORT_TEXT);
     read.signature("signature");
+    survey::check_survey(&mut read);
     read.instant("contacted_at");
     read.optional("contacted_by", SHORT_TEXT);
     read.optional_choice("contact_method", |raw| {

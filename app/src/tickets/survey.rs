@@ -1,0 +1,407 @@
+//! 满意度调查, the satisfaction survey of a served customer (issue: after-sales;
+//! seed 004, 6.7): a few scored questions, answered by the customer through
+//! a link that needs no account and works once, or recorded by the service
+//! desk on a call. The link's token is a secret only the server makes
+//! (`Decided::secret`); holding it is what lets the customer answer.
+
+use super::status_of;
+use crate::roles::Role;
+use crate::stored::{instant_value, Reader};
+use crate::sync::entity::{CommandCall, Decided, Refusal};
+use crate::sync::Fields;
+use serde_json::Value;
+
+pub const SEND_SURVEY: &str = "send_survey";
+pub const ANSWER_SURVEY: &str = "answer_survey";
+
+/// The questions, each scored 1 to 5: how fast, how kind, how well solved.
+pub const QUESTIONS: &[&str] = &["survey_speed", "survey_attitude", "survey_result"];
+pub const SCORES: &[&str] = &["5", "4", "3", "2", "1"];
+/// The link's secret; when it was made; the answer's moment and who gave
+/// it (`customer` through the link, else the agent's name).
+pub const TOKEN: &str = "survey_token";
+pub const SENT_AT: &str = "survey_sent_at";
+pub const ANSWERED_AT: &str = "survey_answered_at";
+pub const ANSWERED_BY: &str = "survey_answered_by";
+pub const COMMENT: &str = "survey_comment";
+/// What `answered_by` says of an answer through the link.
+pub const BY_CUSTOMER: &str = "customer";
+
+/// The workflow fields of the survey.
+pub const FIELDS: &[&str] = &[
+    TOKEN,
+    SENT_AT,
+    "survey_speed",
+    "survey_attitude",
+    "survey_result",
+    COMMENT,
+    ANSWERED_AT,
+    ANSWERED_BY,
+];
+
+pub fn is_answered(fields: &Fields) -> bool {
+    fields.get(ANSWERED_AT).is_some_and(|v| !v.is_null())
+}
+
+fn is_desk(role: Role) -> bool {
+    matches!(role, Role::ServiceAgent | Role::ServiceSupervisor)
+}
+
+/// `send_survey` (the service desk, a resolved or closed ticket not yet
+/// answered: the server makes the link's token; sending again makes a new
+/// one, and the old link stops working) and `answer_survey` (the scores
+/// and a comment, once: by the desk on a call, or by whoever holds the
+/// link's token).
+pub fn decide_survey(call: &CommandCall) -> Result<Decided, Refusal> {
+    if is_answered(call.record) {
+        return Err(Refusal::Rule("survey_used"));
+    }
+    let served = matches!(status_of(call.record), "resolved" | "closed");
+    match call.name {
+        SEND_SURVEY => {
+            if !is_desk(call.actor.role) {
+                return Err(Refusal::Rule("survey_by_service_desk"));
+            }
+            if !served {
+                return Err(Refusal::Rule("survey_not_served"));
+            }
+            let mut decided =
+                Decided::changes(std::iter::once((SENT_AT.to_owned(), instant_value(call.now))).collect());
+            decided.secret = Some(TOKEN);
+            Ok(decided)
+        }
+        ANSWER_SURVEY => {
+            // Through the link, the server answers for whoever holds the
+            // token (`store::command_by_link`); a signed-in user pushing
+            // the token is no link.
+            let stored = call.record.get(TOKEN).and_then(Value::as_str);
+            let given = call.args.get(TOKEN).and_then(Value::as_str);
+            let by_link =
+                call.actor.id == crate::sync::entity::LINK_HOLDER && stored.is_some() && given == stored;
+            if !by_link && !is_desk(call.actor.role) {
+                return Err(Refusal::Rule("survey_link_invalid"));
+            }
+            if !served {
+                return Err(Refusal::Rule("survey_not_served"));
+            }
+            let mut read = Reader::args(call.args);
+            for question in QUESTIONS {
+                read.choice(question, |raw| SCORES.contains(&raw).then_some(()));
+            }
+            read.optional(COMMENT, crate::leads::LONG_TEXT);
+            read.finish().map_err(Refusal::Invalid)?;
+            let mut changes: Fields = QUESTIONS
+                .iter()
+                .map(|q| (q.to_string(), call.args[*q].clone()))
+                .collect();
+            if let Some(comment) = call.args.get(COMMENT).and_then(Value::as_str).map(str::trim) {
+                if !comment.is_empty() {
+                    changes.insert(COMMENT.into(), Value::String(comment.to_owned()));
+                }
+            }
+            changes.insert(ANSWERED_AT.into(), instant_value(call.now));
+            let by = if by_link {
+                BY_CUSTOMER.to_owned()
+            } else {
+                call.actor.display_name.clone()
+            };
+            changes.insert(ANSWERED_BY.into(), Value::String(by));
+            // A used link is spent.
+            changes.insert(TOKEN.into(), Value::Null);
+            Ok(Decided::changes(changes))
+        }
+        _ => Err(Refusal::Rule("unknown_command")),
+    }
+}
+
+/// The survey's stored fields.
+pub fn check_survey(read: &mut Reader) {
+    read.optional(TOKEN, crate::leads::SHORT_TEXT);
+    read.instant(SENT_AT);
+    for question in QUESTIONS {
+        read.optional_choice(question, |raw| SCORES.contains(&raw).then_some(()));
+    }
+    read.optional(COMMENT, crate::leads::LONG_TEXT);
+    read.instant(ANSWERED_AT);
+    read.optional(ANSWERED_BY, crate::leads::SHORT_TEXT);
+}
+
+/// What the survey page shows the customer before they answer.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SurveyInvite {
+    pub customer_name: String,
+    pub description: String,
+}
+
+/// `POST /api/survey/show`: the survey behind a link, for anyone holding
+/// it (no account). A spent, replaced or unknown token answers `not_found`.
+#[leptos::server(endpoint = "survey/show", input = leptos::server_fn::codec::Json)]
+pub async fn show_survey(token: String) -> Result<SurveyInvite, crate::error::AppError> {
+    let state = crate::ssr::state()?;
+    let (_, fields) = store::by_token(&state.db, &token)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    let text = |name: &str| {
+        fields
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Ok(SurveyInvite {
+        customer_name: text("customer_name"),
+        description: text("description"),
+    })
+}
+
+/// `POST /api/survey/answer`: the customer's answer through the link,
+/// applied as the ticket's `answer_survey` command by the server (the
+/// token is the authority), once.
+#[leptos::server(endpoint = "survey/answer", input = leptos::server_fn::codec::Json)]
+pub async fn answer_survey(token: String, answers: Fields) -> Result<(), crate::error::AppError> {
+    let state = crate::ssr::state()?;
+    let Some((id, _)) = store::by_token(&state.db, &token).await? else {
+        return Err(crate::error::AppError::NotFound);
+    };
+    let mut args = answers;
+    args.insert(TOKEN.into(), Value::String(token));
+    crate::sync::store::command_by_link(
+        &state.db,
+        &super::TICKET,
+        id,
+        ANSWER_SURVEY,
+        args,
+        chrono::Utc::now(),
+    )
+    .await?
+}
+
+/// `/survey/:token`: the customer's survey page, without an account: the
+/// questions, a comment, one submission. A used or replaced link says so.
+#[leptos::component]
+pub fn SurveyPage() -> impl leptos::IntoView {
+    use crate::ui::use_locale;
+    use leptos::prelude::*;
+    use leptos_router::hooks::use_params_map;
+    let locale = use_locale();
+    let params = use_params_map();
+    let token = move || params.with(|p| p.get("token").unwrap_or_default());
+    let invite = LocalResource::new(move || show_survey(token()));
+    let scores: Vec<(&'static str, RwSignal<String>)> = QUESTIONS
+        .iter()
+        .map(|q| (*q, RwSignal::new(String::new())))
+        .collect();
+    let comment = RwSignal::new(String::new());
+    let done = RwSignal::new(false);
+    let failure = RwSignal::new(None::<crate::error::AppError>);
+    let send = {
+        let scores = scores.clone();
+        Action::new_local(move |_: &()| {
+            let mut answers = Fields::new();
+            for (question, value) in &scores {
+                answers.insert(question.to_string(), Value::String(value.get_untracked()));
+            }
+            answers.insert(COMMENT.into(), Value::String(comment.get_untracked()));
+            let token = token();
+            async move {
+                match answer_survey(token, answers).await {
+                    Ok(()) => done.set(true),
+                    Err(e) => failure.set(Some(e)),
+                }
+            }
+        })
+    };
+    let form = move || {
+        let questions = scores
+        .clone()
+        .into_iter()
+        .map(|(question, value)| {
+            view! {
+                <label class="field">
+                    <span>{locale.field_label(question)}</span>
+                    <select data-testid=format!("survey-{question}") bind:value=value>
+                        <option value="">{locale.texts().choose}</option>
+                        {SCORES
+                            .iter()
+                            .map(|score| view! { <option value=*score>{locale.option(score).unwrap_or(score)}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+            }
+        })
+        .collect_view();
+        view! {
+            <form
+                class="card lead-form"
+                data-testid="survey-form"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    failure.set(None);
+                    send.dispatch_local(());
+                }
+            >
+                <p>{locale.word("survey_intro")}</p>
+                {questions}
+                <label class="field">
+                    <span>{locale.field_label(COMMENT)} <small class="muted">{locale.texts().optional}</small></span>
+                    <textarea data-testid="survey-comment" rows="3" bind:value=comment />
+                </label>
+                {move || failure.get().map(|e| view! { <p class="form-error" role="alert" data-testid="survey-refused">{locale.error_in_full(&e)}</p> })}
+                <div class="actions">
+                    <button class="primary" type="submit" data-testid="survey-submit">{locale.word("survey_submit")}</button>
+                </div>
+            </form>
+        }
+    };
+
+    view! {
+        <leptos_meta::Title text=locale.word("survey_title") />
+        <h1>{locale.word("survey_title")}</h1>
+        {move || {
+            if done.get() {
+                return view! { <p class="card" data-testid="survey-thanks">{locale.word("survey_thanks")}</p> }.into_any();
+            }
+            match invite.get() {
+                None => view! { <p class="empty">{locale.texts().loading}</p> }.into_any(),
+                Some(Err(_)) => view! { <p class="card" data-testid="survey-gone">{locale.word("survey_gone")}</p> }.into_any(),
+                Some(Ok(invite)) => view! {
+                    <p class="muted" data-testid="survey-about">{format!("{} · {}", invite.customer_name, invite.description)}</p>
+                    {form()}
+                }
+                .into_any(),
+            }
+        }}
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub mod store {
+    //! The ticket a survey link names, found by the projection's token column.
+
+    use crate::ssr::session::parse_uuid;
+    use crate::ssr::{Db, DbError};
+    use crate::sync::Fields;
+
+    pub async fn by_token(db: &Db, token: &str) -> Result<Option<(uuid::Uuid, Fields)>, DbError> {
+        // Tokens are 32 hex digits; anything else names nothing.
+        if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT t.id, r.data FROM ticket_rows t JOIN records r ON r.entity = 'ticket' AND r.id = t.id \
+             WHERE t.survey_token = $1 AND t.deleted = 0",
+        )
+        .bind(token)
+        .fetch_optional(&db.pool)
+        .await?;
+        row.map(|(id, data)| Ok((parse_uuid(&id)?, crate::sync::store::parse_json(&data)?)))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Ownership;
+    use crate::roles::CurrentUser;
+    use crate::sync::entity::Context;
+    use serde_json::json;
+    use uuid::Uuid;
+
+    fn person(role: Role) -> CurrentUser {
+        CurrentUser {
+            id: Uuid::from_u128(7),
+            username: "agent1".into(),
+            display_name: "褚静".into(),
+            role,
+            team_id: None,
+            time_zone: "Asia/Shanghai".into(),
+        }
+    }
+
+    fn run(name: &str, actor: &CurrentUser, record: &Fields, args: Value) -> Result<Decided, Refusal> {
+        decide_survey(&CommandCall {
+            name,
+            args: args.as_object().unwrap(),
+            record,
+            ownership: Ownership {
+                owner_id: Uuid::from_u128(9),
+                owner_team_id: None,
+            },
+            actor,
+            now: "2026-12-05T02:00:00Z".parse().unwrap(),
+            context: &Context::default(),
+        })
+    }
+
+    fn resolved() -> Fields {
+        json!({"customer_name": "宁波远航物流", "status": "resolved"})
+            .as_object()
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn the_desk_sends_a_link_whose_token_the_server_makes_and_it_is_answered_once() {
+        let agent = person(Role::ServiceAgent);
+        let mut ticket = resolved();
+        let sent = run(SEND_SURVEY, &agent, &ticket, json!({})).unwrap();
+        assert_eq!(sent.secret, Some(TOKEN));
+        assert!(!sent.changes.contains_key(TOKEN), "the device never makes it");
+        ticket.extend(sent.changes);
+        ticket.insert(TOKEN.into(), json!("0123456789abcdef0123456789abcdef"));
+        let scores = json!({"survey_speed": "5", "survey_attitude": "4", "survey_result": "5",
+                            "survey_comment": " 师傅很专业 ", "survey_token": "0123456789abcdef0123456789abcdef"});
+        // Through the link, with a wrong token: refused; a technician who
+        // read the token off the ticket is no link either.
+        let link = CurrentUser {
+            id: crate::sync::entity::LINK_HOLDER,
+            ..person(Role::Admin)
+        };
+        let mut wrong = scores.clone();
+        wrong["survey_token"] = json!("ffffffffffffffffffffffffffffffff");
+        assert_eq!(
+            run(ANSWER_SURVEY, &link, &ticket, wrong).map(|d| d.changes),
+            Err(Refusal::Rule("survey_link_invalid"))
+        );
+        assert_eq!(
+            run(ANSWER_SURVEY, &person(Role::Technician), &ticket, scores.clone()).map(|d| d.changes),
+            Err(Refusal::Rule("survey_link_invalid"))
+        );
+        let answered = run(ANSWER_SURVEY, &link, &ticket, scores.clone()).unwrap();
+        assert_eq!(answered.changes[ANSWERED_BY], BY_CUSTOMER);
+        assert_eq!(answered.changes[COMMENT], "师傅很专业");
+        assert_eq!(answered.changes[TOKEN], Value::Null);
+        ticket.extend(answered.changes);
+        let mut read = Reader::new(&ticket);
+        check_survey(&mut read);
+        assert_eq!(read.finish(), Ok(()));
+        // Once.
+        assert_eq!(
+            run(ANSWER_SURVEY, &agent, &ticket, scores).map(|d| d.changes),
+            Err(Refusal::Rule("survey_used"))
+        );
+    }
+
+    #[test]
+    fn the_desk_records_answers_on_a_call_but_only_for_a_served_ticket_and_with_scores_1_to_5() {
+        let agent = person(Role::ServiceAgent);
+        let answers = json!({"survey_speed": "3", "survey_attitude": "3", "survey_result": "2"});
+        let on_call = run(ANSWER_SURVEY, &agent, &resolved(), answers.clone()).unwrap();
+        assert_eq!(on_call.changes[ANSWERED_BY], "褚静");
+        let mut open = resolved();
+        open.insert("status".into(), json!("open"));
+        assert_eq!(
+            run(ANSWER_SURVEY, &agent, &open, answers).map(|d| d.changes),
+            Err(Refusal::Rule("survey_not_served"))
+        );
+        assert!(matches!(
+            run(ANSWER_SURVEY, &agent, &resolved(), json!({"survey_speed": "6"})),
+            Err(Refusal::Invalid(_))
+        ));
+        assert_eq!(
+            run(SEND_SURVEY, &person(Role::Technician), &resolved(), json!({})).map(|d| d.changes),
+            Err(Refusal::Rule("survey_by_service_desk"))
+        );
+    }
+}
