@@ -5,7 +5,7 @@
 //! next follow-up date is a clock: on the morning of that day its owner is
 //! reminded, once.
 
-use crate::error::{FieldError, FieldProblem};
+use crate::error::FieldError;
 use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
 use crate::screen::{field, Input, Link, RecordScreen};
@@ -98,11 +98,7 @@ pub fn check_follow_up(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<Fi
     let mut read = Reader::new(fields);
     read.required("customer_name", SHORT_TEXT);
     for link in ["customer_id", "ticket_id"] {
-        read.parsed(link, |raw| {
-            uuid::Uuid::parse_str(raw)
-                .map(|_| ())
-                .map_err(|_| FieldProblem::InvalidChoice)
-        });
+        read.id(link);
     }
     read.past_instant("followed_at", now);
     read.choice("follow_method", |raw| FOLLOW_METHODS.contains(&raw).then_some(()));

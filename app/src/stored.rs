@@ -194,6 +194,15 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// The id of another record (a reference) or of a person, if set.
+    pub fn id(&mut self, field: &str) {
+        self.parsed(field, |raw| {
+            uuid::Uuid::parse_str(raw)
+                .map(|_| ())
+                .map_err(|_| FieldProblem::InvalidChoice)
+        });
+    }
+
     /// A drawn signature: a PNG as a `data:` URL of base64, at most
     /// `MAX_SIGNATURE` characters (a signature pad's strokes compress to a
     /// few kilobytes; a photo smuggled in does not fit).

@@ -118,16 +118,8 @@ pub const VISIT_SCREEN: RecordScreen = RecordScreen {
 pub fn check_visit(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
     let mut read = Reader::new(fields);
     read.required("customer_name", SHORT_TEXT);
-    read.parsed("customer_id", |raw| {
-        uuid::Uuid::parse_str(raw)
-            .map(|_| ())
-            .map_err(|_| crate::error::FieldProblem::InvalidChoice)
-    });
-    read.parsed("lead_id", |raw| {
-        uuid::Uuid::parse_str(raw)
-            .map(|_| ())
-            .map_err(|_| crate::error::FieldProblem::InvalidChoice)
-    });
+    read.id("customer_id");
+    read.id("lead_id");
     read.past_instant("visited_at", now);
     read.optional("met_name", SHORT_TEXT);
     read.optional("met_title", SHORT_TEXT);

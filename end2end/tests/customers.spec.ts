@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { DESK, PHONE, hydrated, pushLeads, signIn, signedInApi } from "./helpers";
+import { DESK, PHONE, hydrated, pushLeads, signIn, signedInApi, syncNow } from "./helpers";
 
 /** A lead of the signed-in API user, as a client's outbox carries it. */
 function lead(company: string) {
@@ -13,12 +13,6 @@ function lead(company: string) {
     grade: "A",
     contacted_at: new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, "Z"),
   };
-}
-
-async function syncNow(page: Page) {
-  await page.getByTestId("sync-now").click();
-  await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
-  await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
 }
 
 test("a rep converts a lead offline, the supervisor approves it, and the rep's phone shows the customer code", async ({

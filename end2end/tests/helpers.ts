@@ -78,3 +78,10 @@ export async function signedInApi(baseURL: string | undefined, username: string)
   expect(login.ok()).toBeTruthy();
   return api;
 }
+
+/** Syncs now and waits until the outbox is empty and the bar says all is synced. */
+export async function syncNow(page: Page) {
+  await page.getByTestId("sync-now").click();
+  await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
+  await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
+}

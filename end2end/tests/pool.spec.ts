@@ -1,5 +1,5 @@
 import { test, expect, Page, APIRequestContext } from "@playwright/test";
-import { DESK, PHONE, signIn, signedInApi } from "./helpers";
+import { DESK, PHONE, signIn, signedInApi, syncNow } from "./helpers";
 
 /** Pushes one batch of mutations as the user of `api`; every one must apply. */
 async function push(api: APIRequestContext, mutations: object[]) {
@@ -11,12 +11,6 @@ async function push(api: APIRequestContext, mutations: object[]) {
 
 function command(recordId: string, name: string) {
   return { id: crypto.randomUUID(), entity: "customer", record_id: recordId, base_version: 1, op: "command", command: name, fields: {} };
-}
-
-async function syncNow(page: Page) {
-  await page.getByTestId("sync-now").click();
-  await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
-  await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
 }
 
 async function openPoolCustomer(page: Page, company: string) {

@@ -1,11 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { DESK, PHONE, hydrated, signIn, signedInApi } from "./helpers";
-
-async function syncNow(page: Page) {
-  await page.getByTestId("sync-now").click();
-  await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
-  await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
-}
+import { DESK, PHONE, hydrated, signIn, signedInApi, syncNow } from "./helpers";
 
 test("a technician resolves a repair at the customer's without signal: condition before and after, the work, the customer's signature", async ({
   browser,

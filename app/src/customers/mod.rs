@@ -288,11 +288,7 @@ pub fn check_customer(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
     read.optional_choice("class", |raw| CUSTOMER_CLASSES.contains(&raw).then_some(()));
     read.optional_choice("key_customer", |raw| ["yes", "no"].contains(&raw).then_some(()));
     read.optional("region", SHORT_TEXT);
-    read.parsed("lead_id", |raw| {
-        uuid::Uuid::parse_str(raw)
-            .map(|_| ())
-            .map_err(|_| FieldProblem::InvalidChoice)
-    });
+    read.id("lead_id");
     read.optional_choice("status", |raw| CUSTOMER_STATUSES.contains(&raw).then_some(()));
     if let Some(approval) = fields.get("approval").filter(|v| !v.is_null()) {
         if serde_json::from_value::<Approval>(approval.clone()).is_err() {
@@ -305,11 +301,7 @@ pub fn check_customer(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
     read.optional_choice(pool::POOL_REASON, |raw| {
         ["no_follow_up", "released"].contains(&raw).then_some(())
     });
-    read.parsed(pool::POOLED_FROM, |raw| {
-        uuid::Uuid::parse_str(raw)
-            .map(|_| ())
-            .map_err(|_| FieldProblem::InvalidChoice)
-    });
+    read.id(pool::POOLED_FROM);
     read.finish()
 }
 

@@ -813,11 +813,7 @@ pub fn decide_ticket(call: &CommandCall) -> Result<Decided, Refusal> {
 pub fn check_ticket(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
     let mut read = Reader::new(fields);
     read.required("customer_name", SHORT_TEXT);
-    read.parsed("customer_id", |raw| {
-        uuid::Uuid::parse_str(raw)
-            .map(|_| ())
-            .map_err(|_| crate::error::FieldProblem::InvalidChoice)
-    });
+    read.id("customer_id");
     read.optional("contact_name", SHORT_TEXT);
     read.phone("contact_phone");
     read.optional("product", SHORT_TEXT);
