@@ -428,9 +428,13 @@ mod engine {
     /// read, and is kept to spare a schema change).
     const RECORDS: &str = "records_v2";
     const OUTBOX: &str = "outbox";
+    /// The mutations the server acknowledged in the last `RESEND_DAYS`,
+    /// keyed by their v7 id like the outbox: sent again if the server's
+    /// database is restored from a backup that lacks them (`rejoin`).
+    const SENT: &str = "sent";
     /// The IndexedDB version: bumped whenever the stores change, with a step
     /// in `migrate` when data must move.
-    const SCHEMA_VERSION: u32 = 2;
+    const SCHEMA_VERSION: u32 = 3;
     const SYNC_EVERY: Duration = Duration::from_secs(30);
 
     fn storage_error(error: impl std::fmt::Debug) -> AppError {
@@ -448,6 +452,7 @@ mod engine {
                     .add_index(Index::new("entity", "entity")),
             )
             .add_object_store(ObjectStore::new(OUTBOX))
+            .add_object_store(ObjectStore::new(SENT))
             .build()
             .await
             .map_err(storage_error)?;
@@ -786,28 +791,123 @@ mod engine {
         Ok(away)
     }
 
-    /// Removes answered mutations from the outbox, puts the server's copies
-    /// of refused commands' records back, and marks refused records.
+    /// Moves answered mutations from the outbox to the sent store (those
+    /// the server stored) or drops them, puts the server's copies of
+    /// refused commands' records back, and marks refused records.
     async fn settle(
         db: &Rexie,
         answered: &[(Mutation, MutationStatus)],
         fresh: Vec<PulledChange>,
     ) -> Result<(), AppError> {
         let tx = db
-            .transaction(&[RECORDS, OUTBOX], TransactionMode::ReadWrite)
+            .transaction(&[RECORDS, OUTBOX, SENT], TransactionMode::ReadWrite)
             .map_err(storage_error)?;
         let outbox = tx.store(OUTBOX).map_err(storage_error)?;
         let records = tx.store(RECORDS).map_err(storage_error)?;
+        let sent = tx.store(SENT).map_err(storage_error)?;
         for change in fresh {
             put_pulled(&records, change).await?;
         }
         for (mutation, status) in answered {
-            outbox
-                .delete(JsValue::from_str(&mutation.id.to_string()))
-                .await
-                .map_err(storage_error)?;
+            let key = JsValue::from_str(&mutation.id.to_string());
+            outbox.delete(key.clone()).await.map_err(storage_error)?;
+            if status.stored() {
+                sent.put(&to_js(mutation)?, Some(&key))
+                    .await
+                    .map_err(storage_error)?;
+            }
             if let Some(reason) = refusal(status) {
                 mark_rejected(&records, &mutation.entity, mutation.record_id, reason).await?;
+            }
+        }
+        // Forget what is older than the horizon.
+        let horizon = crate::sync::resend_horizon(chrono::Utc::now().timestamp_millis());
+        let old = KeyRange::upper_bound(&JsValue::from_str(&horizon.to_string()), Some(true))
+            .map_err(storage_error)?;
+        for mutation in sent
+            .get_all(Some(old), None)
+            .await
+            .map_err(storage_error)?
+            .into_iter()
+            .filter_map(from_js::<Mutation>)
+        {
+            sent.delete(JsValue::from_str(&mutation.id.to_string()))
+                .await
+                .map_err(storage_error)?;
+        }
+        tx.done().await.map_err(storage_error)?;
+        Ok(())
+    }
+
+    /// The server's database was restored from a backup (a new epoch, or
+    /// its last change is before this device's cursor): every mutation it
+    /// acknowledged in the last `RESEND_DAYS` goes back to the outbox, in
+    /// the order made and before what waits there (ids are v7), to be sent
+    /// again (the server applies what it lacks and answers the rest as
+    /// duplicates); the next pull starts from 0 and ends by dropping the
+    /// local records the server no longer has (`sweep`).
+    async fn rejoin(user: Uuid, epoch: Option<String>) -> Result<(), AppError> {
+        let db = open(user).await?;
+        let tx = db
+            .transaction(&[OUTBOX, SENT], TransactionMode::ReadWrite)
+            .map_err(storage_error)?;
+        let outbox = tx.store(OUTBOX).map_err(storage_error)?;
+        let sent = tx.store(SENT).map_err(storage_error)?;
+        for mutation in sent
+            .get_all(None, None)
+            .await
+            .map_err(storage_error)?
+            .into_iter()
+            .filter_map(from_js::<Mutation>)
+        {
+            outbox
+                .put(
+                    &to_js(&mutation)?,
+                    Some(&JsValue::from_str(&mutation.id.to_string())),
+                )
+                .await
+                .map_err(storage_error)?;
+        }
+        sent.clear().await.map_err(storage_error)?;
+        tx.done().await.map_err(storage_error)?;
+        // After the transaction: a rejoin cut short before here runs again
+        // on the next sync's refusal, and sends the same mutations.
+        let _ = LocalStorage::set(cursor_key(user), 0i64);
+        let _ = LocalStorage::set(refresh_key(user), true);
+        match epoch {
+            Some(epoch) => {
+                let _ = LocalStorage::set(epoch_key(user), epoch);
+            }
+            None => LocalStorage::delete(epoch_key(user)),
+        }
+        Ok(())
+    }
+
+    /// After a whole pull from 0 that followed a rejoin: drops the local
+    /// records the server did not send (it lacks them) unless a change of
+    /// them still waits in the outbox.
+    async fn sweep(db: &Rexie, seen: &std::collections::HashSet<String>) -> Result<(), AppError> {
+        let waiting: std::collections::HashSet<String> = outbox(db)
+            .await?
+            .iter()
+            .map(|m| record_id(&m.entity, m.record_id))
+            .collect();
+        let tx = db
+            .transaction(&[RECORDS], TransactionMode::ReadWrite)
+            .map_err(storage_error)?;
+        let records = tx.store(RECORDS).map_err(storage_error)?;
+        for record in records
+            .get_all(None, None)
+            .await
+            .map_err(storage_error)?
+            .into_iter()
+            .filter_map(record_from)
+        {
+            if !seen.contains(&record.key) && !waiting.contains(&record.key) {
+                records
+                    .delete(JsValue::from_str(&record.key))
+                    .await
+                    .map_err(storage_error)?;
             }
         }
         tx.done().await.map_err(storage_error)?;
@@ -905,6 +1005,16 @@ mod engine {
         format!("fieldbook.{user}.cursor")
     }
 
+    /// The server's epoch that the cursor belongs to.
+    fn epoch_key(user: Uuid) -> String {
+        format!("fieldbook.{user}.epoch")
+    }
+
+    /// Set by `rejoin` until a pull from 0 has completed and swept.
+    fn refresh_key(user: Uuid) -> String {
+        format!("fieldbook.{user}.refresh")
+    }
+
     fn last_sync_key(user: Uuid) -> String {
         format!("fieldbook.{user}.last_sync")
     }
@@ -975,8 +1085,20 @@ mod engine {
         static AGAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
 
+    /// One sync; if the server's database was restored since the last,
+    /// rejoins it and syncs again (once: a second refusal is an error).
     async fn run(user: Uuid, status: SyncStatus) -> Result<(), AppError> {
+        match push_and_pull(user, status).await {
+            Err(AppError::EpochChanged { epoch }) => rejoin(user, Some(epoch)).await?,
+            Err(AppError::CursorAhead { .. }) => rejoin(user, None).await?,
+            other => return other,
+        }
+        push_and_pull(user, status).await
+    }
+
+    async fn push_and_pull(user: Uuid, status: SyncStatus) -> Result<(), AppError> {
         let db = open(user).await?;
+        let epoch: Option<String> = LocalStorage::get(epoch_key(user)).ok();
         let waiting = outbox(&db).await?;
         status.pending.set(Some(waiting.len()));
         // Records whose change the server refused in this sync: a pull
@@ -985,6 +1107,7 @@ mod engine {
         for chunk in waiting.chunks(crate::sync::MAX_BATCH) {
             let batch = PushBatch {
                 client_id: device_id(),
+                epoch: epoch.clone(),
                 mutations: chunk.to_vec(),
             };
             let answer = push(batch).await?;
@@ -1017,22 +1140,26 @@ mod engine {
                 .update(|n| *n = n.map(|n| n.saturating_sub(answered.len())));
         }
         let mut cursor: i64 = LocalStorage::get(cursor_key(user)).unwrap_or(0);
+        let refresh: bool = LocalStorage::get(refresh_key(user)).unwrap_or(false);
+        if refresh {
+            cursor = 0;
+        }
+        let mut seen = std::collections::HashSet::new();
         status.received.set(0);
         loop {
-            let page = match pull(PullRequest {
+            let page = pull(PullRequest {
                 cursor,
                 limit: crate::sync::MAX_PAGE,
+                epoch: epoch.clone(),
             })
-            .await
-            {
-                // The server is behind this device (restored from a
-                // backup): start again from its beginning.
-                Err(AppError::CursorAhead { .. }) if cursor != 0 => {
-                    cursor = 0;
-                    continue;
-                }
-                other => other?,
-            };
+            .await?;
+            if refresh {
+                seen.extend(page.changes.iter().map(|change| match change {
+                    PulledChange::Upsert { entity, id, .. }
+                    | PulledChange::Deleted { entity, id, .. }
+                    | PulledChange::Removed { entity, id } => record_id(entity, *id),
+                }));
+            }
             // Apply in the page's own transaction, then yield to the page
             // before the next one, so a large first sync never freezes it.
             let received = page.changes.len();
@@ -1040,9 +1167,14 @@ mod engine {
             status.received.update(|n| *n += received);
             cursor = page.cursor;
             let _ = LocalStorage::set(cursor_key(user), cursor);
+            let _ = LocalStorage::set(epoch_key(user), &page.epoch);
             if !page.has_more {
                 break;
             }
+        }
+        if refresh {
+            sweep(&db, &seen).await?;
+            LocalStorage::delete(refresh_key(user));
         }
         if !refused.is_empty() {
             mark_refused(&db, &refused).await?;

@@ -95,6 +95,11 @@ pub enum AppError {
     /// change: its database was restored from a backup): pull from 0.
     #[error("the cursor is ahead of the server's last change {head}")]
     CursorAhead { head: i64 },
+    /// A push or pull made against another epoch of the database (it was
+    /// restored from a backup since the device last synced): nothing was
+    /// applied; the device sends again what it sent before and pulls from 0.
+    #[error("the database was restored: epoch {epoch}")]
+    EpochChanged { epoch: String },
     #[error("wrong username or password")]
     BadCredentials,
     #[error("too many failed sign-ins; retry in {retry_after_secs} s")]
@@ -129,7 +134,7 @@ impl AppError {
             Self::NotFound => S::NOT_FOUND,
             Self::Invalid { .. } | Self::Refused { .. } => S::UNPROCESSABLE_ENTITY,
             Self::BadRequest { .. } => S::BAD_REQUEST,
-            Self::CursorAhead { .. } => S::CONFLICT,
+            Self::CursorAhead { .. } | Self::EpochChanged { .. } => S::CONFLICT,
             Self::TooLarge { .. } => S::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => S::TOO_MANY_REQUESTS,
             Self::Internal => S::INTERNAL_SERVER_ERROR,

@@ -839,9 +839,11 @@ impl Locale {
             AppError::Refused { code, by: None } => self.refusal(code),
             AppError::BadRequest { .. } if zh => "请求格式有误。".into(),
             AppError::BadRequest { .. } => "The request was malformed.".into(),
-            AppError::CursorAhead { .. } if zh => "服务器的数据比本机旧，正在重新同步。".into(),
-            AppError::CursorAhead { .. } => {
-                "The server's data is older than this device's; syncing afresh.".into()
+            AppError::CursorAhead { .. } | AppError::EpochChanged { .. } if zh => {
+                "服务器已从备份恢复，正在重新同步并补发本机的更改。".into()
+            }
+            AppError::CursorAhead { .. } | AppError::EpochChanged { .. } => {
+                "The server was restored from a backup; syncing afresh and sending this device's changes again.".into()
             }
             AppError::TooLarge { limit } if zh => format!("一次最多提交 {limit} 条。"),
             AppError::TooLarge { limit } => format!("At most {limit} items at a time."),

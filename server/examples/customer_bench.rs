@@ -115,6 +115,7 @@ async fn main() -> Result<(), Error> {
             .collect();
         let batch = PushBatch {
             client_id: Uuid::nil(),
+            epoch: None,
             mutations,
         };
         app::sync::store::push(&db, app::aggregates::ENTITIES, rep, batch, chrono::Utc::now()).await?;

@@ -52,10 +52,16 @@ pub enum Command {
     /// The typed tables kept beside the records.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
-    /// Write a consistent copy of the SQLite database to PATH while the
-    /// server keeps serving (PostgreSQL: use `pg_dump`, see the README).
+    /// Write a consistent copy of the database to PATH while the server
+    /// keeps serving (SQLite: `VACUUM INTO`; PostgreSQL: `pg_dump`).
     Backup {
         /// The file to write; it must not exist yet.
+        path: std::path::PathBuf,
+    },
+    /// Put the backup at PATH back, with every server stopped, under a new
+    /// epoch: devices that synced since send their changes again.
+    Restore {
+        /// A file written by `fieldbook backup`.
         path: std::path::PathBuf,
     },
     /// Print the offline shell: the data-free page the service worker keeps

@@ -179,6 +179,7 @@ async fn load_leads(db: &Db, reps: &[CurrentUser]) -> Result<usize, AccountError
             let id = Uuid::now_v7();
             let batch = PushBatch {
                 client_id: Uuid::nil(),
+                epoch: None,
                 mutations: vec![Mutation {
                     id,
                     entity: "lead".into(),

@@ -55,11 +55,24 @@ async fn run(cli: Cli) -> Result<(), String> {
         );
         return Ok(());
     }
+    if let Some(Command::Restore { path }) = &cli.command {
+        let started = std::time::Instant::now();
+        let epoch = fieldbook::backup::restore(&cli.common.database_url, path).await?;
+        println!(
+            "Restored {} in {:.1} s; the database's new epoch is {epoch}.",
+            path.display(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     let db = Db::connect(&cli.common.database_url)
         .await
         .map_err(|e| e.to_string())?;
     match cli.command.unwrap_or(Command::Serve(ServeArgs::parse_from_env())) {
-        Command::Serve(args) => serve(db, args).await,
+        Command::Serve(args) => {
+            let _held = fieldbook::backup::hold_while_serving(&cli.common.database_url)?;
+            serve(db, args).await
+        }
         Command::Demo => match demo::load(&db).await.map_err(|e| e.to_string())? {
             Some(summary) => {
                 println!(
@@ -71,10 +84,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             None => Err("the database already has users; the demo loads only into an empty one".into()),
         },
-        Command::Shell { .. } => unreachable!("answered before connecting"),
+        Command::Shell { .. } | Command::Restore { .. } => unreachable!("answered before connecting"),
         Command::Backup { path } => {
             let started = std::time::Instant::now();
-            fieldbook::backup::sqlite(&db, &path).await?;
+            fieldbook::backup::backup(&db, &cli.common.database_url, &path).await?;
             println!(
                 "Backed up to {} in {:.1} s.",
                 path.display(),

@@ -398,6 +398,7 @@ impl World {
                 }
                 let batch = PushBatch {
                     client_id: Uuid::nil(),
+                    epoch: None,
                     mutations: sent[pick % sent.len()].clone(),
                 };
                 self.deliver(client, &batch).await;
@@ -412,6 +413,7 @@ impl World {
             self.replicas[client].sent.push(mutations.clone());
             let batch = PushBatch {
                 client_id: Uuid::nil(),
+                epoch: None,
                 mutations,
             };
             let answer = match fault {
@@ -464,10 +466,19 @@ impl World {
         }
         loop {
             let cursor = self.replicas[client].cursor;
-            let page = pull(&self.db, ENTITIES, &user, &PullRequest { cursor, limit: 7 })
-                .await
-                .unwrap()
-                .unwrap();
+            let page = pull(
+                &self.db,
+                ENTITIES,
+                &user,
+                &PullRequest {
+                    cursor,
+                    limit: 7,
+                    epoch: None,
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
             for change in page.changes {
                 self.replicas[client].apply(change);
             }
@@ -489,6 +500,7 @@ impl World {
                 &PullRequest {
                     cursor: replica.cursor,
                     limit: 50,
+                    epoch: None,
                 },
             )
             .await

@@ -50,6 +50,7 @@ pub async fn add_lead(lead: LeadForm) -> Result<Lead, AppError> {
     let id = valid.id.unwrap_or_else(Uuid::now_v7);
     let batch = PushBatch {
         client_id: Uuid::nil(),
+        epoch: None,
         mutations: vec![Mutation {
             id,
             entity: super::record::LEAD.name.to_owned(),

@@ -130,16 +130,19 @@ impl Db {
     }
 }
 
+/// The file of a `sqlite:` URL; `None` for another database or one in memory.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (path != ":memory:" && !path.is_empty()).then(|| std::path::PathBuf::from(path))
+}
+
 /// Adds `mode=rwc` so the file is created, and creates its folder.
 fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:")
-        .split('?')
-        .next()
-        .unwrap_or_default();
-    if path != ":memory:" && !path.is_empty() {
-        if let Some(parent) = std::path::Path::new(path).parent() {
+    if let Some(path) = sqlite_file(url) {
+        if let Some(parent) = path.parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent).map_err(|source| DbError::DataDir {
                     path: parent.display().to_string(),

@@ -17,6 +17,14 @@ pub async fn push(batch: PushBatch) -> Result<PushResult, AppError> {
     let user = ssr::require_user().await?;
     let state = ssr::state()?;
     super::check_batch(&state.entities, &batch)?;
+    if let Some(theirs) = &batch.epoch {
+        // A restore replaces the database while no server runs, so the
+        // epoch cannot change between this read and the push.
+        let epoch = super::store::epoch(&state.db).await?;
+        if *theirs != epoch {
+            return Err(AppError::EpochChanged { epoch });
+        }
+    }
     let (client, mutations) = (batch.client_id, batch.mutations.len());
     let result = super::store::push(&state.db, state.entities, &user, batch, chrono::Utc::now()).await?;
     tracing::info!(%client, mutations, "sync push");

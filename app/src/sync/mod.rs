@@ -63,6 +63,11 @@ pub struct Mutation {
 pub struct PushBatch {
     /// The device that sends the batch, for logs and diagnostics.
     pub client_id: Uuid,
+    /// The server's epoch as the device last pulled it (`PullPage::epoch`),
+    /// `None` before its first pull: a batch made against another epoch
+    /// (the database was restored since) is refused whole, unapplied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
     pub mutations: Vec<Mutation>,
 }
 
@@ -127,6 +132,32 @@ pub enum MutationStatus {
     },
 }
 
+impl MutationStatus {
+    /// Whether the server holds this mutation's effect: a device keeps such
+    /// a mutation for `RESEND_DAYS`, to send again after a restore.
+    pub fn stored(&self) -> bool {
+        match self {
+            Self::Applied { .. } | Self::Conflict { .. } => true,
+            Self::Rejected { .. } => false,
+            Self::Duplicate { original } => original.stored(),
+        }
+    }
+}
+
+/// How long a device keeps the mutations the server acknowledged, to send
+/// them again if the server is restored from a backup older than them
+/// (`AppError::EpochChanged`). A restore from an older backup loses what
+/// devices sent before this many days.
+pub const RESEND_DAYS: i64 = 30;
+
+/// The mutation ids older than `RESEND_DAYS` before `now_ms` sort before
+/// this one: mutation ids are UUID v7, whose first 48 bits are the time
+/// they were made, so their text sorts by time too.
+pub fn resend_horizon(now_ms: i64) -> Uuid {
+    let cutoff = now_ms.saturating_sub(RESEND_DAYS * 24 * 3_600_000).max(0);
+    uuid::Builder::from_unix_timestamp_millis(cutoff as u64, &[0; 10]).into_uuid()
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MutationResult {
     pub id: Uuid,
@@ -146,6 +177,10 @@ pub struct PullRequest {
     pub cursor: i64,
     #[serde(default = "default_page")]
     pub limit: usize,
+    /// The epoch the cursor belongs to; `None` with cursor 0 on a first
+    /// pull. A cursor of another epoch means nothing to this database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
 }
 
 fn default_page() -> usize {
@@ -179,6 +214,9 @@ pub struct PullPage {
     pub cursor: i64,
     /// More changes wait: pull again at once.
     pub has_more: bool,
+    /// The database's epoch, which the cursor belongs to: it changes only
+    /// when the database is restored from a backup (`fieldbook restore`).
+    pub epoch: String,
 }
 
 /// A pulled record's fields. The server sends the JSON text it stores as it
@@ -379,6 +417,37 @@ mod tests {
     }
 
     #[test]
+    fn the_resend_horizon_orders_mutation_ids_by_the_time_they_were_made() {
+        let day = 24 * 3_600_000;
+        let now = 1_796_000_000_000;
+        let horizon = resend_horizon(now).to_string();
+        let made = |ms: i64| uuid::Builder::from_unix_timestamp_millis(ms as u64, &[0xff; 10]).into_uuid();
+        // Kept: made within the last 30 days, to the millisecond.
+        assert!(made(now - RESEND_DAYS * day).to_string() > horizon);
+        assert!(made(now).to_string() > horizon);
+        // Dropped: older by a millisecond, even with the largest random bits.
+        assert!(made(now - RESEND_DAYS * day - 1).to_string() < horizon);
+        assert!(resend_horizon(0).to_string() <= Uuid::now_v7().to_string());
+    }
+
+    #[test]
+    fn only_what_the_server_stored_is_kept_to_send_again() {
+        let refused = MutationStatus::Rejected {
+            reason: AppError::NotFound,
+        };
+        assert!(MutationStatus::Applied { version: 1 }.stored());
+        assert!(!refused.stored());
+        assert!(MutationStatus::Duplicate {
+            original: Box::new(MutationStatus::Applied { version: 2 })
+        }
+        .stored());
+        assert!(!MutationStatus::Duplicate {
+            original: Box::new(refused)
+        }
+        .stored());
+    }
+
+    #[test]
     fn a_page_of_stored_fields_reads_back_as_parsed_fields() {
         let stored = r#"{"company":"苏州恒达","staff":120,"tags":["A"]}"#;
         let page = PullPage {
@@ -392,6 +461,7 @@ mod tests {
             }],
             cursor: 7,
             has_more: false,
+            epoch: "e1".into(),
         };
         let text = serde_json::to_string(&page).unwrap();
         assert!(text.contains(stored), "{text}");

@@ -1961,9 +1961,13 @@ pub async fn pull(
     request: &PullRequest,
 ) -> Result<Result<PullPage, AppError>, DbError> {
     let limit = request.limit.clamp(1, super::MAX_PAGE);
-    let (upper,): (i64,) = sqlx::query_as("SELECT seq FROM sync_counter WHERE id = 1")
+    let (upper, epoch): (i64, String) = sqlx::query_as("SELECT seq, epoch FROM sync_counter WHERE id = 1")
         .fetch_one(&db.pool)
         .await?;
+    if request.epoch.as_ref().is_some_and(|theirs| *theirs != epoch) {
+        // The cursor counts changes of a database this one replaced.
+        return Ok(Err(AppError::EpochChanged { epoch }));
+    }
     if request.cursor > upper {
         // A cursor this server never gave (its database was restored, or
         // the client is confused): going on from it would skip every
@@ -2089,5 +2093,25 @@ pub async fn pull(
         changes: changes.into_iter().map(|(_, change)| change).collect(),
         cursor,
         has_more: truncated.is_some(),
+        epoch,
     }))
+}
+
+/// The database's epoch (see `PullPage::epoch`).
+pub async fn epoch(db: &Db) -> Result<String, DbError> {
+    let (epoch,): (String,) = sqlx::query_as("SELECT epoch FROM sync_counter WHERE id = 1")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(epoch)
+}
+
+/// Gives the database a new random epoch: done by a restore, so that every
+/// device that synced with the database it replaced starts again.
+pub async fn renew_epoch(db: &Db) -> Result<String, DbError> {
+    let epoch = Uuid::new_v4().simple().to_string();
+    sqlx::query("UPDATE sync_counter SET epoch = $1 WHERE id = 1")
+        .bind(&epoch)
+        .execute(&db.pool)
+        .await?;
+    Ok(epoch)
 }

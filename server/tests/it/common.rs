@@ -46,7 +46,14 @@ pub struct TestApp {
     pub url: String,
     pub db: Db,
     pub users: HashMap<&'static str, Uuid>,
+    server: Server,
     _dir: Option<tempfile::TempDir>,
+}
+
+/// The serving task and what stops it.
+struct Server {
+    task: tokio::task::JoinHandle<()>,
+    stop: Arc<tokio::sync::Notify>,
 }
 
 /// Test users: two teams, every role.
@@ -123,32 +130,70 @@ impl TestApp {
             .unwrap();
             users.insert(*username, id);
         }
-        let base = serve(db.clone()).await;
+        let (base, server) = serve(db.clone()).await;
         Self {
             base,
             url,
             db,
             users,
+            server,
             _dir: dir,
+        }
+    }
+
+    /// Stops serving (open connections finish first) and closes the
+    /// database pool, as a stopped server process would.
+    pub async fn stop(self) -> Stopped {
+        self.server.stop.notify_one();
+        self.server.task.await.unwrap();
+        self.db.pool.close().await;
+        Stopped {
+            url: self.url,
+            users: self.users,
+            _dir: self._dir,
         }
     }
 
     /// A second, independent server (own pool, own port) on the same database.
     pub async fn second_server(&self) -> Self {
         let db = Db::connect(&self.url).await.expect("second pool opens");
-        let base = serve(db.clone()).await;
+        let (base, server) = serve(db.clone()).await;
         Self {
             base,
             url: self.url.clone(),
             db,
             users: self.users.clone(),
+            server,
             _dir: None,
         }
     }
 }
 
+/// A stopped test server's database, to start serving again.
+pub struct Stopped {
+    pub url: String,
+    users: HashMap<&'static str, Uuid>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Stopped {
+    /// Serves the database again, on a new port.
+    pub async fn start(self) -> TestApp {
+        let db = Db::connect(&self.url).await.expect("the database opens again");
+        let (base, server) = serve(db.clone()).await;
+        TestApp {
+            base,
+            url: self.url,
+            db,
+            users: self.users,
+            server,
+            _dir: self._dir,
+        }
+    }
+}
+
 /// Serves the app on a free port of 127.0.0.1 and returns its base URL.
-async fn serve(db: Db) -> String {
+async fn serve(db: Db) -> (String, Server) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let leptos_options = leptos::config::LeptosOptions::builder()
@@ -170,8 +215,15 @@ async fn serve(db: Db) -> String {
     // 256 KiB here (1 MiB in production) so the oversized tests stay small.
     let router =
         fieldbook::router(state, 256 * 1024).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}")
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let stopped = stop.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move { stopped.notified().await })
+            .await
+            .unwrap()
+    });
+    (format!("http://{addr}"), Server { task, stop })
 }
 
 impl TestApp {
