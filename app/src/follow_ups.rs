@@ -49,7 +49,7 @@ pub const FOLLOW_UP: EntitySpec = EntitySpec {
     ],
     locked: crate::sync::entity::never_locked,
     claim: None,
-    masked: &[],
+    hidden: crate::sync::entity::nothing_hidden,
     touches: &[],
 };
 

@@ -47,7 +47,7 @@ pub const NOTIFICATION: EntitySpec = EntitySpec {
     references: &[],
     locked: crate::sync::entity::never_locked,
     claim: None,
-    masked: &[],
+    hidden: crate::sync::entity::nothing_hidden,
     touches: &[],
 };
 

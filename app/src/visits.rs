@@ -55,7 +55,7 @@ pub const VISIT: EntitySpec = EntitySpec {
     ],
     locked: crate::sync::entity::never_locked,
     claim: None,
-    masked: &[],
+    hidden: crate::sync::entity::nothing_hidden,
     // A visit to a customer is its follow-up: the pool's clock starts again.
     touches: &[Touch {
         field: "customer_id",

@@ -90,10 +90,22 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
     }],
     locked: customer_locked,
     claim: Some(pool::CLAIM),
-    // The pool shows whom to claim, not how to reach them.
-    masked: &["phone", "contacts"],
+    hidden: hidden_from,
     touches: &[],
 };
+
+/// A rep who reads a customer only through the team's pool sees whom to
+/// claim, not how to reach them: no phone, no contacts.
+fn hidden_from(
+    user: &crate::roles::CurrentUser,
+    ownership: crate::policy::Ownership,
+) -> &'static [&'static str] {
+    if crate::policy::reads_in_pool(user, Kind::Customer, ownership) {
+        &["phone", "contacts"]
+    } else {
+        &[]
+    }
+}
 
 /// The pool's warning and return (`pool::pool_clocks`).
 pub const CUSTOMER_CLOCKS: Clocks = Clocks {

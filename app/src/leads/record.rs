@@ -64,7 +64,7 @@ pub const LEAD: EntitySpec = EntitySpec {
     }],
     locked: crate::sync::entity::never_locked,
     claim: None,
-    masked: &[],
+    hidden: crate::sync::entity::nothing_hidden,
     touches: &[],
 };
 

@@ -61,10 +61,11 @@ pub struct EntitySpec {
     /// if the entity has a pool: the one command a reader who may not
     /// edit the record may give (`policy::can_claim`).
     pub claim: Option<&'static str>,
-    /// Fields left out of a record read only through the pool
-    /// (`policy::reads_in_pool`): a contact phone is the owner's until the
-    /// record is claimed.
-    pub masked: &'static [&'static str],
+    /// The fields a reader does not receive, in pulls, `sync/records` and
+    /// the history alike: a pooled customer's contact phones for the reps
+    /// who read it only through the pool (`policy::reads_in_pool`), a
+    /// ticket's survey secret for everyone but the service desk. Pure.
+    pub hidden: fn(&CurrentUser, Ownership) -> &'static [&'static str],
     /// Writes that count as activity on another record: a visit naming a
     /// customer follows that customer up (its pool clock starts again).
     pub touches: &'static [Touch],
@@ -350,4 +351,9 @@ impl Entities {
 pub fn entered_at(id: Uuid) -> Option<DateTime<Utc>> {
     let (secs, nanos) = id.get_timestamp()?.to_unix();
     DateTime::from_timestamp(i64::try_from(secs).ok()?, nanos)
+}
+
+/// `EntitySpec::hidden` of an entity whose readers see every field.
+pub fn nothing_hidden(_: &CurrentUser, _: Ownership) -> &'static [&'static str] {
+    &[]
 }

@@ -78,16 +78,15 @@ pub async fn history(
             after: fields(after),
         })
         .collect();
-    // Read only through the public pool: what the pull leaves out (a
-    // phone) the history leaves out too.
-    if crate::policy::reads_in_pool(user, spec.kind, ownership) {
-        for fields in entries
-            .iter_mut()
-            .flat_map(|e| e.before.iter_mut().chain(e.after.iter_mut()))
-        {
-            for masked in spec.masked {
-                fields.remove(*masked);
-            }
+    // What the pull leaves out (a pooled customer's phone, a survey's
+    // secret) the history leaves out too.
+    let hidden = (spec.hidden)(user, ownership);
+    for fields in entries
+        .iter_mut()
+        .flat_map(|e| e.before.iter_mut().chain(e.after.iter_mut()))
+    {
+        for field in hidden {
+            fields.remove(*field);
         }
     }
     name_people(&mut conn, &mut entries).await?;

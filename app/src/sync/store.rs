@@ -1904,19 +1904,20 @@ pub async fn records(
         .collect())
 }
 
-/// A record's stored JSON as `user` may see it: whole, or, read only
-/// through the public pool, without the entity's masked fields.
+/// A record's stored JSON as `user` may see it: without the fields the
+/// entity hides from them (`EntitySpec::hidden`), most often whole.
 fn seen_by(
     user: &CurrentUser,
     spec: &EntitySpec,
     ownership: Ownership,
     data: String,
 ) -> Result<String, DbError> {
-    if spec.masked.is_empty() || !policy::reads_in_pool(user, spec.kind, ownership) {
+    let hidden = (spec.hidden)(user, ownership);
+    if hidden.is_empty() {
         return Ok(data);
     }
     let mut fields: Fields = parse_json(&data)?;
-    for field in spec.masked {
+    for field in hidden {
         fields.remove(*field);
     }
     json(&fields)

@@ -119,7 +119,7 @@ pub const TICKET: EntitySpec = EntitySpec {
     }],
     locked: ticket_locked,
     claim: None,
-    masked: &[],
+    hidden: survey::hidden_from,
     touches: &[],
 };
 

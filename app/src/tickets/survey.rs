@@ -47,6 +47,17 @@ fn is_desk(role: Role) -> bool {
     matches!(role, Role::ServiceAgent | Role::ServiceSupervisor)
 }
 
+/// The survey link's secret is the desk's to give the customer: a
+/// technician (or anyone else who reads the ticket) never receives it, so
+/// nobody but the customer can answer through the link.
+pub fn hidden_from(user: &crate::roles::CurrentUser, _: crate::policy::Ownership) -> &'static [&'static str] {
+    if is_desk(user.role) {
+        &[]
+    } else {
+        &[TOKEN]
+    }
+}
+
 /// `send_survey` (the service desk, a resolved or closed ticket not yet
 /// answered: the server makes the link's token; sending again makes a new
 /// one, and the old link stops working) and `answer_survey` (the scores

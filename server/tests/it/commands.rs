@@ -297,6 +297,17 @@ on_both_databases!(
         )
         .await;
         assert_eq!(early[0]["reason"]["code"], "survey_not_served");
+        let dispatched = common::push_ok(
+            &agent,
+            vec![common::command(
+                "ticket",
+                ticket,
+                "dispatch",
+                json!({"technician": app.users["tech"]}),
+            )],
+        )
+        .await;
+        assert_eq!(dispatched[0]["status"], "applied", "{dispatched:?}");
         common::push_ok(
             &agent,
             vec![common::command("ticket", ticket, "resolve", json!({}))],
@@ -311,6 +322,29 @@ on_both_databases!(
         let held = common::held(&agent, "ticket", ticket).await;
         let token = held["fields"]["survey_token"].as_str().unwrap().to_owned();
         assert_eq!(token.len(), 32, "the server made it: {held}");
+        // The secret is the desk's: the technician who did the work reads
+        // the ticket without it, in a pull, a fetch and the history alike.
+        let tech = app.signed_in("tech").await;
+        let pulled = common::pull_all(&tech).await;
+        let theirs = pulled
+            .iter()
+            .find(|c| c["id"] == json!(ticket))
+            .expect("the technician's ticket");
+        assert_eq!(theirs["fields"]["status"], "resolved", "{theirs}");
+        assert!(theirs["fields"].get("survey_token").is_none(), "{theirs}");
+        assert!(common::held(&tech, "ticket", ticket).await["fields"]
+            .get("survey_token")
+            .is_none());
+        let (status, history) = tech
+            .call("sync/history", json!({"entity": "ticket", "id": ticket}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{history}");
+        assert!(!history.to_string().contains(&token), "{history}");
+        let supervisor = app.signed_in("service_sup").await;
+        assert_eq!(
+            common::held(&supervisor, "ticket", ticket).await["fields"]["survey_token"],
+            json!(token)
+        );
 
         // Whoever holds the link, without an account.
         let customer = app.anonymous();
