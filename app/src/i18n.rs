@@ -743,6 +743,14 @@ impl Locale {
             }
             _ => {}
         }
+        if code == "photo_too_large" {
+            let mb = crate::photos::MAX_PHOTO / 1_000_000;
+            return if zh {
+                format!("照片超过 {mb} MB，无法上传，请重新拍摄。")
+            } else {
+                format!("The photo is over {mb} MB and cannot be uploaded: take it again.")
+            };
+        }
         if code == "reopen_window_passed" {
             let days = crate::tickets::REOPEN_WITHIN_DAYS;
             return if zh {
@@ -782,6 +790,12 @@ impl Locale {
             "customer_not_owner" => "Only the applicant submits.",
             "pool_claimed" if zh => "该客户已被同事领取。",
             "pool_claimed" => "A teammate has already claimed this customer.",
+            "photo_not_image" if zh => "只能上传 JPEG、PNG 或 WebP 照片。",
+            "photo_not_image" => "Only JPEG, PNG or WebP photos can be uploaded.",
+            "photo_damaged" if zh => "照片上传后校验不符，已丢弃，请重新上传。",
+            "photo_damaged" => {
+                "The uploaded photo did not match its checksum and was dropped: upload it again."
+            }
             "survey_used" if zh => "该调查已经提交过。",
             "survey_used" => "This survey has already been answered.",
             "survey_by_service_desk" if zh => "只有客服专员或客服主管可以发送调查。",

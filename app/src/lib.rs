@@ -15,6 +15,7 @@ pub mod follow_ups;
 pub mod i18n;
 pub mod leads;
 pub mod notifications;
+pub mod photos;
 pub mod policy;
 pub mod records;
 pub mod roles;

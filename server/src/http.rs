@@ -25,6 +25,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
     let site = std::path::PathBuf::from(state.leptos_options.site_root.as_ref());
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/api/photos/{id}", get(photo))
         .route("/login", axum::routing::post(login_form))
         .nest_service("/pkg", built_files(site.join("pkg"), state.leptos_options.hash_files))
         .route_service("/sw.js", revalidated(site.join("sw.js")))
@@ -199,6 +200,45 @@ async fn close_after_unread_body(mut response: Response) -> Response {
 }
 
 /// `200 ok` when the database answers, `503` when it does not.
+/// `GET /api/photos/{id}`: a complete photo, to a signed-in user who may
+/// read its record; anything else (missing, half uploaded, out of scope,
+/// signed out) is the same 404.
+async fn photo(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<uuid::Uuid>,
+    headers: http::HeaderMap,
+) -> Response {
+    let missing = || StatusCode::NOT_FOUND.into_response();
+    let Some(token) = app::ssr::session::token_from_headers(&headers) else {
+        return missing();
+    };
+    let found = async {
+        let Some(user) = app::ssr::session::user_for_token(&state.db, &token).await? else {
+            return Ok(None);
+        };
+        app::photos::store::content(&state.db, state.entities, &user, id).await
+    };
+    match found.await {
+        Ok(Some((content_type, bytes))) => (
+            [
+                (header::CONTENT_TYPE, content_type),
+                // A photo never changes under its id; it is the user's own to cache.
+                (
+                    header::CACHE_CONTROL,
+                    "private, max-age=31536000, immutable".to_owned(),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(None) => missing(),
+        Err(error) => {
+            tracing::error!(%error, "photo failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.db.ping().await {
         Ok(()) => (

@@ -1853,6 +1853,27 @@ pub async fn reassign(
     Ok(true)
 }
 
+/// Who owns a live record of `spec` (with the owner's team), for a policy
+/// check by what hangs on the record (its photos); `None` when missing or
+/// deleted.
+pub async fn ownership(db: &Db, spec: &EntitySpec, id: Uuid) -> Result<Option<Ownership>, DbError> {
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT r.owner_id, u.team_id FROM records r JOIN users u ON u.id = r.owner_id \
+         WHERE r.entity = $1 AND r.id = $2 AND r.deleted = 0",
+    )
+    .bind(spec.name)
+    .bind(id.to_string())
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|(owner, team)| {
+        Ok(Ownership {
+            owner_id: parse_uuid(&owner)?,
+            owner_team_id: team.as_deref().map(parse_uuid).transpose()?,
+        })
+    })
+    .transpose()
+}
+
 /// The records of `spec` with these ids as `user` may see them now: an
 /// upsert for each one in scope, `removed` for the rest (missing or out of
 /// scope alike), in the order asked.

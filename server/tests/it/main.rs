@@ -17,5 +17,6 @@ mod crash;
 mod customers;
 mod hardening;
 mod leads_and_access;
+mod photos;
 mod pool;
 mod sync;
