@@ -102,6 +102,74 @@ pub async fn save(status: SyncStatus, mutation: Mutation) -> Result<(), AppError
     }
 }
 
+/// A photo kept on this device until the server has all of it
+/// (`crate::photos`): its declaration, its bytes (base64), how far the
+/// upload came, and why the server refused it, if it did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LocalPhoto {
+    pub start: crate::photos::PhotoStart,
+    pub data: String,
+    pub received: u64,
+    pub refused: Option<AppError>,
+}
+
+/// Keeps a photo on the device (it is safe once this returns) and asks
+/// for a sync, which uploads it.
+pub async fn keep_photo(status: SyncStatus, photo: LocalPhoto) -> Result<(), AppError> {
+    #[cfg(feature = "hydrate")]
+    {
+        let user = status.user.get_untracked().ok_or(AppError::Unauthenticated)?;
+        engine::keep_photo(user, &photo).await?;
+        status.pending.update(|n| *n = Some(n.unwrap_or(0) + 1));
+        request_sync(status);
+        Ok(())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (status, photo);
+        Err(AppError::Internal)
+    }
+}
+
+/// The photos of a record still on this device (not yet wholly uploaded,
+/// or refused), oldest first.
+pub async fn local_photos(
+    status: SyncStatus,
+    entity: &str,
+    record_id: Uuid,
+) -> Result<Vec<LocalPhoto>, AppError> {
+    #[cfg(feature = "hydrate")]
+    {
+        let user = status.user.get_untracked().ok_or(AppError::Unauthenticated)?;
+        Ok(engine::photos(user)
+            .await?
+            .into_iter()
+            .filter(|p| p.start.entity == entity && p.start.record_id == record_id)
+            .collect())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (status, entity, record_id);
+        Ok(Vec::new())
+    }
+}
+
+/// Forgets a photo the server refused (the user takes another).
+pub async fn drop_photo(status: SyncStatus, id: Uuid) -> Result<(), AppError> {
+    #[cfg(feature = "hydrate")]
+    {
+        let user = status.user.get_untracked().ok_or(AppError::Unauthenticated)?;
+        engine::drop_photo(user, id).await?;
+        status.last_sync.update(|_| {});
+        Ok(())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (status, id);
+        Ok(())
+    }
+}
+
 /// Gives one of an entity's commands on a record held here: the entity's
 /// own `decide` answers at once (a refusal comes back as the error, and
 /// nothing is queued); what it allows is applied to the local copy and
@@ -432,6 +500,8 @@ mod engine {
     /// keyed by their v7 id like the outbox: sent again if the server's
     /// database is restored from a backup that lacks them (`rejoin`).
     const SENT: &str = "sent";
+    /// Photos waiting for upload (`super::LocalPhoto`), keyed by their id.
+    const PHOTOS: &str = "photos";
     /// The IndexedDB version: bumped whenever the stores change, with a step
     /// in `migrate` when data must move.
     const SCHEMA_VERSION: u32 = 3;
@@ -453,6 +523,7 @@ mod engine {
             )
             .add_object_store(ObjectStore::new(OUTBOX))
             .add_object_store(ObjectStore::new(SENT))
+            .add_object_store(ObjectStore::new(PHOTOS))
             .build()
             .await
             .map_err(storage_error)?;
@@ -1005,6 +1076,112 @@ mod engine {
         format!("fieldbook.{user}.cursor")
     }
 
+    pub async fn keep_photo(user: Uuid, photo: &super::LocalPhoto) -> Result<(), AppError> {
+        let db = open(user).await?;
+        let tx = db
+            .transaction(&[PHOTOS], TransactionMode::ReadWrite)
+            .map_err(storage_error)?;
+        tx.store(PHOTOS)
+            .map_err(storage_error)?
+            .put(
+                &to_js(photo)?,
+                Some(&JsValue::from_str(&photo.start.id.to_string())),
+            )
+            .await
+            .map_err(storage_error)?;
+        match tx.done().await.map_err(storage_error)? {
+            rexie::TransactionResult::Committed => Ok(()),
+            rexie::TransactionResult::Aborted => Err(AppError::Internal),
+        }
+    }
+
+    pub async fn photos(user: Uuid) -> Result<Vec<super::LocalPhoto>, AppError> {
+        let db = open(user).await?;
+        let tx = db
+            .transaction(&[PHOTOS], TransactionMode::ReadOnly)
+            .map_err(storage_error)?;
+        let values = tx
+            .store(PHOTOS)
+            .map_err(storage_error)?
+            .get_all(None, None)
+            .await
+            .map_err(storage_error)?;
+        Ok(values.into_iter().filter_map(from_js).collect())
+    }
+
+    pub async fn drop_photo(user: Uuid, id: Uuid) -> Result<(), AppError> {
+        let db = open(user).await?;
+        let tx = db
+            .transaction(&[PHOTOS], TransactionMode::ReadWrite)
+            .map_err(storage_error)?;
+        tx.store(PHOTOS)
+            .map_err(storage_error)?
+            .delete(JsValue::from_str(&id.to_string()))
+            .await
+            .map_err(storage_error)?;
+        tx.done().await.map_err(storage_error)?;
+        Ok(())
+    }
+
+    /// Uploads the photos waiting here, each from where the server stopped
+    /// (`crate::photos`), after the records they belong to were pushed. A
+    /// refusal is kept on the photo to show; a lost connection ends the
+    /// round, to resume at the next sync.
+    async fn upload_photos(user: Uuid) -> Result<(), AppError> {
+        use base64::Engine;
+        let engine = base64::engine::general_purpose::STANDARD;
+        for mut photo in photos(user).await? {
+            if photo.refused.is_some() {
+                continue;
+            }
+            let refuse = |mut photo: super::LocalPhoto, error: AppError| async move {
+                photo.refused = Some(error);
+                keep_photo(user, &photo).await
+            };
+            let mut progress = match crate::photos::begin(photo.start.clone()).await {
+                Ok(progress) => progress,
+                Err(error @ (AppError::Network | AppError::Internal | AppError::Unauthenticated)) => {
+                    return Err(error)
+                }
+                Err(error) => {
+                    refuse(photo, error).await?;
+                    continue;
+                }
+            };
+            let bytes = engine.decode(&photo.data).map_err(storage_error)?;
+            while !progress.complete {
+                let from = progress.received as usize;
+                let to = (from + crate::photos::CHUNK).min(bytes.len());
+                if from >= to {
+                    break;
+                }
+                progress =
+                    match crate::photos::chunk(photo.start.id, from as u64, engine.encode(&bytes[from..to]))
+                        .await
+                    {
+                        Ok(progress) => progress,
+                        Err(error @ (AppError::Network | AppError::Internal | AppError::Unauthenticated)) => {
+                            return Err(error)
+                        }
+                        Err(error) => {
+                            refuse(photo.clone(), error).await?;
+                            break;
+                        }
+                    };
+                photo.received = progress.received;
+            }
+            if progress.complete {
+                drop_photo(user, photo.start.id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Photos still to send: part of what the sync bar counts as waiting.
+    async fn photos_waiting(user: Uuid) -> Result<usize, AppError> {
+        Ok(photos(user).await?.iter().filter(|p| p.refused.is_none()).count())
+    }
+
     /// The server's epoch that the cursor belongs to.
     fn epoch_key(user: Uuid) -> String {
         format!("fieldbook.{user}.epoch")
@@ -1100,7 +1277,8 @@ mod engine {
         let db = open(user).await?;
         let epoch: Option<String> = LocalStorage::get(epoch_key(user)).ok();
         let waiting = outbox(&db).await?;
-        status.pending.set(Some(waiting.len()));
+        let photos_waiting_now = photos_waiting(user).await?;
+        status.pending.set(Some(waiting.len() + photos_waiting_now));
         // Records whose change the server refused in this sync: a pull
         // below may bring a newer state of them, which must keep the mark.
         let mut refused: Vec<(String, Uuid, AppError)> = Vec::new();
@@ -1179,7 +1357,10 @@ mod engine {
         if !refused.is_empty() {
             mark_refused(&db, &refused).await?;
         }
-        status.pending.set(Some(outbox(&db).await?.len()));
+        upload_photos(user).await?;
+        status
+            .pending
+            .set(Some(outbox(&db).await?.len() + photos_waiting(user).await?));
         let open = crate::sync::api::conflicts().await?;
         status.conflicts.set(Some(open.len()));
         Ok(())

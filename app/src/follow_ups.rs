@@ -91,6 +91,7 @@ pub const FOLLOW_UP_SCREEN: RecordScreen = RecordScreen {
     rates: None,
     board: None,
     share: None,
+    photos: false,
 };
 
 /// A stored follow-up.

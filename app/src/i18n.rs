@@ -573,6 +573,13 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("survey_answered_at", "调查回答时间", "Answered at"),
     ("customer", "客户本人", "The customer"),
     ("share_survey_token", "满意度调查链接", "Survey link"),
+    ("photos", "现场照片", "Photos"),
+    ("photo_before", "维修前", "Before the repair"),
+    ("photo_after", "维修后", "After the repair"),
+    ("take_photo_before", "拍摄维修前照片", "Photo before the repair"),
+    ("take_photo_after", "拍摄维修后照片", "Photo after the repair"),
+    ("photo_waiting", "待上传", "Waiting to upload"),
+    ("photo_drop", "删除并重拍", "Remove and retake"),
     (
         "share_hint",
         "复制链接发给客户；客户无需登录，仅可提交一次。",

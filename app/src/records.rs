@@ -1628,6 +1628,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
         .then(|| view! { <p class="muted" data-testid="pool-hint">{locale.word("pool_hint")}</p> });
     // Edit where the policy lets the user write it; a record locked as it
     // stands says why instead.
+    let may_photograph = policy::can_write(&me, screen.spec.kind, record.ownership(&me, screen.spec.kind));
     let edit = policy::can_write(&me, screen.spec.kind, record.ownership(&me, screen.spec.kind)).then(|| {
         match (screen.spec.locked)(&fields) {
             None => view! {
@@ -1872,6 +1873,17 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             {edit.map(|edit| view! { <div class="actions wrap" data-testid="record-edit">{edit}</div> })}
             {deadlines}
             {share_link(screen, &fields, locale)}
+            {screen
+                .photos
+                .then(|| {
+                    view! {
+                        <crate::photos::RecordPhotos
+                            entity=screen.spec.name
+                            record_id=record.id
+                            may_add=may_photograph
+                        />
+                    }
+                })}
             {approval_view}
             {related_records(screen, record.id, &me)}
             {may_act

@@ -110,6 +110,9 @@ pub struct RecordScreen {
     /// A link the record's page shows for sending to someone without an
     /// account (a ticket's survey), when its secret field is set.
     pub share: Option<Share>,
+    /// Its page shows the photos taken of it and takes more
+    /// (`crate::photos`: a repair's condition before and after).
+    pub photos: bool,
 }
 
 /// A record's link for someone without an account: `path` followed by the

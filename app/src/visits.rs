@@ -112,6 +112,7 @@ pub const VISIT_SCREEN: RecordScreen = RecordScreen {
     rates: None,
     board: None,
     share: None,
+    photos: false,
 };
 
 /// A stored visit.

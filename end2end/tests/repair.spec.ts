@@ -51,6 +51,16 @@ test("a technician resolves a repair at the customer's without signal: condition
   await expect(page.getByTestId("record-detail")).toContainText(tag);
   await phone.setOffline(true);
 
+  // The condition before, photographed: the picture is resized and kept on
+  // the phone, waiting to upload. (A screenshot stands in for the camera.)
+  const picture = await page.screenshot();
+  await page.getByTestId("take-photo-before").setInputFiles({ name: "before.png", mimeType: "image/png", buffer: picture });
+  await expect(page.getByTestId("photos-before").getByTestId("photo-waiting")).toContainText("待上传 0%");
+  // Not synced while it waits, whatever else is.
+  await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "1");
+  await page.getByTestId("photos-before").evaluate((element) => element.scrollIntoView({ block: "center" }));
+  await page.screenshot({ path: "output/repair-photo-offline-390.png" });
+
   // Without the record, the rule says what a repair needs.
   await page.getByTestId("command-resolve").click();
   await expect(page.getByTestId("command-refused")).toContainText("客户签名");
@@ -78,6 +88,14 @@ test("a technician resolves a repair at the customer's without signal: condition
   // Back in signal, it syncs, and the desk sees the signed record.
   await phone.setOffline(false);
   await syncNow(page);
+  // The photo went up whole: now the server's, no longer waiting here.
+  await expect(page.getByTestId("photos-before").getByTestId("photo-held")).toHaveCount(1);
+  await expect(page.getByTestId("photo-local")).toHaveCount(0);
+  const photos = await (await agent.post("/api/photos/list", { data: { entity: "ticket", record_id: id } })).json();
+  expect(photos.map((p: { stage: string }) => p.stage)).toEqual(["before"]);
+  const served = await agent.get(`/api/photos/${photos[0].id}`);
+  expect(served.headers()["content-type"]).toBe("image/jpeg");
+  expect((await served.body()).length).toBe(photos[0].size);
   const desk = await agent.post("/api/sync/records", { data: { entity: "ticket", ids: [id] } });
   const [held] = await desk.json();
   expect(held.fields.status).toBe("resolved");

@@ -64,12 +64,14 @@ test("a server restored from a backup gets back from the phone what it had synce
 
     // The phone's next sync is refused for the old epoch; it sends again
     // what the server had acknowledged and ends in step with it.
-    await page.goto("/leads");
+    await page.goto("/");
     await hydrated(page);
     await syncNow(page);
     await expect.poll(() => serverCompanies(api)).toContain(after);
     await expect(page.getByTestId("lead-list")).toContainText(before);
     await expect(page.getByTestId("lead-list")).toContainText(after);
+    await page.getByTestId("list-search").fill("备份");
+    await expect(page.getByTestId("lead-card")).toHaveCount(2);
     await page.screenshot({ path: "output/restored-390.png" });
     await api.dispose();
   } finally {

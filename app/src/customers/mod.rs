@@ -228,6 +228,7 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
     rates: None,
     board: None,
     share: None,
+    photos: false,
 };
 
 /// A customer's people beyond the form's contact: several, one of them the

@@ -582,6 +582,7 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
         field: survey::TOKEN,
         path: "/survey/",
     }),
+    photos: true,
 };
 
 /// What a repair's resolution records with the customer on site.
