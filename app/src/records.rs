@@ -1661,12 +1661,13 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
         .collect();
     let args_of = {
         let arg_values = arg_values.clone();
+        let fields_now = record.fields.clone();
         move |name: &str| -> Fields {
             let mut args = Fields::new();
             for f in screen
                 .args
                 .iter()
-                .filter(|a| a.command == name)
+                .filter(|a| a.command == name && (a.applies)(&fields_now))
                 .flat_map(|a| a.fields)
             {
                 if let Some((_, value)) = arg_values.iter().find(|(n, _)| *n == f.name) {
@@ -1780,10 +1781,11 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
         .iter()
         .zip(arg_values)
         .filter(|(f, _)| {
-            screen
-                .args
-                .iter()
-                .any(|a| allowed_commands.contains(&a.command) && a.fields.iter().any(|af| af.name == f.name))
+            screen.args.iter().any(|a| {
+                allowed_commands.contains(&a.command)
+                    && (a.applies)(&record.fields)
+                    && a.fields.iter().any(|af| af.name == f.name)
+            })
         })
         .map(|(f, (name, value))| {
             let input = match f.input {

@@ -151,6 +151,15 @@ impl Rate {
 pub struct CommandArgs {
     pub command: &'static str,
     pub fields: &'static [FormField],
+    /// Whether the record's page asks for these (a repair's on-site record
+    /// on a repair, the returned and replacement items on a return): a
+    /// pure rule of the record's fields, `always` for most.
+    pub applies: fn(&Fields) -> bool,
+}
+
+/// `CommandArgs::applies` of arguments every record of the entity takes.
+pub fn always(_: &Fields) -> bool {
+    true
 }
 
 /// One deadline of a record: what it is, when it runs out, and when it was

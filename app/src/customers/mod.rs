@@ -218,10 +218,12 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
         CommandArgs {
             command: APPROVE,
             fields: &[field("comment", Input::Long, false)],
+            applies: crate::screen::always,
         },
         CommandArgs {
             command: REJECT,
             fields: &[field("comment", Input::Long, true)],
+            applies: crate::screen::always,
         },
     ],
     deadlines: Some(pool::pool_deadline),

@@ -50,6 +50,9 @@ pub const TICKET: EntitySpec = EntitySpec {
         "condition_before",
         "repair_work",
         "condition_after",
+        "parts_used",
+        "returned_item",
+        "replacement_item",
         "signed_by",
         "signature",
         "survey_token",
@@ -78,6 +81,9 @@ pub const TICKET: EntitySpec = EntitySpec {
         "condition_before",
         "repair_work",
         "condition_after",
+        "parts_used",
+        "returned_item",
+        "replacement_item",
         "signed_by",
         "signature",
         "survey_token",
@@ -518,7 +524,10 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
         field("resolved_at", Input::DateTime, false),
         field("condition_before", Input::Long, false),
         field("repair_work", Input::Long, false),
+        field("parts_used", Input::Long, false),
         field("condition_after", Input::Long, false),
+        field("returned_item", Input::Text, false),
+        field("replacement_item", Input::Text, false),
         field("signed_by", Input::Text, false),
         field("signature", Input::Signature, false),
         field("technician_name", Input::Text, false),
@@ -544,10 +553,12 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
                 field("contact_method", Input::Choice(CONTACT_METHODS), true),
                 field("contact_note", Input::Long, false),
             ],
+            applies: crate::screen::always,
         },
         CommandArgs {
             command: DISPATCH,
             fields: &[field("technician", Input::Person(Role::Technician), true)],
+            applies: crate::screen::always,
         },
         // A repair is resolved on site with the customer (seed 004, 6.6):
         // the product's condition before and after, what was done, and the
@@ -556,6 +567,13 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
         CommandArgs {
             command: RESOLVE,
             fields: REPAIR_RECORD,
+            applies: is_repair,
+        },
+        // A return or exchange records what came back and what replaced it.
+        CommandArgs {
+            command: RESOLVE,
+            fields: RETURN_RECORD,
+            applies: is_return,
         },
         // Answers the desk records on a call.
         CommandArgs {
@@ -566,6 +584,7 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
                 field("survey_result", Input::Choice(survey::SCORES), true),
                 field("survey_comment", Input::Long, false),
             ],
+            applies: crate::screen::always,
         },
         CommandArgs {
             command: CLOSE,
@@ -573,6 +592,7 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
                 field("rating", Input::Choice(RATINGS), true),
                 field("rating_comment", Input::Long, false),
             ],
+            applies: crate::screen::always,
         },
     ],
     deadlines: Some(ticket_deadlines),
@@ -589,10 +609,30 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
 pub const REPAIR_RECORD: &[crate::screen::FormField] = &[
     field("condition_before", Input::Long, false),
     field("repair_work", Input::Long, false),
+    field("parts_used", Input::Long, false),
     field("condition_after", Input::Long, false),
     field("signed_by", Input::Text, false),
     field("signature", Input::Signature, false),
 ];
+
+/// What the resolution of a return or exchange (不合格品退换) records: the
+/// defective item that came back and what the customer got instead.
+pub const RETURN_RECORD: &[crate::screen::FormField] = &[
+    field("returned_item", Input::Text, true),
+    field("replacement_item", Input::Text, true),
+];
+
+fn ticket_type(fields: &Fields) -> Option<&str> {
+    fields.get("ticket_type").and_then(Value::as_str)
+}
+
+fn is_repair(fields: &Fields) -> bool {
+    ticket_type(fields) == Some("repair")
+}
+
+fn is_return(fields: &Fields) -> bool {
+    ticket_type(fields) == Some("return_exchange")
+}
 
 /// Where a ticket came in (DOMAIN.md: 400 hotline, phone, email, web, visit).
 pub const TICKET_CHANNELS: &[&str] = &["hotline", "phone", "email", "web", "visit"];
@@ -706,14 +746,21 @@ fn decide_dispatch(call: &CommandCall) -> Result<Decided, Refusal> {
 /// the work done, who signed and their signature, all required; on a
 /// ticket resolved on the call, whatever of them was given.
 fn repair_record(call: &CommandCall) -> Result<Fields, Refusal> {
-    let repair = call.record.get("ticket_type").and_then(Value::as_str) == Some("repair")
-        && call.record.contains_key("dispatched_at");
+    let repair = is_repair(call.record) && call.record.contains_key("dispatched_at");
     let mut read = Reader::args(call.args);
     for name in ["condition_before", "repair_work", "condition_after"] {
         if repair {
             read.required(name, LONG_TEXT);
         } else {
             read.optional(name, LONG_TEXT);
+        }
+    }
+    read.optional("parts_used", LONG_TEXT);
+    for name in ["returned_item", "replacement_item"] {
+        if is_return(call.record) {
+            read.required(name, SHORT_TEXT);
+        } else {
+            read.optional(name, SHORT_TEXT);
         }
     }
     if repair {
@@ -728,6 +775,7 @@ fn repair_record(call: &CommandCall) -> Result<Fields, Refusal> {
     read.finish().map_err(Refusal::Invalid)?;
     Ok(REPAIR_RECORD
         .iter()
+        .chain(RETURN_RECORD)
         .filter_map(|f| {
             let value = call.args.get(f.name)?.as_str()?.trim();
             (!value.is_empty()).then(|| (f.name.to_owned(), Value::String(value.to_owned())))
@@ -828,6 +876,9 @@ pub fn check_ticket(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<Field
     for name in ["condition_before", "repair_work", "condition_after"] {
         read.optional(name, LONG_TEXT);
     }
+    read.optional("parts_used", LONG_TEXT);
+    read.optional("returned_item", SHORT_TEXT);
+    read.optional("replacement_item", SHORT_TEXT);
     read.optional("signed_by", SHORT_TEXT);
     read.signature("signature");
     survey::check_survey(&mut read);
@@ -1047,6 +1098,37 @@ mod tests {
         }
         // Resolved on the call (not dispatched), a repair needs none of it.
         assert!(command(RESOLVE, json!({}), &opened("2026-11-24T01:00:00Z"), now()).is_ok());
+        // The parts used go with the record when given.
+        let mut with_parts = record.clone();
+        with_parts["parts_used"] = json!(" 密封圈 ×2，液压油 4 升 ");
+        let changes = command(RESOLVE, with_parts, &ticket, now()).unwrap();
+        assert_eq!(changes["parts_used"], "密封圈 ×2，液压油 4 升");
+    }
+
+    #[test]
+    fn a_return_is_resolved_with_the_defective_item_and_its_replacement() {
+        let mut ticket = opened("2026-11-24T01:00:00Z");
+        ticket.insert("ticket_type".into(), json!("return_exchange"));
+        assert!(is_return(&ticket) && !is_repair(&ticket));
+        let Err(Refusal::Invalid(problems)) =
+            command(RESOLVE, json!({"returned_item": "  "}), &ticket, now())
+        else {
+            panic!("a return records both items");
+        };
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["returned_item", "replacement_item"]);
+        let items = json!({"returned_item": "液压泵 HP-200（编号 A1093，漏油）",
+                           "replacement_item": "液压泵 HP-200（编号 A2217）"});
+        let changes = command(RESOLVE, items, &ticket, now()).unwrap();
+        assert_eq!(changes["returned_item"], "液压泵 HP-200（编号 A1093，漏油）");
+        assert_eq!(changes["replacement_item"], "液压泵 HP-200（编号 A2217）");
+        assert!(!changes.contains_key("condition_before"));
+        let mut resolved = ticket.clone();
+        resolved.extend(changes);
+        assert_eq!(check_ticket(&resolved, now()), Ok(()));
+        // Another type is not asked for them, and a patch cannot set them.
+        assert!(command(RESOLVE, json!({}), &opened("2026-11-24T01:00:00Z"), now()).is_ok());
+        assert!(TICKET.workflow.contains(&"returned_item") && TICKET.workflow.contains(&"parts_used"));
     }
 
     #[test]
