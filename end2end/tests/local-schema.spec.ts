@@ -74,11 +74,21 @@ test("a version 1 local store is migrated without losing a record or its waiting
         const req = db.transaction(name).objectStore(name).count();
         req.onsuccess = () => resolve(req.result);
       });
-    const result = { version: db.version, old: await count("records"), current: await count("records_v2") };
+    const result = {
+      version: db.version,
+      old: await count("records"),
+      current: await count("records_v2"),
+      sent: await count("sent"),
+      photos: await count("photos"),
+    };
     db.close();
     return result;
   }, me.id);
-  expect(stores.version).toBe(2);
+  expect(stores.version).toBe(3);
   expect(stores.old).toBe(0);
   expect(stores.current).toBeGreaterThan(0);
+  // Version 3 keeps what the server acknowledged, to send again after a
+  // restore, and photos waiting to upload.
+  expect(stores.sent).toBe(1);
+  expect(stores.photos).toBe(0);
 });

@@ -5,6 +5,8 @@ test("a technician resolves a repair at the customer's without signal: condition
   browser,
   baseURL,
 }) => {
+  // The whole service flow, on three devices.
+  test.setTimeout(120_000);
   // The desk opens a repair ticket and dispatches it to 蒋师傅 (tech1).
   const tag = `维修单 ${Date.now()}`;
   const agent = await signedInApi(baseURL, "agent1");
