@@ -2,6 +2,7 @@
 //! the web or a visit, and moved along by commands (contacted, in progress,
 //! resolved, closed, reopened); the status is a workflow field no edit sets.
 
+pub mod board;
 pub mod survey;
 
 use crate::calendar::{Calendar, WorkingHours};
@@ -147,9 +148,15 @@ pub const TICKET_ROWS: Projection = Projection {
         "rating",
         "escalated",
         "survey_token",
+        "contact_due_at",
+        "handling_due_at",
     ],
     row: ticket_row,
 };
+
+/// The zone a ticket's deadlines are kept in where the rule needs one
+/// (working hours): the service desk's.
+pub const SERVICE_ZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 fn ticket_row(fields: &Fields) -> Vec<Projected> {
     let text = |name: &str| Projected::Text(crate::stored::stored_text(fields, name));
@@ -157,6 +164,13 @@ fn ticket_row(fields: &Fields) -> Vec<Projected> {
     let escalated = ["contact_escalated_at", "handling_escalated_at"]
         .iter()
         .any(|mark| stored_instant(fields, mark).is_some());
+    let deadlines = ticket_deadlines(fields, SERVICE_ZONE);
+    let due = |kind: &str| {
+        deadlines
+            .iter()
+            .find(|d| d.kind == kind)
+            .map(|d| d.due_at.timestamp_millis())
+    };
     vec![
         text("customer_id"),
         Projected::Text(Some(status_of(fields).to_owned())),
@@ -177,6 +191,9 @@ fn ticket_row(fields: &Fields) -> Vec<Projected> {
         Projected::Int(Some(i64::from(escalated))),
         // The survey link's secret, found when the customer opens it.
         text(survey::TOKEN),
+        // The deadlines, by the rule the clocks and the cards use.
+        Projected::Int(due(CONTACT_CLOCK)),
+        Projected::Int(due(HANDLING_CLOCK)),
     ]
 }
 
@@ -314,7 +331,7 @@ pub const TREND_MONTHS: usize = 6;
 /// The service supervisor's board (seed 004, 6.6-6.7): open tickets by age
 /// and clock state, the escalated ones, each technician's open load, and
 /// the customers' ratings month by month.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ServiceBoard {
     /// Open tickets (not resolved or closed).
     pub open: u32,
@@ -349,39 +366,18 @@ impl ServiceBoard {
 
 /// The board over `tickets` at `now`, months counted in `tz`.
 pub fn service_board(tickets: &[&Fields], now: DateTime<Utc>, tz: chrono_tz::Tz) -> ServiceBoard {
-    use chrono::Datelike;
     let mut board = ServiceBoard::default();
     let mut workload: std::collections::BTreeMap<Option<String>, u32> = Default::default();
-    let month_of = |at: DateTime<Utc>| {
-        let local = at.with_timezone(&tz);
-        (local.year(), local.month())
-    };
-    // The trend's months, this one last.
-    let (mut year, mut month) = month_of(now);
-    let mut months = Vec::with_capacity(TREND_MONTHS);
-    for _ in 0..TREND_MONTHS {
-        months.push((year, month));
-        (year, month) = if month == 1 {
-            (year - 1, 12)
-        } else {
-            (year, month - 1)
-        };
-    }
-    months.reverse();
-    let mut ratings = vec![(0u32, 0u32); TREND_MONTHS];
+    let mut trend = RatingTrend::new(now, tz);
     for ticket in tickets {
         let status = status_of(ticket);
         if status == "closed" {
             let rating = ticket
                 .get("rating")
                 .and_then(Value::as_str)
-                .and_then(|r| r.parse::<u32>().ok())
-                .filter(|r| (1..=5).contains(r));
+                .and_then(|r| r.parse::<u32>().ok());
             if let (Some(rating), Some(closed)) = (rating, stored_instant(ticket, "closed_at")) {
-                if let Some(i) = months.iter().position(|m| *m == month_of(closed)) {
-                    ratings[i].0 += 1;
-                    ratings[i].1 += rating;
-                }
+                trend.add(closed, rating);
             }
         }
         if is_done(status) {
@@ -389,12 +385,7 @@ pub fn service_board(tickets: &[&Fields], now: DateTime<Utc>, tz: chrono_tz::Tz)
         }
         board.open += 1;
         if let Some(opened) = stored_instant(ticket, "opened_at") {
-            let hours = (now - opened).num_hours();
-            let band = AGE_BANDS_HOURS
-                .iter()
-                .take_while(|limit| hours >= **limit)
-                .count();
-            board.by_age[band] += 1;
+            board.by_age[age_band(now, opened)] += 1;
         }
         for deadline in ticket_deadlines(ticket, tz) {
             let (running, overdue) = if deadline.kind == CONTACT_CLOCK {
@@ -421,20 +412,102 @@ pub fn service_board(tickets: &[&Fields], now: DateTime<Utc>, tz: chrono_tz::Tz)
             .map(str::to_owned);
         *workload.entry(technician).or_default() += 1;
     }
-    board.workload = workload.into_iter().collect();
-    // Most loaded first; the undispatched last.
-    board.workload.sort_by(|a, b| {
+    board.workload = by_load(workload);
+    board.ratings = trend.months();
+    board
+}
+
+/// Which of `AGE_BANDS_HOURS` a ticket opened at `opened` falls in at
+/// `now` (whole hours since, as a clock on the wall counts them).
+pub fn age_band(now: DateTime<Utc>, opened: DateTime<Utc>) -> usize {
+    let hours = (now - opened).num_hours();
+    AGE_BANDS_HOURS
+        .iter()
+        .take_while(|limit| hours >= **limit)
+        .count()
+}
+
+/// Each technician's open tickets, most loaded first, the undispatched
+/// (`None`) last.
+pub fn by_load(workload: std::collections::BTreeMap<Option<String>, u32>) -> Vec<(Option<String>, u32)> {
+    let mut workload: Vec<(Option<String>, u32)> = workload.into_iter().collect();
+    workload.sort_by(|a, b| {
         a.0.is_none()
             .cmp(&b.0.is_none())
             .then(b.1.cmp(&a.1))
             .then(a.0.cmp(&b.0))
     });
-    board.ratings = months
-        .into_iter()
-        .zip(ratings)
-        .map(|((year, month), (count, sum))| (format!("{year}-{month:02}"), count, sum))
-        .collect();
-    board
+    workload
+}
+
+/// The customers' ratings (1-5) of the last `TREND_MONTHS` months, this one
+/// last, months counted in a zone.
+pub struct RatingTrend {
+    tz: chrono_tz::Tz,
+    months: Vec<(i32, u32)>,
+    ratings: Vec<(u32, u32)>,
+}
+
+impl RatingTrend {
+    pub fn new(now: DateTime<Utc>, tz: chrono_tz::Tz) -> Self {
+        let (mut year, mut month) = Self::month_of(now, tz);
+        let mut months = Vec::with_capacity(TREND_MONTHS);
+        for _ in 0..TREND_MONTHS {
+            months.push((year, month));
+            (year, month) = if month == 1 {
+                (year - 1, 12)
+            } else {
+                (year, month - 1)
+            };
+        }
+        months.reverse();
+        Self {
+            tz,
+            months,
+            ratings: vec![(0, 0); TREND_MONTHS],
+        }
+    }
+
+    fn month_of(at: DateTime<Utc>, tz: chrono_tz::Tz) -> (i32, u32) {
+        use chrono::Datelike;
+        let local = at.with_timezone(&tz);
+        (local.year(), local.month())
+    }
+
+    /// The first instant of the trend's first month: older ratings count in none.
+    pub fn start(&self) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        let (year, month) = self.months[0];
+        self.tz
+            .with_ymd_and_hms(year, month, 1, 0, 0, 0)
+            .earliest()
+            .map_or(DateTime::<Utc>::MIN_UTC, |at| at.with_timezone(&Utc))
+    }
+
+    /// A rating given when a ticket closed at `closed`; one outside 1-5 or
+    /// the trend's months counts in none.
+    pub fn add(&mut self, closed: DateTime<Utc>, rating: u32) {
+        if !(1..=5).contains(&rating) {
+            return;
+        }
+        if let Some(i) = self
+            .months
+            .iter()
+            .position(|m| *m == Self::month_of(closed, self.tz))
+        {
+            self.ratings[i].0 += 1;
+            self.ratings[i].1 += rating;
+        }
+    }
+
+    /// (`YYYY-MM`, how many, their sum) per month, oldest first.
+    pub fn months(self) -> Vec<(String, u32, u32)> {
+        self.months
+            .into_iter()
+            .zip(self.ratings)
+            .map(|((year, month), (count, sum))| (format!("{year}-{month:02}"), count, sum))
+            .collect()
+    }
 }
 
 /// The ticket's two deadlines with when each was met: the first contact
@@ -1486,6 +1559,10 @@ fn ServiceBoardView(me: crate::roles::CurrentUser) -> impl leptos::IntoView {
         |r| Some(r.fields),
         |_, _| std::cmp::Ordering::Equal,
     );
+    let served = LocalResource::new(move || {
+        now.track();
+        board::board()
+    });
     let word = move |key: &str| locale.word(key);
     let row = move |label: String, value: String, testid: String| {
         view! {
@@ -1505,15 +1582,21 @@ fn ServiceBoardView(me: crate::roles::CurrentUser) -> impl leptos::IntoView {
         <h1>{word("service_board")}</h1>
         {move || {
             let now = now.get();
-            tickets
-                .with(|read| match read {
-                    Some(Ok(list)) => {
-                        let refs: Vec<&Fields> = list.iter().collect();
-                        Some((service_board(&refs, now, tz), service_rates(&refs, now, tz)))
-                    }
-                    _ => None,
+            // The server's count when it answers (every ticket the user may
+            // read); the device's own tickets offline.
+            let served = served.get().and_then(Result::ok).map(|answer| (answer.board.clone(), answer.rates()));
+            let source = if served.is_some() { "server" } else { "device" };
+            served
+                .or_else(|| {
+                    tickets.with(|read| match read {
+                        Some(Ok(list)) => {
+                            let refs: Vec<&Fields> = list.iter().collect();
+                            Some((service_board(&refs, now, tz), service_rates(&refs, now, tz)))
+                        }
+                        _ => None,
+                    })
                 })
-                .map(|(board, rates)| {
+                .map(move |(board, rates)| {
                     let ages = ["age_under_2h", "age_2h_24h", "age_1d_3d", "age_over_3d"]
                         .into_iter()
                         .zip(board.by_age)
@@ -1560,7 +1643,7 @@ fn ServiceBoardView(me: crate::roles::CurrentUser) -> impl leptos::IntoView {
                         })
                         .collect_view();
                     view! {
-                        <div class="board">
+                        <div class="board" data-testid="service-board" data-source=source>
                             <section class="card">
                                 <h2>{format!("{} · {}", word("open_tickets"), board.open)}</h2>
                                 <dl class="sheet-fields">{ages}</dl>

@@ -10,6 +10,7 @@
 mod common;
 
 mod backup;
+mod board;
 mod cli;
 mod clocks;
 mod commands;

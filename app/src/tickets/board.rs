@@ -1,0 +1,162 @@
+//! The service supervisor's board from the server: the same counts as
+//! `service_board` and `service_rates` over the device's tickets, answered
+//! from `ticket_rows` by aggregates (each ticket's due times are in its row,
+//! written by the clocks' rule), so a desk with a hundred thousand tickets
+//! neither holds nor walks them all. The integration test
+//! `tickets::the_servers_board_counts_as_the_device_does` holds the two
+//! equal on both databases.
+
+use super::ServiceBoard;
+use crate::error::AppError;
+use serde::{Deserialize, Serialize};
+
+/// The board and the two rates (met, decided), as of `now`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardAnswer {
+    pub board: ServiceBoard,
+    pub contact: (u32, u32),
+    pub handling: (u32, u32),
+}
+
+impl BoardAnswer {
+    /// The rates as the page shows them.
+    pub fn rates(&self) -> Vec<crate::screen::Rate> {
+        [
+            ("deadline_contact", self.contact),
+            ("deadline_handling", self.handling),
+        ]
+        .into_iter()
+        .map(|(kind, (met, decided))| crate::screen::Rate { kind, met, decided })
+        .collect()
+    }
+}
+
+/// `POST /api/tickets/board`: the board over the tickets the user may read,
+/// months counted in their zone.
+#[leptos::server(endpoint = "tickets/board", input = leptos::server_fn::codec::Json)]
+pub async fn board() -> Result<BoardAnswer, AppError> {
+    let user = crate::ssr::require_user().await?;
+    let state = crate::ssr::state()?;
+    let scope = crate::policy::scope(&user, crate::policy::Kind::Ticket).ok_or(AppError::Forbidden)?;
+    Ok(store::board(&state.db, scope, chrono::Utc::now(), user.tz()).await?)
+}
+
+#[cfg(feature = "ssr")]
+pub mod store {
+    use super::BoardAnswer;
+    use crate::policy::Scope;
+    use crate::ssr::{from_millis, to_millis, Db, DbError};
+    use crate::tickets::{by_load, RatingTrend, ServiceBoard, AGE_BANDS_HOURS};
+    use chrono::{DateTime, Utc};
+
+    const HOUR: i64 = 3_600_000;
+
+    /// The rows in `scope`, as a condition on `ticket_rows` (`$2` the
+    /// scope's id where it has one).
+    fn in_scope(scope: Scope) -> (&'static str, Option<String>) {
+        match scope {
+            Scope::All => ("deleted = 0", None),
+            Scope::Own(user) => ("deleted = 0 AND owner_id = $2", Some(user.to_string())),
+            Scope::Team(team) => (
+                "deleted = 0 AND owner_id IN (SELECT id FROM users WHERE team_id = $2)",
+                Some(team.to_string()),
+            ),
+        }
+    }
+
+    pub async fn board(
+        db: &Db,
+        scope: Scope,
+        now: DateTime<Utc>,
+        tz: chrono_tz::Tz,
+    ) -> Result<BoardAnswer, DbError> {
+        let (scoped, id) = in_scope(scope);
+        let now_ms = to_millis(now);
+        let mut conn = db.pool.acquire().await?;
+        // Open tickets: by age, clock state and escalation. A deadline is
+        // running up to its very second, overdue after (`Deadline::state`).
+        let [young, day, days] = AGE_BANDS_HOURS.map(|h| h * HOUR);
+        let open_sql = format!(
+            "SELECT COUNT(*), \
+             COALESCE(SUM(CASE WHEN opened_at IS NOT NULL AND $1 - opened_at < {young} THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN $1 - opened_at >= {young} AND $1 - opened_at < {day} THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN $1 - opened_at >= {day} AND $1 - opened_at < {days} THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN $1 - opened_at >= {days} THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN contacted_at IS NULL AND $1 <= contact_due_at THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN contacted_at IS NULL AND $1 > contact_due_at THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN resolved_at IS NULL AND $1 <= handling_due_at THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN resolved_at IS NULL AND $1 > handling_due_at THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN escalated = 1 THEN 1 ELSE 0 END), 0) \
+             FROM ticket_rows WHERE {scoped} AND status NOT IN ('resolved', 'closed')"
+        );
+        type Open = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+        let mut query = sqlx::query_as::<_, Open>(&open_sql).bind(now_ms);
+        if let Some(id) = &id {
+            query = query.bind(id);
+        }
+        let (open, a0, a1, a2, a3, c_run, c_over, h_run, h_over, escalated) =
+            query.fetch_one(&mut *conn).await?;
+        let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        let mut board = ServiceBoard {
+            open: count(open),
+            by_age: [count(a0), count(a1), count(a2), count(a3)],
+            contact_running: count(c_run),
+            contact_overdue: count(c_over),
+            handling_running: count(h_run),
+            handling_overdue: count(h_over),
+            escalated: count(escalated),
+            ..ServiceBoard::default()
+        };
+
+        let workload_sql = format!(
+            "SELECT technician_name, COUNT(*) FROM ticket_rows \
+             WHERE {scoped} AND status NOT IN ('resolved', 'closed') AND $1 = $1 GROUP BY technician_name"
+        );
+        let mut query = sqlx::query_as::<_, (Option<String>, i64)>(&workload_sql).bind(now_ms);
+        if let Some(id) = &id {
+            query = query.bind(id);
+        }
+        let mut workload = std::collections::BTreeMap::new();
+        for (technician, n) in query.fetch_all(&mut *conn).await? {
+            *workload
+                .entry(technician.filter(|name| !name.is_empty()))
+                .or_insert(0) += count(n);
+        }
+        board.workload = by_load(workload);
+
+        // The trend: the closed tickets' ratings since its first month.
+        let mut trend = RatingTrend::new(now, tz);
+        let ratings_sql = format!(
+            "SELECT closed_at, rating FROM ticket_rows \
+             WHERE {scoped} AND status = 'closed' AND closed_at >= $1 AND rating BETWEEN 1 AND 5"
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64)>(&ratings_sql).bind(to_millis(trend.start()));
+        if let Some(id) = &id {
+            query = query.bind(id);
+        }
+        for (closed, rating) in query.fetch_all(&mut *conn).await? {
+            trend.add(from_millis(closed), u32::try_from(rating).unwrap_or(0));
+        }
+        board.ratings = trend.months();
+
+        // The rates over every ticket: met in time, of met or missed by now.
+        let rates_sql = format!(
+            "SELECT \
+             COALESCE(SUM(CASE WHEN contacted_at <= contact_due_at THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN contacted_at IS NOT NULL OR $1 > contact_due_at THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN resolved_at <= handling_due_at THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN resolved_at IS NOT NULL OR $1 > handling_due_at THEN 1 ELSE 0 END), 0) \
+             FROM ticket_rows WHERE {scoped} AND contact_due_at IS NOT NULL"
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64, i64, i64)>(&rates_sql).bind(now_ms);
+        if let Some(id) = &id {
+            query = query.bind(id);
+        }
+        let (c_met, c_decided, h_met, h_decided) = query.fetch_one(&mut *conn).await?;
+        Ok(BoardAnswer {
+            board,
+            contact: (count(c_met), count(c_decided)),
+            handling: (count(h_met), count(h_decided)),
+        })
+    }
+}
