@@ -10,7 +10,9 @@ use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
 use crate::screen::{field, Input, Link, RecordScreen};
 use crate::stored::Reader;
-use crate::sync::entity::{Clock, ClockCall, Clocks, DueCall, EntitySpec, Raised, Recipient, Reference};
+use crate::sync::entity::{
+    Clock, ClockCall, Clocks, DueCall, EntitySpec, Raised, Recipient, Reference, Touch,
+};
 use crate::sync::Fields;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde_json::Value;
@@ -50,8 +52,21 @@ pub const FOLLOW_UP: EntitySpec = EntitySpec {
     locked: crate::sync::entity::never_locked,
     claim: None,
     hidden: crate::sync::entity::nothing_hidden,
-    touches: &[],
+    // An after-sales follow-up is the warranty's quarterly care.
+    touches: &[Touch {
+        field: "customer_id",
+        entity: "customer",
+        mark: crate::customers::warranty::SERVICED_AT,
+        by: reads_whole,
+    }],
 };
+
+/// The service desk marks a customer it reads whole (not one a rep reads
+/// masked in the pool): a follow-up is its work, not an edit of the
+/// customer.
+fn reads_whole(user: &crate::roles::CurrentUser, kind: Kind, record: crate::policy::Ownership) -> bool {
+    crate::policy::can_read(user, kind, record) && !crate::policy::reads_in_pool(user, kind, record)
+}
 
 /// The customer followed up, found on the device; its name is copied so
 /// the record reads on a phone that does not hold the customer.

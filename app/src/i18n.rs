@@ -530,6 +530,18 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Returns to the pool in 3 days unless followed up",
     ),
     (
+        "notice_warranty_follow_up",
+        "保修期内客户已满一个季度未售后跟进，请回访",
+        "A customer under warranty is due its quarterly follow-up",
+    ),
+    (
+        "deadline_warranty_follow_up",
+        "保修期季度回访",
+        "Quarterly warranty follow-up",
+    ),
+    ("warranty_until", "保修截止日期", "Warranty until"),
+    ("serviced_at", "最近售后跟进", "Last after-sales follow-up"),
+    (
         "notice_pool_return",
         "长期未跟进，已退回公海",
         "Not followed up; returned to the pool",
@@ -1458,6 +1470,8 @@ mod tests {
             "notice_follow_up",
             "notice_pool_warning",
             "notice_pool_return",
+            "notice_warranty_follow_up",
+            "deadline_warranty_follow_up",
             "deadline_contact",
             "deadline_handling",
             "deadline_pool_return",

@@ -61,6 +61,7 @@ pub const VISIT: EntitySpec = EntitySpec {
         field: "customer_id",
         entity: "customer",
         mark: crate::customers::pool::FOLLOWED_UP,
+        by: crate::policy::can_write,
     }],
 };
 

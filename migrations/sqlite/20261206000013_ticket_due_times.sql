@@ -14,3 +14,4 @@ UPDATE ticket_rows SET
     END
 WHERE opened_at IS NOT NULL;
 CREATE INDEX ticket_rows_closed ON ticket_rows (status, closed_at);
+CREATE INDEX ticket_rows_owner ON ticket_rows (owner_id, status);

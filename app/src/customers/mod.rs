@@ -7,6 +7,7 @@
 //! (`pool`).
 
 pub mod pool;
+pub mod warranty;
 
 use crate::approvals::{Approval, ApprovalState, Approver, StepRule, Verdict};
 use crate::error::{FieldError, FieldProblem};
@@ -58,6 +59,8 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
         pool::POOLED_AT,
         pool::POOL_REASON,
         pool::POOLED_FROM,
+        warranty::WARRANTY_UNTIL,
+        warranty::SERVICED_AT,
     ],
     workflow: &[
         "status",
@@ -67,6 +70,7 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
         pool::POOLED_AT,
         pool::POOL_REASON,
         pool::POOLED_FROM,
+        warranty::SERVICED_AT,
     ],
     commands: &[SUBMIT, APPROVE, REJECT, pool::CLAIM, pool::RELEASE],
     title: "company",
@@ -107,11 +111,44 @@ fn hidden_from(
     }
 }
 
-/// The pool's warning and return (`pool::pool_clocks`).
+/// The pool's warning and return (`pool::pool_clocks`), and the warranty's
+/// quarterly follow-up (`warranty::warranty_clock`).
 pub const CUSTOMER_CLOCKS: Clocks = Clocks {
-    running: pool::pool_clocks,
-    raise: pool::raise_pool_clock,
+    running: customer_clocks,
+    raise: raise_customer_clock,
 };
+
+fn customer_clocks(call: &crate::sync::entity::ClockCall) -> Vec<crate::sync::entity::Clock> {
+    let mut clocks = pool::pool_clocks(call);
+    clocks.extend(warranty::warranty_clock(
+        call.record,
+        crate::sync::entity::entered_at(call.id),
+        call.tz,
+    ));
+    clocks
+}
+
+fn raise_customer_clock(call: &crate::sync::entity::DueCall) -> crate::sync::entity::Raised {
+    if call.kind == warranty::WARRANTY_CLOCK {
+        warranty::raise_warranty_clock(call)
+    } else {
+        pool::raise_pool_clock(call)
+    }
+}
+
+/// The customer's page counts down the pool's return and the warranty's
+/// next follow-up: the rules the server's clocks come from.
+fn customer_deadlines(fields: &Fields, tz: chrono_tz::Tz) -> Vec<crate::screen::Deadline> {
+    let mut deadlines = pool::pool_deadline(fields, tz);
+    deadlines.extend(
+        warranty::warranty_due(fields, None, tz).map(|due_at| crate::screen::Deadline {
+            kind: warranty::WARRANTY_CLOCK,
+            due_at,
+            met_at: None,
+        }),
+    );
+    deadlines
+}
 
 /// An application under review is what the approver is deciding on: it
 /// does not change under them. A draft, a rejected application (to be
@@ -188,6 +225,7 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
         field("credit_limit", Input::Money, false),
         field("class", Input::Choice(CUSTOMER_CLASSES), false),
         field("key_customer", Input::Choice(&["no", "yes"]), false),
+        field(warranty::WARRANTY_UNTIL, Input::Date, false),
         field("region", Input::Text, false),
     ],
     when: "",
@@ -207,6 +245,7 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
     dedup: true,
     facts: &[
         field(pool::FOLLOWED_UP, Input::DateTime, false),
+        field(warranty::SERVICED_AT, Input::DateTime, false),
         field(pool::POOLED_AT, Input::DateTime, false),
         field(
             pool::POOL_REASON,
@@ -226,7 +265,7 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
             applies: crate::screen::always,
         },
     ],
-    deadlines: Some(pool::pool_deadline),
+    deadlines: Some(customer_deadlines),
     rates: None,
     board: None,
     share: None,
@@ -300,6 +339,8 @@ pub fn check_customer(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
     read.choice("credit_rating", |raw| CREDIT_RATINGS.contains(&raw).then_some(()));
     read.optional("credit_notes", LONG_TEXT);
     read.money("credit_limit");
+    read.date(warranty::WARRANTY_UNTIL);
+    read.instant(warranty::SERVICED_AT);
     read.optional_choice("class", |raw| CUSTOMER_CLASSES.contains(&raw).then_some(()));
     read.optional_choice("key_customer", |raw| ["yes", "no"].contains(&raw).then_some(()));
     read.optional("region", SHORT_TEXT);

@@ -74,11 +74,15 @@ pub struct EntitySpec {
 /// A reference whose write marks the referenced record: `mark` (an
 /// instant, a workflow field of the target) is set to the moment of the
 /// write, by the engine, in the same transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Touch {
     pub field: &'static str,
     pub entity: &'static str,
     pub mark: &'static str,
+    /// Whose writes mark it: a rep's visit only a customer the rep may
+    /// change (not one they read in the pool), the service desk's
+    /// follow-up any customer it reads whole. Pure.
+    pub by: fn(&CurrentUser, Kind, Ownership) -> bool,
 }
 
 /// A field that holds the id of a record of another entity.

@@ -359,11 +359,11 @@ fn touch_record(
     let Some(spec) = entities.spec(touch.entity) else {
         return Ok(());
     };
-    // A record the writer may not change (a pooled customer a rep only
-    // reads) is not theirs to mark.
+    // A record the writer may not mark (a pooled customer a rep only
+    // reads) is left as it is.
     let Some(current) = records
         .get(&(spec.name, target))
-        .filter(|c| !c.record.deleted && policy::can_write(user, spec.kind, c.ownership))
+        .filter(|c| !c.record.deleted && (touch.by)(user, spec.kind, c.ownership))
     else {
         return Ok(());
     };

@@ -45,21 +45,22 @@ pub async fn board() -> Result<BoardAnswer, AppError> {
 pub mod store {
     use super::BoardAnswer;
     use crate::policy::Scope;
-    use crate::ssr::{from_millis, to_millis, Db, DbError};
+    use crate::ssr::{to_millis, Db, DbError};
     use crate::tickets::{by_load, RatingTrend, ServiceBoard, AGE_BANDS_HOURS};
     use chrono::{DateTime, Utc};
 
     const HOUR: i64 = 3_600_000;
 
-    /// The rows in `scope`, as a condition on `ticket_rows` (`$2` the
-    /// scope's id where it has one).
-    fn in_scope(scope: Scope) -> (&'static str, Option<String>) {
+    /// The rows in `scope`, as a condition on `ticket_rows` and the value
+    /// of its `$2` (the scope's id; every query binds one, so the
+    /// parameters number alike in every scope).
+    fn in_scope(scope: Scope) -> (&'static str, String) {
         match scope {
-            Scope::All => ("deleted = 0", None),
-            Scope::Own(user) => ("deleted = 0 AND owner_id = $2", Some(user.to_string())),
+            Scope::All => ("deleted = 0 AND $2 = $2", String::new()),
+            Scope::Own(user) => ("deleted = 0 AND owner_id = $2", user.to_string()),
             Scope::Team(team) => (
                 "deleted = 0 AND owner_id IN (SELECT id FROM users WHERE team_id = $2)",
-                Some(team.to_string()),
+                team.to_string(),
             ),
         }
     }
@@ -87,13 +88,11 @@ pub mod store {
              COALESCE(SUM(CASE WHEN resolved_at IS NULL AND $1 <= handling_due_at THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN resolved_at IS NULL AND $1 > handling_due_at THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN escalated = 1 THEN 1 ELSE 0 END), 0) \
-             FROM ticket_rows WHERE {scoped} AND status NOT IN ('resolved', 'closed')"
+             FROM ticket_rows WHERE {scoped} AND status IN ('open', 'contacted', 'in_progress')"
         );
         type Open = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
         let mut query = sqlx::query_as::<_, Open>(&open_sql).bind(now_ms);
-        if let Some(id) = &id {
-            query = query.bind(id);
-        }
+        query = query.bind(&id);
         let (open, a0, a1, a2, a3, c_run, c_over, h_run, h_over, escalated) =
             query.fetch_one(&mut *conn).await?;
         let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
@@ -110,12 +109,10 @@ pub mod store {
 
         let workload_sql = format!(
             "SELECT technician_name, COUNT(*) FROM ticket_rows \
-             WHERE {scoped} AND status NOT IN ('resolved', 'closed') AND $1 = $1 GROUP BY technician_name"
+             WHERE {scoped} AND status IN ('open', 'contacted', 'in_progress') AND $1 = $1 GROUP BY technician_name"
         );
         let mut query = sqlx::query_as::<_, (Option<String>, i64)>(&workload_sql).bind(now_ms);
-        if let Some(id) = &id {
-            query = query.bind(id);
-        }
+        query = query.bind(&id);
         let mut workload = std::collections::BTreeMap::new();
         for (technician, n) in query.fetch_all(&mut *conn).await? {
             *workload
@@ -124,18 +121,28 @@ pub mod store {
         }
         board.workload = by_load(workload);
 
-        // The trend: the closed tickets' ratings since its first month.
+        // The trend: the closed tickets' ratings, counted per month of the
+        // user's zone.
         let mut trend = RatingTrend::new(now, tz);
+        let starts = trend.month_starts();
+        // Month i (from 1) begins at `$(i + 2)`; month 0 at `$1`.
+        let month_of: String = (1..starts.len())
+            .rev()
+            .map(|i| format!("WHEN closed_at >= ${} THEN {i} ", i + 2))
+            .collect();
         let ratings_sql = format!(
-            "SELECT closed_at, rating FROM ticket_rows \
-             WHERE {scoped} AND status = 'closed' AND closed_at >= $1 AND rating BETWEEN 1 AND 5"
+            "SELECT CAST(CASE {month_of}ELSE 0 END AS BIGINT), COUNT(*), CAST(COALESCE(SUM(rating), 0) AS BIGINT) \
+             FROM ticket_rows \
+             WHERE {scoped} AND status = 'closed' AND closed_at >= $1 AND rating BETWEEN 1 AND 5 \
+             GROUP BY 1"
         );
-        let mut query = sqlx::query_as::<_, (i64, i64)>(&ratings_sql).bind(to_millis(trend.start()));
-        if let Some(id) = &id {
-            query = query.bind(id);
+        let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&ratings_sql).bind(to_millis(starts[0]));
+        query = query.bind(&id);
+        for start in &starts[1..] {
+            query = query.bind(to_millis(*start));
         }
-        for (closed, rating) in query.fetch_all(&mut *conn).await? {
-            trend.add(from_millis(closed), u32::try_from(rating).unwrap_or(0));
+        for (month, n, sum) in query.fetch_all(&mut *conn).await? {
+            trend.add_month(usize::try_from(month).unwrap_or(0), count(n), count(sum));
         }
         board.ratings = trend.months();
 
@@ -149,9 +156,7 @@ pub mod store {
              FROM ticket_rows WHERE {scoped} AND contact_due_at IS NOT NULL"
         );
         let mut query = sqlx::query_as::<_, (i64, i64, i64, i64)>(&rates_sql).bind(now_ms);
-        if let Some(id) = &id {
-            query = query.bind(id);
-        }
+        query = query.bind(&id);
         let (c_met, c_decided, h_met, h_decided) = query.fetch_one(&mut *conn).await?;
         Ok(BoardAnswer {
             board,

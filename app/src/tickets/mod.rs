@@ -474,14 +474,28 @@ impl RatingTrend {
         (local.year(), local.month())
     }
 
-    /// The first instant of the trend's first month: older ratings count in none.
-    pub fn start(&self) -> DateTime<Utc> {
+    /// The first instant of each of the trend's months, oldest first, in
+    /// its zone: a rating closed before the first counts in none.
+    pub fn month_starts(&self) -> Vec<DateTime<Utc>> {
         use chrono::TimeZone;
-        let (year, month) = self.months[0];
-        self.tz
-            .with_ymd_and_hms(year, month, 1, 0, 0, 0)
-            .earliest()
-            .map_or(DateTime::<Utc>::MIN_UTC, |at| at.with_timezone(&Utc))
+        self.months
+            .iter()
+            .map(|(year, month)| {
+                self.tz
+                    .with_ymd_and_hms(*year, *month, 1, 0, 0, 0)
+                    .earliest()
+                    .map_or(DateTime::<Utc>::MIN_UTC, |at| at.with_timezone(&Utc))
+            })
+            .collect()
+    }
+
+    /// `count` ratings summing to `sum` counted elsewhere for the
+    /// `index`-th month (of `month_starts`).
+    pub fn add_month(&mut self, index: usize, count: u32, sum: u32) {
+        if let Some(month) = self.ratings.get_mut(index) {
+            month.0 += count;
+            month.1 += sum;
+        }
     }
 
     /// A rating given when a ticket closed at `closed`; one outside 1-5 or

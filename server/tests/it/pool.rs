@@ -268,3 +268,99 @@ on_both_databases!(
         assert_eq!(refused[0]["reason"]["fields"][0]["problem"], "unknown_reference");
     }
 );
+
+/// When the customer's clock of `kind` is due, and whether it was raised.
+async fn clock(db: &Db, id: Uuid, kind: &str) -> Option<(i64, Option<i64>)> {
+    sqlx::query_as(
+        "SELECT due_at, raised_at FROM clocks WHERE entity = 'customer' AND record_id = $1 AND kind = $2",
+    )
+    .bind(id.to_string())
+    .bind(kind)
+    .fetch_optional(&db.pool)
+    .await
+    .unwrap()
+}
+
+on_both_databases!(
+    a_customer_under_warranty_is_due_a_follow_up_each_quarter_from_the_last,
+    |app: TestApp| async move {
+        use app::customers::warranty::{FOLLOW_UP_EVERY_DAYS, SERVICED_AT, WARRANTY_CLOCK};
+        let (rep1, sup_a) = (app.signed_in("rep1").await, app.signed_in("sup_a").await);
+        let agent = app.signed_in("agent").await;
+        let id = recognised(&rep1, &sup_a, "保修期客户有限公司").await;
+        // No warranty, no clock.
+        assert_eq!(clock(&app.db, id, WARRANTY_CLOCK).await, None);
+        let until = (Utc::now() + Duration::days(400)).date_naive().to_string();
+        let set = push(
+            &rep1,
+            vec![
+                json!({"id": Uuid::now_v7(), "entity": "customer", "record_id": id,
+                        "base_version": 3, "op": "upsert", "fields": {"warranty_until": until}}),
+            ],
+        )
+        .await;
+        assert_eq!(set[0]["status"], "applied", "{set:?}");
+        let (_, raised) = clock(&app.db, id, WARRANTY_CLOCK)
+            .await
+            .expect("the warranty clock runs");
+        assert_eq!(raised, None);
+
+        // The service desk follows the customer up: the customer's
+        // `serviced_at` is marked (the rep's phone receives it) and the
+        // clock runs a quarter from then.
+        let followed = push(
+            &agent,
+            vec![json!({"id": Uuid::now_v7(), "entity": "follow_up", "record_id": Uuid::now_v7(),
+                        "base_version": 0, "op": "upsert",
+                        "fields": {"customer_id": id, "customer_name": "保修期客户有限公司",
+                                   "followed_at": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                                   "follow_method": "phone", "follow_result": "设备运行正常"}})],
+        )
+        .await;
+        assert_eq!(followed[0]["status"], "applied", "{followed:?}");
+        let customer = pulled_customer(&rep1, id).await.unwrap();
+        let serviced: chrono::DateTime<Utc> =
+            customer["fields"][SERVICED_AT].as_str().unwrap().parse().unwrap();
+        let (due, raised) = clock(&app.db, id, WARRANTY_CLOCK).await.unwrap();
+        assert_eq!(
+            due,
+            (serviced + Duration::days(FOLLOW_UP_EVERY_DAYS)).timestamp_millis()
+        );
+        assert!(raised.is_none());
+        // Nobody may set it by hand.
+        let forged = push(
+            &rep1,
+            vec![
+                json!({"id": Uuid::now_v7(), "entity": "customer", "record_id": id,
+                        "base_version": 5, "op": "upsert", "fields": {SERVICED_AT: "2030-01-01T00:00:00Z"}}),
+            ],
+        )
+        .await;
+        assert_eq!(
+            forged[0]["reason"]["fields"][0]["problem"], "set_by_command",
+            "{forged:?}"
+        );
+
+        // A minute before it is due nothing rings; after it, the service
+        // supervisor is told once, whatever the restarts.
+        let at = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap();
+        raise_due(&app.db, ENTITIES, at(due - 60_000), SHANGHAI)
+            .await
+            .unwrap();
+        let supervisor = app.signed_in("service_sup").await;
+        assert!(!notices(&supervisor).await.contains(&WARRANTY_CLOCK.to_owned()));
+        raise_due(&app.db, ENTITIES, at(due + 60_000), SHANGHAI)
+            .await
+            .unwrap();
+        raise_due(&app.db, ENTITIES, at(due + 120_000), SHANGHAI)
+            .await
+            .unwrap();
+        let told: Vec<String> = notices(&supervisor)
+            .await
+            .into_iter()
+            .filter(|kind| kind == WARRANTY_CLOCK)
+            .collect();
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert!(clock(&app.db, id, WARRANTY_CLOCK).await.unwrap().1.is_some());
+    }
+);
