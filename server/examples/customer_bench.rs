@@ -51,9 +51,11 @@ async fn main() -> Result<(), Error> {
     let url = match args.database.as_str() {
         "postgres" => {
             let name = format!("fb_bench_{}", Uuid::new_v4().simple());
-            let admin = Db::connect(&args.postgres).await?;
+            // A plain connection: the server's `Db::connect` would migrate
+            // the administrative database too.
+            let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&args.postgres).await?;
             sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&admin.pool)
+                .execute(&mut admin)
                 .await?;
             let (base, _) = args
                 .postgres
