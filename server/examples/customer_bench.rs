@@ -14,14 +14,16 @@
 //! different keys; the median and the slowest are printed.
 
 use app::roles::{CurrentUser, Role};
-use app::ssr::Db;
 use app::sync::{Mutation, Op, PushBatch};
 use clap::Parser;
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use uuid::Uuid;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+#[path = "shared/mod.rs"]
+mod shared;
+
+use shared::{median_and_max, Error};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -39,33 +41,11 @@ struct Args {
     repetitions: usize,
 }
 
-fn median_and_max(mut times: Vec<Duration>) -> (Duration, Duration) {
-    times.sort();
-    (times[times.len() / 2], times[times.len() - 1])
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args = Args::parse();
     let dir = tempfile::tempdir()?;
-    let url = match args.database.as_str() {
-        "postgres" => {
-            let name = format!("fb_bench_{}", Uuid::new_v4().simple());
-            // A plain connection: the server's `Db::connect` would migrate
-            // the administrative database too.
-            let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&args.postgres).await?;
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .await?;
-            let (base, _) = args
-                .postgres
-                .rsplit_once('/')
-                .ok_or("a PostgreSQL URL ends in /database")?;
-            format!("{base}/{name}")
-        }
-        _ => format!("sqlite://{}/bench.db", dir.path().display()),
-    };
-    let db = Db::connect(&url).await?;
+    let db = shared::fresh_database(&args.database, &args.postgres, &dir).await?;
     let team = fieldbook::accounts::ensure_team(&db, "A 组", None).await?;
     let mut reps = Vec::new();
     for n in 0..20 {

@@ -80,12 +80,7 @@ on_both_databases!(
             vec![
                 contact(ids[4]),
                 contact(ids[5]),
-                command(
-                    "ticket",
-                    ids[5],
-                    "dispatch",
-                    json!({"technician": app.users["tech"]}),
-                ),
+                common::dispatch(ids[5], app.users["tech"]),
                 contact(ids[6]),
                 command("ticket", ids[6], "resolve", json!({})),
                 contact(ids[7]),

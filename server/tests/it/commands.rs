@@ -297,16 +297,7 @@ on_both_databases!(
         )
         .await;
         assert_eq!(early[0]["reason"]["code"], "survey_not_served");
-        let dispatched = common::push_ok(
-            &agent,
-            vec![common::command(
-                "ticket",
-                ticket,
-                "dispatch",
-                json!({"technician": app.users["tech"]}),
-            )],
-        )
-        .await;
+        let dispatched = common::push_ok(&agent, vec![common::dispatch(ticket, app.users["tech"])]).await;
         assert_eq!(dispatched[0]["status"], "applied", "{dispatched:?}");
         common::push_ok(
             &agent,

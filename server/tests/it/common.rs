@@ -376,6 +376,11 @@ pub fn command(entity: &str, record_id: Uuid, name: &str, args: Value) -> Value 
     })
 }
 
+/// The service desk's dispatch of a ticket to a technician.
+pub fn dispatch(ticket: Uuid, technician: Uuid) -> Value {
+    command("ticket", ticket, "dispatch", json!({"technician": technician}))
+}
+
 /// One record as the server holds it now, through `sync/records`.
 pub async fn held(client: &Client, entity: &str, id: Uuid) -> Value {
     let (status, body) = client

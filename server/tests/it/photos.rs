@@ -65,16 +65,7 @@ async fn dispatched_ticket(app: &TestApp) -> Uuid {
         })],
     )
     .await;
-    let dispatched = common::push_ok(
-        &agent,
-        vec![common::command(
-            "ticket",
-            ticket,
-            "dispatch",
-            json!({"technician": app.users["tech"]}),
-        )],
-    )
-    .await;
+    let dispatched = common::push_ok(&agent, vec![common::dispatch(ticket, app.users["tech"])]).await;
     assert_eq!(dispatched[0]["status"], "applied", "{dispatched:?}");
     ticket
 }
