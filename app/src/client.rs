@@ -1126,11 +1126,20 @@ mod engine {
     /// Uploads the photos waiting here, each from where the server stopped
     /// (`crate::photos`), after the records they belong to were pushed. A
     /// refusal is kept on the photo to show; a lost connection ends the
-    /// round, to resume at the next sync.
-    async fn upload_photos(user: Uuid) -> Result<(), AppError> {
+    /// round, to resume at the next sync. Answers how many still wait.
+    async fn upload_photos(user: Uuid) -> Result<usize, AppError> {
         use base64::Engine;
         let engine = base64::engine::general_purpose::STANDARD;
-        for mut photo in photos(user).await? {
+        // A failure of the connection, the server or the session ends the
+        // round; any other answer is about this photo.
+        let ends_round = |error: &AppError| {
+            matches!(
+                error,
+                AppError::Network | AppError::Internal | AppError::Unauthenticated
+            )
+        };
+        let mut still_waiting = 0;
+        for photo in photos(user).await? {
             if photo.refused.is_some() {
                 continue;
             }
@@ -1140,9 +1149,7 @@ mod engine {
             };
             let mut progress = match crate::photos::begin(photo.start.clone()).await {
                 Ok(progress) => progress,
-                Err(error @ (AppError::Network | AppError::Internal | AppError::Unauthenticated)) => {
-                    return Err(error)
-                }
+                Err(error) if ends_round(&error) => return Err(error),
                 Err(error) => {
                     refuse(photo, error).await?;
                     continue;
@@ -1155,26 +1162,23 @@ mod engine {
                 if from >= to {
                     break;
                 }
-                progress =
-                    match crate::photos::chunk(photo.start.id, from as u64, engine.encode(&bytes[from..to]))
-                        .await
-                    {
-                        Ok(progress) => progress,
-                        Err(error @ (AppError::Network | AppError::Internal | AppError::Unauthenticated)) => {
-                            return Err(error)
-                        }
-                        Err(error) => {
-                            refuse(photo.clone(), error).await?;
-                            break;
-                        }
-                    };
-                photo.received = progress.received;
+                let chunk = engine.encode(&bytes[from..to]);
+                progress = match crate::photos::chunk(photo.start.id, from as u64, chunk).await {
+                    Ok(progress) => progress,
+                    Err(error) if ends_round(&error) => return Err(error),
+                    Err(error) => {
+                        refuse(photo.clone(), error).await?;
+                        break;
+                    }
+                };
             }
             if progress.complete {
                 drop_photo(user, photo.start.id).await?;
+            } else {
+                still_waiting += 1;
             }
         }
-        Ok(())
+        Ok(still_waiting)
     }
 
     /// Photos still to send: part of what the sync bar counts as waiting.
@@ -1277,8 +1281,9 @@ mod engine {
         let db = open(user).await?;
         let epoch: Option<String> = LocalStorage::get(epoch_key(user)).ok();
         let waiting = outbox(&db).await?;
-        let photos_waiting_now = photos_waiting(user).await?;
-        status.pending.set(Some(waiting.len() + photos_waiting_now));
+        status
+            .pending
+            .set(Some(waiting.len() + photos_waiting(user).await?));
         // Records whose change the server refused in this sync: a pull
         // below may bring a newer state of them, which must keep the mark.
         let mut refused: Vec<(String, Uuid, AppError)> = Vec::new();
@@ -1357,10 +1362,8 @@ mod engine {
         if !refused.is_empty() {
             mark_refused(&db, &refused).await?;
         }
-        upload_photos(user).await?;
-        status
-            .pending
-            .set(Some(outbox(&db).await?.len() + photos_waiting(user).await?));
+        let photos_left = upload_photos(user).await?;
+        status.pending.set(Some(outbox(&db).await?.len() + photos_left));
         let open = crate::sync::api::conflicts().await?;
         status.conflicts.set(Some(open.len()));
         Ok(())

@@ -95,6 +95,13 @@ pub struct PhotoInfo {
     pub uploader_name: String,
 }
 
+/// A photo's SHA-256 as its declaration carries it: 64 lowercase hex
+/// digits. The phone makes it; the server checks the bytes against it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The URL a complete photo is served at (GET, signed in, policy-checked).
 pub fn url(id: Uuid) -> String {
     format!("/api/photos/{id}")
@@ -151,7 +158,6 @@ pub mod store {
     use crate::ssr::{from_millis, to_millis, Db, DbError};
     use crate::sync::entity::{Entities, EntitySpec};
     use chrono::{DateTime, Utc};
-    use sha2::{Digest, Sha256};
     use uuid::Uuid;
 
     /// Declares a photo of a record the user may change.
@@ -285,10 +291,7 @@ pub mod store {
                 .fetch_all(&mut *tx)
                 .await?;
         let whole: Vec<u8> = chunks.into_iter().flat_map(|(data,)| data).collect();
-        let digest: String = Sha256::digest(&whole)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let digest = super::sha256_hex(&whole);
         sqlx::query("DELETE FROM photo_chunks WHERE photo_id = $1")
             .bind(id.to_string())
             .execute(&mut *tx)
@@ -594,7 +597,6 @@ mod capture {
         bytes: Vec<u8>,
     ) -> Result<LocalPhoto, AppError> {
         use base64::Engine;
-        use sha2::{Digest, Sha256};
         let start = PhotoStart {
             id: Uuid::now_v7(),
             entity: entity.to_owned(),
@@ -602,10 +604,7 @@ mod capture {
             stage: stage.to_owned(),
             content_type: "image/jpeg".into(),
             size: bytes.len() as u64,
-            sha256: Sha256::digest(&bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
+            sha256: super::sha256_hex(&bytes),
             taken_at: chrono::Utc::now(),
         };
         // The same rule the server applies, before the photo is kept.

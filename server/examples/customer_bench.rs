@@ -27,14 +27,8 @@ use shared::{median_and_max, Error};
 
 #[derive(Debug, Parser)]
 struct Args {
-    #[arg(long, default_value = "sqlite")]
-    database: String,
-    #[arg(
-        long,
-        env = "FIELDBOOK_BENCH_POSTGRES",
-        default_value = "postgres://postgres@127.0.0.1:5432/test"
-    )]
-    postgres: String,
+    #[command(flatten)]
+    db: shared::DatabaseArgs,
     #[arg(long, default_value_t = 200_000)]
     customers: usize,
     #[arg(long, default_value_t = 200)]
@@ -45,7 +39,7 @@ struct Args {
 async fn main() -> Result<(), Error> {
     let args = Args::parse();
     let dir = tempfile::tempdir()?;
-    let db = shared::fresh_database(&args.database, &args.postgres, &dir).await?;
+    let db = shared::fresh_database(&args.db, &dir).await?;
     let team = fieldbook::accounts::ensure_team(&db, "A 组", None).await?;
     let mut reps = Vec::new();
     for n in 0..20 {
@@ -105,12 +99,12 @@ async fn main() -> Result<(), Error> {
     let pushed = started.elapsed();
     println!(
         "{}: pushed {} customers with their projection rows in {:.1} s ({:.0} records/s)",
-        args.database,
+        args.db.database,
         args.customers,
         pushed.as_secs_f64(),
         args.customers as f64 / pushed.as_secs_f64()
     );
-    if args.database == "postgres" {
+    if args.db.database == "postgres" {
         sqlx::query("ANALYZE").execute(&db.pool).await?;
     }
 

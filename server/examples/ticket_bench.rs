@@ -31,14 +31,8 @@ use shared::{median_and_max, Error};
 
 #[derive(Debug, Parser)]
 struct Args {
-    #[arg(long, default_value = "sqlite")]
-    database: String,
-    #[arg(
-        long,
-        env = "FIELDBOOK_BENCH_POSTGRES",
-        default_value = "postgres://postgres@127.0.0.1:5432/test"
-    )]
-    postgres: String,
+    #[command(flatten)]
+    db: shared::DatabaseArgs,
     #[arg(long, default_value_t = 100_000)]
     tickets: usize,
     #[arg(long, default_value_t = 50)]
@@ -84,7 +78,7 @@ fn mutation(record_id: Uuid, op: Op, command: Option<&str>, fields: serde_json::
 async fn main() -> Result<(), Error> {
     let args = Args::parse();
     let dir = tempfile::tempdir()?;
-    let db = shared::fresh_database(&args.database, &args.postgres, &dir).await?;
+    let db = shared::fresh_database(&args.db, &dir).await?;
     let agent = person(&db, "agent", Role::ServiceAgent).await?;
     let supervisor = person(&db, "service_sup", Role::ServiceSupervisor).await?;
     let mut technicians = Vec::new();
@@ -149,11 +143,11 @@ async fn main() -> Result<(), Error> {
     }
     println!(
         "{}: pushed {} tickets (with their commands) in {:.1} s",
-        args.database,
+        args.db.database,
         args.tickets,
         started.elapsed().as_secs_f64()
     );
-    if args.database == "postgres" {
+    if args.db.database == "postgres" {
         sqlx::query("ANALYZE").execute(&db.pool).await?;
     }
 
