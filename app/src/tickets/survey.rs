@@ -205,24 +205,27 @@ pub fn SurveyPage() -> impl leptos::IntoView {
     let comment = RwSignal::new(String::new());
     let done = RwSignal::new(false);
     let failure = RwSignal::new(None::<crate::error::AppError>);
+    // Sent from the browser only: a plain task, not an `Action`, which the
+    // server would make while rendering and might drop on another thread.
     let send = {
         let scores = scores.clone();
-        Action::new_local(move |_: &()| {
+        move || {
             let mut answers = Fields::new();
             for (question, value) in &scores {
                 answers.insert(question.to_string(), Value::String(value.get_untracked()));
             }
             answers.insert(COMMENT.into(), Value::String(comment.get_untracked()));
             let token = token();
-            async move {
+            leptos::task::spawn_local(async move {
                 match answer_survey(token, answers).await {
                     Ok(()) => done.set(true),
                     Err(e) => failure.set(Some(e)),
                 }
-            }
-        })
+            });
+        }
     };
     let form = move || {
+        let send = send.clone();
         let questions = scores
         .clone()
         .into_iter()
@@ -248,7 +251,7 @@ pub fn SurveyPage() -> impl leptos::IntoView {
                 on:submit=move |ev| {
                     ev.prevent_default();
                     failure.set(None);
-                    send.dispatch_local(());
+                    send();
                 }
             >
                 <p>{locale.word("survey_intro")}</p>
