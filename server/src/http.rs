@@ -20,6 +20,12 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application as one router.
 pub fn router(state: AppState, body_limit: usize) -> Router {
     let routes = generate_route_list(app::App);
+    assert!(
+        routes
+            .iter()
+            .all(|route| matches!(route.mode(), leptos_router::SsrMode::OutOfOrder)),
+        "every page renders out of order (`page` renders no other mode)"
+    );
     // `leptos_routes_with_context` also mounts every server function at its
     // `/api/…` path, with the same context as the pages.
     let site = std::path::PathBuf::from(state.leptos_options.site_root.as_ref());
@@ -30,25 +36,15 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .nest_service("/pkg", built_files(site.join("pkg"), state.leptos_options.hash_files))
         .route_service("/sw.js", revalidated(site.join("sw.js")))
         .route_service("/shell.html", revalidated(site.join("shell.html")))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            {
-                let state = state.clone();
-                move || provide_context(state.clone())
-            },
-            {
-                let options = state.leptos_options.clone();
-                move || app::shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            {
-                let state = state.clone();
-                move || provide_context(state.clone())
-            },
-            app::shell,
-        ))
+        // Server functions only (no page routes given): each at its `/api/…`
+        // path on the shared runtime, with the same context as the pages.
+        .leptos_routes_with_context(&state, Vec::new(), page_context(&state), {
+            let options = state.leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        // Pages, and the not-found page, each rendered on one thread.
+        .leptos_routes_with_handler(routes, page)
+        .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(middleware::map_response(close_after_unread_body))
         .layer(middleware::from_fn_with_state(state.clone(), refuse_foreign_requests))
@@ -70,6 +66,36 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(middleware::from_fn(drop_malformed_request_id))
         .with_state(state)
+}
+
+/// What every page render and server function finds in its context.
+fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
+    let state = state.clone();
+    move || provide_context(state.clone())
+}
+
+/// A page of the app (`pages::on_one_thread` says why one thread).
+async fn page(State(state): State<AppState>, request: Request) -> Response {
+    crate::pages::on_one_thread(move || {
+        // Every page is a `GET` streamed out of order (no route sets
+        // another method or mode).
+        let options = state.leptos_options.clone();
+        let render = leptos_axum::render_app_to_stream_with_context(page_context(&state), move || {
+            app::shell(options.clone())
+        });
+        render(request)
+    })
+    .await
+}
+
+/// A file of the site if there is one, else the app's not-found page.
+async fn not_found(uri: http::Uri, State(state): State<AppState>, request: Request) -> Response {
+    crate::pages::on_one_thread(move || {
+        let answer =
+            leptos_axum::file_and_error_handler_with_context::<AppState, _>(page_context(&state), app::shell);
+        answer(uri, State(state), request)
+    })
+    .await
 }
 
 /// A header every answer carries unless its handler set its own. The

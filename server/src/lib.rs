@@ -6,6 +6,7 @@ pub mod backup;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod pages;
 
 pub use http::router;
 

@@ -226,11 +226,17 @@ async fn serve(db: Db) -> (String, Server) {
     (format!("http://{addr}"), Server { task, stop })
 }
 
+/// Every test's HTTP client: an answer that never ends fails its test
+/// with the request named, within minutes, instead of holding the run.
+pub fn http() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().timeout(std::time::Duration::from_secs(120))
+}
+
 impl TestApp {
     /// A client with its own cookie jar, not signed in.
     pub fn anonymous(&self) -> Client {
         Client {
-            http: reqwest::Client::builder().cookie_store(true).build().unwrap(),
+            http: http().cookie_store(true).build().unwrap(),
             base: self.base.clone(),
         }
     }
@@ -239,7 +245,7 @@ impl TestApp {
     /// come from `address` (any of 127.0.0.0/8 reaches the test server).
     pub fn anonymous_from(&self, address: &str) -> Client {
         Client {
-            http: reqwest::Client::builder()
+            http: http()
                 .cookie_store(true)
                 .local_address(address.parse::<std::net::IpAddr>().unwrap())
                 .redirect(reqwest::redirect::Policy::none())

@@ -82,7 +82,7 @@ async fn killed_mid_push_loses_nothing_and_doubles_nothing(url: String) {
         .port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = start(&url, port).await;
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let client = common::http().cookie_store(true).build().unwrap();
     let login = client
         .post(format!("{base}/api/auth/login"))
         .header("origin", &base)

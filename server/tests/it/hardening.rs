@@ -356,7 +356,7 @@ on_both_databases!(the_sign_in_form_posts_without_script, |app: TestApp| async m
 on_both_databases!(
     foreign_hosts_origins_and_bodies_are_refused,
     |app: TestApp| async move {
-        let http = reqwest::Client::new();
+        let http = common::http().build().unwrap();
         let push = format!("{}/api/sync/push", app.base);
         let body = json!({"batch": {"client_id": Uuid::new_v4(), "mutations": []}}).to_string();
         // DNS rebinding: a forged Host with a matching Origin.

@@ -314,7 +314,9 @@ on_both_databases!(
             "records never reach the server-rendered page"
         );
         assert!(html.contains("线索"), "Chinese by default");
-        let english = reqwest::Client::new()
+        let english = common::http()
+            .build()
+            .unwrap()
             .get(format!("{}/login", app.base))
             .header("cookie", "fb_lang=en")
             .send()

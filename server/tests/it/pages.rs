@@ -1,0 +1,84 @@
+//! Server-rendered pages under load: every page finishes its answer.
+
+use crate::common::{self, TestApp};
+use reqwest::StatusCode;
+use std::time::Duration;
+
+/// Every route of the app, with ids that need not exist (a record's page
+/// renders from the device's store, the server's HTML is the same).
+fn every_page() -> Vec<String> {
+    let id = uuid::Uuid::now_v7();
+    let mut pages: Vec<String> = [
+        "/",
+        "/leads/new",
+        "/login",
+        "/settings",
+        "/visits",
+        "/visits/new",
+        "/tickets",
+        "/tickets/new",
+        "/customers",
+        "/customers/new",
+        "/service-board",
+        "/follow-ups",
+        "/follow-ups/new",
+        "/conflicts",
+        "/notifications",
+        "/no-such-page",
+    ]
+    .map(String::from)
+    .to_vec();
+    for kind in ["leads", "tickets", "visits", "customers", "follow-ups"] {
+        pages.push(format!("/{kind}/{id}"));
+        pages.push(format!("/{kind}/{id}/edit"));
+    }
+    pages.push(format!("/survey/{}", "a".repeat(43)));
+    pages
+}
+
+// A page render holds values that may be dropped only on the thread that
+// made them; rendered across the threads of a shared runtime, one dropped
+// elsewhere panicked and its answer never ended (a test hung in CI).
+// Many renders at once, for every role's pages, must each end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_finishes_its_answer_under_load() {
+    let app = TestApp::spawn(common::Backend::Sqlite).await;
+    let mut readers = vec![app.anonymous()];
+    for user in ["rep1", "sup_a", "agent", "tech", "service_sup", "admin"] {
+        readers.push(app.signed_in(user).await);
+    }
+    let pages = every_page();
+    for round in 0..3 {
+        let mut renders = tokio::task::JoinSet::new();
+        for reader in &readers {
+            for page in &pages {
+                let (reader, page) = (reader.clone(), page.clone());
+                renders.spawn(async move {
+                    let answer = tokio::time::timeout(Duration::from_secs(60), async {
+                        let response = reader.get(&page).await;
+                        let status = response.status();
+                        (status, response.text().await)
+                    })
+                    .await;
+                    (page, answer)
+                });
+            }
+        }
+        while let Some(done) = renders.join_next().await {
+            let (page, answer) = done.unwrap();
+            let Ok((status, body)) = answer else {
+                panic!("round {round}: {page} did not finish within a minute");
+            };
+            let body = body.unwrap_or_else(|e| panic!("round {round}: {page} was cut: {e}"));
+            assert!(
+                status.is_success() || status.is_redirection() || status == StatusCode::NOT_FOUND,
+                "{page}: {status}"
+            );
+            // Streamed out of order: resolved parts follow the document.
+            assert!(
+                body.contains("</body></html>"),
+                "round {round}: {page} ended early: {body}"
+            );
+        }
+    }
+}
