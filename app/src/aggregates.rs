@@ -12,6 +12,7 @@ pub const ENTITIES: Entities = Entities(
         &crate::customers::CUSTOMER,
         &crate::follow_ups::FOLLOW_UP,
         &crate::notifications::NOTIFICATION,
+        &crate::settings::SETTINGS,
     ],
     &crate::notifications::NOTICES,
 );

@@ -300,6 +300,35 @@ pub async fn local_records<T>(
     }
 }
 
+/// The single entities' records on this device (the company's settings),
+/// as the rules read them: read after mount and after every sync and save,
+/// empty (the seeds' numbers) until then, on the server's render too.
+#[derive(Clone, Copy)]
+pub struct DeviceSingles(Signal<crate::sync::entity::Singles>);
+
+/// Reads the single entities' records once for the whole app; the pages
+/// take them with `use_singles`.
+pub fn provide_singles() {
+    let read: Vec<_> = crate::aggregates::ENTITIES
+        .singles()
+        .map(|(spec, id)| (spec.name, use_local_record(spec.name, Signal::stored(Some(id)))))
+        .collect();
+    let singles = Signal::derive(move || {
+        let mut singles = crate::sync::entity::Singles::default();
+        for (name, record) in &read {
+            if let Some(Ok(Some(view))) = record.get() {
+                singles.0.insert(*name, view.fields);
+            }
+        }
+        singles
+    });
+    provide_context(DeviceSingles(singles));
+}
+
+pub fn use_singles() -> Signal<crate::sync::entity::Singles> {
+    use_context::<DeviceSingles>().map_or_else(|| Signal::stored(Default::default()), |d| d.0)
+}
+
 /// The most items a list shows at once: a phone stays quick with a
 /// supervisor's thousands of records (the first ones in work order).
 pub const LIST_LIMIT: usize = 200;

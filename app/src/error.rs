@@ -42,6 +42,8 @@ pub enum FieldProblem {
     OnePrimary,
     /// Not a drawn signature (a PNG data URL), or too large.
     InvalidImage,
+    /// A date set both as a day off and as a working day.
+    DayOffAndWorking,
 }
 
 /// A field name (as in the request JSON) and its problem.

@@ -59,6 +59,7 @@ pub const FOLLOW_UP: EntitySpec = EntitySpec {
         mark: crate::customers::warranty::SERVICED_AT,
         by: reads_whole,
     }],
+    single: None,
 };
 
 /// The service desk marks a customer it reads whole (not one a rep reads
@@ -211,6 +212,7 @@ mod tests {
             id: uuid::Uuid::nil(),
             record: record.as_object().unwrap(),
             tz: shanghai,
+            singles: &Default::default(),
         };
         // 09:00 in Shanghai is 01:00 UTC.
         assert_eq!(
@@ -225,6 +227,7 @@ mod tests {
             id: uuid::Uuid::nil(),
             record: &none,
             tz: shanghai,
+            singles: &Default::default(),
         };
         assert!(follow_up_clocks(&call).is_empty());
     }

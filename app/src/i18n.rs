@@ -502,6 +502,68 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Deadline passed; escalated",
     ),
     ("entity_lead", "线索", "Lead"),
+    ("entity_settings", "系统设置", "Settings"),
+    ("company_settings", "公司设置", "Company settings"),
+    (
+        "settings_not_saved",
+        "管理员尚未保存公司设置：按制度默认值执行。",
+        "The admin has not saved the company settings yet: the standard numbers apply.",
+    ),
+    ("company_name", "公司名称", "Company name"),
+    (
+        "pool_days_class_a",
+        "A 类客户未跟进退回公海天数",
+        "Days without follow-up before a class A customer returns to the pool",
+    ),
+    (
+        "pool_days_class_b",
+        "B 类客户未跟进退回公海天数",
+        "Days without follow-up before a class B customer returns to the pool",
+    ),
+    (
+        "pool_days_class_c",
+        "C 类客户未跟进退回公海天数",
+        "Days without follow-up before a class C customer returns to the pool",
+    ),
+    (
+        "pool_days_class_d",
+        "D 类客户未跟进退回公海天数",
+        "Days without follow-up before a class D customer returns to the pool",
+    ),
+    (
+        "pool_days_unclassed",
+        "未分类客户未跟进退回公海天数",
+        "Days without follow-up before an unclassed customer returns to the pool",
+    ),
+    (
+        "pool_warn_days",
+        "退回公海前提前提醒天数",
+        "Days before the return that the owner is warned",
+    ),
+    (
+        "pool_daily_quota",
+        "每人每日公海领取上限",
+        "Pool customers one rep may claim per day",
+    ),
+    (
+        "pool_cooldown_days",
+        "退回后原负责人不得领取天数",
+        "Days before the owner a customer left may claim it back",
+    ),
+    (
+        "reopen_within_days",
+        "工单关闭后可重新打开天数",
+        "Days after closing that a ticket may be reopened",
+    ),
+    (
+        "warranty_follow_up_days",
+        "保修期客户回访间隔天数",
+        "Days between follow-ups of a customer under warranty",
+    ),
+    ("days_off", "公司休息日", "Company days off"),
+    ("working_days", "公司调休工作日", "Company working days"),
+    ("date", "日期", "Date"),
+    ("day_name", "说明", "What it is"),
     ("entity_ticket", "工单", "Ticket"),
     ("entity_customer", "客户", "Customer"),
     ("entity_visit", "拜访", "Visit"),
@@ -684,6 +746,10 @@ impl Locale {
             (Self::En, FieldProblem::OnePrimary) => "Mark exactly one as the main one".into(),
             (Self::ZhCn, FieldProblem::InvalidImage) => "签名无效或过大，请重新签名".into(),
             (Self::En, FieldProblem::InvalidImage) => "Not a signature, or too large: sign again".into(),
+            (Self::ZhCn, FieldProblem::DayOffAndWorking) => "同一天不能既是休息日又是工作日".into(),
+            (Self::En, FieldProblem::DayOffAndWorking) => {
+                "A day cannot be both a day off and a working day".into()
+            }
         }
     }
 
@@ -740,31 +806,6 @@ impl Locale {
 
     pub fn refusal(self, code: &str) -> String {
         let zh = self == Self::ZhCn;
-        let pool = crate::customers::pool::POOL;
-        match code {
-            "pool_quota_reached" if zh => {
-                return format!("今天已领取 {} 个公海客户，达到每日上限。", pool.daily_quota)
-            }
-            "pool_quota_reached" => {
-                return format!(
-                    "You have claimed {} pool customers today, the daily limit.",
-                    pool.daily_quota
-                )
-            }
-            "pool_cooldown" if zh => {
-                return format!(
-                    "该客户是从您名下退回公海的，{} 天内不能再领取。",
-                    pool.cooldown_days
-                )
-            }
-            "pool_cooldown" => {
-                return format!(
-                    "This customer left your book for the pool; you may not claim it again within {} days.",
-                    pool.cooldown_days
-                )
-            }
-            _ => {}
-        }
         if code == "photo_too_large" {
             let mb = crate::photos::MAX_PHOTO / 1_000_000;
             return if zh {
@@ -773,15 +814,21 @@ impl Locale {
                 format!("The photo is over {mb} MB and cannot be uploaded: take it again.")
             };
         }
-        if code == "reopen_window_passed" {
-            let days = crate::tickets::REOPEN_WITHIN_DAYS;
-            return if zh {
-                format!("工单关闭已超过 {days} 天，不能重新打开，请新建工单。")
-            } else {
-                format!("Closed over {days} days ago: open a new ticket instead.")
-            };
-        }
+        // The numbers (a quota, a window) are the company's settings, kept
+        // by the admin; the words say which rule it was.
         let words = match code {
+            "pool_quota_reached" if zh => "今天领取的公海客户已达到每日上限。",
+            "pool_quota_reached" => "You have reached today's limit of pool customers.",
+            "pool_cooldown" if zh => "该客户是从您名下退回公海的，冷却期内不能再领取。",
+            "pool_cooldown" => {
+                "This customer left your book for the pool; you may not claim it back within the cooldown."
+            }
+            "reopen_window_passed" if zh => "工单关闭已超过可重新打开的期限，请新建工单。",
+            "reopen_window_passed" => "Closed too long ago to reopen: open a new ticket instead.",
+            "single_record" if zh => "系统设置只有一份，只能修改，不能另建或删除。",
+            "single_record" => {
+                "There is one settings record: change it, it cannot be added again or deleted."
+            }
             "lead_already_screened" if zh => "该线索已筛选过。",
             "lead_already_screened" => "This lead has already been screened.",
             "lead_already_closed" if zh => "该线索已转化或已作废。",
@@ -1079,6 +1126,13 @@ impl Locale {
                     "Follow-ups"
                 }
             }
+            "settings" => {
+                if zh {
+                    "公司设置"
+                } else {
+                    "Company settings"
+                }
+            }
             _ => "",
         }
     }
@@ -1119,6 +1173,13 @@ impl Locale {
                     "新增售后跟进"
                 } else {
                     "New follow-up"
+                }
+            }
+            "settings" => {
+                if zh {
+                    "公司设置"
+                } else {
+                    "Company settings"
                 }
             }
             _ => "",

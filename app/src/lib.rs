@@ -21,6 +21,7 @@ pub mod records;
 pub mod roles;
 pub mod screen;
 pub mod search;
+pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod stored;

@@ -49,6 +49,7 @@ pub const NOTIFICATION: EntitySpec = EntitySpec {
     claim: None,
     hidden: crate::sync::entity::nothing_hidden,
     touches: &[],
+    single: None,
 };
 
 /// How the engine makes one when a clock is raised.

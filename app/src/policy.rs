@@ -23,6 +23,8 @@ pub enum Kind {
     FollowUp,
     /// 通知: a user's own, made by the server.
     Notification,
+    /// 系统设置: the company's one settings record.
+    Settings,
 }
 
 /// Which records of a kind a user may read.
@@ -96,6 +98,8 @@ pub fn scope(user: &CurrentUser, kind: Kind) -> Option<Scope> {
         (Kind::FollowUp, Role::Finance | Role::Legal | Role::Admin) => None,
         // Everyone reads only the notifications addressed to them.
         (Kind::Notification, _) => Some(own),
+        // Every rule on every device reads the company's settings.
+        (Kind::Settings, _) => Some(Scope::All),
     }
 }
 
@@ -111,6 +115,8 @@ pub fn can_create(user: &CurrentUser, kind: Kind) -> bool {
         ),
         // Only the server makes notifications (when a clock runs out).
         Kind::Notification => false,
+        // The admin keeps the company's settings.
+        Kind::Settings => user.role == Role::Admin,
     }
 }
 

@@ -13,6 +13,7 @@ use crate::policy::{self, Scope};
 use crate::roles::CurrentUser;
 pub use crate::screen::{field, FormField, Input, RecordScreen, Source};
 use crate::search::{owners, FieldFilter, Query, SearchText};
+use crate::settings::{ProcessSettings, SETTINGS_SCREEN};
 use crate::sync::{Fields, Mutation, Op};
 use crate::tickets::TICKET_SCREEN;
 use crate::ui::{leave_when_synced, use_locale, with_user, OwnerFilter, SavedOnDevice, SearchBox};
@@ -139,6 +140,24 @@ pub fn EditTicketPage() -> impl IntoView {
 #[component]
 pub fn EditCustomerPage() -> impl IntoView {
     with_user(|me| view! { <RecordEdit me screen=&CUSTOMER_SCREEN /> })
+}
+
+/// 公司设置: the admin's page of the company's settings.
+#[component]
+pub fn CompanySettingsPage() -> impl IntoView {
+    with_user(|me| {
+        view! { <SingleRecordPage me screen=&SETTINGS_SCREEN preset=ProcessSettings::default().to_fields() /> }
+    })
+}
+
+#[component]
+pub fn CompanySettingsRecordPage() -> impl IntoView {
+    with_user(|me| view! { <RecordDetail me screen=&SETTINGS_SCREEN /> })
+}
+
+#[component]
+pub fn EditCompanySettingsPage() -> impl IntoView {
+    with_user(|me| view! { <RecordEdit me screen=&SETTINGS_SCREEN /> })
 }
 
 /// A record's own page for a record's edit form: `{path}/:id/edit`.
@@ -297,6 +316,35 @@ fn RecordEdit(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     }
 }
 
+/// The page of a single entity's one record (the company's settings): the
+/// record as it stands, or, before anyone saved it, the form to save it
+/// first, started with `preset` (for those who may; others are told the
+/// seeds' numbers hold).
+#[component]
+pub fn SingleRecordPage(me: CurrentUser, screen: &'static RecordScreen, preset: Fields) -> impl IntoView {
+    let locale = use_locale();
+    let t = locale.texts();
+    let id = screen.spec.single;
+    let stored = client::use_local_record(screen.spec.name, Signal::stored(id));
+    let record = Memo::new(move |_| stored.get());
+    let may_create = policy::can_create(&me, screen.spec.kind);
+    move || {
+        let me = me.clone();
+        record.with(|read| match read {
+            None => view! { <p class="empty">{t.loading}</p> }.into_any(),
+            Some(Ok(Some(view))) => view! { <RecordSheet me screen record=view.clone() /> }.into_any(),
+            Some(Ok(None)) if may_create => {
+                view! { <RecordForm me screen preset=preset.clone() /> }.into_any()
+            }
+            Some(Ok(None)) => {
+                view! { <p class="empty" data-testid="not-on-device">{locale.word("settings_not_saved")}</p> }
+                    .into_any()
+            }
+            Some(Err(e)) => view! { <p class="form-error">{locale.error(e)}</p> }.into_any(),
+        })
+    }
+}
+
 fn text(fields: &Fields, name: &str) -> String {
     fields
         .get(name)
@@ -330,6 +378,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     );
     let tz = me.tz();
     let now = crate::ui::use_now();
+    let singles = client::use_singles();
     let can_add = crate::policy::can_create(&me, screen.spec.kind);
     // Records that keep an approval: a chip narrows to those waiting for me.
     let has_approvals = screen.spec.workflow.contains(&"approval");
@@ -484,6 +533,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                         let shown: Vec<&Fields> = found.iter().map(|(_, _, r)| &r.fields).collect();
                         rates_line(&rule(&shown, now, tz), locale)
                     });
+                    let singles = singles.get();
                     view! {
                         {rates}
                         {narrowing
@@ -497,7 +547,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                                 .into_iter()
                                 .take(client::LIST_LIMIT)
                                 .map(|(_, (_, name), r)| {
-                                    record_item(screen, r.clone(), sees_others.then(|| name.clone()), tz, now, locale)
+                                    record_item(screen, r.clone(), sees_others.then(|| name.clone()), tz, now, locale, &singles)
                                 })
                                 .collect_view()}
                         </ul>
@@ -517,12 +567,17 @@ fn record_item(
     tz: chrono_tz::Tz,
     now: chrono::DateTime<chrono::Utc>,
     locale: Locale,
+    singles: &crate::sync::entity::Singles,
 ) -> impl IntoView + use<> {
     let t = locale.texts();
     // The first deadline still running, counted down on the card.
     let deadline = screen
         .deadlines
-        .and_then(|rule| rule(&record.fields, tz).into_iter().find(|d| d.met_at.is_none()))
+        .and_then(|rule| {
+            rule(&record.fields, tz, singles)
+                .into_iter()
+                .find(|d| d.met_at.is_none())
+        })
         .map(|d| {
             view! {
                 <span class="deadline">
@@ -580,6 +635,9 @@ fn RecordForm(
     me: CurrentUser,
     screen: &'static RecordScreen,
     #[prop(optional)] editing: Option<LocalView>,
+    /// What a new record's inputs start with (the settings' seed numbers).
+    #[prop(optional)]
+    preset: Option<Fields>,
 ) -> impl IntoView {
     let locale = use_locale();
     let t = locale.texts();
@@ -596,6 +654,9 @@ fn RecordForm(
         .map(|f| {
             let text = match &editing {
                 Some(record) => editable_text(f, record.fields.get(f.name), tz),
+                None if preset.as_ref().is_some_and(|p| p.contains_key(f.name)) => {
+                    editable_text(f, preset.as_ref().and_then(|p| p.get(f.name)), tz)
+                }
                 None if f.input == Input::DateTime => now_local.clone(),
                 // Opened from the linked record's page: `?customer_id=…`.
                 None if matches!(f.input, Input::Reference(_)) => query
@@ -614,7 +675,14 @@ fn RecordForm(
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<AppError>);
     let saved = RwSignal::new(false);
-    let record_id = RwSignal::new(editing.as_ref().map_or_else(uuid::Uuid::now_v7, |r| r.id));
+    // A single entity's record (the settings) has its one id.
+    let record_id = RwSignal::new(
+        editing
+            .as_ref()
+            .map(|r| r.id)
+            .or(screen.spec.single)
+            .unwrap_or_else(uuid::Uuid::now_v7),
+    );
     let navigate = leptos_router::hooks::use_navigate();
     let editing = StoredValue::new(editing);
     // Made from another record: its id from the address, its fields copied
@@ -806,7 +874,7 @@ fn RecordForm(
                 String::new()
             });
         }
-        record_id.set(uuid::Uuid::now_v7());
+        record_id.set(screen.spec.single.unwrap_or_else(uuid::Uuid::now_v7));
         saved.set(false);
     };
     let heading = if is_edit {
@@ -1360,7 +1428,13 @@ fn related_records(screen: &'static RecordScreen, id: uuid::Uuid, me: &CurrentUs
 }
 
 /// The screens of records entered with the generic form.
-const ALL_SCREENS: [&RecordScreen; 4] = [&TICKET_SCREEN, &VISIT_SCREEN, &CUSTOMER_SCREEN, &FOLLOW_UP_SCREEN];
+const ALL_SCREENS: [&RecordScreen; 5] = [
+    &TICKET_SCREEN,
+    &VISIT_SCREEN,
+    &CUSTOMER_SCREEN,
+    &FOLLOW_UP_SCREEN,
+    &SETTINGS_SCREEN,
+];
 
 #[component]
 fn RelatedList(
@@ -1691,6 +1765,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             _ => None,
         });
     let people = person_role.map(|role| LocalResource::new(move || crate::auth::people(role)));
+    let singles = client::use_singles();
     let context_now = move || crate::sync::entity::Context {
         people: people
             .and_then(|p| p.get())
@@ -1701,6 +1776,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             .collect(),
         // The day's count is the server's to know: the device asks it.
         today: Default::default(),
+        singles: singles.get_untracked(),
     };
     let give = {
         let (me, record, arg_values) = (me.clone(), record.clone(), arg_values.clone());
@@ -1831,7 +1907,8 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             }
         })
         .collect_view();
-    let deadlines = screen.deadlines.map(|rule| rule(&fields, tz)).filter(|found| !found.is_empty()).map(|found| {
+    let singles = client::use_singles().get_untracked();
+    let deadlines = screen.deadlines.map(|rule| rule(&fields, tz, &singles)).filter(|found| !found.is_empty()).map(|found| {
         let now = crate::ui::use_now();
         view! {
             <section class="deadlines" data-testid="deadlines">

@@ -78,6 +78,9 @@ pub const fn field(name: &'static str, input: Input, required: bool) -> FormFiel
     }
 }
 
+/// A record's deadlines in a zone, by the company's settings.
+pub type DeadlinesRule = fn(&Fields, chrono_tz::Tz, &crate::sync::entity::Singles) -> Vec<Deadline>;
+
 /// One kind of record the phone can enter.
 pub struct RecordScreen {
     pub spec: &'static EntitySpec,
@@ -99,7 +102,7 @@ pub struct RecordScreen {
     /// The record's deadlines as its page and card show them (a ticket's
     /// 2-hour and 24-hour clocks): the same pure rule the server's clocks
     /// come from.
-    pub deadlines: Option<fn(&Fields, chrono_tz::Tz) -> Vec<Deadline>>,
+    pub deadlines: Option<DeadlinesRule>,
     /// The rates a list shows those who oversee it (a service supervisor's
     /// 2-hour contact and 24-hour resolution rates), from the records on
     /// the device.

@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
     provide_context(user);
     let status = SyncStatus::new();
     provide_context(status);
+    crate::client::provide_singles();
     let now = Now(RwSignal::new(chrono::Utc::now()));
     provide_context(now);
     // Countdowns move on while a page stays open.
@@ -130,6 +131,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/follow-ups/:id/edit") view=EditFollowUpPage />
                     <Route path=path!("/conflicts") view=ConflictsPage />
                     <Route path=path!("/notifications") view=NotificationsPage />
+                    <Route path=path!("/company-settings") view=crate::records::CompanySettingsPage />
+                    <Route path=path!("/company-settings/:id") view=crate::records::CompanySettingsRecordPage />
+                    <Route path=path!("/company-settings/:id/edit") view=crate::records::EditCompanySettingsPage />
                 </Routes>
             </main>
             </div>
@@ -326,9 +330,15 @@ fn sections(me: &CurrentUser, locale: Locale) -> Vec<(&'static str, &'static str
         (Kind::Visit, "/visits", "visit"),
         (Kind::Ticket, "/tickets", "ticket"),
         (Kind::FollowUp, "/follow-ups", "follow_up"),
+        (Kind::Settings, "/company-settings", "settings"),
     ]
     .into_iter()
-    .filter(|(kind, _, _)| policy::scope(me, *kind).is_some())
+    // Everyone's rules read the settings; the admin who keeps them has a
+    // section for them.
+    .filter(|(kind, _, _)| match kind {
+        Kind::Settings => policy::can_create(me, *kind),
+        _ => policy::scope(me, *kind).is_some(),
+    })
     .map(|(_, href, entity)| (href, locale.entity_plural(entity), entity))
     .collect()
 }

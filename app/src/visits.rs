@@ -63,6 +63,7 @@ pub const VISIT: EntitySpec = EntitySpec {
         mark: crate::customers::pool::FOLLOWED_UP,
         by: crate::policy::can_write,
     }],
+    single: None,
 };
 
 /// `visit_rows`: a customer's or a lead's visits, in time, without

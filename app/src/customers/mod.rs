@@ -96,6 +96,7 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
     claim: Some(pool::CLAIM),
     hidden: hidden_from,
     touches: &[],
+    single: None,
 };
 
 /// A rep who reads a customer only through the team's pool sees whom to
@@ -124,6 +125,7 @@ fn customer_clocks(call: &crate::sync::entity::ClockCall) -> Vec<crate::sync::en
         call.record,
         crate::sync::entity::entered_at(call.id),
         call.tz,
+        crate::settings::ProcessSettings::of(call.singles).warranty_follow_up_days,
     ));
     clocks
 }
@@ -138,10 +140,15 @@ fn raise_customer_clock(call: &crate::sync::entity::DueCall) -> crate::sync::ent
 
 /// The customer's page counts down the pool's return and the warranty's
 /// next follow-up: the rules the server's clocks come from.
-fn customer_deadlines(fields: &Fields, tz: chrono_tz::Tz) -> Vec<crate::screen::Deadline> {
-    let mut deadlines = pool::pool_deadline(fields, tz);
+fn customer_deadlines(
+    fields: &Fields,
+    tz: chrono_tz::Tz,
+    singles: &crate::sync::entity::Singles,
+) -> Vec<crate::screen::Deadline> {
+    let mut deadlines = pool::pool_deadline(fields, tz, singles);
+    let every_days = crate::settings::ProcessSettings::of(singles).warranty_follow_up_days;
     deadlines.extend(
-        warranty::warranty_due(fields, None, tz).map(|due_at| crate::screen::Deadline {
+        warranty::warranty_due(fields, None, tz, every_days).map(|due_at| crate::screen::Deadline {
             kind: warranty::WARRANTY_CLOCK,
             due_at,
             met_at: None,

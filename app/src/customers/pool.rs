@@ -8,48 +8,19 @@
 //! (`policy::pool_owner`, `policy::can_claim`); the rules here are pure and
 //! run on the device for an immediate answer and on the server, whose
 //! answer stands: the day's count comes from the server's audit trail.
+//! The numbers (days per class, warning, quota, cooldown) are the
+//! company's settings (`crate::settings`).
 
 use super::status_of;
+use crate::settings::ProcessSettings;
 use crate::stored::{instant_value, stored_instant};
+use crate::sync::entity::Singles;
 use crate::sync::entity::{
     entered_at, Clock, ClockCall, CommandCall, Decided, DueCall, Raised, Recipient, Refusal,
 };
 use crate::sync::Fields;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
-
-/// The pool's numbers. Fixed here until settings can be edited by an
-/// admin; the words shown to users (quota, cooldown) read them from here.
-pub struct PoolRules {
-    /// Days without a follow-up after which a customer of a class returns.
-    pub return_days: &'static [(&'static str, i64)],
-    /// For a customer not yet classed.
-    pub unclassed_days: i64,
-    /// The owner is warned this many days before the return.
-    pub warn_days: i64,
-    /// Customers one rep may claim per day (their zone's day).
-    pub daily_quota: u32,
-    /// Days in which the owner a customer left may not claim it back.
-    pub cooldown_days: i64,
-}
-
-pub const POOL: PoolRules = PoolRules {
-    return_days: &[("class_a", 90), ("class_b", 60), ("class_c", 30), ("class_d", 15)],
-    unclassed_days: 30,
-    warn_days: 3,
-    daily_quota: 5,
-    cooldown_days: 30,
-};
-
-impl PoolRules {
-    /// How long a customer of this class may go without a follow-up.
-    pub fn return_after(&self, class: Option<&str>) -> Duration {
-        let days = class
-            .and_then(|c| self.return_days.iter().find(|(name, _)| *name == c))
-            .map_or(self.unclassed_days, |(_, days)| *days);
-        Duration::days(days)
-    }
-}
 
 /// Workflow fields of the pool, set only by commands, clocks and touches.
 /// When the customer was last followed up (a visit, a claim, recognition).
@@ -78,13 +49,14 @@ pub fn is_pooled(fields: &Fields) -> bool {
 /// `warn_days` before that. Calendar days: the rule counts days without
 /// contact, not working days.
 pub fn pool_clocks(call: &ClockCall) -> Vec<Clock> {
-    let Some(due_at) = return_due(call.record, entered_at(call.id)) else {
+    let settings = ProcessSettings::of(call.singles);
+    let Some(due_at) = return_due(call.record, entered_at(call.id), &settings) else {
         return Vec::new();
     };
     vec![
         Clock {
             kind: WARNING_CLOCK,
-            due_at: due_at - Duration::days(POOL.warn_days),
+            due_at: due_at - Duration::days(settings.pool_warn_days),
         },
         Clock {
             kind: RETURN_CLOCK,
@@ -96,19 +68,23 @@ pub fn pool_clocks(call: &ClockCall) -> Vec<Clock> {
 /// When a recognised customer someone owns returns to the pool: its
 /// class's days after its last follow-up (`entered`, when it has none
 /// stored: recognised before follow-ups were kept).
-fn return_due(fields: &Fields, entered: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+fn return_due(
+    fields: &Fields,
+    entered: Option<DateTime<Utc>>,
+    settings: &ProcessSettings,
+) -> Option<DateTime<Utc>> {
     if status_of(fields) != "approved" || is_pooled(fields) {
         return None;
     }
     let followed = stored_instant(fields, FOLLOWED_UP).or(entered)?;
     let class = fields.get("class").and_then(Value::as_str);
-    Some(followed + POOL.return_after(class))
+    Some(followed + settings.pool_return_after(class))
 }
 
 /// The return as the customer's page shows it, counting down: the same
 /// rule the server's clock runs.
-pub fn pool_deadline(fields: &Fields, _tz: chrono_tz::Tz) -> Vec<crate::screen::Deadline> {
-    return_due(fields, None)
+pub fn pool_deadline(fields: &Fields, _tz: chrono_tz::Tz, singles: &Singles) -> Vec<crate::screen::Deadline> {
+    return_due(fields, None, &ProcessSettings::of(singles))
         .map(|due_at| crate::screen::Deadline {
             kind: RETURN_CLOCK,
             due_at,
@@ -177,10 +153,11 @@ pub fn decide_pool(call: &CommandCall) -> Result<Decided, Refusal> {
             if !is_pooled(fields) || !crate::policy::in_pool(call.ownership) {
                 return Err(Refusal::Rule("pool_not_in_pool"));
             }
-            if cooling_down(fields, call.actor.id, call.now) {
+            let settings = ProcessSettings::of(&call.context.singles);
+            if cooling_down(fields, call.actor.id, call.now, settings.pool_cooldown_days) {
                 return Err(Refusal::Rule("pool_cooldown"));
             }
-            if call.context.given_today(super::CUSTOMER.name, CLAIM) >= POOL.daily_quota {
+            if call.context.given_today(super::CUSTOMER.name, CLAIM) >= settings.pool_daily_quota {
                 return Err(Refusal::Rule("pool_quota_reached"));
             }
             let mut changes: Fields = [POOLED_AT, POOL_REASON, POOLED_FROM]
@@ -201,13 +178,11 @@ pub fn decide_pool(call: &CommandCall) -> Result<Decided, Refusal> {
 }
 
 /// Whether `actor` is the owner the customer left, within the cooldown.
-fn cooling_down(fields: &Fields, actor: uuid::Uuid, now: DateTime<Utc>) -> bool {
+fn cooling_down(fields: &Fields, actor: uuid::Uuid, now: DateTime<Utc>, cooldown_days: i64) -> bool {
     let from = fields.get(POOLED_FROM).and_then(Value::as_str);
     let since = stored_instant(fields, POOLED_AT);
     match (from, since) {
-        (Some(from), Some(since)) => {
-            from == actor.to_string() && now < since + Duration::days(POOL.cooldown_days)
-        }
+        (Some(from), Some(since)) => from == actor.to_string() && now < since + Duration::days(cooldown_days),
         _ => false,
     }
 }
@@ -281,6 +256,7 @@ mod tests {
                 id: Uuid::nil(),
                 record: &customer(class, "2026-10-01T02:00:00Z"),
                 tz: chrono_tz::Asia::Shanghai,
+                singles: &Default::default(),
             })
         };
         let class_c = clocks("class_c");
@@ -289,13 +265,31 @@ mod tests {
         assert_eq!(class_c[1].kind, RETURN_CLOCK);
         assert_eq!(class_c[1].due_at, at("2026-10-31T02:00:00Z"));
         assert_eq!(clocks("class_a")[1].due_at, at("2026-12-30T02:00:00Z"));
+        // The company's settings move both: class C returns after 10 days,
+        // its owner warned 2 before.
+        let mut singles = Singles::default();
+        singles.0.insert(
+            crate::settings::SETTINGS.name,
+            serde_json::from_value(json!({"pool_days_class_c": "10", "pool_warn_days": "2"})).unwrap(),
+        );
+        let set = pool_clocks(&ClockCall {
+            id: Uuid::nil(),
+            record: &customer("class_c", "2026-10-01T02:00:00Z"),
+            tz: chrono_tz::Asia::Shanghai,
+            singles: &singles,
+        });
+        assert_eq!(
+            (set[0].due_at, set[1].due_at),
+            (at("2026-10-09T02:00:00Z"), at("2026-10-11T02:00:00Z"))
+        );
         // An application, or a customer already in the pool, has none.
         let mut draft = customer("class_c", "2026-10-01T02:00:00Z");
         draft.insert("status".into(), json!("pending"));
         assert!(pool_clocks(&ClockCall {
             id: Uuid::nil(),
             record: &draft,
-            tz: chrono_tz::Asia::Shanghai
+            tz: chrono_tz::Asia::Shanghai,
+            singles: &Default::default(),
         })
         .is_empty());
         let mut pooled = customer("class_c", "2026-10-01T02:00:00Z");
@@ -313,7 +307,8 @@ mod tests {
         assert!(pool_clocks(&ClockCall {
             id: Uuid::nil(),
             record: &pooled,
-            tz: chrono_tz::Asia::Shanghai
+            tz: chrono_tz::Asia::Shanghai,
+            singles: &Default::default(),
         })
         .is_empty());
     }
@@ -351,13 +346,18 @@ mod tests {
         ));
         let mut context = Context::default();
         let now = "2026-11-02T03:00:00Z";
-        context.today.insert(("customer", CLAIM), POOL.daily_quota - 1);
+        context.today.insert(
+            ("customer", CLAIM),
+            ProcessSettings::default().pool_daily_quota - 1,
+        );
         let claimed = run(CLAIM, &rep(1), &record, pool, now, &context).unwrap();
         assert_eq!(claimed.owner, Some(Uuid::from_u128(1)));
         assert_eq!(claimed.changes[POOLED_AT], Value::Null);
         assert_eq!(claimed.changes[FOLLOWED_UP], "2026-11-02T03:00:00Z");
         // The quota's last claim was that one: the next is refused.
-        context.today.insert(("customer", CLAIM), POOL.daily_quota);
+        context
+            .today
+            .insert(("customer", CLAIM), ProcessSettings::default().pool_daily_quota);
         assert_eq!(
             run(CLAIM, &rep(1), &record, pool, now, &context).map(|d| d.owner),
             Err(Refusal::Rule("pool_quota_reached"))

@@ -66,6 +66,7 @@ pub const LEAD: EntitySpec = EntitySpec {
     claim: None,
     hidden: crate::sync::entity::nothing_hidden,
     touches: &[],
+    single: None,
 };
 
 /// A new lead's screening deadline: raised to the owner and their
@@ -90,7 +91,11 @@ fn lead_clocks(call: &ClockCall) -> Vec<Clock> {
     };
     vec![Clock {
         kind: SCREENING,
-        due_at: screening_due(entered, call.tz, &Calendar::china()),
+        due_at: screening_due(
+            entered,
+            call.tz,
+            &crate::settings::ProcessSettings::of(call.singles).calendar(),
+        ),
     }]
 }
 

@@ -21,7 +21,13 @@ pub fn LeadsPage() -> impl IntoView {
     with_user(move |me| {
         // Service staff have no leads: their home is the ticket list.
         let Some(scope) = policy::lead_scope(&me) else {
-            return view! { <leptos_router::components::Redirect path="/tickets" /> }.into_any();
+            // The admin's work is the company's settings.
+            let home = if policy::can_create(&me, policy::Kind::Settings) {
+                "/company-settings"
+            } else {
+                "/tickets"
+            };
+            return view! { <leptos_router::components::Redirect path=home /> }.into_any();
         };
         view! { <LeadList me scope /> }.into_any()
     })
@@ -177,7 +183,7 @@ fn LeadCard(lead: LocalLead, me: CurrentUser, show_owner: bool, locale: Locale) 
         lead.created_at,
         chrono::Utc::now(),
         me.tz(),
-        &crate::calendar::Calendar::china(),
+        &crate::settings::ProcessSettings::of(&crate::client::use_singles().get_untracked()).calendar(),
     );
     let reach = lead.phone.clone().or(lead.email.clone()).unwrap_or_default();
     let contact = match &lead.contact_title {
@@ -608,7 +614,6 @@ fn LeadDetail(me: CurrentUser) -> impl IntoView {
 fn LeadSheet(lead: LocalLead, record: crate::client::LocalView, me: CurrentUser) -> impl IntoView {
     use super::record::{screening_due, screening_overdue, DISQUALIFY, LEAD, QUALIFY};
     use super::LeadStatus;
-    use crate::calendar::Calendar;
     let locale = use_locale();
     let t = locale.texts();
     let status = use_sync_status();
@@ -618,7 +623,8 @@ fn LeadSheet(lead: LocalLead, record: crate::client::LocalView, me: CurrentUser)
         pending,
         rejected,
     } = lead;
-    let calendar = Calendar::china();
+    let calendar =
+        crate::settings::ProcessSettings::of(&crate::client::use_singles().get_untracked()).calendar();
     let now = chrono::Utc::now();
     let due = screening_due(lead.created_at, me.tz(), &calendar);
     let overdue = screening_overdue(lead.status, lead.created_at, now, me.tz(), &calendar);

@@ -69,6 +69,28 @@ pub struct EntitySpec {
     /// Writes that count as activity on another record: a visit naming a
     /// customer follows that customer up (its pool clock starts again).
     pub touches: &'static [Touch],
+    /// An entity of one record (the company's settings): its id. A create
+    /// under another id and a delete are refused; every rule may read the
+    /// record (`Singles`), and when it changes the server plans every
+    /// running clock again by it.
+    pub single: Option<Uuid>,
+}
+
+/// The records of the single entities (the company's settings) as the
+/// rules read them, by entity name: loaded by the server in each
+/// transaction that decides or plans, kept by the device like any record.
+/// An entity whose record does not exist yet is absent, and its rules use
+/// their defaults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Singles(pub std::collections::BTreeMap<&'static str, Fields>);
+
+impl Singles {
+    pub fn of(&self, entity: &str) -> Option<&Fields> {
+        self.0
+            .iter()
+            .find(|(name, _)| **name == entity)
+            .map(|(_, fields)| fields)
+    }
 }
 
 /// A reference whose write marks the referenced record: `mark` (an
@@ -113,6 +135,8 @@ pub struct ClockCall<'a> {
     pub record: &'a Fields,
     /// The zone that working days are counted in (the writer's).
     pub tz: chrono_tz::Tz,
+    /// The company's settings (a period's days, the holidays it adds).
+    pub singles: &'a Singles,
 }
 
 /// One deadline of a record: what it is (`screening`, `contact`) and when it
@@ -258,6 +282,8 @@ pub struct Context {
     /// accepted since midnight in their zone, this batch's included: a
     /// daily quota's count.
     pub today: std::collections::BTreeMap<(&'static str, &'static str), u32>,
+    /// The company's settings (a quota, a reopening window).
+    pub singles: Singles,
 }
 
 impl Context {
@@ -347,6 +373,11 @@ impl Entities {
 
     pub fn iter(&self) -> impl Iterator<Item = &'static EntitySpec> {
         self.0.iter().copied()
+    }
+
+    /// The single entities and the id of each one's record.
+    pub fn singles(&self) -> impl Iterator<Item = (&'static EntitySpec, Uuid)> {
+        self.iter().filter_map(|spec| Some((spec, spec.single?)))
     }
 }
 

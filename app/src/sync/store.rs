@@ -16,7 +16,7 @@
 
 use super::entity::{
     Clock, ClockCall, CommandCall, Context, DueCall, Entities, EntitySpec, Notice, Person, Projected,
-    Projection, Recipient, Touch,
+    Projection, Recipient, Singles, Touch,
 };
 use super::{
     create, merge, FieldConflict, Fields, Keep, Merged, Mutation, MutationResult, MutationStatus, Op,
@@ -49,7 +49,7 @@ pub async fn push(
     now: DateTime<Utc>,
 ) -> Result<PushResult, DbError> {
     let mut tx = db.pool.begin().await?;
-    let writes = Writes::begin(&mut tx, now).await?;
+    let writes = Writes::begin(&mut tx, now, entities).await?;
     let ids: Vec<Uuid> = batch.mutations.iter().map(|m| m.id).collect();
     let answered = earlier_results(&mut tx, &ids).await?;
     let mut records = HashMap::new();
@@ -65,8 +65,16 @@ pub async fn push(
     for (spec, ids) in referenced(entities, &batch) {
         records.extend(load(&mut tx, spec, &ids).await?);
     }
-    let context = load_context(&mut tx, entities, user, &batch, now).await?;
+    let mut context = load_context(&mut tx, entities, user, &batch, now).await?;
+    context.singles = writes.singles.clone();
+    // A batch that writes a single entity's record (the settings) plans
+    // every running clock again by what it leaves.
+    let writes_single = batch
+        .mutations
+        .iter()
+        .any(|m| entities.spec(&m.entity).is_some_and(|spec| spec.single.is_some()));
     let (sender, mut decided) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
+    let user_tz = user.tz();
     let user = user.clone();
     tokio::task::spawn_blocking(move || {
         decide_batch(
@@ -83,7 +91,14 @@ pub async fn push(
         match decided.recv().await {
             Some(Decided::Chunk(rows)) => rows.insert(&mut tx).await?,
             Some(Decided::Done { results, writes }) => {
+                let before = writes.singles.clone();
                 writes.finish(&mut tx).await?;
+                if writes_single {
+                    let after = load_singles(&mut tx, entities).await?;
+                    if after != before {
+                        replan_clocks(&mut tx, entities, &after, user_tz).await?;
+                    }
+                }
                 tx.commit().await?;
                 db.wrote();
                 return Ok(PushResult { results });
@@ -463,6 +478,9 @@ fn decide(
         if mutation.op == Op::Command {
             return unchanged(rejected(AppError::NotFound));
         }
+        if spec.single.is_some_and(|single| single != mutation.record_id) {
+            return unchanged(rejected(AppError::refused("single_record")));
+        }
         if !policy::can_create(user, spec.kind) {
             return unchanged(rejected(AppError::Forbidden));
         }
@@ -540,6 +558,9 @@ fn decide(
         return unchanged(rejected(AppError::refused(code)));
     }
     if mutation.op == Op::Delete {
+        if spec.single.is_some() {
+            return unchanged(rejected(AppError::refused("single_record")));
+        }
         let mut record = current.record.clone();
         record.deleted = true;
         record.version += 1;
@@ -949,6 +970,9 @@ struct Writes {
     /// written back by `finish`), and which of them it advanced.
     series: HashMap<String, i64>,
     advanced: std::collections::BTreeSet<String>,
+    /// The single entities' records as the transaction found them (the
+    /// company's settings), for the clocks it plans.
+    singles: Singles,
 }
 
 /// Values per row of `records`.
@@ -956,7 +980,7 @@ const RECORD_WIDTH: usize = 10;
 
 impl Writes {
     /// Takes the change counter: from here this transaction is the only writer.
-    async fn begin(tx: &mut AnyConnection, now: DateTime<Utc>) -> Result<Self, DbError> {
+    async fn begin(tx: &mut AnyConnection, now: DateTime<Utc>, entities: Entities) -> Result<Self, DbError> {
         if tx.backend_name() == "PostgreSQL" {
             // Plan each lookup for its own ids. A generic plan of
             // `id IN ($2, …, $501)` made before autovacuum has analysed a
@@ -975,6 +999,7 @@ impl Writes {
         let series: Vec<(String, i64)> = sqlx::query_as("SELECT series, last FROM number_series")
             .fetch_all(&mut *tx)
             .await?;
+        let singles = load_singles(tx, entities).await?;
         Ok(Self {
             now,
             seq,
@@ -982,6 +1007,7 @@ impl Writes {
             rows: PendingRows::new(),
             series: series.into_iter().collect(),
             advanced: Default::default(),
+            singles,
         })
     }
 
@@ -1025,6 +1051,7 @@ impl Writes {
                     id,
                     record: &record.fields,
                     tz: user.tz(),
+                    singles: &self.singles,
                 })
             };
             let fresh = write.action == "create";
@@ -1190,6 +1217,67 @@ impl PendingRows {
 /// Replaces the running clocks of written records: a record's clocks not
 /// raised yet go, its running ones come (a raised one stays raised while
 /// its rule gives the time it was raised for).
+/// The records of the single entities (the company's settings), as the
+/// rules read them: one lookup by id each; absent until first saved.
+async fn load_singles(tx: &mut AnyConnection, entities: Entities) -> Result<Singles, DbError> {
+    let mut singles = Singles::default();
+    for (spec, id) in entities.singles() {
+        if let Some(current) = load(tx, spec, &[id]).await?.remove(&(spec.name, id)) {
+            if !current.record.deleted {
+                singles.0.insert(spec.name, current.record.fields);
+            }
+        }
+    }
+    Ok(singles)
+}
+
+/// Records read per query while planning clocks again.
+const RECORDS_PER_REPLAN: i64 = 1000;
+
+/// Plans the running clocks of every live record again by `singles` (the
+/// settings just saved): what each record's next write would plan. A
+/// raised clock whose time does not move stays raised (`write_clocks`).
+/// Reads every record of the entities with clocks, in the transaction
+/// that saved the settings: a rare write, and its clocks are the truth the
+/// moment it commits.
+async fn replan_clocks(
+    tx: &mut AnyConnection,
+    entities: Entities,
+    singles: &Singles,
+    tz: chrono_tz::Tz,
+) -> Result<(), DbError> {
+    for spec in entities.iter() {
+        let Some(clocks) = spec.clocks else { continue };
+        let mut after = String::new();
+        loop {
+            let rows: Vec<(String, String)> = sqlx::query_as(
+                "SELECT id, data FROM records WHERE entity = $1 AND deleted = 0 AND id > $2 ORDER BY id LIMIT $3",
+            )
+            .bind(spec.name)
+            .bind(&after)
+            .bind(RECORDS_PER_REPLAN)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some((last, _)) = rows.last() else { break };
+            after = last.clone();
+            let mut planned = BTreeMap::new();
+            for (id, data) in &rows {
+                let id = parse_uuid(id)?;
+                let fields: Fields = parse_json(data)?;
+                let running = (clocks.running)(&ClockCall {
+                    id,
+                    record: &fields,
+                    tz,
+                    singles,
+                });
+                planned.insert((spec.name, id), (false, running));
+            }
+            write_clocks(tx, planned).await?;
+        }
+    }
+    Ok(())
+}
+
 async fn write_clocks(
     tx: &mut AnyConnection,
     clocks: BTreeMap<(&'static str, Uuid), (bool, Vec<Clock>)>,
@@ -1277,7 +1365,7 @@ pub async fn raise_due(
     }
     loop {
         let mut tx = db.pool.begin().await?;
-        let mut writes = Writes::begin(&mut tx, now).await?;
+        let mut writes = Writes::begin(&mut tx, now, entities).await?;
         let due: Vec<(String, String, String, i64)> = sqlx::query_as(
             "SELECT entity, record_id, kind, due_at FROM clocks \
              WHERE raised_at IS NULL AND due_at <= $1 ORDER BY due_at LIMIT $2",
@@ -1545,7 +1633,7 @@ pub async fn rebuild_projections(db: &Db, entities: Entities) -> Result<u64, DbE
             continue;
         };
         let mut tx = db.pool.begin().await?;
-        let _ = Writes::begin(&mut tx, Utc::now()).await?;
+        let _ = Writes::begin(&mut tx, Utc::now(), entities).await?;
         sqlx::query(&format!("DELETE FROM {}", projection.table))
             .execute(&mut *tx)
             .await?;
@@ -1672,7 +1760,7 @@ pub async fn resolve(
     now: DateTime<Utc>,
 ) -> Result<Result<(), AppError>, DbError> {
     let mut tx = db.pool.begin().await?;
-    let mut writes = Writes::begin(&mut tx, now).await?;
+    let mut writes = Writes::begin(&mut tx, now, entities).await?;
     let row: Option<(String, String, String, String, i64)> = sqlx::query_as(
         "SELECT entity, record_id, field, lost_value, resolved FROM sync_conflicts WHERE id = $1",
     )
@@ -1749,6 +1837,7 @@ pub async fn resolve(
 /// refusal; a missing or deleted record is `NotFound`.
 pub async fn command_by_link(
     db: &Db,
+    entities: Entities,
     spec: &'static EntitySpec,
     id: Uuid,
     command: &'static str,
@@ -1764,7 +1853,7 @@ pub async fn command_by_link(
         time_zone: "Asia/Shanghai".into(),
     };
     let mut tx = db.pool.begin().await?;
-    let mut writes = Writes::begin(&mut tx, now).await?;
+    let mut writes = Writes::begin(&mut tx, now, entities).await?;
     let Some(current) = load(&mut tx, spec, &[id]).await?.remove(&(spec.name, id)) else {
         return Ok(Err(AppError::NotFound));
     };
@@ -1815,7 +1904,7 @@ pub async fn reassign(
         .spec(entity)
         .ok_or_else(|| DbError::Corrupt(format!("unknown entity {entity}")))?;
     let mut tx = db.pool.begin().await?;
-    let mut writes = Writes::begin(&mut tx, Utc::now()).await?;
+    let mut writes = Writes::begin(&mut tx, Utc::now(), entities).await?;
     let Some(current) = load(&mut tx, spec, &[id]).await?.remove(&(spec.name, id)) else {
         return Ok(false);
     };

@@ -128,6 +128,7 @@ pub const TICKET: EntitySpec = EntitySpec {
     claim: None,
     hidden: survey::hidden_from,
     touches: &[],
+    single: None,
 };
 
 /// `ticket_rows`: what the service board, a customer's tickets and the
@@ -682,7 +683,7 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
             applies: crate::screen::always,
         },
     ],
-    deadlines: Some(ticket_deadlines),
+    deadlines: Some(|fields, tz, _| ticket_deadlines(fields, tz)),
     rates: Some(service_rates),
     board: Some("/service-board"),
     share: Some(crate::screen::Share {
@@ -784,10 +785,6 @@ pub fn transition(status: &str, command: &str) -> Result<&'static str, Refusal> 
 
 /// The customer's rating of the service, which closes a ticket (5 best).
 pub const RATINGS: &[&str] = &["5", "4", "3", "2", "1"];
-
-/// Days after closing in which a ticket may be reopened; later, a new
-/// ticket is opened instead (so the closed one's rating and rates stand).
-pub const REOPEN_WITHIN_DAYS: i64 = 30;
 
 /// How the first contact was made.
 pub const CONTACT_METHODS: &[&str] = &["phone", "visit", "message", "email"];
@@ -931,9 +928,13 @@ pub fn decide_ticket(call: &CommandCall) -> Result<Decided, Refusal> {
             );
             changes.insert("closed_at".into(), instant(call.now));
         }
+        // Within the company's window after closing (`settings`); later, a
+        // new ticket is opened instead (so the closed one's rating and
+        // rates stand).
         REOPEN => {
             if let Some(closed) = stored_instant(call.record, "closed_at") {
-                if call.now > closed + chrono::Duration::days(REOPEN_WITHIN_DAYS) {
+                let window = crate::settings::ProcessSettings::of(&call.context.singles).reopen_within_days;
+                if call.now > closed + chrono::Duration::days(window) {
                     return Err(Refusal::Rule("reopen_window_passed"));
                 }
             }
@@ -1249,7 +1250,8 @@ mod tests {
         );
         ticket.extend(closing);
         assert_eq!(check_ticket(&ticket, now()), Ok(()));
-        let in_time = now() + chrono::Duration::days(REOPEN_WITHIN_DAYS);
+        let in_time =
+            now() + chrono::Duration::days(crate::settings::ProcessSettings::default().reopen_within_days);
         let reopened = command(REOPEN, json!({}), &ticket, in_time).unwrap();
         assert_eq!(
             (&reopened["status"], &reopened["closed_at"]),
@@ -1350,6 +1352,7 @@ mod tests {
             id: uuid::Uuid::nil(),
             record: &ticket,
             tz: SHANGHAI,
+            singles: &Default::default(),
         });
         let kinds: Vec<&str> = running.iter().map(|c| c.kind).collect();
         assert_eq!(kinds, [CONTACT_CLOCK, HANDLING_CLOCK]);
@@ -1387,6 +1390,7 @@ mod tests {
                 id: uuid::Uuid::nil(),
                 record,
                 tz: SHANGHAI,
+                singles: &Default::default(),
             })
             .into_iter()
             .map(|c| c.kind)

@@ -178,6 +178,7 @@ pub async fn answer_survey(token: String, answers: Fields) -> Result<(), crate::
     args.insert(TOKEN.into(), Value::String(token));
     crate::sync::store::command_by_link(
         &state.db,
+        state.entities,
         &super::TICKET,
         id,
         ANSWER_SURVEY,

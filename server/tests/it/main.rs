@@ -21,4 +21,5 @@ mod leads_and_access;
 mod pages;
 mod photos;
 mod pool;
+mod settings;
 mod sync;

@@ -9,7 +9,7 @@
 use crate::common;
 
 use app::aggregates::ENTITIES;
-use app::customers::pool::POOL;
+use app::settings::ProcessSettings;
 use app::ssr::Db;
 use app::sync::store::raise_due;
 use chrono::{Duration, Utc};
@@ -21,7 +21,7 @@ use uuid::Uuid;
 const SHANGHAI: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 /// A recognised customer of `rep` (a rep of team A), approved by `sup_a`.
-async fn recognised(rep: &Client, sup_a: &Client, company: &str) -> Uuid {
+pub(crate) async fn recognised(rep: &Client, sup_a: &Client, company: &str) -> Uuid {
     let id = Uuid::now_v7();
     let create = json!({
         "id": Uuid::now_v7(), "entity": "customer", "record_id": id,
@@ -174,7 +174,7 @@ on_both_databases!(
     |app: TestApp| async move {
         let (rep1, rep2) = (app.signed_in("rep1").await, app.signed_in("rep2").await);
         let sup_a = app.signed_in("sup_a").await;
-        let quota = POOL.daily_quota as usize;
+        let quota = ProcessSettings::default().pool_daily_quota as usize;
         let mut ids = Vec::new();
         for n in 0..=quota {
             ids.push(recognised(&rep1, &sup_a, &format!("无锡客户{n}有限公司")).await);
@@ -284,7 +284,7 @@ async fn clock(db: &Db, id: Uuid, kind: &str) -> Option<(i64, Option<i64>)> {
 on_both_databases!(
     a_customer_under_warranty_is_due_a_follow_up_each_quarter_from_the_last,
     |app: TestApp| async move {
-        use app::customers::warranty::{FOLLOW_UP_EVERY_DAYS, SERVICED_AT, WARRANTY_CLOCK};
+        use app::customers::warranty::{SERVICED_AT, WARRANTY_CLOCK};
         let (rep1, sup_a) = (app.signed_in("rep1").await, app.signed_in("sup_a").await);
         let agent = app.signed_in("agent").await;
         let id = recognised(&rep1, &sup_a, "保修期客户有限公司").await;
@@ -324,7 +324,8 @@ on_both_databases!(
         let (due, raised) = clock(&app.db, id, WARRANTY_CLOCK).await.unwrap();
         assert_eq!(
             due,
-            (serviced + Duration::days(FOLLOW_UP_EVERY_DAYS)).timestamp_millis()
+            (serviced + Duration::days(ProcessSettings::default().warranty_follow_up_days))
+                .timestamp_millis()
         );
         assert!(raised.is_none());
         // Nobody may set it by hand.

@@ -1,0 +1,385 @@
+//! 系统设置, the company's process numbers: how long a customer may go
+//! without a follow-up before it returns to the public pool (per class),
+//! the pool's warning, quota and cooldown, how long a closed ticket may be
+//! reopened, how often a customer under warranty is followed up, and the
+//! days the company adds to the statutory calendar (its own holidays and
+//! make-up working days). DOMAIN.md calls each of these configurable.
+//!
+//! One record (`EntitySpec::single`), edited by the admin like any record
+//! and synced to every device, so the rules read the same numbers in the
+//! browser and on the server; until the admin first saves it, the seeds'
+//! numbers (`ProcessSettings::default`) hold. When it changes, the server
+//! plans every running clock again by it in the same transaction.
+
+use crate::calendar::Calendar;
+use crate::error::FieldError;
+use crate::policy::Kind;
+use crate::screen::{field, FormField, Input, Lines, RecordScreen};
+use crate::stored::Reader;
+use crate::sync::entity::{EntitySpec, Singles};
+use crate::sync::Fields;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+
+/// The settings record's id: there is one.
+pub const SETTINGS_ID: uuid::Uuid = uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_5e77_1265_0001);
+
+/// The classes a customer's pool period is set for, and the field of each.
+pub const POOL_DAYS: &[(&str, &str)] = &[
+    ("class_a", "pool_days_class_a"),
+    ("class_b", "pool_days_class_b"),
+    ("class_c", "pool_days_class_c"),
+    ("class_d", "pool_days_class_d"),
+];
+
+/// The company's own calendar days: a date and what it is.
+const CALENDAR_DAYS: Lines = Lines {
+    fields: &[
+        field("date", Input::Date, true),
+        field("day_name", Input::Text, false),
+    ],
+    flag: None,
+    max: 100,
+};
+
+pub const SETTINGS: EntitySpec = EntitySpec {
+    name: "settings",
+    kind: Kind::Settings,
+    fields: &[
+        "company_name",
+        "pool_days_class_a",
+        "pool_days_class_b",
+        "pool_days_class_c",
+        "pool_days_class_d",
+        "pool_days_unclassed",
+        "pool_warn_days",
+        "pool_daily_quota",
+        "pool_cooldown_days",
+        "reopen_within_days",
+        "warranty_follow_up_days",
+        "days_off",
+        "working_days",
+    ],
+    workflow: &[],
+    commands: &[],
+    title: "company_name",
+    searched: &[],
+    check: check_settings,
+    decide: crate::sync::entity::no_commands,
+    projection: None,
+    clocks: None,
+    person_args: &[],
+    references: &[],
+    locked: crate::sync::entity::never_locked,
+    claim: None,
+    hidden: crate::sync::entity::nothing_hidden,
+    touches: &[],
+    single: Some(SETTINGS_ID),
+};
+
+pub const SETTINGS_SCREEN: RecordScreen = RecordScreen {
+    spec: &SETTINGS,
+    fields: &[
+        field("company_name", Input::Text, true),
+        whole("pool_days_class_a"),
+        whole("pool_days_class_b"),
+        whole("pool_days_class_c"),
+        whole("pool_days_class_d"),
+        whole("pool_days_unclassed"),
+        whole("pool_warn_days"),
+        whole("pool_daily_quota"),
+        whole("pool_cooldown_days"),
+        whole("reopen_within_days"),
+        whole("warranty_follow_up_days"),
+        field("days_off", Input::Lines(&CALENDAR_DAYS), false),
+        field("working_days", Input::Lines(&CALENDAR_DAYS), false),
+    ],
+    when: "company_name",
+    path: "/company-settings",
+    from: None,
+    dedup: false,
+    facts: &[],
+    args: &[],
+    deadlines: None,
+    rates: None,
+    board: None,
+    share: None,
+    photos: false,
+};
+
+const fn whole(name: &'static str) -> FormField {
+    field(name, Input::Whole, false)
+}
+
+/// A number of days (at most ten years) and of customers claimed a day.
+const DAYS: std::ops::RangeInclusive<i64> = 1..=3650;
+const QUOTA: std::ops::RangeInclusive<i64> = 1..=1000;
+
+/// The settings as stored: each number in its range, each calendar day a
+/// date, and no date both a day off and a working day.
+pub fn check_settings(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
+    let mut read = Reader::new(fields);
+    read.required("company_name", crate::leads::SHORT_TEXT);
+    for (_, name) in POOL_DAYS {
+        read.whole(name, DAYS);
+    }
+    for name in [
+        "pool_days_unclassed",
+        "pool_warn_days",
+        "pool_cooldown_days",
+        "reopen_within_days",
+        "warranty_follow_up_days",
+    ] {
+        read.whole(name, DAYS);
+    }
+    read.whole("pool_daily_quota", QUOTA);
+    for list in ["days_off", "working_days"] {
+        read.lines(list, CALENDAR_DAYS.max, None, |line| {
+            if line.date("date").is_none() && line.is_empty("date") {
+                line.check.fail("date", crate::error::FieldProblem::Required);
+            }
+            line.optional("day_name", crate::leads::SHORT_TEXT);
+        });
+    }
+    let mut problems = read.finish().err().unwrap_or_default();
+    let off = calendar_days(fields, "days_off");
+    if calendar_days(fields, "working_days")
+        .iter()
+        .any(|day| off.contains(day))
+    {
+        problems.push(FieldError::new(
+            "working_days",
+            crate::error::FieldProblem::DayOffAndWorking,
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// The dates of a calendar list as stored (lines that do not read are
+/// left out: the check refuses them before they are stored).
+fn calendar_days(fields: &Fields, list: &str) -> Vec<NaiveDate> {
+    fields
+        .get(list)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|line| line.get("date")?.as_str())
+        .filter_map(|raw| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+        .collect()
+}
+
+/// The numbers the rules read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessSettings {
+    /// Days without a follow-up after which a customer of a class returns
+    /// to the pool, by class (`class_a` … `class_d`).
+    pub pool_days: [(&'static str, i64); 4],
+    /// For a customer not yet classed.
+    pub pool_days_unclassed: i64,
+    /// The owner is warned this many days before the return.
+    pub pool_warn_days: i64,
+    /// Customers one rep may claim per day (their zone's day).
+    pub pool_daily_quota: u32,
+    /// Days in which the owner a customer left may not claim it back.
+    pub pool_cooldown_days: i64,
+    /// Days after closing within which a ticket may be reopened.
+    pub reopen_within_days: i64,
+    /// Days between a customer's warranty follow-ups.
+    pub warranty_follow_up_days: i64,
+    /// The company's own holidays and make-up working days.
+    pub days_off: Vec<NaiveDate>,
+    pub working_days: Vec<NaiveDate>,
+}
+
+/// The seeds' numbers (seed 001 客户管理, seed 004 6.7).
+impl Default for ProcessSettings {
+    fn default() -> Self {
+        Self {
+            pool_days: [("class_a", 90), ("class_b", 60), ("class_c", 30), ("class_d", 15)],
+            pool_days_unclassed: 30,
+            pool_warn_days: 3,
+            pool_daily_quota: 5,
+            pool_cooldown_days: 30,
+            reopen_within_days: 30,
+            warranty_follow_up_days: 90,
+            days_off: Vec::new(),
+            working_days: Vec::new(),
+        }
+    }
+}
+
+impl ProcessSettings {
+    /// The numbers as the settings' form starts them before the first save.
+    pub fn to_fields(&self) -> Fields {
+        let mut fields = Fields::new();
+        let mut set = |name: &str, n: i64| {
+            fields.insert(name.to_owned(), Value::String(n.to_string()));
+        };
+        for ((_, days), (_, name)) in self.pool_days.iter().zip(POOL_DAYS) {
+            set(name, *days);
+        }
+        set("pool_days_unclassed", self.pool_days_unclassed);
+        set("pool_warn_days", self.pool_warn_days);
+        set("pool_daily_quota", self.pool_daily_quota.into());
+        set("pool_cooldown_days", self.pool_cooldown_days);
+        set("reopen_within_days", self.reopen_within_days);
+        set("warranty_follow_up_days", self.warranty_follow_up_days);
+        fields
+    }
+
+    /// The settings a stored record gives: each number it holds in its
+    /// range, the seeds' number for any it does not.
+    pub fn from_fields(fields: &Fields) -> Self {
+        let number = |name: &str, range: std::ops::RangeInclusive<i64>, default: i64| {
+            fields
+                .get(name)
+                .and_then(Value::as_str)
+                .and_then(|raw| raw.parse::<i64>().ok())
+                .filter(|n| range.contains(n))
+                .unwrap_or(default)
+        };
+        let seed = Self::default();
+        let mut pool_days = seed.pool_days;
+        for ((_, days), (_, name)) in pool_days.iter_mut().zip(POOL_DAYS) {
+            *days = number(name, DAYS, *days);
+        }
+        Self {
+            pool_days,
+            pool_days_unclassed: number("pool_days_unclassed", DAYS, seed.pool_days_unclassed),
+            pool_warn_days: number("pool_warn_days", DAYS, seed.pool_warn_days),
+            pool_daily_quota: u32::try_from(number("pool_daily_quota", QUOTA, seed.pool_daily_quota.into()))
+                .unwrap_or(seed.pool_daily_quota),
+            pool_cooldown_days: number("pool_cooldown_days", DAYS, seed.pool_cooldown_days),
+            reopen_within_days: number("reopen_within_days", DAYS, seed.reopen_within_days),
+            warranty_follow_up_days: number("warranty_follow_up_days", DAYS, seed.warranty_follow_up_days),
+            days_off: calendar_days(fields, "days_off"),
+            working_days: calendar_days(fields, "working_days"),
+        }
+    }
+
+    /// The settings the rules of a call read.
+    pub fn of(singles: &Singles) -> Self {
+        singles
+            .of(SETTINGS.name)
+            .map(Self::from_fields)
+            .unwrap_or_default()
+    }
+
+    /// How long a customer of this class may go without a follow-up.
+    pub fn pool_return_after(&self, class: Option<&str>) -> chrono::Duration {
+        let days = class
+            .and_then(|c| self.pool_days.iter().find(|(name, _)| *name == c))
+            .map_or(self.pool_days_unclassed, |(_, days)| *days);
+        chrono::Duration::days(days)
+    }
+
+    /// China's statutory calendar with the company's own days: a day
+    /// the company adds as a working day is one, even on a holiday.
+    pub fn calendar(&self) -> Calendar {
+        let calendar = self
+            .days_off
+            .iter()
+            .fold(Calendar::china(), |calendar, day| calendar.with_day(*day, false));
+        self.working_days
+            .iter()
+            .fold(calendar, |calendar, day| calendar.with_day(*day, true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn stored(value: Value) -> Fields {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn a_record_gives_its_numbers_and_the_seeds_fill_the_rest() {
+        assert_eq!(
+            ProcessSettings::of(&Singles::default()),
+            ProcessSettings::default()
+        );
+        let settings = ProcessSettings::from_fields(&stored(json!({
+            "company_name": "华东机电",
+            "pool_days_class_c": "10",
+            "pool_daily_quota": "1",
+            // What a check would refuse still reads as the seed's number.
+            "pool_warn_days": "0",
+            "days_off": [{"date": "2026-12-24", "day_name": "年会"}],
+        })));
+        assert_eq!(
+            settings.pool_return_after(Some("class_c")),
+            chrono::Duration::days(10)
+        );
+        assert_eq!(
+            settings.pool_return_after(Some("class_a")),
+            chrono::Duration::days(90)
+        );
+        assert_eq!(settings.pool_return_after(None), chrono::Duration::days(30));
+        assert_eq!(settings.pool_daily_quota, 1);
+        assert_eq!(settings.pool_warn_days, 3);
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        // A Thursday off; the statutory calendar around it stays.
+        assert!(!settings.calendar().is_working_day(day("2026-12-24")));
+        assert!(settings.calendar().is_working_day(day("2026-12-23")));
+        assert!(!settings.calendar().is_working_day(day("2026-10-01")));
+    }
+
+    #[test]
+    fn a_company_working_day_overrides_a_holiday() {
+        let settings = ProcessSettings::from_fields(&stored(json!({
+            "working_days": [{"date": "2026-10-02"}],
+        })));
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        assert!(!ProcessSettings::default()
+            .calendar()
+            .is_working_day(day("2026-10-02")));
+        assert!(settings.calendar().is_working_day(day("2026-10-02")));
+    }
+
+    #[test]
+    fn the_check_refuses_numbers_out_of_range_and_a_day_both_off_and_working() {
+        let now = Utc::now();
+        let good = stored(json!({
+            "company_name": "华东机电",
+            "pool_days_class_a": "120",
+            "pool_daily_quota": "3",
+            "days_off": [{"date": "2026-12-24", "day_name": "年会"}],
+        }));
+        assert_eq!(check_settings(&good, now), Ok(()));
+        let problems = |value: Value| -> Vec<String> {
+            check_settings(&stored(value), now)
+                .unwrap_err()
+                .into_iter()
+                .map(|e| e.field)
+                .collect()
+        };
+        assert_eq!(
+            problems(json!({"company_name": "x", "pool_days_class_a": "0", "pool_daily_quota": "1001"})),
+            ["pool_days_class_a", "pool_daily_quota"]
+        );
+        assert_eq!(
+            problems(json!({"company_name": "x", "pool_warn_days": "3.5", "reopen_within_days": " 30"})),
+            ["pool_warn_days", "reopen_within_days"]
+        );
+        assert_eq!(
+            problems(json!({"company_name": "x", "days_off": [{"date": "2026-13-01"}]})).len(),
+            1
+        );
+        assert_eq!(
+            problems(json!({
+                "company_name": "x",
+                "days_off": [{"date": "2026-12-24"}],
+                "working_days": [{"date": "2026-12-24"}],
+            })),
+            ["working_days"]
+        );
+        assert_eq!(problems(json!({"pool_days_class_b": "60"})), ["company_name"]);
+    }
+}
