@@ -104,6 +104,34 @@ impl Calendar {
     }
 }
 
+/// How a deadline counts time: calendar hours (the seed's promise), or
+/// only the working hours of working days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClockMode {
+    #[default]
+    CalendarHours,
+    WorkingHours,
+}
+
+impl ClockMode {
+    pub const ALL: &[&str] = &["calendar_hours", "working_hours"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CalendarHours => "calendar_hours",
+            Self::WorkingHours => "working_hours",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "calendar_hours" => Some(Self::CalendarHours),
+            "working_hours" => Some(Self::WorkingHours),
+            _ => None,
+        }
+    }
+}
+
 /// The hours of a working day, local time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkingHours {

@@ -60,6 +60,7 @@ pub const FOLLOW_UP: EntitySpec = EntitySpec {
         by: reads_whole,
     }],
     single: None,
+    stamp: None,
 };
 
 /// The service desk marks a customer it reads whole (not one a rep reads

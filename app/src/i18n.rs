@@ -556,6 +556,24 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Days after closing that a ticket may be reopened",
     ),
     (
+        "ticket_clock_mode",
+        "新工单时限计时方式",
+        "How a new ticket's deadlines count time",
+    ),
+    (
+        "calendar_hours",
+        "自然时间（每天 24 小时）",
+        "Calendar hours (round the clock)",
+    ),
+    (
+        "working_hours",
+        "工作时间（工作日 9:00-18:00）",
+        "Working hours (9:00-18:00 on working days)",
+    ),
+    ("clock_mode", "计时方式", "Clock mode"),
+    ("contact_due_at", "联系客户时限", "Contact due"),
+    ("handling_due_at", "处理完成时限", "Handling due"),
+    (
         "warranty_follow_up_days",
         "保修期客户回访间隔天数",
         "Days between follow-ups of a customer under warranty",

@@ -50,6 +50,7 @@ pub const NOTIFICATION: EntitySpec = EntitySpec {
     hidden: crate::sync::entity::nothing_hidden,
     touches: &[],
     single: None,
+    stamp: None,
 };
 
 /// How the engine makes one when a clock is raised.

@@ -1,7 +1,8 @@
 //! 系统设置, the company's process numbers: how long a customer may go
 //! without a follow-up before it returns to the public pool (per class),
 //! the pool's warning, quota and cooldown, how long a closed ticket may be
-//! reopened, how often a customer under warranty is followed up, and the
+//! reopened, whether a new ticket's clocks count calendar or working
+//! hours, how often a customer under warranty is followed up, and the
 //! days the company adds to the statutory calendar (its own holidays and
 //! make-up working days). DOMAIN.md calls each of these configurable.
 //!
@@ -11,7 +12,7 @@
 //! numbers (`ProcessSettings::default`) hold. When it changes, the server
 //! plans every running clock again by it in the same transaction.
 
-use crate::calendar::Calendar;
+use crate::calendar::{Calendar, ClockMode};
 use crate::error::FieldError;
 use crate::policy::Kind;
 use crate::screen::{field, FormField, Input, Lines, RecordScreen};
@@ -55,6 +56,7 @@ pub const SETTINGS: EntitySpec = EntitySpec {
         "pool_warn_days",
         "pool_daily_quota",
         "pool_cooldown_days",
+        "ticket_clock_mode",
         "reopen_within_days",
         "warranty_follow_up_days",
         "days_off",
@@ -75,6 +77,7 @@ pub const SETTINGS: EntitySpec = EntitySpec {
     hidden: crate::sync::entity::nothing_hidden,
     touches: &[],
     single: Some(SETTINGS_ID),
+    stamp: None,
 };
 
 pub const SETTINGS_SCREEN: RecordScreen = RecordScreen {
@@ -89,6 +92,7 @@ pub const SETTINGS_SCREEN: RecordScreen = RecordScreen {
         whole("pool_warn_days"),
         whole("pool_daily_quota"),
         whole("pool_cooldown_days"),
+        field("ticket_clock_mode", Input::Choice(ClockMode::ALL), false),
         whole("reopen_within_days"),
         whole("warranty_follow_up_days"),
         field("days_off", Input::Lines(&CALENDAR_DAYS), false),
@@ -133,6 +137,7 @@ pub fn check_settings(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
         read.whole(name, DAYS);
     }
     read.whole("pool_daily_quota", QUOTA);
+    read.optional_choice("ticket_clock_mode", ClockMode::parse);
     for list in ["days_off", "working_days"] {
         read.lines(list, CALENDAR_DAYS.max, None, |line| {
             if line.date("date").is_none() && line.is_empty("date") {
@@ -186,6 +191,9 @@ pub struct ProcessSettings {
     pub pool_daily_quota: u32,
     /// Days in which the owner a customer left may not claim it back.
     pub pool_cooldown_days: i64,
+    /// How a new ticket's 2-hour and 24-hour clocks count time (a ticket
+    /// keeps the mode of the day it was opened).
+    pub ticket_clock_mode: ClockMode,
     /// Days after closing within which a ticket may be reopened.
     pub reopen_within_days: i64,
     /// Days between a customer's warranty follow-ups.
@@ -204,6 +212,7 @@ impl Default for ProcessSettings {
             pool_warn_days: 3,
             pool_daily_quota: 5,
             pool_cooldown_days: 30,
+            ticket_clock_mode: ClockMode::CalendarHours,
             reopen_within_days: 30,
             warranty_follow_up_days: 90,
             days_off: Vec::new(),
@@ -228,6 +237,10 @@ impl ProcessSettings {
         set("pool_cooldown_days", self.pool_cooldown_days);
         set("reopen_within_days", self.reopen_within_days);
         set("warranty_follow_up_days", self.warranty_follow_up_days);
+        fields.insert(
+            "ticket_clock_mode".into(),
+            Value::String(self.ticket_clock_mode.as_str().into()),
+        );
         fields
     }
 
@@ -254,6 +267,11 @@ impl ProcessSettings {
             pool_daily_quota: u32::try_from(number("pool_daily_quota", QUOTA, seed.pool_daily_quota.into()))
                 .unwrap_or(seed.pool_daily_quota),
             pool_cooldown_days: number("pool_cooldown_days", DAYS, seed.pool_cooldown_days),
+            ticket_clock_mode: fields
+                .get("ticket_clock_mode")
+                .and_then(Value::as_str)
+                .and_then(ClockMode::parse)
+                .unwrap_or(seed.ticket_clock_mode),
             reopen_within_days: number("reopen_within_days", DAYS, seed.reopen_within_days),
             warranty_follow_up_days: number("warranty_follow_up_days", DAYS, seed.warranty_follow_up_days),
             days_off: calendar_days(fields, "days_off"),

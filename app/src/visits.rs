@@ -64,6 +64,7 @@ pub const VISIT: EntitySpec = EntitySpec {
         by: crate::policy::can_write,
     }],
     single: None,
+    stamp: None,
 };
 
 /// `visit_rows`: a customer's or a lead's visits, in time, without

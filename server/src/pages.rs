@@ -28,9 +28,12 @@ static RENDERERS: LazyLock<LocalPoolHandle> = LazyLock::new(|| {
     LocalPoolHandle::new(threads)
 });
 
-/// A page that has not ended by then is cut with an error: a render
-/// waiting on something that never comes must not hold its reader forever.
-const RENDER_LIMIT: Duration = Duration::from_secs(30);
+/// A page that sends nothing for this long is cut with an error: a render
+/// waiting on something that never comes must not hold its reader
+/// forever. Counted from its last chunk, not from its start: on a loaded
+/// server many renders share a thread and each takes longer, but each
+/// keeps moving.
+const RENDER_IDLE_LIMIT: Duration = Duration::from_secs(60);
 
 /// How many chunks of a page may wait for a slow reader before the render
 /// waits too.
@@ -38,8 +41,8 @@ const CHUNKS_IN_FLIGHT: usize = 8;
 
 /// Runs `render` on one renderer thread and streams its answer back. The
 /// page is dropped on that thread too, also when the reader leaves early.
-/// A render that panics or passes `RENDER_LIMIT` ends its answer with an
-/// error (a cut connection), never a hang: before the head, a 500.
+/// A render that panics or stalls (`RENDER_IDLE_LIMIT`) ends its answer
+/// with an error (a cut connection), never a hang: before the head, a 500.
 pub async fn on_one_thread<F, Fut>(render: F) -> Response
 where
     F: FnOnce() -> Fut + Send + 'static,
@@ -50,27 +53,33 @@ where
     let mut failure_tx = chunk_tx.clone();
     let rendering = RENDERERS.spawn_pinned(move || async move {
         let mut chunk_tx = chunk_tx;
-        let page = async {
-            let (head, body) = render().await.into_parts();
-            if head_tx.send(head).is_err() {
-                return;
-            }
-            let mut body = body.into_data_stream();
-            while let Some(chunk) = body.next().await {
-                if chunk_tx.send(chunk).await.is_err() {
-                    // The reader left; the rest of the page is dropped here.
-                    break;
-                }
-            }
-        };
-        if tokio::time::timeout(RENDER_LIMIT, page).await.is_err() {
+        let Ok(response) = tokio::time::timeout(RENDER_IDLE_LIMIT, render()).await else {
             tracing::error!(
-                limit_secs = RENDER_LIMIT.as_secs(),
-                "a page render did not end in time"
+                limit_secs = RENDER_IDLE_LIMIT.as_secs(),
+                "a page render stalled before its head"
             );
-            let _ = chunk_tx
-                .send(Err(axum::Error::new("the page did not end in time")))
-                .await;
+            return;
+        };
+        let (head, body) = response.into_parts();
+        if head_tx.send(head).is_err() {
+            return;
+        }
+        let mut body = body.into_data_stream();
+        loop {
+            let chunk = match tokio::time::timeout(RENDER_IDLE_LIMIT, body.next()).await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(_) => {
+                    tracing::error!(limit_secs = RENDER_IDLE_LIMIT.as_secs(), "a page render stalled");
+                    Err(axum::Error::new("the page stalled"))
+                }
+            };
+            let failed = chunk.is_err();
+            if chunk_tx.send(chunk).await.is_err() || failed {
+                // The reader left, or the page ended with an error; the
+                // rest of it is dropped here.
+                break;
+            }
         }
     });
     // The stream ends when both senders are gone: after the whole page, or

@@ -97,6 +97,7 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
     hidden: hidden_from,
     touches: &[],
     single: None,
+    stamp: None,
 };
 
 /// A rep who reads a customer only through the team's pool sees whom to

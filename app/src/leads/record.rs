@@ -67,6 +67,7 @@ pub const LEAD: EntitySpec = EntitySpec {
     hidden: crate::sync::entity::nothing_hidden,
     touches: &[],
     single: None,
+    stamp: None,
 };
 
 /// A new lead's screening deadline: raised to the owner and their

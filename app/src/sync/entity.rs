@@ -74,7 +74,17 @@ pub struct EntitySpec {
     /// record (`Singles`), and when it changes the server plans every
     /// running clock again by it.
     pub single: Option<Uuid>,
+    /// Workflow fields the engine sets on each create and field edit from
+    /// the record as it will be stored, whether it is new, and the
+    /// company's settings (a ticket's clock mode and deadlines, fixed by
+    /// the settings of the day it was opened). Pure: the server runs it in
+    /// the push transaction, and the device receives what it set with the
+    /// next pull.
+    pub stamp: Option<Stamp>,
 }
+
+/// `EntitySpec::stamp`: (the record, whether it is new, the settings).
+pub type Stamp = fn(&Fields, bool, &Singles) -> Fields;
 
 /// The records of the single entities (the company's settings) as the
 /// rules read them, by entity name: loaded by the server in each

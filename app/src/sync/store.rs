@@ -490,10 +490,11 @@ fn decide(
         if let Some(refusal) = super::workflow_patch(spec, &mutation.fields) {
             return unchanged(rejected(refusal));
         }
-        if let Err(errors) = (spec.check)(&mutation.fields, now) {
+        let mut record = create(mutation.fields);
+        stamp(spec, &mut record, &context.singles);
+        if let Err(errors) = (spec.check)(&record.fields, now) {
             return unchanged(super::invalid(errors));
         }
-        let record = create(mutation.fields);
         return Decision {
             status: MutationStatus::Applied {
                 version: record.version,
@@ -583,7 +584,7 @@ fn decide(
         };
     }
     let Merged {
-        record,
+        mut record,
         conflicts,
         unchanged: nothing_new,
     } = merge(&current.record, mutation.base_version, &mutation.fields);
@@ -592,6 +593,7 @@ fn decide(
             version: record.version,
         });
     }
+    stamp(spec, &mut record, &context.singles);
     if let Err(errors) = (spec.check)(&record.fields, now) {
         return unchanged(super::invalid(errors));
     }
@@ -624,6 +626,23 @@ fn decide(
             previous_owner: None,
             conflicts,
         }),
+    }
+}
+
+/// The entity's stamp on a record about to be stored: the fields it sets
+/// that differ, dated at the record's version (only the engine writes
+/// them, so they never conflict with a device's edit).
+fn stamp(spec: &EntitySpec, record: &mut StoredRecord, singles: &Singles) {
+    let Some(stamp) = spec.stamp else { return };
+    for (field, value) in stamp(&record.fields, record.version == 1, singles) {
+        if record.fields.get(&field) == Some(&value) {
+            continue;
+        }
+        // A new record's fields all date from version 1 without entries.
+        if record.version > 1 {
+            record.field_versions.insert(field.clone(), record.version);
+        }
+        record.fields.insert(field, value);
     }
 }
 

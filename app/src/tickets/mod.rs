@@ -5,7 +5,7 @@
 pub mod board;
 pub mod survey;
 
-use crate::calendar::{Calendar, WorkingHours};
+use crate::calendar::{Calendar, ClockMode, WorkingHours};
 use crate::error::{FieldError, FieldProblem};
 use crate::leads::{LONG_TEXT, SHORT_TEXT};
 use crate::policy::Kind;
@@ -64,6 +64,9 @@ pub const TICKET: EntitySpec = EntitySpec {
         "survey_comment",
         "survey_answered_at",
         "survey_answered_by",
+        "clock_mode",
+        "contact_due_at",
+        "handling_due_at",
     ],
     workflow: &[
         "status",
@@ -95,6 +98,9 @@ pub const TICKET: EntitySpec = EntitySpec {
         "survey_comment",
         "survey_answered_at",
         "survey_answered_by",
+        "clock_mode",
+        "contact_due_at",
+        "handling_due_at",
     ],
     commands: &[
         CONTACT,
@@ -129,6 +135,7 @@ pub const TICKET: EntitySpec = EntitySpec {
     hidden: survey::hidden_from,
     touches: &[],
     single: None,
+    stamp: Some(stamp_ticket),
 };
 
 /// `ticket_rows`: what the service board, a customer's tickets and the
@@ -232,17 +239,6 @@ pub const HANDLING_CLOCK: &str = "handling";
 pub const CONTACT_WITHIN_MINUTES: i64 = 2 * 60;
 pub const HANDLE_WITHIN_MINUTES: i64 = 24 * 60;
 
-/// How a ticket's clocks count time: calendar hours (the seed's promise)
-/// or only working hours of working days.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClockMode {
-    CalendarHours,
-    WorkingHours,
-}
-
-/// The mode the clocks run in.
-pub const CLOCK_MODE: ClockMode = ClockMode::CalendarHours;
-
 /// A ticket's two deadlines, from when it was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deadlines {
@@ -250,37 +246,99 @@ pub struct Deadlines {
     pub handling: DateTime<Utc>,
 }
 
-/// The moment `minutes` after `opened` in `mode`.
-pub fn deadline(opened: DateTime<Utc>, minutes: i64, mode: ClockMode, tz: chrono_tz::Tz) -> DateTime<Utc> {
+/// The moment `minutes` after `opened` in `mode`, working hours counted on
+/// `calendar`.
+pub fn deadline(
+    opened: DateTime<Utc>,
+    minutes: i64,
+    mode: ClockMode,
+    tz: chrono_tz::Tz,
+    calendar: &Calendar,
+) -> DateTime<Utc> {
     match mode {
         ClockMode::CalendarHours => opened + chrono::Duration::minutes(minutes),
-        ClockMode::WorkingHours => {
-            Calendar::china().working_minutes_after(opened, minutes, WorkingHours::OFFICE, tz)
-        }
+        ClockMode::WorkingHours => calendar.working_minutes_after(opened, minutes, WorkingHours::OFFICE, tz),
     }
 }
 
-/// The ticket's deadlines, if it has an opening time.
-pub fn deadlines(fields: &Fields, mode: ClockMode, tz: chrono_tz::Tz) -> Option<Deadlines> {
+/// The deadlines of a ticket opened at `opened`.
+pub fn due_times(
+    opened: DateTime<Utc>,
+    mode: ClockMode,
+    tz: chrono_tz::Tz,
+    calendar: &Calendar,
+) -> Deadlines {
+    Deadlines {
+        contact: deadline(opened, CONTACT_WITHIN_MINUTES, mode, tz, calendar),
+        handling: deadline(opened, HANDLE_WITHIN_MINUTES, mode, tz, calendar),
+    }
+}
+
+/// The clock mode, and the deadlines, the server keeps on a ticket
+/// (`EntitySpec::stamp`): the mode is the company's setting on the day
+/// the ticket was opened and stays; the deadlines follow its opening
+/// time and the company's calendar in the service desk's zone.
+pub const CLOCK_MODE_FIELD: &str = "clock_mode";
+pub const CONTACT_DUE: &str = "contact_due_at";
+pub const HANDLING_DUE: &str = "handling_due_at";
+
+fn stamp_ticket(fields: &Fields, new: bool, singles: &crate::sync::entity::Singles) -> Fields {
+    let Some(opened) = stored_instant(fields, "opened_at") else {
+        return Fields::new();
+    };
+    let settings = crate::settings::ProcessSettings::of(singles);
+    // A ticket opened before modes were kept ran in calendar hours.
+    let mode = stored_mode(fields).unwrap_or(if new {
+        settings.ticket_clock_mode
+    } else {
+        ClockMode::CalendarHours
+    });
+    let due = due_times(opened, mode, SERVICE_ZONE, &settings.calendar());
+    [
+        (CLOCK_MODE_FIELD, Value::String(mode.as_str().to_owned())),
+        (CONTACT_DUE, instant(due.contact)),
+        (HANDLING_DUE, instant(due.handling)),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
+}
+
+fn stored_mode(fields: &Fields) -> Option<ClockMode> {
+    fields
+        .get(CLOCK_MODE_FIELD)
+        .and_then(Value::as_str)
+        .and_then(ClockMode::parse)
+}
+
+/// The ticket's deadlines, if it has an opening time: those the server
+/// stamped on it, or (a ticket not yet back from the server, or opened
+/// before they were stamped) by its opening time in calendar hours, the
+/// seed's promise.
+pub fn deadlines(fields: &Fields, tz: chrono_tz::Tz) -> Option<Deadlines> {
+    if let (Some(contact), Some(handling)) = (
+        stored_instant(fields, CONTACT_DUE),
+        stored_instant(fields, HANDLING_DUE),
+    ) {
+        return Some(Deadlines { contact, handling });
+    }
     let opened = stored_instant(fields, "opened_at")?;
-    Some(Deadlines {
-        contact: deadline(opened, CONTACT_WITHIN_MINUTES, mode, tz),
-        handling: deadline(opened, HANDLE_WITHIN_MINUTES, mode, tz),
-    })
+    let mode = stored_mode(fields).unwrap_or_default();
+    Some(due_times(opened, mode, tz, &Calendar::china()))
 }
 
 /// Whether the first contact came in time: `None` while there is none.
 /// A contact at the deadline's very second is in time; one second later
 /// is not.
-pub fn contact_met(fields: &Fields, mode: ClockMode, tz: chrono_tz::Tz) -> Option<bool> {
+pub fn contact_met(fields: &Fields, tz: chrono_tz::Tz) -> Option<bool> {
     let contacted = stored_instant(fields, "contacted_at")?;
-    Some(contacted <= deadlines(fields, mode, tz)?.contact)
+    Some(contacted <= deadlines(fields, tz)?.contact)
 }
 
 /// Whether the ticket was resolved in time: `None` while it is not.
-pub fn handling_met(fields: &Fields, mode: ClockMode, tz: chrono_tz::Tz) -> Option<bool> {
+pub fn handling_met(fields: &Fields, tz: chrono_tz::Tz) -> Option<bool> {
     let resolved = stored_instant(fields, "resolved_at")?;
-    Some(resolved <= deadlines(fields, mode, tz)?.handling)
+    Some(resolved <= deadlines(fields, tz)?.handling)
 }
 
 /// The service supervisor's two rates over `tickets` at `now`: first
@@ -529,7 +587,7 @@ impl RatingTrend {
 /// meets the 2-hour clock, the resolution the 24-hour one. What the page
 /// and the cards count down, and what the server's clocks come from.
 pub fn ticket_deadlines(fields: &Fields, tz: chrono_tz::Tz) -> Vec<Deadline> {
-    let Some(due) = deadlines(fields, CLOCK_MODE, tz) else {
+    let Some(due) = deadlines(fields, tz) else {
         return Vec::new();
     };
     let contact = Deadline {
@@ -977,6 +1035,9 @@ pub fn check_ticket(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<Field
     });
     read.optional("contact_note", LONG_TEXT);
     read.instant("resolved_at");
+    read.optional_choice(CLOCK_MODE_FIELD, ClockMode::parse);
+    read.instant(CONTACT_DUE);
+    read.instant(HANDLING_DUE);
     read.instant("contact_escalated_at");
     read.instant("handling_escalated_at");
     read.optional("technician_name", SHORT_TEXT);
@@ -1342,11 +1403,12 @@ mod tests {
     fn a_ticket_opened_at_half_past_eleven_at_night_is_due_in_calendar_hours() {
         // 23:30 on Monday 30 November in Shanghai.
         let ticket = opened("2026-11-30T15:30:00Z");
-        let due = deadlines(&ticket, ClockMode::CalendarHours, SHANGHAI).unwrap();
+        let due = deadlines(&ticket, SHANGHAI).unwrap();
         assert_eq!(due.contact, at("2026-11-30T17:30:00Z"));
         assert_eq!(due.handling, at("2026-12-01T15:30:00Z"));
         // In working hours the night does not count: 11:00 on Tuesday.
-        let due = deadlines(&ticket, ClockMode::WorkingHours, SHANGHAI).unwrap();
+        let opened_at = at("2026-11-30T15:30:00Z");
+        let due = due_times(opened_at, ClockMode::WorkingHours, SHANGHAI, &Calendar::china());
         assert_eq!(due.contact, at("2026-12-01T03:00:00Z"));
         let running = ticket_clocks(&ClockCall {
             id: uuid::Uuid::nil(),
@@ -1361,8 +1423,12 @@ mod tests {
     #[test]
     fn five_minutes_before_closing_on_the_eve_of_a_holiday_the_rest_waits_for_the_holiday_to_end() {
         // 17:55 on Wednesday 30 September 2026 in Shanghai; 1-7 October are off.
-        let ticket = opened("2026-09-30T09:55:00Z");
-        let due = deadlines(&ticket, ClockMode::WorkingHours, SHANGHAI).unwrap();
+        let due = due_times(
+            at("2026-09-30T09:55:00Z"),
+            ClockMode::WorkingHours,
+            SHANGHAI,
+            &Calendar::china(),
+        );
         // Five minutes on the 30th, 115 from 09:00 on Thursday 8 October.
         assert_eq!(due.contact, at("2026-10-08T02:55:00Z"));
         // 24 working hours: 5 minutes, then 8 October 9 h, 9 October 9 h,
@@ -1371,19 +1437,48 @@ mod tests {
     }
 
     #[test]
+    fn a_ticket_keeps_the_clock_mode_of_the_day_it_was_opened() {
+        let working = |mode: &str| {
+            let mut singles = crate::sync::entity::Singles::default();
+            singles.0.insert(
+                crate::settings::SETTINGS.name,
+                serde_json::from_value(json!({"ticket_clock_mode": mode})).unwrap(),
+            );
+            singles
+        };
+        // 23:30 on Monday: in working hours, contact by 11:00 on Tuesday.
+        let mut ticket = opened("2026-11-30T15:30:00Z");
+        let stamped = stamp_ticket(&ticket, true, &working("working_hours"));
+        assert_eq!(stamped[CLOCK_MODE_FIELD], "working_hours");
+        assert_eq!(stamped[CONTACT_DUE], "2026-12-01T03:00:00Z");
+        ticket.extend(stamped);
+        assert_eq!(
+            deadlines(&ticket, SHANGHAI).unwrap().contact,
+            at("2026-12-01T03:00:00Z")
+        );
+        assert_eq!(check_ticket(&ticket, at("2026-12-01T00:00:00Z")), Ok(()));
+        // The company goes back to calendar hours: this ticket keeps its
+        // mode, and an edit of its opening time moves its deadlines by it.
+        ticket.insert("opened_at".into(), json!("2026-11-30T01:00:00Z"));
+        let again = stamp_ticket(&ticket, false, &working("calendar_hours"));
+        assert_eq!(again[CLOCK_MODE_FIELD], "working_hours");
+        assert_eq!(again[CONTACT_DUE], "2026-11-30T03:00:00Z");
+        // A new ticket takes the mode of the day.
+        let fresh = stamp_ticket(&opened("2026-11-30T15:30:00Z"), true, &working("calendar_hours"));
+        assert_eq!(fresh[CONTACT_DUE], "2026-11-30T17:30:00Z");
+        // One opened before modes were kept stays in calendar hours.
+        let old = stamp_ticket(&opened("2026-11-30T15:30:00Z"), false, &working("working_hours"));
+        assert_eq!(old[CLOCK_MODE_FIELD], "calendar_hours");
+    }
+
+    #[test]
     fn a_first_contact_one_second_late_misses_the_two_hour_clock() {
         let mut ticket = opened("2026-11-30T01:00:00Z");
-        assert_eq!(contact_met(&ticket, ClockMode::CalendarHours, SHANGHAI), None);
+        assert_eq!(contact_met(&ticket, SHANGHAI), None);
         ticket.insert("contacted_at".into(), json!("2026-11-30T03:00:00Z"));
-        assert_eq!(
-            contact_met(&ticket, ClockMode::CalendarHours, SHANGHAI),
-            Some(true)
-        );
+        assert_eq!(contact_met(&ticket, SHANGHAI), Some(true));
         ticket.insert("contacted_at".into(), json!("2026-11-30T03:00:01Z"));
-        assert_eq!(
-            contact_met(&ticket, ClockMode::CalendarHours, SHANGHAI),
-            Some(false)
-        );
+        assert_eq!(contact_met(&ticket, SHANGHAI), Some(false));
         // Contacted, the 2-hour clock no longer runs; resolved, neither runs.
         let call = |record: &Fields| {
             ticket_clocks(&ClockCall {

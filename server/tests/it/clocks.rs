@@ -20,7 +20,7 @@ fn rfc3339(at: DateTime<Utc>) -> String {
 }
 
 /// Opens a hotline repair ticket as `client`, `ago` before now.
-async fn open_ticket(client: &Client, ago: Duration) -> Uuid {
+pub(crate) async fn open_ticket(client: &Client, ago: Duration) -> Uuid {
     let id = Uuid::now_v7();
     let fields = json!({
         "customer_name": "宁波远航物流", "channel": "hotline", "ticket_type": "repair",

@@ -4,13 +4,16 @@
 //! period, a company day off), and the rules decide by it (the daily
 //! quota).
 
+use crate::clocks::open_ticket;
 use crate::common;
 use crate::pool::recognised;
 
 use app::calendar::Calendar;
+use app::calendar::ClockMode;
 use app::leads::record::{screening_due, SCREENING};
 use app::settings::{ProcessSettings, SETTINGS_ID};
 use app::sync::entity::entered_at;
+use app::tickets::{due_times, CLOCK_MODE_FIELD, CONTACT_DUE};
 use chrono::{DateTime, Duration, Utc};
 use common::{command, push_ok as push, TestApp};
 use serde_json::{json, Value};
@@ -54,6 +57,8 @@ on_both_databases!(
         ];
         let lead = common::add_lead(&rep1, "扬州设置测试公司").await;
         let (customer, first) = (customers[0].to_string(), customers[0]);
+        let agent = app.signed_in("agent").await;
+        let earlier_ticket = open_ticket(&agent, Duration::minutes(1)).await;
         let returns_before = clock(&app, "customer", &customer, "pool_return").await;
         let screening_before = clock(&app, "lead", &lead, SCREENING).await;
 
@@ -76,6 +81,7 @@ on_both_databases!(
                     "company_name": "华东机电",
                     "pool_days_class_c": "10",
                     "pool_daily_quota": "1",
+                    "ticket_clock_mode": "working_hours",
                     "days_off": [{"date": day_off.to_string(), "day_name": "公司年会"}],
                 }),
             )],
@@ -97,6 +103,31 @@ on_both_databases!(
         assert!(
             screening_after > screening_before,
             "a day off moves the screening on"
+        );
+
+        // A ticket keeps the clock mode of the day it was opened: the one
+        // opened before counts calendar hours, one opened now working
+        // hours on the company's calendar (its day off included).
+        let earlier = common::held(&agent, "ticket", earlier_ticket).await;
+        assert_eq!(earlier["fields"][CLOCK_MODE_FIELD], "calendar_hours");
+        let later_ticket = open_ticket(&agent, Duration::minutes(1)).await;
+        let later = common::held(&agent, "ticket", later_ticket).await;
+        assert_eq!(later["fields"][CLOCK_MODE_FIELD], "working_hours");
+        let opened: DateTime<Utc> = later["fields"]["opened_at"].as_str().unwrap().parse().unwrap();
+        let with_settings = ProcessSettings::from_fields(
+            &serde_json::from_value(json!({"days_off": [{"date": day_off.to_string()}]})).unwrap(),
+        );
+        let expected = due_times(
+            opened,
+            ClockMode::WorkingHours,
+            SHANGHAI,
+            &with_settings.calendar(),
+        );
+        let stamped: DateTime<Utc> = later["fields"][CONTACT_DUE].as_str().unwrap().parse().unwrap();
+        assert_eq!(stamped, expected.contact);
+        assert_eq!(
+            clock(&app, "ticket", &later_ticket.to_string(), "contact").await,
+            expected.contact
         );
 
         // Every device pulls them, the rep's included.
