@@ -1186,7 +1186,11 @@ fn LinesInput(
                                 }
                                 .into_any(),
                                 other => {
-                                    let kind = if other == Input::Phone { "tel" } else { "text" };
+                                    let kind = match other {
+                                        Input::Phone => "tel",
+                                        Input::Date => "date",
+                                        _ => "text",
+                                    };
                                     view! { <input data-testid=format!("line-{field}") type=kind bind:value=value /> }
                                         .into_any()
                                 }

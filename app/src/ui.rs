@@ -357,6 +357,8 @@ fn NavIcon(name: &'static str) -> impl IntoView {
         "ticket" => "M14.7 6.3a4 4 0 0 0-5.4 5.4L3 18l3 3 6.3-6.3a4 4 0 0 0 5.4-5.4l-2.6 2.6-2.4-.6-.6-2.4z",
         // A telephone handset.
         "follow_up" => "M5 4h4l2 5-2.5 1.5a11 11 0 0 0 5 5L15 13l5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2z",
+        // An office building: the company's settings.
+        "settings" => "M4 21V5l8-3 8 3v16M4 21h16M9 8h1m4 0h1M9 12h1m4 0h1M9 16h1m4 0h1",
         // A bell.
         "notification" => "M6 16V11a6 6 0 0 1 12 0v5l2 2H4zm4 4h4",
         // A gear, drawn as a ring with spokes.
@@ -401,7 +403,7 @@ fn Nav() -> impl IntoView {
                             <span>{locale.word("notifications")}</span>
                         </A>
                         <A href="/settings" attr:class="tab">
-                            <NavIcon name="settings" />
+                            <NavIcon name="gear" />
                             <span>{settings}</span>
                         </A>
                     </nav>
@@ -439,7 +441,7 @@ fn More(me: CurrentUser) -> impl IntoView {
                     <A href="/notifications"><NavIcon name="notification" /><span>{locale.word("notifications")}</span></A>
                 </li>
                 <li>
-                    <A href="/conflicts"><NavIcon name="settings" /><span>{t.conflicts}</span></A>
+                    <A href="/conflicts"><NavIcon name="gear" /><span>{t.conflicts}</span></A>
                 </li>
             </ul>
         </nav>
