@@ -706,6 +706,42 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("contacts.title", "职务", "Title"),
     ("contacts.phone", "电话", "Phone"),
     ("contacts.primary", "主要联系人", "Main contact"),
+    ("industry_fit", "行业匹配度", "Industry fit"),
+    ("fit_high", "高度匹配", "Close fit"),
+    ("fit_medium", "一般匹配", "Some fit"),
+    ("fit_low", "不太匹配", "Poor fit"),
+    ("scale", "企业规模", "Company size"),
+    ("scale_large", "大型", "Large"),
+    ("scale_medium", "中型", "Medium"),
+    ("scale_small", "小型", "Small"),
+    ("budget", "预算范围", "Budget"),
+    ("budget_confirmed", "预算已确认", "Confirmed"),
+    ("budget_range", "有大致范围", "A rough range"),
+    ("budget_unknown", "预算未知", "Unknown"),
+    ("decision_chain", "决策链", "Decision chain"),
+    (
+        "chain_clear",
+        "决策人明确、已接触",
+        "Decision maker known and reached",
+    ),
+    ("chain_partial", "部分了解", "Partly known"),
+    ("chain_unknown", "决策人未明确", "Decision maker unknown"),
+    ("lead_score", "线索评分", "Lead score"),
+    (
+        "lead_score_hint",
+        "选择行业匹配度、规模、预算和决策链后，系统按评分建议等级。",
+        "Answer fit, size, budget and decision chain and a grade is proposed from the score.",
+    ),
+    (
+        "lead_grade_a_points",
+        "线索评为 A 类的最低得分（满分 8）",
+        "Least score (of 8) for a grade A lead",
+    ),
+    (
+        "lead_grade_b_points",
+        "线索评为 B 类的最低得分（满分 8）",
+        "Least score (of 8) for a grade B lead",
+    ),
     ("days_off.date", "日期", "Date"),
     ("days_off.day_name", "说明", "What it is"),
     ("working_days.date", "日期", "Date"),
@@ -816,6 +852,15 @@ impl Locale {
     /// Why a rule of the process refused a command, in words. An unknown
     /// code (from a newer server) still says that it was refused.
     /// A refusal that names who holds the record now.
+    /// "评分 7/8 · 建议等级 A": a lead's score and the grade it proposes.
+    pub fn lead_score(self, score: u32, grade: crate::leads::Grade) -> String {
+        let max = crate::leads::MAX_SCORE;
+        match self {
+            Self::ZhCn => format!("评分 {score}/{max} · 建议等级 {}", grade.as_str()),
+            Self::En => format!("Score {score}/{max} · proposed grade {}", grade.as_str()),
+        }
+    }
+
     pub fn refusal_by(self, code: &str, by: &str) -> String {
         match (code, self) {
             ("pool_claimed", Self::ZhCn) => format!("该客户已被 {by} 领取。"),

@@ -2,7 +2,8 @@
 //! without a follow-up before it returns to the public pool (per class),
 //! the pool's warning, quota and cooldown, how long a closed ticket may be
 //! reopened, whether a new ticket's clocks count calendar or working
-//! hours, how often a customer under warranty is followed up, and the
+//! hours, the scores that propose a lead's grade, how often a customer
+//! under warranty is followed up, and the
 //! days the company adds to the statutory calendar (its own holidays and
 //! make-up working days). DOMAIN.md calls each of these configurable.
 //!
@@ -57,6 +58,8 @@ pub const SETTINGS: EntitySpec = EntitySpec {
         "pool_daily_quota",
         "pool_cooldown_days",
         "ticket_clock_mode",
+        "lead_grade_a_points",
+        "lead_grade_b_points",
         "reopen_within_days",
         "warranty_follow_up_days",
         "days_off",
@@ -93,6 +96,8 @@ pub const SETTINGS_SCREEN: RecordScreen = RecordScreen {
         whole("pool_daily_quota"),
         whole("pool_cooldown_days"),
         field("ticket_clock_mode", Input::Choice(ClockMode::ALL), false),
+        whole("lead_grade_a_points"),
+        whole("lead_grade_b_points"),
         whole("reopen_within_days"),
         whole("warranty_follow_up_days"),
         field("days_off", Input::Lines(&CALENDAR_DAYS), false),
@@ -138,6 +143,11 @@ pub fn check_settings(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
     }
     read.whole("pool_daily_quota", QUOTA);
     read.optional_choice("ticket_clock_mode", ClockMode::parse);
+    let points = 1..=i64::from(crate::leads::MAX_SCORE);
+    let (a, b) = (
+        read.whole("lead_grade_a_points", points.clone()),
+        read.whole("lead_grade_b_points", points),
+    );
     for list in ["days_off", "working_days"] {
         read.lines(list, CALENDAR_DAYS.max, None, |line| {
             if line.date("date").is_none() && line.is_empty("date") {
@@ -147,6 +157,18 @@ pub fn check_settings(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
         });
     }
     let mut problems = read.finish().err().unwrap_or_default();
+    // Grade A needs more points than grade B (the seeds' 6 and 3 when unset).
+    let seed = ProcessSettings::default();
+    let (a, b) = (
+        a.unwrap_or(seed.lead_grade_a_points.into()),
+        b.unwrap_or(seed.lead_grade_b_points.into()),
+    );
+    if a <= b && !problems.iter().any(|p| p.field.starts_with("lead_grade")) {
+        problems.push(FieldError::new(
+            "lead_grade_a_points",
+            crate::error::FieldProblem::InvalidNumber,
+        ));
+    }
     let off = calendar_days(fields, "days_off");
     if calendar_days(fields, "working_days")
         .iter()
@@ -194,6 +216,10 @@ pub struct ProcessSettings {
     /// How a new ticket's 2-hour and 24-hour clocks count time (a ticket
     /// keeps the mode of the day it was opened).
     pub ticket_clock_mode: ClockMode,
+    /// The least score (of `leads::MAX_SCORE`) that proposes a lead's
+    /// grade A, and B.
+    pub lead_grade_a_points: u32,
+    pub lead_grade_b_points: u32,
     /// Days after closing within which a ticket may be reopened.
     pub reopen_within_days: i64,
     /// Days between a customer's warranty follow-ups.
@@ -213,6 +239,8 @@ impl Default for ProcessSettings {
             pool_daily_quota: 5,
             pool_cooldown_days: 30,
             ticket_clock_mode: ClockMode::CalendarHours,
+            lead_grade_a_points: 6,
+            lead_grade_b_points: 3,
             reopen_within_days: 30,
             warranty_follow_up_days: 90,
             days_off: Vec::new(),
@@ -235,6 +263,8 @@ impl ProcessSettings {
         set("pool_warn_days", self.pool_warn_days);
         set("pool_daily_quota", self.pool_daily_quota.into());
         set("pool_cooldown_days", self.pool_cooldown_days);
+        set("lead_grade_a_points", self.lead_grade_a_points.into());
+        set("lead_grade_b_points", self.lead_grade_b_points.into());
         set("reopen_within_days", self.reopen_within_days);
         set("warranty_follow_up_days", self.warranty_follow_up_days);
         fields.insert(
@@ -257,6 +287,15 @@ impl ProcessSettings {
         };
         let seed = Self::default();
         let mut pool_days = seed.pool_days;
+        // The grade thresholds as a pair: one that is not above the other
+        // reads as the seeds' pair.
+        let max = i64::from(crate::leads::MAX_SCORE);
+        let a = number("lead_grade_a_points", 1..=max, seed.lead_grade_a_points.into());
+        let b = number("lead_grade_b_points", 1..=max, seed.lead_grade_b_points.into());
+        let points = match (u32::try_from(a), u32::try_from(b)) {
+            (Ok(a), Ok(b)) if a > b => (a, b),
+            _ => (seed.lead_grade_a_points, seed.lead_grade_b_points),
+        };
         for ((_, days), (_, name)) in pool_days.iter_mut().zip(POOL_DAYS) {
             *days = number(name, DAYS, *days);
         }
@@ -272,6 +311,8 @@ impl ProcessSettings {
                 .and_then(Value::as_str)
                 .and_then(ClockMode::parse)
                 .unwrap_or(seed.ticket_clock_mode),
+            lead_grade_a_points: points.0,
+            lead_grade_b_points: points.1,
             reopen_within_days: number("reopen_within_days", DAYS, seed.reopen_within_days),
             warranty_follow_up_days: number("warranty_follow_up_days", DAYS, seed.warranty_follow_up_days),
             days_off: calendar_days(fields, "days_off"),
@@ -399,5 +440,18 @@ mod tests {
             ["working_days"]
         );
         assert_eq!(problems(json!({"pool_days_class_b": "60"})), ["company_name"]);
+        // Grade A needs more points than grade B, set or standard.
+        assert_eq!(
+            problems(json!({"company_name": "x", "lead_grade_a_points": "3", "lead_grade_b_points": "3"})),
+            ["lead_grade_a_points"]
+        );
+        assert_eq!(
+            problems(json!({"company_name": "x", "lead_grade_b_points": "7"})),
+            ["lead_grade_a_points"]
+        );
+        assert_eq!(
+            problems(json!({"company_name": "x", "lead_grade_a_points": "9"})),
+            ["lead_grade_a_points"]
+        );
     }
 }

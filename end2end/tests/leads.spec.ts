@@ -23,7 +23,19 @@ test("a rep on a phone adds a lead, reloads and finds it", async ({ browser }) =
   await page.locator('input[name="contact_name"]').fill("刘海涛");
   await page.locator('input[name="phone"]').fill("138 1234 567");
   await page.locator('select[name="source"]').selectOption("referral");
-  await page.locator('select[name="grade"]').selectOption("A");
+  // Screening's factors propose the grade: a close fit, large, a rough
+  // budget, the decision maker reached: 7 of 8, grade A. The rep may
+  // choose another; a choice of the rep's stays.
+  await expect(page.getByTestId("lead-score")).toContainText("系统按评分建议等级");
+  await page.locator('select[name="industry_fit"]').selectOption("fit_high");
+  await page.locator('select[name="scale"]').selectOption("scale_large");
+  await page.locator('select[name="budget"]').selectOption("budget_unknown");
+  await expect(page.getByTestId("lead-score")).toHaveText("评分 4/8 · 建议等级 B");
+  await expect(page.locator('select[name="grade"]')).toHaveValue("B");
+  await page.locator('select[name="budget"]').selectOption("budget_range");
+  await page.locator('select[name="decision_chain"]').selectOption("chain_clear");
+  await expect(page.getByTestId("lead-score")).toHaveText("评分 7/8 · 建议等级 A");
+  await expect(page.locator('select[name="grade"]')).toHaveValue("A");
   await page.getByTestId("save-lead").click();
   await expect(page.locator('[data-field="phone"]')).toContainText("请输入有效的电话号码");
 
@@ -50,6 +62,8 @@ test("a rep on a phone adds a lead, reloads and finds it", async ({ browser }) =
   await page.getByTestId("save-lead").click();
   await expect(page).toHaveURL(/\/leads\/[0-9a-f-]{36}$/);
   await expect(page.getByTestId("lead-detail")).toContainText("下周二上门演示");
+  await expect(page.getByTestId("lead-detail")).toContainText("7 / 8");
+  await expect(page.getByTestId("lead-detail")).toContainText("决策人明确、已接触");
   await expect(page.getByTestId("call")).toHaveAttribute("href", "tel:13987654321");
   await expect(page.getByTestId("lead-detail")).not.toContainText("待同步");
 

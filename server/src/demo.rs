@@ -145,7 +145,7 @@ async fn load_leads(db: &Db, reps: &[CurrentUser]) -> Result<usize, AccountError
                 suffix
             );
             let contacted = now - Duration::minutes(rng.gen_range(60..365 * 24 * 60));
-            let form = LeadForm {
+            let mut form = LeadForm {
                 id: None,
                 company,
                 industry: industry.to_owned(),
@@ -170,7 +170,15 @@ async fn load_leads(db: &Db, reps: &[CurrentUser]) -> Result<usize, AccountError
                     .format("%Y-%m-%d")
                     .to_string(),
                 notes: String::new(),
+                ..LeadForm::default()
             };
+            // Screening's answers that propose the grade (7, 4 and 0 of 8).
+            [form.industry_fit, form.scale, form.budget, form.decision_chain] = match form.grade.as_str() {
+                "A" => ["fit_high", "scale_large", "budget_range", "chain_clear"],
+                "B" => ["fit_medium", "scale_medium", "budget_range", "chain_partial"],
+                _ => ["fit_low", "scale_small", "budget_unknown", "chain_unknown"],
+            }
+            .map(str::to_owned);
             let valid = form
                 .validate(now, tz)
                 .map_err(|e| app::ssr::DbError::Corrupt(format!("demo lead invalid: {e:?}")))?;

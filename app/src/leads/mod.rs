@@ -78,6 +78,80 @@ impl Grade {
     }
 }
 
+/// The factors a lead is scored on in screening (seed 002, 线索筛选:
+/// 行业匹配度, 企业规模, 预算范围, 决策链完整性), each a choice of three
+/// answers worth 2, 1 and 0 points.
+pub const FACTORS: [(&str, [&str; 3]); 4] = [
+    ("industry_fit", ["fit_high", "fit_medium", "fit_low"]),
+    ("scale", ["scale_large", "scale_medium", "scale_small"]),
+    ("budget", ["budget_confirmed", "budget_range", "budget_unknown"]),
+    (
+        "decision_chain",
+        ["chain_clear", "chain_partial", "chain_unknown"],
+    ),
+];
+/// The most a lead scores: every factor's best answer.
+pub const MAX_SCORE: u32 = 8;
+
+/// A lead's answers to the scoring factors, each optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scoring {
+    pub industry_fit: Option<String>,
+    pub scale: Option<String>,
+    pub budget: Option<String>,
+    pub decision_chain: Option<String>,
+}
+
+impl Scoring {
+    /// The answers by factor name (`FACTORS`' order).
+    pub fn answers(&self) -> [(&'static str, Option<&str>); 4] {
+        [
+            (FACTORS[0].0, self.industry_fit.as_deref()),
+            (FACTORS[1].0, self.scale.as_deref()),
+            (FACTORS[2].0, self.budget.as_deref()),
+            (FACTORS[3].0, self.decision_chain.as_deref()),
+        ]
+    }
+
+    /// The score of the answers given, or `None` before any is given.
+    pub fn score(&self) -> Option<u32> {
+        score_of(|factor| {
+            self.answers()
+                .into_iter()
+                .find(|(name, _)| *name == factor)
+                .and_then(|(_, answer)| answer)
+                .unwrap_or_default()
+        })
+    }
+}
+
+/// The score of the answers `answer` gives by factor (empty: not
+/// answered), or `None` when none is answered; an answer that is not one
+/// of its factor's counts as unanswered.
+pub fn score_of<'a>(answer: impl Fn(&'static str) -> &'a str) -> Option<u32> {
+    let mut answered = false;
+    let mut score = 0;
+    for (factor, options) in FACTORS {
+        if let Some(rank) = options.iter().position(|o| *o == answer(factor)) {
+            answered = true;
+            score += 2 - rank as u32;
+        }
+    }
+    answered.then_some(score)
+}
+
+/// The grade a score proposes by the company's thresholds (the rep may
+/// choose another).
+pub fn proposed_grade(score: u32, settings: &crate::settings::ProcessSettings) -> Grade {
+    if score >= settings.lead_grade_a_points {
+        Grade::A
+    } else if score >= settings.lead_grade_b_points {
+        Grade::B
+    } else {
+        Grade::C
+    }
+}
+
 /// Where a lead stands in screening (线索筛选).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -124,6 +198,10 @@ pub struct LeadForm {
     pub source: String,
     pub initial_need: String,
     pub grade: String,
+    pub industry_fit: String,
+    pub scale: String,
+    pub budget: String,
+    pub decision_chain: String,
     /// When the contact happened, `YYYY-MM-DDTHH:MM` in the user's zone.
     pub contacted_at: String,
     pub next_step: String,
@@ -147,6 +225,7 @@ pub struct ValidLead {
     pub source: LeadSource,
     pub initial_need: Option<String>,
     pub grade: Grade,
+    pub scoring: Scoring,
     pub contacted_at: DateTime<Utc>,
     pub next_step: Option<String>,
     pub next_step_date: Option<NaiveDate>,
@@ -183,6 +262,22 @@ impl LeadForm {
         }
         let source = choice(&mut check, "source", &self.source, LeadSource::parse);
         let grade = choice(&mut check, "grade", &self.grade, Grade::parse);
+        let mut factor = |name: &str, raw: &str| -> Option<String> {
+            let options = FACTORS.iter().find(|(f, _)| *f == name).map(|(_, o)| o)?;
+            check.optional_parsed(name, raw, |raw| {
+                options
+                    .iter()
+                    .find(|o| **o == raw.trim())
+                    .map(|o| (*o).to_owned())
+                    .ok_or(FieldProblem::InvalidChoice)
+            })
+        };
+        let scoring = Scoring {
+            industry_fit: factor("industry_fit", &self.industry_fit),
+            scale: factor("scale", &self.scale),
+            budget: factor("budget", &self.budget),
+            decision_chain: factor("decision_chain", &self.decision_chain),
+        };
         let initial_need = check
             .optional("initial_need", &self.initial_need, LONG_TEXT)
             .map(str::to_owned);
@@ -215,6 +310,7 @@ impl LeadForm {
                 source: source.ok_or_else(Vec::new)?,
                 initial_need,
                 grade: grade.ok_or_else(Vec::new)?,
+                scoring,
                 contacted_at,
                 next_step,
                 next_step_date,
@@ -272,6 +368,9 @@ impl ValidLead {
         put("source", Some(self.source.as_str().to_owned()));
         put("initial_need", self.initial_need.clone());
         put("grade", Some(self.grade.as_str().to_owned()));
+        for (factor, answer) in self.scoring.answers() {
+            put(factor, answer.map(str::to_owned));
+        }
         put(
             "contacted_at",
             Some(self.contacted_at.to_rfc3339_opts(SecondsFormat::Secs, true)),
@@ -300,6 +399,8 @@ pub struct StoredLead {
     pub source: LeadSource,
     pub initial_need: Option<String>,
     pub grade: Grade,
+    #[serde(flatten)]
+    pub scoring: Scoring,
     pub status: Option<LeadStatus>,
     pub contacted_at: DateTime<Utc>,
     pub last_follow_up_at: Option<DateTime<Utc>>,
@@ -334,6 +435,7 @@ impl Lead {
             source: stored.source,
             initial_need: stored.initial_need,
             grade: stored.grade,
+            scoring: stored.scoring,
             status: stored.status.unwrap_or(LeadStatus::New),
             owner_id: meta.owner_id,
             owner_name: meta.owner_name,
@@ -364,6 +466,7 @@ pub struct Lead {
     pub source: LeadSource,
     pub initial_need: Option<String>,
     pub grade: Grade,
+    pub scoring: Scoring,
     pub status: LeadStatus,
     pub owner_id: Uuid,
     pub owner_name: String,
@@ -541,6 +644,80 @@ mod tests {
         assert!(!fields.contains_key("notes"));
     }
 
+    #[test]
+    fn a_leads_score_proposes_its_grade_by_the_companys_thresholds() {
+        let seed = crate::settings::ProcessSettings::default();
+        let answers = |fit: &'static str, scale: &'static str, budget: &'static str, chain: &'static str| {
+            move |factor: &'static str| match factor {
+                "industry_fit" => fit,
+                "scale" => scale,
+                "budget" => budget,
+                _ => chain,
+            }
+        };
+        // Nothing answered: nothing proposed.
+        assert_eq!(score_of(answers("", "", "", "")), None);
+        // 模板一's first lead: a close fit, large, budget to confirm, the
+        // buyer reached: 2 + 2 + 1 + 2.
+        let score = score_of(answers("fit_high", "scale_large", "budget_range", "chain_clear")).unwrap();
+        assert_eq!((score, proposed_grade(score, &seed)), (7, Grade::A));
+        // Exactly the thresholds: 6 is A, 5 is B, 3 is B, 2 is C.
+        let six = score_of(answers(
+            "fit_high",
+            "scale_large",
+            "budget_confirmed",
+            "chain_unknown",
+        ))
+        .unwrap();
+        assert_eq!((six, proposed_grade(six, &seed)), (6, Grade::A));
+        assert_eq!(proposed_grade(5, &seed), Grade::B);
+        assert_eq!(proposed_grade(3, &seed), Grade::B);
+        // The second: some fit, medium, no decision maker yet, budget unknown.
+        let score = score_of(answers(
+            "fit_medium",
+            "scale_medium",
+            "budget_unknown",
+            "chain_unknown",
+        ))
+        .unwrap();
+        assert_eq!((score, proposed_grade(score, &seed)), (2, Grade::C));
+        // An answer that is not its factor's counts as none.
+        assert_eq!(score_of(answers("scale_large", "", "", "")), None);
+        // The company raises the bar for A.
+        let strict = crate::settings::ProcessSettings::from_fields(
+            &serde_json::from_value(
+                serde_json::json!({"lead_grade_a_points": "8", "lead_grade_b_points": "5"}),
+            )
+            .unwrap(),
+        );
+        assert_eq!(proposed_grade(7, &strict), Grade::B);
+        assert_eq!(proposed_grade(4, &strict), Grade::C);
+    }
+
+    #[test]
+    fn the_factors_are_checked_in_the_form_and_stored_with_the_lead() {
+        let mut form = filled();
+        form.industry_fit = "fit_high".into();
+        form.budget = " budget_range ".into();
+        let lead = form.validate(now(), Shanghai).unwrap();
+        assert_eq!(lead.scoring.score(), Some(3));
+        let fields = lead.to_fields();
+        assert_eq!(
+            (&fields["industry_fit"], &fields["budget"]),
+            (&serde_json::json!("fit_high"), &serde_json::json!("budget_range"))
+        );
+        assert!(!fields.contains_key("scale"));
+        assert_eq!(record::check_lead(&fields, now()), Ok(()));
+        form.scale = "huge".into();
+        assert_eq!(
+            problems(&form),
+            [("scale".to_owned(), FieldProblem::InvalidChoice)]
+        );
+        let mut stored = fields.clone();
+        stored.insert("decision_chain".into(), serde_json::json!("chain_maybe"));
+        assert!(record::check_lead(&stored, now()).is_err());
+    }
+
     fn lead_of(grade: Grade, owner: (Uuid, &str)) -> Lead {
         Lead {
             id: Uuid::now_v7(),
@@ -555,6 +732,7 @@ mod tests {
             source: LeadSource::TradeShow,
             initial_need: None,
             grade,
+            scoring: Scoring::default(),
             status: LeadStatus::New,
             owner_id: owner.0,
             owner_name: owner.1.into(),

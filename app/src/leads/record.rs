@@ -30,6 +30,10 @@ pub const LEAD: EntitySpec = EntitySpec {
         "source",
         "initial_need",
         "grade",
+        "industry_fit",
+        "scale",
+        "budget",
+        "decision_chain",
         "status",
         "screened_at",
         "disqualify_reason",
@@ -138,6 +142,9 @@ pub fn check_lead(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldEr
     read.choice("source", LeadSource::parse);
     read.optional("initial_need", LONG_TEXT);
     read.choice("grade", Grade::parse);
+    for (factor, options) in super::FACTORS {
+        read.optional_choice(factor, |raw| options.contains(&raw).then_some(()));
+    }
     read.optional_choice("status", LeadStatus::parse);
     read.instant("screened_at");
     read.optional("disqualify_reason", LONG_TEXT);

@@ -259,6 +259,10 @@ struct FormFields {
     source: RwSignal<String>,
     initial_need: RwSignal<String>,
     grade: RwSignal<String>,
+    industry_fit: RwSignal<String>,
+    scale: RwSignal<String>,
+    budget: RwSignal<String>,
+    decision_chain: RwSignal<String>,
     contacted_at: RwSignal<String>,
     next_step: RwSignal<String>,
     next_step_date: RwSignal<String>,
@@ -280,6 +284,10 @@ impl FormFields {
             source: s(),
             initial_need: s(),
             grade: s(),
+            industry_fit: s(),
+            scale: s(),
+            budget: s(),
+            decision_chain: s(),
             contacted_at: s(),
             next_step: s(),
             next_step_date: s(),
@@ -288,7 +296,7 @@ impl FormFields {
     }
 
     /// Every input with the stored field it fills.
-    fn all(&self) -> [(&'static str, RwSignal<String>); 15] {
+    fn all(&self) -> [(&'static str, RwSignal<String>); 19] {
         [
             ("company", self.company),
             ("industry", self.industry),
@@ -301,6 +309,10 @@ impl FormFields {
             ("source", self.source),
             ("initial_need", self.initial_need),
             ("grade", self.grade),
+            ("industry_fit", self.industry_fit),
+            ("scale", self.scale),
+            ("budget", self.budget),
+            ("decision_chain", self.decision_chain),
             ("contacted_at", self.contacted_at),
             ("next_step", self.next_step),
             ("next_step_date", self.next_step_date),
@@ -355,6 +367,10 @@ impl FormFields {
             source: g(self.source),
             initial_need: g(self.initial_need),
             grade: g(self.grade),
+            industry_fit: g(self.industry_fit),
+            scale: g(self.scale),
+            budget: g(self.budget),
+            decision_chain: g(self.decision_chain),
             contacted_at: g(self.contacted_at),
             next_step: g(self.next_step),
             next_step_date: g(self.next_step_date),
@@ -453,6 +469,49 @@ fn LeadFormView(
         .iter()
         .map(|g| (g.as_str().to_owned(), locale.grade(*g).to_owned()))
         .collect();
+    // The score of the factors answered, and the grade it proposes by the
+    // company's thresholds. The proposal fills the grade while the grade
+    // is empty or still the last proposal; a grade the rep chose stays.
+    let singles = crate::client::use_singles();
+    let factor_signals = [
+        fields.industry_fit,
+        fields.scale,
+        fields.budget,
+        fields.decision_chain,
+    ];
+    let proposal = Memo::new(move |_| {
+        let answers: Vec<String> = factor_signals.iter().map(|s| s.get()).collect();
+        let score = super::score_of(|factor| {
+            super::FACTORS
+                .iter()
+                .position(|(name, _)| *name == factor)
+                .map_or("", |i| answers[i].as_str())
+        })?;
+        let settings = crate::settings::ProcessSettings::of(&singles.get());
+        Some((score, super::proposed_grade(score, &settings)))
+    });
+    let last_proposed = StoredValue::new(None::<Grade>);
+    Effect::new(move |_| {
+        let Some((_, grade)) = proposal.get() else { return };
+        let chosen = fields.grade.get_untracked();
+        let untouched = chosen.is_empty() || last_proposed.get_value().is_some_and(|g| g.as_str() == chosen);
+        if untouched && !is_edit {
+            fields.grade.set(grade.as_str().to_owned());
+        }
+        last_proposed.set_value(Some(grade));
+    });
+    let factor_choices = move |factor: &'static str| -> Vec<(String, String)> {
+        super::FACTORS
+            .iter()
+            .find(|(name, _)| *name == factor)
+            .map(|(_, options)| {
+                options
+                    .iter()
+                    .map(|o| ((*o).to_owned(), locale.word(o).to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     let form_error = move || {
         failure
             .get()
@@ -489,6 +548,28 @@ fn LeadFormView(
                 <Field name="email" label=t.email value=fields.email errors kind="email" />
                 <Choice name="source" label=t.source value=fields.source errors options=sources />
                 <Choice name="grade" label=t.grade value=fields.grade errors options=grades />
+                <Choice
+                    name="industry_fit"
+                    label=locale.word("industry_fit")
+                    value=fields.industry_fit
+                    errors
+                    options=factor_choices("industry_fit")
+                />
+                <Choice name="scale" label=locale.word("scale") value=fields.scale errors options=factor_choices("scale") />
+                <Choice name="budget" label=locale.word("budget") value=fields.budget errors options=factor_choices("budget") />
+                <Choice
+                    name="decision_chain"
+                    label=locale.word("decision_chain")
+                    value=fields.decision_chain
+                    errors
+                    options=factor_choices("decision_chain")
+                />
+                <p class="muted lead-score" data-testid="lead-score">
+                    {move || match proposal.get() {
+                        Some((score, grade)) => locale.lead_score(score, grade),
+                        None => locale.word("lead_score_hint").to_owned(),
+                    }}
+                </p>
                 <Field name="staff_size" label=t.staff_size value=fields.staff_size errors />
                 <Field name="revenue_band" label=t.revenue_band value=fields.revenue_band errors />
                 <Field name="contacted_at" label=t.contacted_at value=fields.contacted_at errors kind="datetime-local" />
@@ -711,6 +792,13 @@ fn LeadSheet(lead: LocalLead, record: crate::client::LocalView, me: CurrentUser)
                 {row(t.source, Some(locale.lead_source(lead.source).to_owned()))}
                 {row(t.staff_size, lead.staff_size.clone())}
                 {row(t.revenue_band, lead.revenue_band.clone())}
+                {lead
+                    .scoring
+                    .answers()
+                    .into_iter()
+                    .map(|(factor, answer)| row(locale.word(factor), answer.map(|a| locale.word(a).to_owned())))
+                    .collect_view()}
+                {row(locale.word("lead_score"), lead.scoring.score().map(|score| format!("{score} / {}", super::MAX_SCORE)))}
                 {row(t.initial_need, lead.initial_need.clone())}
                 {row(t.contacted_at, Some(local_time(lead.contacted_at, &me)))}
                 {row(t.entered_at, Some(local_time(lead.created_at, &me)))}

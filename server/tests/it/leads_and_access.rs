@@ -157,6 +157,7 @@ on_both_databases!(
         let mut form = lead_form("");
         form["phone"] = json!("12345");
         form["grade"] = json!("Z");
+        form["budget"] = json!("budget_plenty");
         let (status, body) = rep1.call("leads/add", json!({"lead": form})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body["error"], "invalid");
@@ -177,10 +178,33 @@ on_both_databases!(
                 ("company".to_owned(), "required".to_owned()),
                 ("phone".to_owned(), "invalid_phone".to_owned()),
                 ("grade".to_owned(), "invalid_choice".to_owned()),
+                ("budget".to_owned(), "invalid_choice".to_owned()),
             ]
         );
         assert_eq!(app.count("records").await, 0);
         assert_eq!(app.count("audit_log").await, 0);
+        // The same answer pushed as a stored lead is refused too; a lead
+        // with its factors answered is stored with them.
+        let mut stored = common::stored_lead("评分测试公司");
+        stored["budget"] = json!("budget_plenty");
+        let refused = common::push_ok(
+            &rep1,
+            vec![
+                json!({"id": uuid::Uuid::now_v7(), "entity": "lead", "record_id": uuid::Uuid::now_v7(),
+                        "base_version": 0, "op": "upsert", "fields": stored.clone()}),
+            ],
+        )
+        .await;
+        assert_eq!(refused[0]["reason"]["error"], "invalid", "{refused:?}");
+        let mut form = lead_form("评分测试公司");
+        form["industry_fit"] = json!("fit_high");
+        form["decision_chain"] = json!("chain_partial");
+        let (status, body) = rep1.call("leads/add", json!({"lead": form})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let id = uuid::Uuid::parse_str(body["id"].as_str().unwrap()).unwrap();
+        let held = common::held(&rep1, "lead", id).await;
+        assert_eq!(held["fields"]["industry_fit"], "fit_high");
+        assert_eq!(held["fields"]["decision_chain"], "chain_partial");
     }
 );
 
