@@ -1261,11 +1261,20 @@ mod engine {
         let Some(user) = status.user.get_untracked() else {
             return;
         };
+        // A sync asked for while one runs (a save during the first pull) is
+        // run right after it, not left for the next interval.
         if status.syncing.get_untracked() {
+            WANTED.with(|w| w.set(true));
             return;
         }
         status.syncing.set(true);
-        let result = run(user, status).await;
+        let result = loop {
+            WANTED.with(|w| w.set(false));
+            let result = run(user, status).await;
+            if result.is_err() || !WANTED.with(|w| w.get()) {
+                break result;
+            }
+        };
         status.syncing.set(false);
         match result {
             Ok(()) => {
@@ -1293,6 +1302,7 @@ mod engine {
     thread_local! {
         static RETRY: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
         static AGAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        static WANTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
 
     /// One sync; if the server's database was restored since the last,
