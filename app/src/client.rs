@@ -304,7 +304,7 @@ pub async fn local_records<T>(
 /// as the rules read them: read after mount and after every sync and save,
 /// empty (the seeds' numbers) until then, on the server's render too.
 #[derive(Clone, Copy)]
-pub struct DeviceSingles(Signal<crate::sync::entity::Singles>);
+pub struct DeviceSingles(Memo<crate::sync::entity::Singles>);
 
 /// Reads the single entities' records once for the whole app; the pages
 /// take them with `use_singles`.
@@ -313,7 +313,8 @@ pub fn provide_singles() {
         .singles()
         .map(|(spec, id)| (spec.name, use_local_record(spec.name, Signal::stored(Some(id)))))
         .collect();
-    let singles = Signal::derive(move || {
+    // Read once per change of a record, not once per reader.
+    let singles = Memo::new(move |_| {
         let mut singles = crate::sync::entity::Singles::default();
         for (name, record) in &read {
             if let Some(Ok(Some(view))) = record.get() {
@@ -326,7 +327,7 @@ pub fn provide_singles() {
 }
 
 pub fn use_singles() -> Signal<crate::sync::entity::Singles> {
-    use_context::<DeviceSingles>().map_or_else(|| Signal::stored(Default::default()), |d| d.0)
+    use_context::<DeviceSingles>().map_or_else(|| Signal::stored(Default::default()), |d| d.0.into())
 }
 
 /// The most items a list shows at once: a phone stays quick with a

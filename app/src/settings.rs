@@ -159,11 +159,11 @@ pub fn check_settings(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
     let mut problems = read.finish().err().unwrap_or_default();
     // Grade A needs more points than grade B (the seeds' 6 and 3 when unset).
     let seed = ProcessSettings::default();
-    let (a, b) = (
+    let pair = grade_points(
         a.unwrap_or(seed.lead_grade_a_points.into()),
         b.unwrap_or(seed.lead_grade_b_points.into()),
     );
-    if a <= b && !problems.iter().any(|p| p.field.starts_with("lead_grade")) {
+    if pair.is_none() && !problems.iter().any(|p| p.field.starts_with("lead_grade")) {
         problems.push(FieldError::new(
             "lead_grade_a_points",
             crate::error::FieldProblem::InvalidNumber,
@@ -183,6 +183,14 @@ pub fn check_settings(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
         Ok(())
     } else {
         Err(problems)
+    }
+}
+
+/// The least scores for grades A and B, if they make a pair (A above B).
+fn grade_points(a: i64, b: i64) -> Option<(u32, u32)> {
+    match (u32::try_from(a), u32::try_from(b)) {
+        (Ok(a), Ok(b)) if a > b => Some((a, b)),
+        _ => None,
     }
 }
 
@@ -292,10 +300,7 @@ impl ProcessSettings {
         let max = i64::from(crate::leads::MAX_SCORE);
         let a = number("lead_grade_a_points", 1..=max, seed.lead_grade_a_points.into());
         let b = number("lead_grade_b_points", 1..=max, seed.lead_grade_b_points.into());
-        let points = match (u32::try_from(a), u32::try_from(b)) {
-            (Ok(a), Ok(b)) if a > b => (a, b),
-            _ => (seed.lead_grade_a_points, seed.lead_grade_b_points),
-        };
+        let points = grade_points(a, b).unwrap_or((seed.lead_grade_a_points, seed.lead_grade_b_points));
         for ((_, days), (_, name)) in pool_days.iter_mut().zip(POOL_DAYS) {
             *days = number(name, DAYS, *days);
         }

@@ -115,24 +115,18 @@ impl Scoring {
 
     /// The score of the answers given, or `None` before any is given.
     pub fn score(&self) -> Option<u32> {
-        score_of(|factor| {
-            self.answers()
-                .into_iter()
-                .find(|(name, _)| *name == factor)
-                .and_then(|(_, answer)| answer)
-                .unwrap_or_default()
-        })
+        score_of(self.answers().map(|(_, answer)| answer.unwrap_or_default()))
     }
 }
 
-/// The score of the answers `answer` gives by factor (empty: not
+/// The score of `answers`, one per factor in `FACTORS`' order (empty: not
 /// answered), or `None` when none is answered; an answer that is not one
 /// of its factor's counts as unanswered.
-pub fn score_of<'a>(answer: impl Fn(&'static str) -> &'a str) -> Option<u32> {
+pub fn score_of(answers: [&str; 4]) -> Option<u32> {
     let mut answered = false;
     let mut score = 0;
-    for (factor, options) in FACTORS {
-        if let Some(rank) = options.iter().position(|o| *o == answer(factor)) {
+    for ((_, options), answer) in FACTORS.iter().zip(answers) {
+        if let Some(rank) = options.iter().position(|o| *o == answer) {
             answered = true;
             score += 2 - rank as u32;
         }
@@ -648,12 +642,7 @@ mod tests {
     fn a_leads_score_proposes_its_grade_by_the_companys_thresholds() {
         let seed = crate::settings::ProcessSettings::default();
         let answers = |fit: &'static str, scale: &'static str, budget: &'static str, chain: &'static str| {
-            move |factor: &'static str| match factor {
-                "industry_fit" => fit,
-                "scale" => scale,
-                "budget" => budget,
-                _ => chain,
-            }
+            [fit, scale, budget, chain]
         };
         // Nothing answered: nothing proposed.
         assert_eq!(score_of(answers("", "", "", "")), None);

@@ -473,20 +473,15 @@ fn LeadFormView(
     // company's thresholds. The proposal fills the grade while the grade
     // is empty or still the last proposal; a grade the rep chose stays.
     let singles = crate::client::use_singles();
-    let factor_signals = [
+    let factors = [
         fields.industry_fit,
         fields.scale,
         fields.budget,
         fields.decision_chain,
     ];
     let proposal = Memo::new(move |_| {
-        let answers: Vec<String> = factor_signals.iter().map(|s| s.get()).collect();
-        let score = super::score_of(|factor| {
-            super::FACTORS
-                .iter()
-                .position(|(name, _)| *name == factor)
-                .map_or("", |i| answers[i].as_str())
-        })?;
+        let answers = factors.map(|answer| answer.get());
+        let score = super::score_of(answers.each_ref().map(String::as_str))?;
         let settings = crate::settings::ProcessSettings::of(&singles.get());
         Some((score, super::proposed_grade(score, &settings)))
     });
@@ -500,18 +495,16 @@ fn LeadFormView(
         }
         last_proposed.set_value(Some(grade));
     });
-    let factor_choices = move |factor: &'static str| -> Vec<(String, String)> {
-        super::FACTORS
-            .iter()
-            .find(|(name, _)| *name == factor)
-            .map(|(_, options)| {
-                options
-                    .iter()
-                    .map(|o| ((*o).to_owned(), locale.word(o).to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let factor_inputs = super::FACTORS
+        .into_iter()
+        .zip(factors)
+        .map(|((name, options), value)| {
+            let options = options
+                .map(|o| (o.to_owned(), locale.word(o).to_owned()))
+                .to_vec();
+            view! { <Choice name label=locale.word(name) value errors options /> }
+        })
+        .collect_view();
     let form_error = move || {
         failure
             .get()
@@ -548,22 +541,7 @@ fn LeadFormView(
                 <Field name="email" label=t.email value=fields.email errors kind="email" />
                 <Choice name="source" label=t.source value=fields.source errors options=sources />
                 <Choice name="grade" label=t.grade value=fields.grade errors options=grades />
-                <Choice
-                    name="industry_fit"
-                    label=locale.word("industry_fit")
-                    value=fields.industry_fit
-                    errors
-                    options=factor_choices("industry_fit")
-                />
-                <Choice name="scale" label=locale.word("scale") value=fields.scale errors options=factor_choices("scale") />
-                <Choice name="budget" label=locale.word("budget") value=fields.budget errors options=factor_choices("budget") />
-                <Choice
-                    name="decision_chain"
-                    label=locale.word("decision_chain")
-                    value=fields.decision_chain
-                    errors
-                    options=factor_choices("decision_chain")
-                />
+                {factor_inputs}
                 <p class="muted lead-score" data-testid="lead-score">
                     {move || match proposal.get() {
                         Some((score, grade)) => locale.lead_score(score, grade),
