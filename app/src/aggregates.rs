@@ -59,6 +59,27 @@ mod tests {
             }
         }
         assert!(unlabelled.is_empty(), "{unlabelled:?}");
+        // A merge points every record naming the absorbed one at the one
+        // kept, found through the naming entity's projection.
+        for target in ENTITIES.iter().filter(|s| s.merged_into.is_some()) {
+            for spec in ENTITIES.iter() {
+                for reference in spec
+                    .references
+                    .iter()
+                    .filter(|r| r.entity == target.name && spec.fields.contains(&r.field))
+                {
+                    assert!(
+                        spec.projection
+                            .is_some_and(|p| p.columns.contains(&reference.field)),
+                        "{}.{} names {} records, which merge, but is not projected",
+                        spec.name,
+                        reference.field,
+                        target.name
+                    );
+                }
+            }
+            assert!(target.workflow.contains(&target.merged_into.unwrap_or_default()));
+        }
         let mut names: Vec<&str> = ENTITIES.iter().map(|s| s.name).collect();
         names.dedup();
         assert_eq!(names.len(), ENTITIES.0.len());

@@ -36,7 +36,7 @@ pub const FOLLOW_UP: EntitySpec = EntitySpec {
     searched: &["customer_name", "customer_feedback", "follow_result"],
     check: check_follow_up,
     decide: crate::sync::entity::no_commands,
-    projection: None,
+    projection: Some(&FOLLOW_UP_ROWS),
     clocks: Some(&FOLLOW_UP_CLOCKS),
     person_args: &[],
     references: &[
@@ -61,6 +61,24 @@ pub const FOLLOW_UP: EntitySpec = EntitySpec {
     }],
     single: None,
     stamp: None,
+    merged_into: None,
+};
+
+/// `follow_up_rows`: a customer's and a ticket's follow-ups in time,
+/// without parsing JSON (the moment in milliseconds).
+pub const FOLLOW_UP_ROWS: crate::sync::entity::Projection = crate::sync::entity::Projection {
+    table: "follow_up_rows",
+    columns: &["customer_id", "ticket_id", "followed_at", "next_follow_up_date"],
+    row: |fields| {
+        use crate::stored::{stored_instant, stored_text};
+        use crate::sync::entity::Projected;
+        vec![
+            Projected::Text(stored_text(fields, "customer_id")),
+            Projected::Text(stored_text(fields, "ticket_id")),
+            Projected::Int(stored_instant(fields, "followed_at").map(|at| at.timestamp_millis())),
+            Projected::Text(stored_text(fields, "next_follow_up_date")),
+        ]
+    },
 };
 
 /// The service desk marks a customer it reads whole (not one a rep reads
@@ -109,6 +127,7 @@ pub const FOLLOW_UP_SCREEN: RecordScreen = RecordScreen {
     board: None,
     share: None,
     photos: false,
+    pairs: None,
 };
 
 /// A stored follow-up.

@@ -749,6 +749,28 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("add_line", "+ 添加一行", "+ Add a line"),
     ("remove_line", "删除", "Remove"),
     ("deadline_pool_return", "退回公海", "Returns to the pool"),
+    ("merge", "合并", "Merge"),
+    ("keep_apart", "不是同一家", "Not the same company"),
+    ("action_merge", "合并重复客户", "Merged a duplicate"),
+    ("action_merged", "已合并到另一客户", "Merged into another customer"),
+    ("action_merge_moved", "随客户合并转到保留的客户", "Moved with a customer merge"),
+    ("action_keep_apart", "标记为不是同一家", "Marked as a different company"),
+    ("kept_apart", "已确认不重复的客户", "Told apart from"),
+    ("merged_into", "合并到", "Merged into"),
+    ("absorb", "被合并的客户", "Duplicate merged"),
+    ("other", "另一客户", "The other customer"),
+    ("look_alikes", "疑似重复客户", "Look-alike customers"),
+    (
+        "look_alikes_hint",
+        "名称、电话或统一社会信用代码相同的客户。合并后保留的客户获得另一方的联系人，其拜访、工单、跟进和线索都归到保留的客户。",
+        "Customers with the same name, phone or credit code. The one kept takes the other's contacts, and its visits, tickets, follow-ups and leads.",
+    ),
+    ("look_alikes_none", "没有疑似重复的客户。", "No look-alike customers."),
+    ("look_alike_shared", "相同", "Same"),
+    ("look_alike_keep", "保留此客户，合并另一个", "Keep this one, merge the other"),
+    ("look_alike_note", "可能与其他客户重复", "May be the same as another customer"),
+    ("look_alike_sent", "已提交，同步后生效。", "Sent; it takes effect as it syncs."),
+    ("look_alike_works", "主管可合并或标记为不是同一家。", "A supervisor merges them or tells them apart."),
 ];
 
 impl Locale {
@@ -946,6 +968,18 @@ impl Locale {
             "pool_not_recognised" => "Only a recognised customer returns to the pool.",
             "pool_no_team" if zh => "您不属于任何销售组，没有公海。",
             "pool_no_team" => "You belong to no sales team, so you have no pool.",
+            "merge_not_supervisor" if zh => "只有销售主管或销售经理可以合并客户。",
+            "merge_not_supervisor" => "Only a sales supervisor or manager merges customers.",
+            "merge_unknown_customer" if zh => "找不到要合并的另一客户。",
+            "merge_unknown_customer" => "The other customer cannot be found.",
+            "merge_keep_recognised" if zh => "另一客户已认定、有客户编号：请保留它，把这个合并进去。",
+            "merge_keep_recognised" => {
+                "The other customer is recognised and has a code: keep it and merge this one into it."
+            }
+            "merge_too_many_contacts" if zh => "合并后联系人超过 20 位，请先删减。",
+            "merge_too_many_contacts" => "Merged, the contacts would exceed 20: remove some first.",
+            "merge_kept_apart_full" if zh => "已确认不重复的客户过多。",
+            "merge_kept_apart_full" => "Too many customers are told apart from this one.",
             "unknown_command" if zh => "不支持的操作。",
             "unknown_command" => "This action is not supported.",
             _ if zh => "操作被拒绝。",

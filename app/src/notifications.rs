@@ -51,6 +51,7 @@ pub const NOTIFICATION: EntitySpec = EntitySpec {
     touches: &[],
     single: None,
     stamp: None,
+    merged_into: None,
 };
 
 /// How the engine makes one when a clock is raised.

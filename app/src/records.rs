@@ -432,6 +432,17 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                         </A>
                     }
                 })}
+            {screen
+                .pairs
+                .as_ref()
+                .filter(|pairs| (pairs.works)(&me))
+                .map(|pairs| {
+                    view! {
+                        <A href=pairs.path attr:class="button" attr:data-testid="open-look-alikes">
+                            {locale.word("look_alikes")}
+                        </A>
+                    }
+                })}
             {can_add
                 .then(|| {
                     view! {
@@ -1781,6 +1792,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
         // The day's count is the server's to know: the device asks it.
         today: Default::default(),
         singles: singles.get_untracked(),
+        records: Default::default(),
     };
     let give = {
         let (me, record, arg_values) = (me.clone(), record.clone(), arg_values.clone());
@@ -1815,6 +1827,13 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
         .commands
         .iter()
         .filter(|name| screen.spec.claim.is_none_or(|claim| (**name == claim) == in_pool))
+        // A pair's commands (a merge) are given on the pair's page.
+        .filter(|name| {
+            !screen
+                .pairs
+                .as_ref()
+                .is_some_and(|pairs| pairs.commands.contains(name))
+        })
         .map(|name| {
             let name: &'static str = name;
             // Would the rule allow it now? Its arguments are stood in for by
@@ -1952,6 +1971,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 .clone()
                 .map(|e| view! { <p class="form-error" role="alert" data-testid="record-refused">{locale.error(&e)}</p> })}
             {masked_hint}
+            {screen.pairs.as_ref().map(|pairs| view! { <LookAlikeNote screen pairs id=record.id /> })}
             <dl class="sheet-fields">{rows}</dl>
             {edit.map(|edit| view! { <div class="actions wrap" data-testid="record-edit">{edit}</div> })}
             {deadlines}
@@ -2167,6 +2187,38 @@ fn default_status(screen: &RecordScreen) -> String {
         _ => "draft",
     }
     .to_owned()
+}
+
+/// On a record's page, when the device holds records that look like it
+/// (a customer entered twice): a link to the pair's page.
+#[component]
+fn LookAlikeNote(
+    screen: &'static RecordScreen,
+    pairs: &'static crate::screen::Pairs,
+    id: uuid::Uuid,
+) -> impl IntoView {
+    let locale = use_locale();
+    let held = client::use_prepared_records(
+        screen.spec.name,
+        |r| Some((r.id, r.fields)),
+        |_, _| std::cmp::Ordering::Equal,
+    );
+    move || {
+        let found = held.with(|read| match read {
+            Some(Ok(list)) => {
+                let refs: Vec<(uuid::Uuid, &Fields)> = list.iter().map(|(id, f)| (*id, f)).collect();
+                (pairs.find)(&refs).iter().any(|(a, b)| *a == id || *b == id)
+            }
+            _ => false,
+        });
+        found.then(|| {
+            view! {
+                <p class="look-alike-note" data-testid="look-alike-note">
+                    <A href=format!("{}?id={id}", pairs.path)>{format!("{} ›", locale.word("look_alike_note"))}</A>
+                </p>
+            }
+        })
+    }
 }
 
 /// The records on this device that may be the company being typed: same

@@ -116,7 +116,27 @@ pub struct RecordScreen {
     /// Its page shows the photos taken of it and takes more
     /// (`crate::photos`: a repair's condition before and after).
     pub photos: bool,
+    /// Records of the entity that may be one (look-alike customers): the
+    /// page that lists the pairs, and the commands given there rather
+    /// than on one record's page.
+    pub pairs: Option<Pairs>,
 }
+
+/// Look-alike records (`RecordScreen::pairs`).
+pub struct Pairs {
+    /// The page of the pairs: `{path}` lists them all, `{path}?id=<id>`
+    /// one record's.
+    pub path: &'static str,
+    /// The commands given on a pair (merge, keep apart).
+    pub commands: &'static [&'static str],
+    /// Whether the user works the pairs (a supervisor). Pure.
+    pub works: fn(&crate::roles::CurrentUser) -> bool,
+    /// The pairs among the records on the device. Pure.
+    pub find: PairsRule,
+}
+
+/// The pairs of ids among (id, fields) of records.
+pub type PairsRule = fn(&[(uuid::Uuid, &Fields)]) -> Vec<(uuid::Uuid, uuid::Uuid)>;
 
 /// A record's link for someone without an account: `path` followed by the
 /// secret in `field`, on this site.

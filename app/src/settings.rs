@@ -81,6 +81,7 @@ pub const SETTINGS: EntitySpec = EntitySpec {
     touches: &[],
     single: Some(SETTINGS_ID),
     stamp: None,
+    merged_into: None,
 };
 
 pub const SETTINGS_SCREEN: RecordScreen = RecordScreen {
@@ -114,6 +115,7 @@ pub const SETTINGS_SCREEN: RecordScreen = RecordScreen {
     board: None,
     share: None,
     photos: false,
+    pairs: None,
 };
 
 const fn whole(name: &'static str) -> FormField {

@@ -122,6 +122,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/visits/:id/edit") view=EditVisitPage />
                     <Route path=path!("/customers") view=CustomersPage />
                     <Route path=path!("/customers/new") view=NewCustomerPage />
+                    <Route path=path!("/customers/look-alikes") view=crate::customers::look_alike::LookAlikesPage />
                     <Route path=path!("/customers/:id") view=CustomerPage />
                     <Route path=path!("/customers/:id/edit") view=EditCustomerPage />
                     <Route path=path!("/service-board") view=crate::tickets::ServiceBoardPage />

@@ -65,6 +65,7 @@ pub const VISIT: EntitySpec = EntitySpec {
     }],
     single: None,
     stamp: None,
+    merged_into: None,
 };
 
 /// `visit_rows`: a customer's or a lead's visits, in time, without
@@ -116,6 +117,7 @@ pub const VISIT_SCREEN: RecordScreen = RecordScreen {
     board: None,
     share: None,
     photos: false,
+    pairs: None,
 };
 
 /// A stored visit.

@@ -138,6 +138,13 @@ async fn run(cli: Cli) -> Result<(), String> {
 }
 
 async fn serve(db: Db, args: ServeArgs) -> Result<(), String> {
+    // A projection a newer version added starts empty beside old records.
+    for table in app::sync::store::fill_new_projections(&db, app::aggregates::ENTITIES)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        tracing::info!(table, "filled a new projection from the records");
+    }
     if args.demo {
         if let Some(summary) = demo::load(&db).await.map_err(|e| e.to_string())? {
             tracing::info!(users = summary.users, leads = summary.leads, "demo loaded");

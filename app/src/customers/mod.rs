@@ -6,6 +6,7 @@
 //! recognised customer nobody follows up returns to the public pool
 //! (`pool`).
 
+pub mod look_alike;
 pub mod pool;
 pub mod warranty;
 
@@ -61,6 +62,8 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
         pool::POOLED_FROM,
         warranty::WARRANTY_UNTIL,
         warranty::SERVICED_AT,
+        look_alike::KEPT_APART,
+        look_alike::MERGED_INTO,
     ],
     workflow: &[
         "status",
@@ -71,8 +74,18 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
         pool::POOL_REASON,
         pool::POOLED_FROM,
         warranty::SERVICED_AT,
+        look_alike::KEPT_APART,
+        look_alike::MERGED_INTO,
     ],
-    commands: &[SUBMIT, APPROVE, REJECT, pool::CLAIM, pool::RELEASE],
+    commands: &[
+        SUBMIT,
+        APPROVE,
+        REJECT,
+        pool::CLAIM,
+        pool::RELEASE,
+        look_alike::MERGE,
+        look_alike::KEEP_APART,
+    ],
     title: "company",
     searched: &[
         "company",
@@ -88,16 +101,28 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
     projection: Some(&CUSTOMER_ROWS),
     clocks: Some(&CUSTOMER_CLOCKS),
     person_args: &[],
-    references: &[Reference {
-        field: "lead_id",
-        entity: "lead",
-    }],
+    references: &[
+        Reference {
+            field: "lead_id",
+            entity: "lead",
+        },
+        // The arguments of a merge and of keeping a pair apart.
+        Reference {
+            field: look_alike::ABSORB,
+            entity: "customer",
+        },
+        Reference {
+            field: look_alike::OTHER,
+            entity: "customer",
+        },
+    ],
     locked: customer_locked,
     claim: Some(pool::CLAIM),
     hidden: hidden_from,
     touches: &[],
     single: None,
     stamp: None,
+    merged_into: Some(look_alike::MERGED_INTO),
 };
 
 /// A rep who reads a customer only through the team's pool sees whom to
@@ -278,6 +303,12 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
     board: None,
     share: None,
     photos: false,
+    pairs: Some(crate::screen::Pairs {
+        path: "/customers/look-alikes",
+        commands: &[look_alike::MERGE, look_alike::KEEP_APART],
+        works: look_alike::may_merge,
+        find: look_alike::pairs_of,
+    }),
 };
 
 /// A customer's people beyond the form's contact: several, one of them the
@@ -366,6 +397,10 @@ pub fn check_customer(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
         ["no_follow_up", "released"].contains(&raw).then_some(())
     });
     read.id(pool::POOLED_FROM);
+    read.id(look_alike::MERGED_INTO);
+    if let Some(error) = look_alike::check_kept_apart(fields) {
+        read.check.fail(&error.field, error.problem);
+    }
     read.finish()
 }
 
@@ -445,11 +480,11 @@ pub fn decide_customer(call: &CommandCall) -> Result<Decided, Refusal> {
             Ok(Decided {
                 changes,
                 number,
-                owner: None,
-                secret: None,
+                ..Decided::default()
             })
         }
         pool::CLAIM | pool::RELEASE => pool::decide_pool(call),
+        look_alike::MERGE | look_alike::KEEP_APART => look_alike::decide_look_alike(call),
         _ => Err(Refusal::Rule("unknown_command")),
     }
 }

@@ -144,9 +144,8 @@ pub fn decide_pool(call: &CommandCall) -> Result<Decided, Refusal> {
                 .ok_or(Refusal::Rule("pool_no_team"))?;
             Ok(Decided {
                 changes: pooled(call.now, "released", call.actor.id),
-                number: None,
                 owner: Some(crate::policy::pool_owner(team)),
-                secret: None,
+                ..Decided::default()
             })
         }
         CLAIM => {
@@ -168,9 +167,8 @@ pub fn decide_pool(call: &CommandCall) -> Result<Decided, Refusal> {
             changes.insert(FOLLOWED_UP.into(), instant_value(call.now));
             Ok(Decided {
                 changes,
-                number: None,
                 owner: Some(call.actor.id),
-                secret: None,
+                ..Decided::default()
             })
         }
         _ => Err(Refusal::Rule("unknown_command")),

@@ -59,7 +59,7 @@ pub const LEAD: EntitySpec = EntitySpec {
     ],
     check: check_lead,
     decide: decide_lead,
-    projection: None,
+    projection: Some(&LEAD_ROWS),
     clocks: Some(&LEAD_CLOCKS),
     person_args: &[],
     references: &[Reference {
@@ -72,6 +72,7 @@ pub const LEAD: EntitySpec = EntitySpec {
     touches: &[],
     single: None,
     stamp: None,
+    merged_into: None,
 };
 
 /// A new lead's screening deadline: raised to the owner and their
@@ -163,6 +164,25 @@ pub fn check_lead(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldEr
     read.optional("notes", LONG_TEXT);
     read.finish()
 }
+
+/// `lead_rows`: a lead's status, grade, source and customer, typed (the
+/// screening moment in milliseconds), for a customer's leads, the funnel's
+/// reports and a merge of customers.
+pub const LEAD_ROWS: crate::sync::entity::Projection = crate::sync::entity::Projection {
+    table: "lead_rows",
+    columns: &["customer_id", "status", "grade", "source", "screened_at"],
+    row: |fields| {
+        use crate::stored::{stored_instant, stored_text};
+        use crate::sync::entity::Projected;
+        vec![
+            Projected::Text(stored_text(fields, "customer_id")),
+            Projected::Text(Some(status_of(fields).as_str().to_owned())),
+            Projected::Text(stored_text(fields, "grade")),
+            Projected::Text(stored_text(fields, "source")),
+            Projected::Int(stored_instant(fields, "screened_at").map(|at| at.timestamp_millis())),
+        ]
+    },
+};
 
 /// A lead's status as stored: absent means new (a lead is entered new).
 pub fn status_of(fields: &Fields) -> LeadStatus {

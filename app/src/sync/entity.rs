@@ -81,6 +81,13 @@ pub struct EntitySpec {
     /// the push transaction, and the device receives what it set with the
     /// next pull.
     pub stamp: Option<Stamp>,
+    /// The workflow field that marks a record merged into another (a
+    /// duplicate customer absorbed by the one kept), if the entity's
+    /// records can be merged (`Decided::absorbs`). A merged record is
+    /// deleted with the survivor's id in it; a later write that still
+    /// names it (a visit made offline before the merge) is pointed at the
+    /// survivor by the server.
+    pub merged_into: Option<&'static str>,
 }
 
 /// `EntitySpec::stamp`: (the record, whether it is new, the settings).
@@ -242,15 +249,20 @@ pub struct Decided {
     /// link's token): only the server makes one, so no device can guess
     /// or choose it.
     pub secret: Option<&'static str>,
+    /// Another record of the same entity that this one absorbs (the
+    /// duplicate a supervisor merges into the one kept): named by a
+    /// command argument, so it is in the `Context`. In the same
+    /// transaction the server deletes it, marks it `merged_into` this
+    /// one, and points every record that names it (visits, tickets,
+    /// follow-ups, leads) at this one.
+    pub absorbs: Option<Uuid>,
 }
 
 impl Decided {
     pub fn changes(changes: Fields) -> Self {
         Self {
             changes,
-            number: None,
-            owner: None,
-            secret: None,
+            ..Self::default()
         }
     }
 }
@@ -294,6 +306,17 @@ pub struct Context {
     pub today: std::collections::BTreeMap<(&'static str, &'static str), u32>,
     /// The company's settings (a quota, a reopening window).
     pub singles: Singles,
+    /// The records the command's arguments name (`EntitySpec::references`
+    /// of its arguments: the duplicate a merge absorbs), each one the
+    /// actor may read, by id.
+    pub records: std::collections::BTreeMap<Uuid, Other>,
+}
+
+/// A record a command's argument names, as its rule sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Other {
+    pub fields: Fields,
+    pub ownership: Ownership,
 }
 
 impl Context {
@@ -303,6 +326,12 @@ impl Context {
             .iter()
             .find(|((e, c), _)| *e == entity && *c == command)
             .map_or(0, |(_, n)| *n)
+    }
+
+    /// The record an argument names, if it names one the actor may read.
+    pub fn record(&self, args: &Fields, arg: &str) -> Option<(Uuid, &Other)> {
+        let id = Uuid::parse_str(args.get(arg)?.as_str()?).ok()?;
+        self.records.get(&id).map(|other| (id, other))
     }
 
     /// The person an argument names, if it names one that exists.

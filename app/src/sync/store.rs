@@ -65,6 +65,7 @@ pub async fn push(
     for (spec, ids) in referenced(entities, &batch) {
         records.extend(load(&mut tx, spec, &ids).await?);
     }
+    load_merge_targets(&mut tx, entities, &batch, &mut records).await?;
     let mut context = load_context(&mut tx, entities, user, &batch, now).await?;
     context.singles = writes.singles.clone();
     // A batch that writes a single entity's record (the settings) plans
@@ -108,6 +109,82 @@ pub async fn push(
             None => return Err(DbError::Corrupt("the push stopped while deciding".into())),
         }
     }
+}
+
+/// What merges need loaded before deciding: the records that absorbed
+/// the merged records the batch's references name (followed through
+/// `MAX_FORWARDS` merges), and every record naming a record that a
+/// command of a merging entity names in its arguments (a merge's
+/// duplicate), found through the naming entity's projection.
+async fn load_merge_targets(
+    tx: &mut AnyConnection,
+    entities: Entities,
+    batch: &PushBatch,
+    records: &mut HashMap<(&'static str, Uuid), Current>,
+) -> Result<(), DbError> {
+    for _ in 0..MAX_FORWARDS {
+        let mut wanted: Vec<(&'static EntitySpec, Uuid)> = Vec::new();
+        for ((entity, _), current) in records.iter() {
+            let Some(spec) = entities.spec(entity) else {
+                continue;
+            };
+            let Some(target) = spec
+                .merged_into
+                .filter(|_| current.record.deleted)
+                .and_then(|mark| reference_id(&current.record.fields, mark))
+            else {
+                continue;
+            };
+            if !records.contains_key(&(spec.name, target)) {
+                wanted.push((spec, target));
+            }
+        }
+        if wanted.is_empty() {
+            break;
+        }
+        for (spec, id) in wanted {
+            records.extend(load(tx, spec, &[id]).await?);
+        }
+    }
+    for mutation in batch.mutations.iter().filter(|m| m.op == Op::Command) {
+        let Some(spec) = entities
+            .spec(&mutation.entity)
+            .filter(|s| s.merged_into.is_some())
+        else {
+            continue;
+        };
+        let named = spec
+            .references
+            .iter()
+            .filter(|r| r.entity == spec.name)
+            .filter_map(|r| reference_id(&mutation.fields, r.field));
+        for id in named {
+            for (naming, field) in naming_fields(entities, spec.name) {
+                let projection = naming
+                    .projection
+                    .filter(|p| p.columns.contains(&field))
+                    .ok_or_else(|| {
+                        DbError::Corrupt(format!(
+                            "{}.{field} names merged records but is not projected",
+                            naming.name
+                        ))
+                    })?;
+                let ids: Vec<(String,)> = sqlx::query_as(&format!(
+                    "SELECT id FROM {} WHERE {field} = $1 AND deleted = 0",
+                    projection.table
+                ))
+                .bind(id.to_string())
+                .fetch_all(&mut *tx)
+                .await?;
+                let ids = ids
+                    .iter()
+                    .map(|(id,)| parse_uuid(id))
+                    .collect::<Result<Vec<_>, _>>()?;
+                records.extend(load(tx, naming, &ids).await?);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What the batch's commands need beyond their records: the people their
@@ -294,7 +371,7 @@ fn decide_batch(
 ) {
     let decide_all = || -> Result<Vec<MutationResult>, DbError> {
         let mut results = Vec::with_capacity(batch.mutations.len());
-        for (n, mutation) in batch.mutations.into_iter().enumerate() {
+        for (n, mut mutation) in batch.mutations.into_iter().enumerate() {
             let id = mutation.id;
             let status = match answered.get(&id) {
                 // Another user's mutation id: refuse, and reveal nothing of
@@ -310,8 +387,15 @@ fn decide_batch(
                         .ok_or_else(|| DbError::Corrupt(format!("unchecked entity {}", mutation.entity)))?;
                     let key = (spec.name, mutation.record_id);
                     let now = writes.now;
-                    let unseen = unseen_references(entities, user, spec, &mutation.fields, &records);
+                    let vouched = forward_references(entities, user, spec, &mut mutation.fields, &records);
+                    let mut unseen = unseen_references(entities, user, spec, &mutation.fields, &records);
+                    unseen.retain(|error| !vouched.contains(&error.field.as_str()));
                     let command = mutation.op == Op::Command;
+                    context.records = if command {
+                        named_records(entities, user, spec, &mutation.fields, &records)
+                    } else {
+                        BTreeMap::new()
+                    };
                     let touched: Vec<(Touch, Uuid)> = spec
                         .touches
                         .iter()
@@ -328,6 +412,9 @@ fn decide_batch(
                     );
                     if let Some(write) = write {
                         writes.record(user, spec, key.1, &write)?;
+                        if let Some(absorbed) = write.absorbs {
+                            absorb(entities, user, spec, (key.1, absorbed), &mut records, &mut writes)?;
+                        }
                         if command {
                             *context.today.entry((spec.name, write.action)).or_default() += 1;
                         }
@@ -357,6 +444,191 @@ fn decide_batch(
     };
     // Nobody listens if the writing task has already failed.
     let _ = sender.blocking_send(message);
+}
+
+/// How many merges a reference is followed through (a merged record
+/// absorbed in turn by another).
+const MAX_FORWARDS: usize = 8;
+
+/// Points each reference of a write that names a merged record at the
+/// record that absorbed it (a visit made offline to a customer merged
+/// meanwhile), as far as the loaded records say. Returns the fields so
+/// pointed whose original the user could read: the writer named a record
+/// of theirs, and the merge (not they) chose where it went, so the
+/// reference stands even if the survivor is not theirs to see.
+fn forward_references(
+    entities: Entities,
+    user: &CurrentUser,
+    spec: &EntitySpec,
+    fields: &mut Fields,
+    records: &HashMap<(&'static str, Uuid), Current>,
+) -> Vec<&'static str> {
+    let mut vouched = Vec::new();
+    for reference in spec.references {
+        let Some(target) = entities.spec(reference.entity) else {
+            continue;
+        };
+        let Some(mark) = target.merged_into else {
+            continue;
+        };
+        let Some(mut id) = reference_id(fields, reference.field) else {
+            continue;
+        };
+        let mut moved = false;
+        for _ in 0..MAX_FORWARDS {
+            match records
+                .get(&(target.name, id))
+                .filter(|current| current.record.deleted)
+                .and_then(|current| reference_id(&current.record.fields, mark))
+            {
+                Some(next) => {
+                    id = next;
+                    moved = true;
+                }
+                None => break,
+            }
+        }
+        if moved {
+            let named = reference_id(fields, reference.field)
+                .and_then(|original| records.get(&(target.name, original)));
+            if named.is_some_and(|current| policy::can_read(user, target.kind, current.ownership)) {
+                vouched.push(reference.field);
+            }
+            fields.insert(
+                reference.field.to_owned(),
+                serde_json::Value::String(id.to_string()),
+            );
+        }
+    }
+    vouched
+}
+
+/// The records a command's arguments name that the actor may read, for
+/// its rule's `Context`.
+fn named_records(
+    entities: Entities,
+    user: &CurrentUser,
+    spec: &EntitySpec,
+    args: &Fields,
+    records: &HashMap<(&'static str, Uuid), Current>,
+) -> BTreeMap<Uuid, super::entity::Other> {
+    let mut named = BTreeMap::new();
+    for reference in spec.references {
+        let (Some(target), Some(id)) = (
+            entities.spec(reference.entity),
+            reference_id(args, reference.field),
+        ) else {
+            continue;
+        };
+        if let Some(current) = records.get(&(target.name, id)).filter(|current| {
+            !current.record.deleted && policy::can_read(user, target.kind, current.ownership)
+        }) {
+            named.insert(
+                id,
+                super::entity::Other {
+                    fields: current.record.fields.clone(),
+                    ownership: current.ownership,
+                },
+            );
+        }
+    }
+    named
+}
+
+/// The stored reference fields that name records of `entity`: (the
+/// naming entity, its field).
+fn naming_fields(entities: Entities, entity: &str) -> Vec<(&'static EntitySpec, &'static str)> {
+    entities
+        .iter()
+        .flat_map(|spec| {
+            spec.references
+                .iter()
+                .filter(move |r| r.entity == entity && spec.fields.contains(&r.field))
+                .map(move |r| (spec, r.field))
+        })
+        .collect()
+}
+
+/// A merge, once the surviving record's write is recorded: the absorbed
+/// record is deleted and marked with the survivor's id, and every record
+/// that names it is pointed at the survivor, as the same transaction's
+/// writes by the same user. The records that name it were loaded before
+/// deciding (`load_naming`); those made earlier in this batch are here too.
+fn absorb(
+    entities: Entities,
+    user: &CurrentUser,
+    spec: &'static EntitySpec,
+    (survivor, absorbed): (Uuid, Uuid),
+    records: &mut HashMap<(&'static str, Uuid), Current>,
+    writes: &mut Writes,
+) -> Result<(), DbError> {
+    let Some(mark) = spec.merged_into else {
+        return Ok(());
+    };
+    let survivor_id = serde_json::Value::String(survivor.to_string());
+    let Some(current) = records.get(&(spec.name, absorbed)).filter(|c| !c.record.deleted) else {
+        return Ok(());
+    };
+    let changes: Fields = std::iter::once((mark.to_owned(), survivor_id.clone())).collect();
+    let Merged { mut record, .. } = merge(&current.record, current.record.version, &changes);
+    record.deleted = true;
+    let write = Write {
+        current: Current {
+            record,
+            ownership: current.ownership,
+            owner_name: current.owner_name.clone(),
+        },
+        action: "merged",
+        before: Some(current.record.fields.clone()),
+        after: Some(changes),
+        previous_owner: None,
+        absorbs: None,
+        conflicts: Vec::new(),
+    };
+    writes.record(user, spec, absorbed, &write)?;
+    records.insert((spec.name, absorbed), write.current);
+    let absorbed_text = absorbed.to_string();
+    for (naming, field) in naming_fields(entities, spec.name) {
+        let ids: Vec<Uuid> = records
+            .iter()
+            .filter(|((entity, _), current)| {
+                *entity == naming.name
+                    && !current.record.deleted
+                    && current
+                        .record
+                        .fields
+                        .get(field)
+                        .and_then(serde_json::Value::as_str)
+                        == Some(absorbed_text.as_str())
+            })
+            .map(|((_, id), _)| *id)
+            .collect();
+        for id in ids {
+            let current = &records[&(naming.name, id)];
+            let changes: Fields = std::iter::once((field.to_owned(), survivor_id.clone())).collect();
+            let Merged { record, .. } = merge(&current.record, current.record.version, &changes);
+            let write = Write {
+                current: Current {
+                    record,
+                    ownership: current.ownership,
+                    owner_name: current.owner_name.clone(),
+                },
+                action: "merge_moved",
+                before: current
+                    .record
+                    .fields
+                    .get(field)
+                    .map(|v| std::iter::once((field.to_owned(), v.clone())).collect()),
+                after: Some(changes),
+                previous_owner: None,
+                absorbs: None,
+                conflicts: Vec::new(),
+            };
+            writes.record(user, naming, id, &write)?;
+            records.insert((naming.name, id), write.current);
+        }
+    }
+    Ok(())
 }
 
 /// Marks the record a write touched (a visit's customer, followed up
@@ -409,6 +681,7 @@ fn touch_record(
         before: Some(before),
         after: Some(changes),
         previous_owner: None,
+        absorbs: None,
         conflicts: Vec::new(),
     };
     writes.record(user, spec, target, &write)?;
@@ -441,6 +714,8 @@ struct Write {
     after: Option<Fields>,
     /// The owner before, when the write moves the record to another owner.
     previous_owner: Option<Uuid>,
+    /// The record of the same entity this one absorbs (a merge).
+    absorbs: Option<Uuid>,
     conflicts: Vec<FieldConflict>,
 }
 
@@ -512,6 +787,7 @@ fn decide(
                 action: "create",
                 before: None,
                 previous_owner: None,
+                absorbs: None,
                 conflicts: Vec::new(),
             }),
         };
@@ -579,6 +855,7 @@ fn decide(
                 before: Some(current.record.fields.clone()),
                 after: None,
                 previous_owner: None,
+                absorbs: None,
                 conflicts: Vec::new(),
             }),
         };
@@ -624,6 +901,7 @@ fn decide(
             before: Some(before),
             after: Some(mutation.fields),
             previous_owner: None,
+            absorbs: None,
             conflicts,
         }),
     }
@@ -674,10 +952,29 @@ fn decide_command(
         now,
         context,
     };
-    let (mut changes, number, new_owner, secret) = match (spec.decide)(&call) {
-        Ok(decided) => (decided.changes, decided.number, decided.owner, decided.secret),
+    let (mut changes, number, new_owner, secret, absorbs) = match (spec.decide)(&call) {
+        Ok(decided) => (
+            decided.changes,
+            decided.number,
+            decided.owner,
+            decided.secret,
+            decided.absorbs,
+        ),
         Err(refusal) => return unchanged(rejected(refusal.into())),
     };
+    // A record absorbed is deleted: the actor must be one who may change
+    // it, and it must be another record of an entity whose records merge.
+    if let Some(absorbed) = absorbs {
+        let allowed = spec.merged_into.is_some()
+            && absorbed != mutation.record_id
+            && context
+                .records
+                .get(&absorbed)
+                .is_some_and(|other| policy::can_write(user, spec.kind, other.ownership));
+        if !allowed {
+            return unchanged(rejected(AppError::NotFound));
+        }
+    }
     if let Some(field) = secret {
         changes.insert(
             field.to_owned(),
@@ -768,6 +1065,7 @@ fn decide_command(
             before: Some(before),
             after: Some(changes),
             previous_owner,
+            absorbs,
             conflicts: Vec::new(),
         }),
     }
@@ -1484,6 +1782,7 @@ pub async fn raise_due(
                     before: Some(before),
                     after: Some(effect.changes.clone()),
                     previous_owner: pool.map(|_| current.ownership.owner_id),
+                    absorbs: None,
                     conflicts: Vec::new(),
                 };
                 writes.record(&system, spec, id, &write)?;
@@ -1518,6 +1817,7 @@ pub async fn raise_due(
                     action: "create",
                     before: None,
                     previous_owner: None,
+                    absorbs: None,
                     conflicts: Vec::new(),
                 };
                 writes.record(&system, entities.1.spec, Uuid::now_v7(), &write)?;
@@ -1645,52 +1945,83 @@ async fn insert_projected(
 /// entity (readers see the old rows until it commits). Returns the rows
 /// written. Holds the change counter, so no push interleaves.
 pub async fn rebuild_projections(db: &Db, entities: Entities) -> Result<u64, DbError> {
-    const CHUNK: i64 = 5_000;
     let mut written = 0u64;
+    for spec in entities.iter() {
+        written += rebuild_projection(db, entities, spec).await?;
+    }
+    Ok(written)
+}
+
+/// Fills each projection that is empty while its entity has records (one
+/// a newer version added): the server runs it as it starts, so an upgrade
+/// needs no manual rebuild. Returns the tables filled.
+pub async fn fill_new_projections(db: &Db, entities: Entities) -> Result<Vec<&'static str>, DbError> {
+    let mut filled = Vec::new();
     for spec in entities.iter() {
         let Some(projection) = spec.projection else {
             continue;
         };
-        let mut tx = db.pool.begin().await?;
-        let _ = Writes::begin(&mut tx, Utc::now(), entities).await?;
-        sqlx::query(&format!("DELETE FROM {}", projection.table))
-            .execute(&mut *tx)
-            .await?;
-        let mut after = String::new();
-        loop {
-            let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
-                "SELECT id, owner_id, deleted, data FROM records WHERE entity = $1 AND id > $2 ORDER BY id LIMIT $3",
-            )
+        let projected: Option<(String,)> =
+            sqlx::query_as(&format!("SELECT id FROM {} LIMIT 1", projection.table))
+                .fetch_optional(&db.pool)
+                .await?;
+        let stored: Option<(String,)> = sqlx::query_as("SELECT id FROM records WHERE entity = $1 LIMIT 1")
             .bind(spec.name)
-            .bind(after.as_str())
-            .bind(CHUNK)
-            .fetch_all(&mut *tx)
+            .fetch_optional(&db.pool)
             .await?;
-            let Some(last) = rows.last() else { break };
-            after = last.0.clone();
-            let mut batch = Vec::with_capacity(rows.len());
-            for (id, owner, deleted, data) in &rows {
-                let record = StoredRecord {
-                    version: 0,
-                    deleted: *deleted != 0,
-                    fields: parse_json(data)?,
-                    field_versions: BTreeMap::new(),
-                };
-                batch.push(projected_row(
-                    projection,
-                    IdText::new(parse_uuid(id)?),
-                    IdText::new(parse_uuid(owner)?),
-                    &record,
-                ));
-            }
-            written += batch.len() as u64;
-            insert_projected(&mut tx, projection, batch.into_iter()).await?;
-            if (rows.len() as i64) < CHUNK {
-                break;
-            }
+        if projected.is_none() && stored.is_some() {
+            rebuild_projection(db, entities, spec).await?;
+            filled.push(projection.table);
         }
-        tx.commit().await?;
     }
+    Ok(filled)
+}
+
+async fn rebuild_projection(db: &Db, entities: Entities, spec: &EntitySpec) -> Result<u64, DbError> {
+    const CHUNK: i64 = 5_000;
+    let Some(projection) = spec.projection else {
+        return Ok(0);
+    };
+    let mut written = 0u64;
+    let mut tx = db.pool.begin().await?;
+    let _ = Writes::begin(&mut tx, Utc::now(), entities).await?;
+    sqlx::query(&format!("DELETE FROM {}", projection.table))
+        .execute(&mut *tx)
+        .await?;
+    let mut after = String::new();
+    loop {
+        let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT id, owner_id, deleted, data FROM records WHERE entity = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(spec.name)
+        .bind(after.as_str())
+        .bind(CHUNK)
+        .fetch_all(&mut *tx)
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.0.clone();
+        let mut batch = Vec::with_capacity(rows.len());
+        for (id, owner, deleted, data) in &rows {
+            let record = StoredRecord {
+                version: 0,
+                deleted: *deleted != 0,
+                fields: parse_json(data)?,
+                field_versions: BTreeMap::new(),
+            };
+            batch.push(projected_row(
+                projection,
+                IdText::new(parse_uuid(id)?),
+                IdText::new(parse_uuid(owner)?),
+                &record,
+            ));
+        }
+        written += batch.len() as u64;
+        insert_projected(&mut tx, projection, batch.into_iter()).await?;
+        if (rows.len() as i64) < CHUNK {
+            break;
+        }
+    }
+    tx.commit().await?;
     Ok(written)
 }
 
@@ -1953,6 +2284,7 @@ pub async fn reassign(
         before: Some(owners(current.ownership.owner_id)),
         after: Some(owners(new_owner)),
         previous_owner: Some(current.ownership.owner_id),
+        absorbs: None,
         conflicts: Vec::new(),
     };
     writes.record(actor, spec, id, &write)?;

@@ -136,6 +136,7 @@ pub const TICKET: EntitySpec = EntitySpec {
     touches: &[],
     single: None,
     stamp: Some(stamp_ticket),
+    merged_into: None,
 };
 
 /// `ticket_rows`: what the service board, a customer's tickets and the
@@ -749,6 +750,7 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
         path: "/survey/",
     }),
     photos: true,
+    pairs: None,
 };
 
 /// What a repair's resolution records with the customer on site.
@@ -879,7 +881,7 @@ fn decide_dispatch(call: &CommandCall) -> Result<Decided, Refusal> {
         changes,
         number: None,
         owner: Some(technician.id),
-        secret: None,
+        ..Decided::default()
     })
 }
 

@@ -492,3 +492,43 @@ on_both_databases!(
         );
     }
 );
+
+on_both_databases!(
+    a_projection_found_empty_beside_records_is_filled_from_them,
+    |app: TestApp| async move {
+        let rep1 = app.signed_in("rep1").await;
+        let lead = Uuid::now_v7();
+        push(
+            &rep1,
+            vec![
+                json!({"id": Uuid::now_v7(), "entity": "lead", "record_id": lead, "base_version": 0,
+                        "op": "upsert", "fields": common::stored_lead("苏州恒达")}),
+            ],
+        )
+        .await;
+        // As after an upgrade that added the table: the records are there,
+        // the rows not.
+        sqlx::query("DELETE FROM lead_rows")
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+        let filled = app::sync::store::fill_new_projections(&app.db, app::aggregates::ENTITIES)
+            .await
+            .unwrap();
+        assert_eq!(filled, ["lead_rows"]);
+        let (status, grade): (String, Option<String>) =
+            sqlx::query_as("SELECT status, grade FROM lead_rows WHERE id = $1")
+                .bind(lead.to_string())
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        assert_eq!((status.as_str(), grade.as_deref()), ("new", Some("B")));
+        // Filled once: a projection with rows is left alone.
+        assert!(
+            app::sync::store::fill_new_projections(&app.db, app::aggregates::ENTITIES)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+);

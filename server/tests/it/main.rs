@@ -18,6 +18,7 @@ mod crash;
 mod customers;
 mod hardening;
 mod leads_and_access;
+mod look_alikes;
 mod pages;
 mod photos;
 mod pool;
