@@ -1,9 +1,9 @@
 // Writes <site>/sw.js for a built site with Workbox's generateSW: a precache
 // of exactly this build (the offline shell, the hashed wasm, JS and CSS, the
-// icons and the web manifest) and one runtime rule: a page navigation goes
-// to the network and, when that fails or takes longer than
-// PAGE_TIMEOUT_SECONDS, gets the precached shell. Every build runs it, so the
-// precache list is always this build's.
+// icons and the web manifest) and one navigation rule: every page opens
+// from the precached shell at once, with or without a network, and the app
+// renders it from the phone's store (the app-shell model). Every build runs
+// it, so the precache list is always this build's.
 //
 //   node frontend/service-worker.mjs [site root, default target/site]
 //
@@ -16,10 +16,6 @@ const require = createRequire(new URL("../end2end/package.json", import.meta.url
 const { generateSW } = require("workbox-build");
 
 const site = process.argv[2] ?? "target/site";
-// How long a page navigation waits for the server before the app starts
-// from the precached shell instead.
-const PAGE_TIMEOUT_SECONDS = 4;
-
 const { count, size, warnings } = await generateSW({
   globDirectory: site,
   globPatterns: ["shell.html", "pkg/*.{js,wasm,css}", "*.{svg,png,webmanifest}"],
@@ -29,32 +25,16 @@ const { count, size, warnings } = await generateSW({
   dontCacheBustURLsMatching: /\.[A-Za-z0-9_-]{22}\.(js|wasm|css)$/,
   // An unoptimised (debug) wasm is tens of MB; it must be kept too.
   maximumFileSizeToCacheInBytes: 128 * 1024 * 1024,
-  runtimeCaching: [
-    {
-      urlPattern: ({ request, url }) =>
-        request.mode === "navigate" && !url.pathname.startsWith("/api/"),
-      // NetworkFirst only for its timeout: a page that has not answered in
-      // PAGE_TIMEOUT_SECONDS (a weak signal in a basement) gets the shell,
-      // as a failed one does, instead of a blank screen until the network
-      // gives up. Workbox allows the timeout on NetworkFirst alone.
-      handler: "NetworkFirst",
-      options: {
-        networkTimeoutSeconds: PAGE_TIMEOUT_SECONDS,
-        cacheName: "fieldbook-pages-never-stored",
-        plugins: [
-          {
-            // Pages are never cached: a rendered page holds a user's data.
-            cacheWillUpdate: async () => null,
-            // So the "cached page" NetworkFirst looks for on a timeout is
-            // always the precached shell (stored as shell.html?__WB_REVISION__=…).
-            cachedResponseWillBeUsed: async ({ cachedResponse }) =>
-              cachedResponse ?? (await caches.match("/shell.html", { ignoreSearch: true })),
-          },
-        ],
-        precacheFallback: { fallbackURL: "/shell.html" },
-      },
-    },
-  ],
+  // Every page navigation is answered with the precached shell, at once:
+  // no wait for the network on a weak signal (it used to wait up to 4 s
+  // for the server's page), and no rendered page (which holds a user's
+  // data) is ever stored. The app then reads the phone's store, opens as
+  // the user last signed in here and asks the server in the background
+  // (app::auth::who_is_signed_in). Left to the network: the API (a photo
+  // opened in its own tab) and the survey link, which is for customers
+  // without an account and is answered by the server.
+  navigateFallback: "/shell.html",
+  navigateFallbackDenylist: [/^\/api\//, /^\/survey\//, /^\/healthz$/],
   // A new build takes over at once. The page never loads build files after
   // it starts (one wasm, no code splitting), so an open page keeps working.
   skipWaiting: true,

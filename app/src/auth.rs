@@ -10,15 +10,44 @@ pub async fn signed_in_user() -> Result<Option<CurrentUser>, AppError> {
     crate::ssr::current_user().await
 }
 
-/// Who this page is for: the server's answer when it can be reached; with no
-/// network, the user last signed in on this device, so the app opens and
-/// works offline from the local store.
+/// Who this page is for. On the server (a rendered page), the session's
+/// user. In the browser (the app opened from the cached shell), the user
+/// last signed in on this device at once, so the app opens from the local
+/// store without waiting on a weak signal; the server's answer follows in
+/// the background (`confirm_remembered`). With nobody remembered, the
+/// server's answer, or with no network, nobody known.
 pub async fn who_is_signed_in() -> Result<Option<CurrentUser>, AppError> {
+    #[cfg(feature = "hydrate")]
+    if let Some(user) = crate::client::remembered_user() {
+        leptos::task::spawn_local(confirm_remembered(user.clone()));
+        return Ok(Some(user));
+    }
     match signed_in_user().await {
         Err(AppError::Network) => crate::client::remembered_user()
             .map(Some)
             .ok_or(AppError::Network),
         answer => answer,
+    }
+}
+
+/// The server's word on a user the app opened as from memory: signed out
+/// meanwhile (the session ended, the account was closed) goes to the
+/// sign-in page and forgets them; another user signed in on this browser
+/// (a plain post of the sign-in form) opens the app again as them. No
+/// network leaves things as they are.
+#[cfg(feature = "hydrate")]
+async fn confirm_remembered(remembered: CurrentUser) {
+    match signed_in_user().await {
+        Ok(Some(user)) if user == remembered => {}
+        Ok(Some(user)) => {
+            crate::client::remember_user(&Ok(Some(user)));
+            crate::ui::go_to("/");
+        }
+        Ok(None) | Err(AppError::Unauthenticated) => {
+            crate::client::forget_user();
+            crate::ui::go_to("/login");
+        }
+        Err(_) => {}
     }
 }
 

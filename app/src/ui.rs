@@ -598,7 +598,9 @@ fn LoginPage() -> impl IntoView {
         let (username, password) = (username.clone(), password.clone());
         async move {
             let result = crate::auth::login(username, password).await;
-            if result.is_ok() {
+            if let Ok(user) = &result {
+                // The app opens from the cached shell as the user kept here.
+                crate::client::remember_user(&Ok(Some(user.clone())));
                 go_to("/");
             }
             result

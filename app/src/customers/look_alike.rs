@@ -548,7 +548,7 @@ fn LookAlikesView(me: CurrentUser) -> impl leptos::IntoView {
         }
     });
     let me_for_cards = me.clone();
-    let card = move |view: &LocalView, other: &LocalView, shared: &[&'static str]| {
+    let card = move |view: &LocalView, other: &LocalView| {
         let text = |name: &str| {
             view.fields
                 .get(name)
@@ -569,11 +569,6 @@ fn LookAlikesView(me: CurrentUser) -> impl leptos::IntoView {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" · ");
-        let same = shared
-            .iter()
-            .map(|name| locale.field_label(name))
-            .collect::<Vec<_>>()
-            .join("、");
         let company = text("company");
         let href = format!("{}/{}", super::CUSTOMER_SCREEN.path, view.id);
         let (on, other) = (view.clone(), other.clone());
@@ -583,7 +578,6 @@ fn LookAlikesView(me: CurrentUser) -> impl leptos::IntoView {
                     <strong>{company}</strong>
                 </A>
                 <p class="muted">{facts}</p>
-                <p class="muted">{format!("{}：{same}", locale.word("look_alike_shared"))}</p>
                 {works.then(|| view! {
                     <button
                         class="primary"
@@ -629,11 +623,20 @@ fn LookAlikesView(me: CurrentUser) -> impl leptos::IntoView {
                                 f.as_ref().filter(|(a, b, _)| (*a, *b) == key).map(|(_, _, e)| locale.error(e))
                             });
                             let (apart_on, apart_other) = (first.clone(), second.clone());
+                            let same = pair
+                                .shared
+                                .iter()
+                                .map(|name| locale.field_label(name))
+                                .collect::<Vec<_>>()
+                                .join("、");
                             Some(view! {
                                 <article class="card look-alike" data-testid="look-alike">
+                                    <p class="muted" data-testid="look-alike-shared">
+                                        {format!("{}：{same}", locale.word("look_alike_shared"))}
+                                    </p>
                                     <div class="look-alike-pair">
-                                        {card(first, second, &pair.shared)}
-                                        {card(second, first, &pair.shared)}
+                                        {card(first, second)}
+                                        {card(second, first)}
                                     </div>
                                     {refused.map(|why| view! { <p class="form-error" role="alert" data-testid="look-alike-refused">{why}</p> })}
                                     {if done {
