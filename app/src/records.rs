@@ -1642,7 +1642,9 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
         .iter()
         .chain(screen.facts)
         .filter_map(|f| {
-            if let Input::Lines(lines) = f.input {
+            // Lines as lines; a field that became lines later may hold
+            // the text it was written as, shown as text.
+            if let (Input::Lines(lines), Some(Value::Array(_)) | None) = (f.input, fields.get(f.name)) {
                 return lines_view(f.name, lines, &fields, locale);
             }
             let raw = text(&fields, f.name);
@@ -1761,7 +1763,12 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             {
                 if let Some((_, value)) = arg_values.iter().find(|(n, _)| *n == f.name) {
                     let typed = value.get_untracked();
-                    if !typed.trim().is_empty() {
+                    if let Input::Lines(lines) = f.input {
+                        let stored = lines_to_fields(lines, &typed);
+                        if !stored.is_empty() {
+                            args.insert(f.name.to_owned(), Value::Array(stored));
+                        }
+                    } else if !typed.trim().is_empty() {
                         args.insert(f.name.to_owned(), Value::String(typed.trim().to_owned()));
                     }
                 }
@@ -1910,6 +1917,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 }
                 .into_any(),
                 Input::Signature => view! { <SignaturePad name value /> }.into_any(),
+                Input::Lines(lines) => view! { <LinesInput name lines value /> }.into_any(),
                 Input::Text => view! { <input data-testid=format!("command-{name}") type="text" bind:value=value /> }
                     .into_any(),
                 _ => view! { <textarea data-testid=format!("command-{name}") rows="2" bind:value=value /> }
@@ -1922,8 +1930,9 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 </span>
             };
             // A label passes a click inside it on to its first button: the
-            // signature pad (a canvas and its "clear" button) is a group.
-            if f.input == Input::Signature {
+            // signature pad (a canvas and its "clear" button) and the lines
+            // (inputs and buttons) are groups.
+            if matches!(f.input, Input::Signature | Input::Lines(_)) {
                 view! { <div class="field">{label} {input}</div> }.into_any()
             } else {
                 view! { <label class="field">{label} {input}</label> }.into_any()
@@ -2155,8 +2164,9 @@ fn sample_args(screen: &RecordScreen, command: &str) -> Fields {
     {
         let sample = match f.input {
             Input::Choice(options) => options.first().copied().unwrap_or("…"),
-            // Whom the user will choose is for the rule to judge then.
-            Input::Person(_) => continue,
+            // Whom the user will choose, and the lines they will add, are
+            // for the rule to judge then.
+            Input::Person(_) | Input::Lines(_) => continue,
             _ => "…",
         };
         probe.insert(f.name.to_owned(), Value::String(sample.to_owned()));

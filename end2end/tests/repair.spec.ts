@@ -69,6 +69,16 @@ test("a technician resolves a repair at the customer's without signal: condition
   await page.getByTestId("command-condition_before").fill("液压管接头渗油，货叉无法升起");
   await page.getByTestId("command-repair_work").fill("更换接头密封圈，补充液压油，试压");
   await page.getByTestId("command-condition_after").fill("保压 30 分钟无渗漏，升降正常");
+  // The parts used, a line each.
+  const parts = page.getByTestId("lines-parts_used");
+  await parts.getByTestId("add-line").click();
+  await parts.getByTestId("line").nth(0).getByTestId("line-part").fill("接头密封圈");
+  await parts.getByTestId("line").nth(0).getByTestId("line-quantity").fill("2");
+  await parts.getByTestId("line").nth(0).getByTestId("line-unit").fill("个");
+  await parts.getByTestId("add-line").click();
+  await parts.getByTestId("line").nth(1).getByTestId("line-part").fill("液压油");
+  await parts.getByTestId("line").nth(1).getByTestId("line-quantity").fill("4");
+  await parts.getByTestId("line").nth(1).getByTestId("line-unit").fill("升");
   await page.getByTestId("command-signed_by").fill("王建国");
   // The customer signs with a finger on the pad.
   const pad = page.getByTestId("command-signature");
@@ -86,6 +96,8 @@ test("a technician resolves a repair at the customer's without signal: condition
   await expect(page.getByTestId("record-status")).toHaveText("已解决");
   await expect(page.getByTestId("shown-signature")).toHaveAttribute("src", /^data:image\/png;base64,/);
   await expect(page.getByTestId("record-detail")).toContainText("保压 30 分钟无渗漏");
+  await expect(page.getByTestId("line-shown").filter({ hasText: "接头密封圈" })).toContainText("2");
+  await expect(page.getByTestId("line-shown").filter({ hasText: "液压油" })).toContainText("升");
 
   // Back in signal, it syncs, and the desk sees the signed record.
   await phone.setOffline(false);
@@ -102,6 +114,10 @@ test("a technician resolves a repair at the customer's without signal: condition
   const [held] = await desk.json();
   expect(held.fields.status).toBe("resolved");
   expect(held.fields.signed_by).toBe("王建国");
+  expect(held.fields.parts_used).toEqual([
+    { part: "接头密封圈", quantity: "2", unit: "个" },
+    { part: "液压油", quantity: "4", unit: "升" },
+  ]);
   expect(held.fields.signature).toMatch(/^data:image\/png;base64,/);
   await page.getByTestId("shown-signature").evaluate((element) => element.scrollIntoView({ block: "center" }));
   await page.screenshot({ path: "output/repair-resolved-390.png" });

@@ -3,6 +3,10 @@
 //! when the network is away) has an empty body: the app renders into it from
 //! the local store instead, because there is no server HTML to match.
 
+// The page views are deeply nested types; the release build (LTO) computes
+// their layouts past rustc's default query depth of 128.
+#![recursion_limit = "256"]
+
 use wasm_bindgen::JsValue;
 
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -671,7 +671,7 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
         field("resolved_at", Input::DateTime, false),
         field("condition_before", Input::Long, false),
         field("repair_work", Input::Long, false),
-        field("parts_used", Input::Long, false),
+        field("parts_used", Input::Lines(&PARTS), false),
         field("condition_after", Input::Long, false),
         field("returned_item", Input::Text, false),
         field("replacement_item", Input::Text, false),
@@ -753,11 +753,65 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
     pairs: None,
 };
 
+/// The parts a repair used (更换零部件), a line each: what, how many, in
+/// what unit. A ticket resolved before they were lines keeps them as the
+/// text it was written with (`check_parts`).
+pub const PARTS: crate::screen::Lines = crate::screen::Lines {
+    fields: &[
+        field("part", Input::Text, true),
+        field("quantity", Input::Whole, true),
+        field("unit", Input::Text, false),
+    ],
+    flag: None,
+    max: 30,
+};
+
+/// The parts used as stored or sent: lines of `PARTS`, or the free text of
+/// a ticket resolved before they were lines (or sent by a phone that has
+/// not yet updated).
+fn check_parts(read: &mut Reader, parts: Option<&Value>) {
+    if parts.is_some_and(Value::is_string) {
+        read.optional("parts_used", LONG_TEXT);
+    } else {
+        read.lines("parts_used", PARTS.max, PARTS.flag, |line| {
+            line.required("part", SHORT_TEXT);
+            line.whole("quantity", 1..=99_999);
+            line.optional("unit", SHORT_TEXT);
+        });
+    }
+}
+
+/// The parts used as a resolution stores them: lines with their values
+/// trimmed and empty ones left out, or the text trimmed; `None` for none.
+fn parts_value(value: Option<&Value>) -> Option<Value> {
+    match value? {
+        Value::String(text) => Some(text.trim()).filter(|t| !t.is_empty()).map(Value::from),
+        Value::Array(lines) => {
+            let lines: Vec<Value> = lines
+                .iter()
+                .filter_map(Value::as_object)
+                .map(|line| {
+                    line.iter()
+                        .filter_map(|(k, v)| {
+                            let text = v.as_str()?.trim();
+                            (!text.is_empty()).then(|| (k.clone(), Value::from(text)))
+                        })
+                        .collect::<Fields>()
+                })
+                .filter(|line| !line.is_empty())
+                .map(Value::Object)
+                .collect();
+            (!lines.is_empty()).then_some(Value::Array(lines))
+        }
+        _ => None,
+    }
+}
+
 /// What a repair's resolution records with the customer on site.
 pub const REPAIR_RECORD: &[crate::screen::FormField] = &[
     field("condition_before", Input::Long, false),
     field("repair_work", Input::Long, false),
-    field("parts_used", Input::Long, false),
+    field("parts_used", Input::Lines(&PARTS), false),
     field("condition_after", Input::Long, false),
     field("signed_by", Input::Text, false),
     field("signature", Input::Signature, false),
@@ -899,7 +953,7 @@ fn repair_record(call: &CommandCall) -> Result<Fields, Refusal> {
             read.optional(name, LONG_TEXT);
         }
     }
-    read.optional("parts_used", LONG_TEXT);
+    check_parts(&mut read, call.args.get("parts_used"));
     for name in ["returned_item", "replacement_item"] {
         if is_return(call.record) {
             read.required(name, SHORT_TEXT);
@@ -921,6 +975,9 @@ fn repair_record(call: &CommandCall) -> Result<Fields, Refusal> {
         .iter()
         .chain(RETURN_RECORD)
         .filter_map(|f| {
+            if f.name == "parts_used" {
+                return parts_value(call.args.get(f.name)).map(|v| (f.name.to_owned(), v));
+            }
             let value = call.args.get(f.name)?.as_str()?.trim();
             (!value.is_empty()).then(|| (f.name.to_owned(), Value::String(value.to_owned())))
         })
@@ -1024,7 +1081,7 @@ pub fn check_ticket(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<Field
     for name in ["condition_before", "repair_work", "condition_after"] {
         read.optional(name, LONG_TEXT);
     }
-    read.optional("parts_used", LONG_TEXT);
+    check_parts(&mut read, fields.get("parts_used"));
     read.optional("returned_item", SHORT_TEXT);
     read.optional("replacement_item", SHORT_TEXT);
     read.optional("signed_by", SHORT_TEXT);
@@ -1249,11 +1306,42 @@ mod tests {
         }
         // Resolved on the call (not dispatched), a repair needs none of it.
         assert!(command(RESOLVE, json!({}), &opened("2026-11-24T01:00:00Z"), now()).is_ok());
-        // The parts used go with the record when given.
+        // The parts used go with the record when given: lines of what, how
+        // many and the unit, trimmed.
         let mut with_parts = record.clone();
+        with_parts["parts_used"] = json!([
+            {"part": " 密封圈 ", "quantity": "2", "unit": "个"},
+            {"part": "液压油", "quantity": "4", "unit": " 升 "},
+        ]);
+        let changes = command(RESOLVE, with_parts.clone(), &ticket, now()).unwrap();
+        assert_eq!(
+            changes["parts_used"],
+            json!([{"part": "密封圈", "quantity": "2", "unit": "个"}, {"part": "液压油", "quantity": "4", "unit": "升"}])
+        );
+        let mut resolved = ticket.clone();
+        resolved.extend(changes);
+        assert_eq!(check_ticket(&resolved, now()), Ok(()));
+        // A line needs a part and a whole quantity.
+        with_parts["parts_used"] = json!([{"part": "密封圈", "quantity": "两个"}, {"quantity": "1"}]);
+        let Err(Refusal::Invalid(problems)) = command(RESOLVE, with_parts.clone(), &ticket, now()) else {
+            panic!("bad lines must be refused");
+        };
+        let found: Vec<_> = problems.iter().map(|p| (p.field.as_str(), p.problem)).collect();
+        assert_eq!(
+            found,
+            [
+                ("parts_used", FieldProblem::InvalidNumber),
+                ("parts_used", FieldProblem::Required)
+            ]
+        );
+        // A phone still on the build before lines sends text: kept as text,
+        // and a ticket stored so still reads.
         with_parts["parts_used"] = json!(" 密封圈 ×2，液压油 4 升 ");
         let changes = command(RESOLVE, with_parts, &ticket, now()).unwrap();
         assert_eq!(changes["parts_used"], "密封圈 ×2，液压油 4 升");
+        let mut legacy = ticket.clone();
+        legacy.extend(changes);
+        assert_eq!(check_ticket(&legacy, now()), Ok(()));
     }
 
     #[test]
