@@ -14,7 +14,7 @@
 import { test, expect, Page } from "@playwright/test";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { PHONE, hydrated, serviceWorkerReady } from "../tests/helpers";
+import { PHONE, serviceWorkerReady } from "../tests/helpers";
 
 const ROUND_TRIP_MS = 150;
 const DOWN_BYTES_PER_MS = 1_600_000 / 8 / 1000;
@@ -60,6 +60,11 @@ async function weak4g(target: string) {
   };
 }
 
+/** The page is live (a stuck start fails the run instead of holding it). */
+async function hydrated(page: Page) {
+  await page.waitForFunction(() => (window as any).__fieldbook_hydrated === true, null, { timeout: 60_000 });
+}
+
 async function usable(page: Page) {
   await hydrated(page);
   await expect(page.getByTestId("who")).toBeVisible({ timeout: 30_000 });
@@ -92,6 +97,7 @@ test("the first visit and later opens on a weak signal and with none", async ({ 
       first.push(Date.now() - started);
       firstBytes.push(link.sent.bytes);
       // What the service worker then fetches to keep this build.
+      console.log(`run ${run}: first visit live`);
       await serviceWorkerReady(page);
       installBytes.push(link.sent.bytes);
 
@@ -102,11 +108,13 @@ test("the first visit and later opens on a weak signal and with none", async ({ 
       await expect(page.getByTestId("sync-status")).toContainText("已全部同步", { timeout: 60_000 });
 
       // A later open on the same weak link.
+      console.log(`run ${run}: signed in`);
       started = Date.now();
       await page.reload();
       await usable(page);
       weak.push(Date.now() - started);
 
+      console.log(`run ${run}: later open`);
       // A later open with no network at all.
       await context.setOffline(true);
       started = Date.now();
