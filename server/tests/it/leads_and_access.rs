@@ -330,7 +330,7 @@ on_both_databases!(
         let rep1 = app.signed_in("rep1").await;
         add_lead(&rep1, "页面公司").await;
         add_lead(&app.signed_in("rep2").await, "别人的公司").await;
-        let html = rep1.get("/").await.text().await.unwrap();
+        let html = rep1.page("/").await;
         // Lists render in the browser from its local store (the same page
         // online and offline): no record is in the server's HTML.
         assert!(
