@@ -17,9 +17,20 @@ use tower_http::trace::TraceLayer;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The app's pages, listed once per process. Listing them runs the app
+/// with resources held back by a flag that is global to the process
+/// (leptos_server's `SuppressResourceLoad`), and a resource that a page
+/// render first polls while the flag is up never resolves: that render
+/// hangs (leptos issue 4773). A second server started in the same process
+/// (the tests start many) used to list them again while others rendered.
+/// Listed once, before any router of the process exists, no render can
+/// meet the flag.
+static ROUTES: std::sync::LazyLock<Vec<leptos_axum::AxumRouteListing>> =
+    std::sync::LazyLock::new(|| generate_route_list(app::App));
+
 /// The whole application as one router.
 pub fn router(state: AppState, body_limit: usize) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = ROUTES.clone();
     assert!(
         routes
             .iter()
@@ -74,15 +85,33 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     move || provide_context(state.clone())
 }
 
+/// What a page render finds in its context: `page_context`, and the
+/// page's user, read here before the render starts (`SessionUser`) so the
+/// render waits on nothing of its own. A failed read leaves the render to
+/// ask, and answer with the error.
+async fn rendering_context(
+    state: &AppState,
+    headers: &http::HeaderMap,
+) -> impl Fn() + Clone + Send + Sync + 'static {
+    let user = app::ssr::session_user(state, headers).await.ok();
+    let context = page_context(state);
+    move || {
+        context();
+        if let Some(user) = user.clone() {
+            provide_context(app::ssr::SessionUser(user));
+        }
+    }
+}
+
 /// A page of the app (`pages::on_one_thread` says why one thread).
 async fn page(State(state): State<AppState>, request: Request) -> Response {
+    let context = rendering_context(&state, request.headers()).await;
     crate::pages::on_one_thread(move || {
         // Every page is a `GET` streamed out of order (no route sets
         // another method or mode).
         let options = state.leptos_options.clone();
-        let render = leptos_axum::render_app_to_stream_with_context(page_context(&state), move || {
-            app::shell(options.clone())
-        });
+        let render =
+            leptos_axum::render_app_to_stream_with_context(context, move || app::shell(options.clone()));
         render(request)
     })
     .await
@@ -90,9 +119,9 @@ async fn page(State(state): State<AppState>, request: Request) -> Response {
 
 /// A file of the site if there is one, else the app's not-found page.
 async fn not_found(uri: http::Uri, State(state): State<AppState>, request: Request) -> Response {
+    let context = rendering_context(&state, request.headers()).await;
     crate::pages::on_one_thread(move || {
-        let answer =
-            leptos_axum::file_and_error_handler_with_context::<AppState, _>(page_context(&state), app::shell);
+        let answer = leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::shell);
         answer(uri, State(state), request)
     })
     .await

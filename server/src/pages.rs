@@ -21,16 +21,18 @@ use futures::channel::{mpsc, oneshot};
 use futures::{SinkExt, StreamExt};
 use tokio_util::task::LocalPoolHandle;
 
-/// One single-threaded runtime per core: a render is mostly waiting on the
-/// database, so a thread carries many at once.
+/// One single-threaded runtime per core. A render waits on nothing of its
+/// own (the page's user is read before it starts: `app::ssr::SessionUser`),
+/// so a thread carries many in turn.
 static RENDERERS: LazyLock<LocalPoolHandle> = LazyLock::new(|| {
     let threads = std::thread::available_parallelism().map_or(2, usize::from);
     LocalPoolHandle::new(threads)
 });
 
 /// A page that sends nothing for this long is cut with an error: a render
-/// waiting on something that never comes must not hold its reader
-/// forever. Counted from its last chunk, not from its start: on a loaded
+/// waiting on something that never comes (as pages did while another
+/// server of the process listed its routes: `http::ROUTES`) must not hold
+/// its reader forever. Counted from its last chunk, not from its start: on a loaded
 /// server many renders share a thread and each takes longer, but each
 /// keeps moving.
 const RENDER_IDLE_LIMIT: Duration = Duration::from_secs(60);

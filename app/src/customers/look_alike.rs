@@ -227,33 +227,6 @@ fn ids_value(ids: &BTreeSet<Uuid>) -> Value {
 /// among them) that are not already there by name and phone. The kept
 /// customer's main contact stays the main one; with none, the first.
 fn merged_contacts(kept: &Fields, absorbed: &Fields) -> Vec<Value> {
-    let lines_of = |fields: &Fields| -> Vec<Fields> {
-        let mut lines: Vec<Fields> = fields
-            .get("contacts")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_object().cloned())
-            .collect();
-        let text = |name: &str| {
-            fields
-                .get(name)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .trim()
-        };
-        if !text("contact_name").is_empty() {
-            let mut line = Fields::new();
-            line.insert("name".into(), text("contact_name").into());
-            for (from, to) in [("contact_title", "title"), ("phone", "phone")] {
-                if !text(from).is_empty() {
-                    line.insert(to.into(), text(from).into());
-                }
-            }
-            lines.push(line);
-        }
-        lines
-    };
     let same = |a: &Fields, b: &Fields| {
         let get = |f: &Fields, n: &str| f.get(n).and_then(Value::as_str).unwrap_or_default().to_owned();
         crate::dedup::name_key(&get(a, "name")) == crate::dedup::name_key(&get(b, "name"))
@@ -261,16 +234,14 @@ fn merged_contacts(kept: &Fields, absorbed: &Fields) -> Vec<Value> {
     };
     // The kept customer's own lines as stored; its form contact only if
     // it added lines of its own.
-    let mut lines: Vec<Fields> = kept
-        .get("contacts")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_object().cloned())
-        .collect();
+    let mut lines = stored_lines(kept);
     let had = lines.len();
-    for line in lines_of(absorbed) {
-        if !lines.iter().any(|l| same(l, &line)) && !lines_of(kept).iter().any(|l| same(l, &line)) {
+    let kept_form_contact = form_contact(kept);
+    let mut offered = stored_lines(absorbed);
+    offered.extend(form_contact(absorbed));
+    for line in offered {
+        let known = lines.iter().chain(&kept_form_contact).any(|l| same(l, &line));
+        if !known {
             lines.push(line);
         }
     }
@@ -289,6 +260,40 @@ fn merged_contacts(kept: &Fields, absorbed: &Fields) -> Vec<Value> {
             Value::Object(line)
         })
         .collect()
+}
+
+/// A customer's contact lines as stored.
+fn stored_lines(fields: &Fields) -> Vec<Fields> {
+    fields
+        .get("contacts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_object().cloned())
+        .collect()
+}
+
+/// The contact typed on a customer's form (name, title, phone) as a line,
+/// if it has a name.
+fn form_contact(fields: &Fields) -> Option<Fields> {
+    let text = |name: &str| {
+        fields
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .trim()
+    };
+    if text("contact_name").is_empty() {
+        return None;
+    }
+    let mut line = Fields::new();
+    line.insert("name".into(), text("contact_name").into());
+    for (from, to) in [("contact_title", "title"), ("phone", "phone")] {
+        if !text(from).is_empty() {
+            line.insert(to.into(), text(from).into());
+        }
+    }
+    Some(line)
 }
 
 #[cfg(test)]

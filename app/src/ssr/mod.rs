@@ -93,11 +93,29 @@ pub async fn require_user() -> Result<CurrentUser, AppError> {
 
 /// The signed-in user of this request, if any.
 pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+    if let Some(SessionUser(user)) = leptos::prelude::use_context::<SessionUser>() {
+        return Ok(user);
+    }
     let state = state()?;
     let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
         return Ok(None);
     };
-    let Some(token) = session::token_from_headers(&parts.headers) else {
+    session_user(&state, &parts.headers).await
+}
+
+/// The user of a page being rendered, read by the page handler before the
+/// render starts. The render then waits on nothing of its own: its user
+/// resource is ready at its first poll, so no part of the page hangs on an
+/// async wake-up inside the renderer (`server/src/pages.rs`).
+#[derive(Clone, Debug)]
+pub struct SessionUser(pub Option<CurrentUser>);
+
+/// The user whose session cookie these headers carry, if it is live.
+pub async fn session_user(
+    state: &AppState,
+    headers: &http::HeaderMap,
+) -> Result<Option<CurrentUser>, AppError> {
+    let Some(token) = session::token_from_headers(headers) else {
         return Ok(None);
     };
     Ok(session::user_for_token(&state.db, &token).await?)

@@ -325,19 +325,9 @@ impl Client {
             .expect("request sent")
     }
 
-    /// A server-rendered page, whole. A render that stalls is cut by the
-    /// server after `RENDER_IDLE_LIMIT` (server/src/pages.rs): a rare stall
-    /// of a page render, not yet explained, that no longer holds a reader
-    /// forever. Such a cut page is asked for once more, and said so on
-    /// the test's output; a second cut fails the test.
+    /// A server-rendered page, whole.
     pub async fn page(&self, path: &str) -> String {
-        match self.get(path).await.text().await {
-            Ok(html) => html,
-            Err(cut) => {
-                eprintln!("the page {path} was cut ({cut}); asking once more");
-                self.get(path).await.text().await.expect("the page, whole")
-            }
-        }
+        self.get(path).await.text().await.expect("the page, whole")
     }
 }
 

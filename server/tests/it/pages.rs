@@ -91,3 +91,46 @@ async fn every_page_finishes_its_answer_under_load() {
         }
     }
 }
+
+// Listing the app's pages holds every resource of the process back while
+// it runs (a flag global to the process, in leptos_server), and a render
+// whose resource first polled then never ended: a page of one server
+// hung while another server of the same process started (the tests
+// start many). The pages are listed once per process now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_finish_while_other_servers_start_in_the_same_process() {
+    let app = TestApp::spawn(common::Backend::Sqlite).await;
+    let rep = app.signed_in("rep1").await;
+    for round in 0..15 {
+        let mut renders = tokio::task::JoinSet::new();
+        for page in [
+            "/",
+            "/customers",
+            "/tickets",
+            "/visits",
+            "/follow-ups",
+            "/notifications",
+        ] {
+            let reader = rep.clone();
+            renders.spawn(async move {
+                let answer = tokio::time::timeout(Duration::from_secs(20), async {
+                    reader.get(page).await.text().await
+                })
+                .await;
+                (page, answer)
+            });
+        }
+        let started = tokio::join!(app.second_server(), app.second_server());
+        while let Some(done) = renders.join_next().await {
+            let (page, answer) = done.unwrap();
+            let body = answer
+                .unwrap_or_else(|_| panic!("round {round}: {page} did not finish within 20 s"))
+                .unwrap_or_else(|e| panic!("round {round}: {page} was cut: {e}"));
+            assert!(
+                body.contains("</body></html>"),
+                "round {round}: {page} ended early"
+            );
+        }
+        drop(started);
+    }
+}
