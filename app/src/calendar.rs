@@ -132,6 +132,53 @@ impl ClockMode {
     }
 }
 
+/// How often something recurs by the calendar (the satisfaction survey of
+/// customers served): never, each month, each quarter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Period {
+    #[default]
+    Never,
+    Month,
+    Quarter,
+}
+
+impl Period {
+    pub const ALL: &[&str] = &["no_survey", "monthly", "quarterly"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Never => "no_survey",
+            Self::Month => "monthly",
+            Self::Quarter => "quarterly",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "no_survey" => Some(Self::Never),
+            "monthly" => Some(Self::Month),
+            "quarterly" => Some(Self::Quarter),
+            _ => None,
+        }
+    }
+
+    /// The end of the period holding `at`, counted in `tz`: midnight at
+    /// the start of the next month or quarter. `None` for `Never`.
+    pub fn end_of(self, at: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+        let months = match self {
+            Self::Never => return None,
+            Self::Month => 1,
+            Self::Quarter => 3,
+        };
+        let local = at.with_timezone(&tz).date_naive();
+        let first = NaiveDate::from_ymd_opt(local.year(), (local.month0() / months) * months + 1, 1)?;
+        Some(start_of_day(
+            first.checked_add_months(chrono::Months::new(months))?,
+            tz,
+        ))
+    }
+}
+
 /// The hours of a working day, local time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkingHours {
@@ -175,6 +222,43 @@ fn statutory(date: NaiveDate) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_period_ends_at_local_midnight_of_the_next_month_or_quarter() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let at = |raw: &str| raw.parse::<DateTime<Utc>>().unwrap();
+        // 23:30 on 31 January in Shanghai is still January there.
+        let late_january = at("2026-01-31T15:30:00Z");
+        assert_eq!(
+            Period::Month.end_of(late_january, tz),
+            Some(at("2026-01-31T16:00:00Z"))
+        );
+        assert_eq!(
+            Period::Quarter.end_of(late_january, tz),
+            Some(at("2026-03-31T16:00:00Z"))
+        );
+        // 00:30 on 1 April in Shanghai is the second quarter, though UTC
+        // still says March.
+        let april_first = at("2026-03-31T16:30:00Z");
+        assert_eq!(
+            Period::Quarter.end_of(april_first, tz),
+            Some(at("2026-06-30T16:00:00Z"))
+        );
+        // December's period ends in the next year.
+        let december = at("2026-12-15T04:00:00Z");
+        assert_eq!(
+            Period::Month.end_of(december, tz),
+            Some(at("2026-12-31T16:00:00Z"))
+        );
+        assert_eq!(
+            Period::Quarter.end_of(december, tz),
+            Some(at("2026-12-31T16:00:00Z"))
+        );
+        assert_eq!(Period::Never.end_of(december, tz), None);
+        for raw in Period::ALL {
+            assert_eq!(Period::parse(raw).map(Period::as_str), Some(*raw));
+        }
+    }
 
     fn day(text: &str) -> NaiveDate {
         text.parse().unwrap()

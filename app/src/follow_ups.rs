@@ -184,6 +184,7 @@ fn raise_follow_up(_: &DueCall) -> Raised {
         changes: Fields::new(),
         notify: vec![Recipient::Owner],
         to_pool: false,
+        secret: None,
     }
 }
 

@@ -13,7 +13,7 @@
 //! numbers (`ProcessSettings::default`) hold. When it changes, the server
 //! plans every running clock again by it in the same transaction.
 
-use crate::calendar::{Calendar, ClockMode};
+use crate::calendar::{Calendar, ClockMode, Period};
 use crate::error::FieldError;
 use crate::policy::Kind;
 use crate::screen::{field, FormField, Input, Lines, RecordScreen};
@@ -62,6 +62,7 @@ pub const SETTINGS: EntitySpec = EntitySpec {
         "lead_grade_b_points",
         "reopen_within_days",
         "warranty_follow_up_days",
+        "survey_period",
         "days_off",
         "working_days",
     ],
@@ -101,6 +102,7 @@ pub const SETTINGS_SCREEN: RecordScreen = RecordScreen {
         whole("lead_grade_b_points"),
         whole("reopen_within_days"),
         whole("warranty_follow_up_days"),
+        field("survey_period", Input::Choice(Period::ALL), false),
         field("days_off", Input::Lines(&CALENDAR_DAYS), false),
         field("working_days", Input::Lines(&CALENDAR_DAYS), false),
     ],
@@ -145,6 +147,7 @@ pub fn check_settings(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
     }
     read.whole("pool_daily_quota", QUOTA);
     read.optional_choice("ticket_clock_mode", ClockMode::parse);
+    read.optional_choice("survey_period", Period::parse);
     let points = 1..=i64::from(crate::leads::MAX_SCORE);
     let (a, b) = (
         read.whole("lead_grade_a_points", points.clone()),
@@ -234,6 +237,10 @@ pub struct ProcessSettings {
     pub reopen_within_days: i64,
     /// Days between a customer's warranty follow-ups.
     pub warranty_follow_up_days: i64,
+    /// How often the customers served are asked the satisfaction survey
+    /// (满意度调查): each ticket served in a period gets its link at the
+    /// period's end (`tickets::survey::survey_clock`).
+    pub survey_period: Period,
     /// The company's own holidays and make-up working days.
     pub days_off: Vec<NaiveDate>,
     pub working_days: Vec<NaiveDate>,
@@ -253,6 +260,7 @@ impl Default for ProcessSettings {
             lead_grade_b_points: 3,
             reopen_within_days: 30,
             warranty_follow_up_days: 90,
+            survey_period: Period::Never,
             days_off: Vec::new(),
             working_days: Vec::new(),
         }
@@ -280,6 +288,10 @@ impl ProcessSettings {
         fields.insert(
             "ticket_clock_mode".into(),
             Value::String(self.ticket_clock_mode.as_str().into()),
+        );
+        fields.insert(
+            "survey_period".into(),
+            Value::String(self.survey_period.as_str().into()),
         );
         fields
     }
@@ -322,6 +334,11 @@ impl ProcessSettings {
             lead_grade_b_points: points.1,
             reopen_within_days: number("reopen_within_days", DAYS, seed.reopen_within_days),
             warranty_follow_up_days: number("warranty_follow_up_days", DAYS, seed.warranty_follow_up_days),
+            survey_period: fields
+                .get("survey_period")
+                .and_then(Value::as_str)
+                .and_then(Period::parse)
+                .unwrap_or(seed.survey_period),
             days_off: calendar_days(fields, "days_off"),
             working_days: calendar_days(fields, "working_days"),
         }

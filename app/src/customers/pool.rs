@@ -102,12 +102,14 @@ pub fn raise_pool_clock(call: &DueCall) -> Raised {
             changes: Fields::new(),
             notify: vec![Recipient::Owner],
             to_pool: false,
+            secret: None,
         };
     }
     Raised {
         changes: pooled(call.due_at, "no_follow_up", call.owner),
         notify: vec![Recipient::Owner],
         to_pool: true,
+        secret: None,
     }
 }
 
@@ -298,6 +300,7 @@ mod tests {
                 record: &pooled.clone(),
                 owner: Uuid::from_u128(1),
                 due_at: at("2026-10-31T02:00:00Z"),
+                now: at("2026-10-31T02:00:00Z"),
             })
             .changes,
         );
@@ -320,6 +323,7 @@ mod tests {
             record: &record,
             owner: Uuid::from_u128(1),
             due_at: at("2026-10-31T02:00:00Z"),
+            now: at("2026-10-31T02:00:00Z"),
         };
         let warned = raise_pool_clock(&call(WARNING_CLOCK));
         assert!(!warned.to_pool && warned.changes.is_empty());

@@ -63,6 +63,7 @@ pub fn raise_warranty_clock(_: &DueCall) -> Raised {
             Recipient::Role(crate::roles::Role::ServiceSupervisor),
         ],
         to_pool: false,
+        secret: None,
     }
 }
 
@@ -135,6 +136,7 @@ mod tests {
             record: &none,
             owner: uuid::Uuid::nil(),
             due_at: at("2027-03-06T02:00:00Z"),
+            now: at("2027-03-06T02:00:00Z"),
         });
         assert!(raised.changes.is_empty() && !raised.to_pool);
         assert!(raised.notify.contains(&Recipient::Owner));

@@ -110,6 +110,7 @@ fn raise_lead_clock(_: &DueCall) -> Raised {
         changes: Fields::new(),
         notify: vec![Recipient::OwnersSupervisor, Recipient::Owner],
         to_pool: false,
+        secret: None,
     }
 }
 

@@ -172,6 +172,9 @@ pub struct DueCall<'a> {
     /// Whose the record is when its clock runs out.
     pub owner: Uuid,
     pub due_at: DateTime<Utc>,
+    /// When the clock is raised: at `due_at`, or later after a server was
+    /// down.
+    pub now: DateTime<Utc>,
 }
 
 /// What raising a clock does.
@@ -184,6 +187,9 @@ pub struct Raised {
     /// The record returns to its team's public pool (a customer nobody
     /// followed up): the owner's devices receive it as removed.
     pub to_pool: bool,
+    /// A field the server fills with a new secret (a survey link's token),
+    /// as `Decided::secret` does for a command.
+    pub secret: Option<&'static str>,
 }
 
 /// Whom a raised clock notifies, resolved against the users when it is raised.

@@ -976,10 +976,7 @@ fn decide_command(
         }
     }
     if let Some(field) = secret {
-        changes.insert(
-            field.to_owned(),
-            serde_json::Value::String(Uuid::new_v4().simple().to_string()),
-        );
+        changes.insert(field.to_owned(), new_secret());
     }
     // A move goes only to a person the rule was shown, to the actor (a
     // claim), or to the team's pool (a return), and the record takes the
@@ -1548,6 +1545,11 @@ async fn load_singles(tx: &mut AnyConnection, entities: Entities) -> Result<Sing
     Ok(singles)
 }
 
+/// A secret only the server makes (a survey link's token): 128 random bits.
+fn new_secret() -> serde_json::Value {
+    serde_json::Value::String(Uuid::new_v4().simple().to_string())
+}
+
 /// Records read per query while planning clocks again.
 const RECORDS_PER_REPLAN: i64 = 1000;
 
@@ -1726,13 +1728,17 @@ pub async fn raise_due(
                 continue;
             }
             let due_at = crate::ssr::from_millis(due_at);
-            let effect = (clocks.raise)(&DueCall {
+            let mut effect = (clocks.raise)(&DueCall {
                 kind: &kind,
                 id,
                 record: &current.record.fields,
                 owner: current.ownership.owner_id,
                 due_at,
+                now,
             });
+            if let Some(field) = effect.secret {
+                effect.changes.insert(field.to_owned(), new_secret());
+            }
             // The owner's notices go to the owner it had when the clock ran
             // out, not to the pool it may return to.
             let notified = current.ownership;

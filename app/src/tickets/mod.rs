@@ -615,7 +615,7 @@ pub fn ticket_deadlines(fields: &Fields, tz: chrono_tz::Tz) -> Vec<Deadline> {
 /// closed without a resolution stops its clocks too).
 fn ticket_clocks(call: &ClockCall) -> Vec<Clock> {
     if is_done(status_of(call.record)) {
-        return Vec::new();
+        return survey::survey_clock(call).into_iter().collect();
     }
     ticket_deadlines(call.record, call.tz)
         .into_iter()
@@ -636,11 +636,15 @@ fn escalation_mark(clock: &str) -> &'static str {
 }
 
 fn raise_ticket_clock(call: &DueCall) -> Raised {
+    if call.kind == survey::SURVEY_CLOCK {
+        return survey::raise_survey(call);
+    }
     let mark = escalation_mark(call.kind);
     Raised {
         changes: std::iter::once((mark.to_owned(), instant(call.due_at))).collect(),
         notify: vec![Recipient::Role(Role::ServiceSupervisor), Recipient::Owner],
         to_pool: false,
+        secret: None,
     }
 }
 
@@ -1639,6 +1643,7 @@ mod tests {
             record: &ticket,
             owner: uuid::Uuid::nil(),
             due_at: at("2026-11-30T03:00:00Z"),
+            now: at("2026-11-30T03:00:00Z"),
         });
         assert_eq!(raised.changes["contact_escalated_at"], "2026-11-30T03:00:00Z");
         assert!(raised.notify.contains(&Recipient::Role(Role::ServiceSupervisor)));

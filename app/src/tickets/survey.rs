@@ -6,8 +6,8 @@
 
 use super::status_of;
 use crate::roles::Role;
-use crate::stored::{instant_value, Reader};
-use crate::sync::entity::{CommandCall, Decided, Refusal};
+use crate::stored::{instant_value, stored_instant, Reader};
+use crate::sync::entity::{Clock, ClockCall, CommandCall, Decided, DueCall, Raised, Recipient, Refusal};
 use crate::sync::Fields;
 use serde_json::Value;
 
@@ -38,6 +38,53 @@ pub const FIELDS: &[&str] = &[
     ANSWERED_AT,
     ANSWERED_BY,
 ];
+
+/// The clock that sends a served ticket's survey at the end of its period
+/// (the company's `survey_period`).
+pub const SURVEY_CLOCK: &str = "survey";
+
+/// A survey whose period ended this long before it is raised (a server
+/// down over the period's end, or a period set after the fact) is not
+/// sent: turning the setting on must not survey every customer served in
+/// years past.
+pub const SURVEY_LATE_AFTER_DAYS: i64 = 7;
+
+/// When a served ticket's survey is sent by the period: at the end of the
+/// period it was resolved in (closed, for one closed without a
+/// resolution). None while it runs, once sent or answered by hand, or
+/// with surveys not by period.
+pub fn survey_clock(call: &ClockCall) -> Option<Clock> {
+    let fields = call.record;
+    let sent = fields.get(SENT_AT).is_some_and(|v| !v.is_null());
+    if sent || is_answered(fields) || !matches!(status_of(fields), "resolved" | "closed") {
+        return None;
+    }
+    let served = stored_instant(fields, "resolved_at").or_else(|| stored_instant(fields, "closed_at"))?;
+    let period = crate::settings::ProcessSettings::of(call.singles).survey_period;
+    Some(Clock {
+        kind: SURVEY_CLOCK,
+        due_at: period.end_of(served, call.tz)?,
+    })
+}
+
+/// The period's survey of one ticket: the link's secret made, and the
+/// service desk told to send it. Nothing for a ticket already surveyed,
+/// no longer served, or raised too late.
+pub fn raise_survey(call: &DueCall) -> Raised {
+    let fields = call.record;
+    let sent = fields.get(SENT_AT).is_some_and(|v| !v.is_null());
+    let served = matches!(status_of(fields), "resolved" | "closed");
+    let late = call.now - call.due_at > chrono::Duration::days(SURVEY_LATE_AFTER_DAYS);
+    if sent || is_answered(fields) || !served || late {
+        return Raised::default();
+    }
+    Raised {
+        changes: std::iter::once((SENT_AT.to_owned(), instant_value(call.now))).collect(),
+        notify: vec![Recipient::Role(Role::ServiceAgent)],
+        to_pool: false,
+        secret: Some(TOKEN),
+    }
+}
 
 pub fn is_answered(fields: &Fields) -> bool {
     fields.get(ANSWERED_AT).is_some_and(|v| !v.is_null())
@@ -418,5 +465,69 @@ mod tests {
             run(SEND_SURVEY, &person(Role::Technician), &resolved(), json!({})).map(|d| d.changes),
             Err(Refusal::Rule("survey_by_service_desk"))
         );
+    }
+
+    fn monthly() -> crate::sync::entity::Singles {
+        let mut singles = crate::sync::entity::Singles::default();
+        let settings = json!({"company_name": "甬城科技", "survey_period": "monthly"});
+        singles.0.insert(
+            crate::settings::SETTINGS.name,
+            settings.as_object().unwrap().clone(),
+        );
+        singles
+    }
+
+    #[test]
+    fn a_ticket_served_in_a_month_is_surveyed_at_the_months_end_once() {
+        let at = |raw: &str| raw.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        let tz = chrono_tz::Asia::Shanghai;
+        let mut ticket = resolved();
+        // Resolved at 23:30 on 31 December in Shanghai: December's survey.
+        ticket.insert("resolved_at".into(), json!("2026-12-31T15:30:00Z"));
+        let singles = monthly();
+        let clock = |record: &Fields, singles: &crate::sync::entity::Singles| {
+            survey_clock(&ClockCall {
+                id: Uuid::nil(),
+                record,
+                tz,
+                singles,
+            })
+        };
+        let due = at("2026-12-31T16:00:00Z");
+        assert_eq!(clock(&ticket, &singles).map(|c| c.due_at), Some(due));
+        // Surveys not by period, a ticket still open, one already sent:
+        // no clock.
+        let never = crate::sync::entity::Singles::default();
+        assert_eq!(clock(&ticket, &never), None);
+        let mut open = ticket.clone();
+        open.insert("status".into(), json!("dispatched"));
+        assert_eq!(clock(&open, &singles), None);
+        let mut sent = ticket.clone();
+        sent.insert(SENT_AT.into(), json!("2026-12-20T02:00:00Z"));
+        assert_eq!(clock(&sent, &singles), None);
+
+        let raise = |record: &Fields, now| {
+            raise_survey(&DueCall {
+                kind: SURVEY_CLOCK,
+                id: Uuid::nil(),
+                record,
+                owner: Uuid::nil(),
+                due_at: due,
+                now,
+            })
+        };
+        let raised = raise(&ticket, due);
+        assert_eq!(raised.secret, Some(TOKEN));
+        assert_eq!(raised.changes[SENT_AT], "2026-12-31T16:00:00Z");
+        assert_eq!(raised.notify, [Recipient::Role(Role::ServiceAgent)]);
+        // Raised a week late (the server was down): still sent; a second
+        // later, not; and never for a ticket surveyed meanwhile.
+        let week = chrono::Duration::days(SURVEY_LATE_AFTER_DAYS);
+        assert!(raise(&ticket, due + week).secret.is_some());
+        assert_eq!(
+            raise(&ticket, due + week + chrono::Duration::seconds(1)),
+            Raised::default()
+        );
+        assert_eq!(raise(&sent, due), Raised::default());
     }
 }

@@ -432,3 +432,85 @@ on_both_databases!(
         );
     }
 );
+
+/// Opens a consultation ticket as `agent` and resolves it.
+async fn served_ticket(agent: &Client) -> Uuid {
+    let ticket = open_ticket(agent, Duration::minutes(5)).await;
+    let done = push_ok(
+        agent,
+        vec![
+            json!({"id": Uuid::now_v7(), "entity": "ticket", "record_id": ticket, "base_version": 1,
+                   "op": "upsert", "fields": {"ticket_type": "consultation"}}),
+            command("ticket", ticket, "resolve", json!({})),
+        ],
+    )
+    .await;
+    assert!(done.iter().all(|r| r["status"] == "applied"), "{done:?}");
+    ticket
+}
+
+on_both_databases!(
+    with_monthly_surveys_each_ticket_served_gets_its_link_once_at_the_months_end,
+    |app: TestApp| async move {
+        let (admin, agent) = (app.signed_in("admin").await, app.signed_in("agent").await);
+        let monthly = json!({
+            "id": Uuid::now_v7(), "entity": "settings", "record_id": app::settings::SETTINGS_ID,
+            "base_version": 0, "op": "upsert",
+            "fields": {"company_name": "华东机电", "survey_period": "monthly"},
+        });
+        let saved = push_ok(&admin, vec![monthly]).await;
+        assert_eq!(saved[0]["status"], "applied", "{saved:?}");
+        let by_period = served_ticket(&agent).await;
+        // One the desk surveys by hand meanwhile is not surveyed again.
+        let by_hand = served_ticket(&agent).await;
+        let sent = push_ok(&agent, vec![command("ticket", by_hand, "send_survey", json!({}))]).await;
+        assert_eq!(sent[0]["status"], "applied", "{sent:?}");
+        let hand_token = held(&agent, "ticket", by_hand).await["fields"]["survey_token"].clone();
+
+        let served_at = held(&agent, "ticket", by_period).await["fields"]["resolved_at"]
+            .as_str()
+            .unwrap()
+            .parse::<DateTime<Utc>>()
+            .unwrap();
+        let month_end = app::calendar::Period::Month.end_of(served_at, SHANGHAI).unwrap();
+        assert_eq!(
+            raise_due(&app.db, ENTITIES, month_end - Duration::seconds(1), SHANGHAI)
+                .await
+                .unwrap(),
+            0
+        );
+        let second = app.second_server().await;
+        let (a, b) = tokio::join!(
+            raise_due(&app.db, ENTITIES, month_end, SHANGHAI),
+            raise_due(&second.db, ENTITIES, month_end, SHANGHAI)
+        );
+        assert_eq!(a.unwrap() + b.unwrap(), 1, "one survey clock, raised once");
+        let restarted = Db::connect(&app.url).await.unwrap();
+        assert_eq!(
+            raise_due(&restarted, ENTITIES, month_end, SHANGHAI)
+                .await
+                .unwrap(),
+            0
+        );
+
+        let ticket = held(&agent, "ticket", by_period).await;
+        let token = ticket["fields"]["survey_token"].as_str().unwrap_or_default();
+        assert_eq!(token.len(), 32, "the server made the link: {ticket}");
+        assert_eq!(ticket["fields"]["survey_sent_at"], rfc3339(month_end));
+        assert_eq!(
+            held(&agent, "ticket", by_hand).await["fields"]["survey_token"],
+            hand_token
+        );
+        // The service desk is told to send it; the link works for the customer.
+        let told: Vec<_> = notifications(&agent)
+            .await
+            .into_iter()
+            .filter(|(_, kind, _)| kind == "survey")
+            .map(|(id, _, _)| id)
+            .collect();
+        assert_eq!(told, [by_period.to_string()]);
+        let customer = app.anonymous();
+        let (status, _) = customer.call("survey/show", json!({"token": token})).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+);
