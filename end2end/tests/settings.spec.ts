@@ -14,6 +14,8 @@ test("the admin saves the company's settings, starting from the standard numbers
   await expect(form.locator('input[name="pool_daily_quota"]')).toHaveValue("5");
   await expect(form.locator('input[name="pool_days_class_a"]')).toHaveValue("90");
   await expect(form.locator('select[name="ticket_clock_mode"]')).toHaveValue("calendar_hours");
+  // Surveys go out by hand until the company chooses a period.
+  await expect(form.locator('select[name="survey_period"]')).toHaveValue("no_survey");
 
   // A number out of range is refused in words, and nothing is saved.
   await form.locator('input[name="company_name"]').fill("华东机电设备有限公司");
@@ -22,6 +24,7 @@ test("the admin saves the company's settings, starting from the standard numbers
   await expect(page.locator('[data-field="reopen_within_days"]')).toBeVisible();
 
   await form.locator('input[name="reopen_within_days"]').fill("15");
+  await form.locator('select[name="survey_period"]').selectOption("monthly");
   const daysOff = page.getByTestId("lines-days_off");
   await daysOff.getByTestId("add-line").click();
   await daysOff.getByTestId("line").nth(0).getByTestId("line-date").fill("2027-02-15");
@@ -34,6 +37,7 @@ test("the admin saves the company's settings, starting from the standard numbers
   await page.goto("/company-settings");
   await expect(page.getByText("华东机电设备有限公司").first()).toBeVisible();
   await expect(page.getByText("春节延长假")).toBeVisible();
+  await expect(page.getByText("每月", { exact: true })).toBeVisible();
   await page.screenshot({ path: "output/settings-1440.png", fullPage: true });
 
   // A rep's phone holds them (the rules read them there too), to read,

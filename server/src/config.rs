@@ -181,7 +181,30 @@ pub enum UserCommand {
     },
 }
 
+/// An IANA zone among those the build carries (China's and UTC:
+/// `.cargo/config.toml`).
 fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz, String> {
-    name.parse()
-        .map_err(|_| format!("unknown time zone {name:?} (use an IANA name such as Asia/Shanghai)"))
+    name.parse().map_err(|_| {
+        format!("unknown time zone {name:?} (this build knows China's zones and UTC, such as Asia/Shanghai)")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time_zone;
+
+    #[test]
+    fn chinas_zones_are_known_and_others_are_refused_in_words() {
+        for zone in [
+            "Asia/Shanghai",
+            "Asia/Urumqi",
+            "Asia/Hong_Kong",
+            "Asia/Taipei",
+            "UTC",
+        ] {
+            assert_eq!(parse_time_zone(zone).map(|tz| tz.name()), Ok(zone), "{zone}");
+        }
+        let refused = parse_time_zone("Europe/Berlin").unwrap_err();
+        assert!(refused.contains("Asia/Shanghai"), "{refused}");
+    }
 }
