@@ -33,16 +33,28 @@ async function weak4g(target: string) {
     setTimeout(() => {
       const upstream = http.request(upstreamUrl, { method: req.method, headers }, (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        // The answer ends after its last chunk is written, never on a
+        // timer of its own: two timers for the same moment, computed a
+        // millisecond apart, ended an answer before its last chunk (the
+        // browser then refused the script: ERR_CONTENT_LENGTH_MISMATCH).
+        let writing = false;
+        let ended = false;
         answer.on("data", (chunk: Buffer) => {
           answer.pause();
+          writing = true;
           downFree = Math.max(Date.now(), downFree) + chunk.length / DOWN_BYTES_PER_MS;
           setTimeout(() => {
             sent.bytes += chunk.length;
             res.write(chunk);
-            answer.resume();
+            writing = false;
+            if (ended) res.end();
+            else answer.resume();
           }, downFree - Date.now());
         });
-        answer.on("end", () => setTimeout(() => res.end(), Math.max(0, downFree - Date.now())));
+        answer.on("end", () => {
+          ended = true;
+          if (!writing) res.end();
+        });
       });
       upstream.on("error", () => res.destroy());
       req.pipe(upstream);
