@@ -55,8 +55,7 @@ pub const SURVEY_LATE_AFTER_DAYS: i64 = 7;
 /// with surveys not by period.
 pub fn survey_clock(call: &ClockCall) -> Option<Clock> {
     let fields = call.record;
-    let sent = fields.get(SENT_AT).is_some_and(|v| !v.is_null());
-    if sent || is_answered(fields) || !matches!(status_of(fields), "resolved" | "closed") {
+    if !awaits_survey(fields) {
         return None;
     }
     let served = stored_instant(fields, "resolved_at").or_else(|| stored_instant(fields, "closed_at"))?;
@@ -71,11 +70,8 @@ pub fn survey_clock(call: &ClockCall) -> Option<Clock> {
 /// service desk told to send it. Nothing for a ticket already surveyed,
 /// no longer served, or raised too late.
 pub fn raise_survey(call: &DueCall) -> Raised {
-    let fields = call.record;
-    let sent = fields.get(SENT_AT).is_some_and(|v| !v.is_null());
-    let served = matches!(status_of(fields), "resolved" | "closed");
     let late = call.now - call.due_at > chrono::Duration::days(SURVEY_LATE_AFTER_DAYS);
-    if sent || is_answered(fields) || !served || late {
+    if !awaits_survey(call.record) || late {
         return Raised::default();
     }
     Raised {
@@ -84,6 +80,17 @@ pub fn raise_survey(call: &DueCall) -> Raised {
         to_pool: false,
         secret: Some(TOKEN),
     }
+}
+
+/// Resolved or closed: a service the customer may be asked about.
+fn is_served(fields: &Fields) -> bool {
+    super::is_done(status_of(fields))
+}
+
+/// Served, and no survey sent or answered yet.
+fn awaits_survey(fields: &Fields) -> bool {
+    let sent = fields.get(SENT_AT).is_some_and(|v| !v.is_null());
+    is_served(fields) && !sent && !is_answered(fields)
 }
 
 pub fn is_answered(fields: &Fields) -> bool {
@@ -114,7 +121,7 @@ pub fn decide_survey(call: &CommandCall) -> Result<Decided, Refusal> {
     if is_answered(call.record) {
         return Err(Refusal::Rule("survey_used"));
     }
-    let served = matches!(status_of(call.record), "resolved" | "closed");
+    let served = is_served(call.record);
     match call.name {
         SEND_SURVEY => {
             if !is_desk(call.actor.role) {
