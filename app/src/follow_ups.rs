@@ -128,6 +128,10 @@ pub const FOLLOW_UP_SCREEN: RecordScreen = RecordScreen {
     share: None,
     photos: false,
     pairs: None,
+    proposal: None,
+    order: None,
+    badge: None,
+    summary: &[],
 };
 
 /// A stored follow-up.

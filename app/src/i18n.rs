@@ -7,7 +7,6 @@
 //! in the language the browser will show.
 
 use crate::error::{AppError, FieldProblem};
-use crate::leads::{Grade, LeadSource, LeadStatus};
 use crate::roles::Role;
 use serde::{Deserialize, Serialize};
 
@@ -63,21 +62,11 @@ pub struct Texts {
     pub sign_out: &'static str,
     pub username: &'static str,
     pub password: &'static str,
-    pub language: &'static str,
     pub leads: &'static str,
-    pub new_lead: &'static str,
     pub save: &'static str,
-    pub saving: &'static str,
-    pub saved: &'static str,
     pub cancel: &'static str,
-    pub no_leads: &'static str,
     pub loading: &'static str,
-    pub scope_own: &'static str,
-    pub scope_team: &'static str,
-    pub scope_all: &'static str,
-    pub leads_count: &'static str,
     pub owner: &'static str,
-    pub entered_at: &'static str,
     /// A record this device does not hold (not synced here, or not yours).
     pub not_on_device: &'static str,
     pub optional: &'static str,
@@ -102,17 +91,6 @@ pub struct Texts {
     pub status: &'static str,
     pub screened_at: &'static str,
     pub disqualify_reason: &'static str,
-    /// The screening commands' buttons.
-    pub qualify: &'static str,
-    pub disqualify: &'static str,
-    /// A new lead past its screening deadline (3 working days).
-    pub screening_overdue: &'static str,
-    /// "Screen by" before the deadline.
-    pub screen_by: &'static str,
-    /// Why the screening buttons are disabled: the lead is screened.
-    pub already_screened: &'static str,
-    /// From a lead to a new-customer application.
-    pub convert_to_customer: &'static str,
     /// 查重: records that may be the same company.
     pub possible_duplicates: &'static str,
     pub choose: &'static str,
@@ -146,12 +124,10 @@ pub struct Texts {
     pub restore_overwritten: &'static str,
     pub empty_value: &'static str,
     pub records_received: &'static str,
-    pub showing_first: &'static str,
     pub showing_newest: &'static str,
     pub search: &'static str,
     pub search_hint: &'static str,
     pub matches: &'static str,
-    pub all_grades: &'static str,
     pub all_owners: &'static str,
     pub no_matches: &'static str,
     pub sign_out_needs_network: &'static str,
@@ -163,21 +139,11 @@ pub static ZH_CN: Texts = Texts {
     sign_out: "退出",
     username: "用户名",
     password: "密码",
-    language: "语言",
     leads: "线索",
-    new_lead: "新增线索",
     save: "保存",
-    saving: "正在保存…",
-    saved: "已保存",
     cancel: "取消",
-    no_leads: "还没有线索。",
     loading: "加载中…",
-    scope_own: "我的线索",
-    scope_team: "本团队线索",
-    scope_all: "全部线索",
-    leads_count: "条",
     owner: "负责人",
-    entered_at: "录入时间",
     not_on_device: "本机没有这条记录（尚未同步或无权查看）。",
     optional: "选填",
     fix_fields: "请修正标出的字段。",
@@ -200,12 +166,6 @@ pub static ZH_CN: Texts = Texts {
     status: "状态",
     screened_at: "筛选时间",
     disqualify_reason: "作废原因",
-    qualify: "筛选通过",
-    disqualify: "作废线索",
-    screening_overdue: "筛选已逾期",
-    screen_by: "筛选截止",
-    already_screened: "已筛选",
-    convert_to_customer: "转为客户（认定申请）",
     possible_duplicates: "可能重复的客户：",
     choose: "请选择",
     online: "在线",
@@ -238,12 +198,10 @@ pub static ZH_CN: Texts = Texts {
     restore_overwritten: "改回被覆盖的内容",
     empty_value: "（空）",
     records_received: "条已接收",
-    showing_first: "按优先顺序显示前",
     showing_newest: "显示最新的",
     search: "搜索",
     search_hint: "名称、联系人、电话、备注…",
     matches: "符合条件",
-    all_grades: "全部等级",
     all_owners: "全部负责人",
     no_matches: "没有符合条件的记录。",
     sign_out_needs_network: "退出登录需要联网，请联网后再试。",
@@ -255,21 +213,11 @@ pub static EN: Texts = Texts {
     sign_out: "Sign out",
     username: "Username",
     password: "Password",
-    language: "Language",
     leads: "Leads",
-    new_lead: "New lead",
     save: "Save",
-    saving: "Saving…",
-    saved: "Saved",
     cancel: "Cancel",
-    no_leads: "No leads yet.",
     loading: "Loading…",
-    scope_own: "My leads",
-    scope_team: "My team's leads",
-    scope_all: "All leads",
-    leads_count: "leads",
     owner: "Owner",
-    entered_at: "Entered",
     not_on_device: "This device does not hold this record (not synced yet, or not yours).",
     optional: "optional",
     fix_fields: "Please correct the marked fields.",
@@ -292,12 +240,6 @@ pub static EN: Texts = Texts {
     status: "Status",
     screened_at: "Screened at",
     disqualify_reason: "Reason dropped",
-    qualify: "Qualify",
-    disqualify: "Drop lead",
-    screening_overdue: "Screening overdue",
-    screen_by: "Screen by",
-    already_screened: "Screened",
-    convert_to_customer: "Convert to a customer application",
     possible_duplicates: "Possibly the same company:",
     choose: "Choose",
     online: "Online",
@@ -329,12 +271,10 @@ pub static EN: Texts = Texts {
     restore_overwritten: "Restore overwritten",
     empty_value: "(empty)",
     records_received: "records received",
-    showing_first: "Showing, in work order, the first",
     showing_newest: "Showing the newest",
     search: "Search",
     search_hint: "Name, contact, phone, notes…",
     matches: "match",
-    all_grades: "All grades",
     all_owners: "All owners",
     no_matches: "Nothing matches.",
     sign_out_needs_network: "Signing out needs the network; try again once online.",
@@ -742,9 +682,9 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("chain_partial", "部分了解", "Partly known"),
     ("chain_unknown", "决策人未明确", "Decision maker unknown"),
-    ("lead_score", "线索评分", "Lead score"),
+    ("proposal_score", "线索评分", "Lead score"),
     (
-        "lead_score_hint",
+        "proposal_hint_lead",
         "选择行业匹配度、规模、预算和决策链后，系统按评分建议等级。",
         "Answer fit, size, budget and decision chain and a grade is proposed from the score.",
     ),
@@ -776,6 +716,24 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("absorb", "被合并的客户", "Duplicate merged"),
     ("other", "另一客户", "The other customer"),
     ("look_alikes", "疑似重复客户", "Look-alike customers"),
+    ("trade_show", "展会", "Trade show"),
+    ("webinar", "线上研讨会", "Webinar"),
+    ("referral", "转介绍", "Referral"),
+    ("public_tender", "公开信息/招投标", "Public info / tender"),
+    ("website", "网站", "Website"),
+    ("source.other", "其他", "Other"),
+    ("grade.A", "A 高意向", "A high intent"),
+    ("grade.B", "B 中意向", "B medium intent"),
+    ("grade.C", "C 低意向", "C low intent"),
+    ("status.new", "待筛选", "New"),
+    ("status.qualified", "有效线索", "Qualified"),
+    ("status.converted", "已转化", "Converted"),
+    ("status.disqualified", "已作废", "Dropped"),
+    ("qualify", "筛选通过", "Qualify"),
+    ("disqualify", "作废线索", "Drop lead"),
+    ("convert", "转为客户（认定申请）", "Convert to a customer (application)"),
+    ("deadline_screening", "线索筛选", "Screening"),
+    ("records_count", "条", "records"),
     (
         "look_alikes_hint",
         "名称、电话或统一社会信用代码相同的客户。合并后保留的客户获得另一方的联系人，其拜访、工单、跟进和线索都归到保留的客户。",
@@ -887,18 +845,7 @@ impl Locale {
         }
     }
 
-    /// Why a rule of the process refused a command, in words. An unknown
-    /// code (from a newer server) still says that it was refused.
     /// A refusal that names who holds the record now.
-    /// "评分 7/8 · 建议等级 A": a lead's score and the grade it proposes.
-    pub fn lead_score(self, score: u32, grade: crate::leads::Grade) -> String {
-        let max = crate::leads::MAX_SCORE;
-        match self {
-            Self::ZhCn => format!("评分 {score}/{max} · 建议等级 {}", grade.as_str()),
-            Self::En => format!("Score {score}/{max} · proposed grade {}", grade.as_str()),
-        }
-    }
-
     pub fn refusal_by(self, code: &str, by: &str) -> String {
         match (code, self) {
             ("pool_claimed", Self::ZhCn) => format!("该客户已被 {by} 领取。"),
@@ -907,6 +854,8 @@ impl Locale {
         }
     }
 
+    /// Why a rule of the process refused a command, in words. An unknown
+    /// code (from a newer server) still says that it was refused.
     pub fn refusal(self, code: &str) -> String {
         let zh = self == Self::ZhCn;
         if code == "photo_too_large" {
@@ -1135,61 +1084,6 @@ impl Locale {
                     "管理员"
                 } else {
                     "Administrator"
-                }
-            }
-        }
-    }
-
-    pub fn lead_source(self, source: LeadSource) -> &'static str {
-        let zh = self == Self::ZhCn;
-        match source {
-            LeadSource::TradeShow => {
-                if zh {
-                    "展会"
-                } else {
-                    "Trade show"
-                }
-            }
-            LeadSource::Webinar => {
-                if zh {
-                    "线上研讨会"
-                } else {
-                    "Webinar"
-                }
-            }
-            LeadSource::Referral => {
-                if zh {
-                    "转介绍"
-                } else {
-                    "Referral"
-                }
-            }
-            LeadSource::PublicTender => {
-                if zh {
-                    "公开信息/招投标"
-                } else {
-                    "Public info / tender"
-                }
-            }
-            LeadSource::Phone => {
-                if zh {
-                    "电话"
-                } else {
-                    "Phone"
-                }
-            }
-            LeadSource::Website => {
-                if zh {
-                    "网站"
-                } else {
-                    "Website"
-                }
-            }
-            LeadSource::Other => {
-                if zh {
-                    "其他"
-                } else {
-                    "Other"
                 }
             }
         }
@@ -1478,6 +1372,42 @@ impl Locale {
         }
     }
 
+    /// The words of a choice of `field`: its own (`source.other`, where
+    /// the value means something else elsewhere), else the value's.
+    pub fn choice(self, field: &str, value: &str) -> Option<&'static str> {
+        let own = format!("{field}.{value}");
+        WORDS
+            .iter()
+            .find(|(key, _, _)| *key == own)
+            .map(|(_, zh_word, en_word)| if self == Self::ZhCn { *zh_word } else { *en_word })
+            .or_else(|| self.option(value))
+    }
+
+    /// Whose records a list holds: "我的线索", "本团队客户", "All tickets".
+    pub fn scope_of(self, scope: crate::policy::Scope, entity: &str) -> String {
+        use crate::policy::Scope;
+        let plural = self.entity_plural(entity);
+        match (self, scope) {
+            (Self::ZhCn, Scope::Own(_)) => format!("我的{plural}"),
+            (Self::ZhCn, Scope::Team(_)) => format!("本团队{plural}"),
+            (Self::ZhCn, Scope::All) => format!("全部{plural}"),
+            (Self::En, Scope::Own(_)) => format!("My {}", plural.to_lowercase()),
+            (Self::En, Scope::Team(_)) => format!("My team's {}", plural.to_lowercase()),
+            (Self::En, Scope::All) => format!("All {}", plural.to_lowercase()),
+        }
+    }
+
+    /// "评分 7/8 · 建议意向等级：A 高意向": a proposal and its score.
+    pub fn proposal(self, field: &str, proposed: crate::screen::Proposed) -> String {
+        let (score, max) = (proposed.score, proposed.max);
+        let label = self.field_label(field);
+        let value = self.choice(field, proposed.value).unwrap_or(proposed.value);
+        match self {
+            Self::ZhCn => format!("评分 {score}/{max} · 建议{label}：{value}"),
+            Self::En => format!("Score {score}/{max} · proposed {}: {value}", label.to_lowercase()),
+        }
+    }
+
     /// Labels of choice values of visits and tickets.
     pub fn option(self, value: &str) -> Option<&'static str> {
         let zh = self == Self::ZhCn;
@@ -1571,47 +1501,6 @@ impl Locale {
             }
             _ => return None,
         })
-    }
-
-    pub fn lead_status(self, status: LeadStatus) -> &'static str {
-        let zh = self == Self::ZhCn;
-        match status {
-            LeadStatus::New if zh => "待筛选",
-            LeadStatus::New => "New",
-            LeadStatus::Qualified if zh => "有效线索",
-            LeadStatus::Qualified => "Qualified",
-            LeadStatus::Converted if zh => "已转化",
-            LeadStatus::Converted => "Converted",
-            LeadStatus::Disqualified if zh => "已作废",
-            LeadStatus::Disqualified => "Dropped",
-        }
-    }
-
-    pub fn grade(self, grade: Grade) -> &'static str {
-        let zh = self == Self::ZhCn;
-        match grade {
-            Grade::A => {
-                if zh {
-                    "A 高意向"
-                } else {
-                    "A high intent"
-                }
-            }
-            Grade::B => {
-                if zh {
-                    "B 中意向"
-                } else {
-                    "B medium intent"
-                }
-            }
-            Grade::C => {
-                if zh {
-                    "C 低意向"
-                } else {
-                    "C low intent"
-                }
-            }
-        }
     }
 }
 

@@ -185,19 +185,6 @@ pub fn may_name_holder(user: &CurrentUser, kind: Kind, record: Ownership) -> boo
         && user.team_id == record.owner_team_id
 }
 
-/// The leads `user` may read (see `scope`).
-pub fn lead_scope(user: &CurrentUser) -> Option<Scope> {
-    scope(user, Kind::Lead)
-}
-
-pub fn can_read_lead(user: &CurrentUser, lead: Ownership) -> bool {
-    can_read(user, Kind::Lead, lead)
-}
-
-pub fn can_create_lead(user: &CurrentUser) -> bool {
-    can_create(user, Kind::Lead)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,7 +224,12 @@ mod tests {
             (user(12, Role::Admin, None), false),
         ];
         for (who, allowed) in cases {
-            assert_eq!(can_read_lead(&who, lead_of_rep1), allowed, "{:?}", who.role);
+            assert_eq!(
+                can_read(&who, Kind::Lead, lead_of_rep1),
+                allowed,
+                "{:?}",
+                who.role
+            );
         }
     }
 
@@ -338,7 +330,7 @@ mod tests {
     fn only_sales_staff_create_leads() {
         let creators: Vec<Role> = Role::ALL
             .into_iter()
-            .filter(|role| can_create_lead(&user(1, *role, None)))
+            .filter(|role| can_create(&user(1, *role, None), Kind::Lead))
             .collect();
         assert_eq!(creators, [Role::Rep, Role::Supervisor, Role::SalesManager]);
     }

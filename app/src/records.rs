@@ -8,7 +8,7 @@ use crate::customers::CUSTOMER_SCREEN;
 use crate::error::{AppError, FieldError};
 use crate::follow_ups::FOLLOW_UP_SCREEN;
 use crate::i18n::Locale;
-use crate::leads::parse_local_time;
+use crate::leads::LEAD_SCREEN;
 use crate::policy::{self, Scope};
 use crate::roles::CurrentUser;
 pub use crate::screen::{field, FormField, Input, RecordScreen, Source};
@@ -17,6 +17,7 @@ use crate::settings::{ProcessSettings, SETTINGS_SCREEN};
 use crate::sync::{Fields, Mutation, Op};
 use crate::tickets::TICKET_SCREEN;
 use crate::ui::{leave_when_synced, use_locale, with_user, OwnerFilter, SavedOnDevice, SearchBox};
+use crate::validate::parse_local_time;
 use crate::validate::Phone;
 use crate::visits::VISIT_SCREEN;
 use leptos::prelude::*;
@@ -52,6 +53,9 @@ pub fn to_fields(screen: &RecordScreen, typed: &[(&'static str, String)], tz: ch
             Input::Phone => Phone::parse(raw)
                 .map(|p| p.as_str().to_owned())
                 .unwrap_or_else(|_| raw.to_owned()),
+            Input::Email => crate::validate::Email::parse(raw)
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_else(|_| raw.to_owned()),
             Input::Money => crate::validate::Money::parse(raw)
                 .map(crate::validate::Money::to_stored)
                 .unwrap_or_else(|_| raw.to_owned()),
@@ -60,6 +64,43 @@ pub fn to_fields(screen: &RecordScreen, typed: &[(&'static str, String)], tz: ch
         fields.insert(form_field.name.to_owned(), Value::String(value));
     }
     fields
+}
+
+/// The home page: a rep's, supervisor's or manager's leads; the service
+/// desk's is its tickets, the admin's the company's settings.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    with_user(|me| {
+        if policy::scope(&me, policy::Kind::Lead).is_some() {
+            return view! { <RecordList me screen=&LEAD_SCREEN /> }.into_any();
+        }
+        let home = if policy::can_create(&me, policy::Kind::Settings) {
+            "/company-settings"
+        } else {
+            "/tickets"
+        };
+        view! { <leptos_router::components::Redirect path=home /> }.into_any()
+    })
+}
+
+#[component]
+pub fn LeadsPage() -> impl IntoView {
+    with_user(|me| view! { <RecordList me screen=&LEAD_SCREEN /> })
+}
+
+#[component]
+pub fn NewLeadPage() -> impl IntoView {
+    with_user(|me| view! { <RecordForm me screen=&LEAD_SCREEN /> })
+}
+
+#[component]
+pub fn LeadPage() -> impl IntoView {
+    with_user(|me| view! { <RecordDetail me screen=&LEAD_SCREEN /> })
+}
+
+#[component]
+pub fn EditLeadPage() -> impl IntoView {
+    with_user(|me| view! { <RecordEdit me screen=&LEAD_SCREEN /> })
 }
 
 #[component]
@@ -373,8 +414,11 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                 ))
             }
         },
-        // Newest first, as read.
-        |_, _| std::cmp::Ordering::Equal,
+        // The screen's order, or newest first, as read.
+        move |(_, _, a): &(SearchText, (uuid::Uuid, String), LocalView), (_, _, b)| match screen.order {
+            Some(order) => order(&a.fields, &b.fields),
+            None => std::cmp::Ordering::Equal,
+        },
     );
     let tz = me.tz();
     let now = crate::ui::use_now();
@@ -385,7 +429,11 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let waiting_only = RwSignal::new(false);
     let me_for_filter = me.clone();
     // A supervisor or manager sees others' records too, and may narrow to one owner.
-    let sees_others = !matches!(policy::scope(&me, screen.spec.kind), Some(Scope::Own(_)) | None);
+    let scope = policy::scope(&me, screen.spec.kind);
+    let sees_others = !matches!(scope, Some(Scope::Own(_)) | None);
+    let scope_words = scope
+        .map(|scope| locale.scope_of(scope, entity))
+        .unwrap_or_default();
     // An entity with a public pool lists the pool apart: one's own book,
     // or the pool to claim from.
     let has_pool =
@@ -396,6 +444,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let choice_filters = screen
         .fields
         .iter()
+        .filter(|f| f.filter)
         .filter_map(|f| match f.input {
             Input::Choice(options) => Some((f.name, options)),
             _ => None,
@@ -411,7 +460,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                         <option value="">{locale.any_value_of(locale.field_label(name))}</option>
                         {options
                             .iter()
-                            .map(|value| view! { <option value=*value>{locale.option(value).unwrap_or(value)}</option> })
+                            .map(|value| view! { <option value=*value>{locale.choice(name, value).unwrap_or(value)}</option> })
                             .collect_view()}
                     </select>
                 </label>
@@ -545,12 +594,16 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                         rates_line(&rule(&shown, now, tz), locale)
                     });
                     let singles = singles.get();
+                    // Whose records these are, and how many: of all on the
+                    // device, or matching what the list is narrowed to.
+                    let counted = if narrowing {
+                        format!("{} · {count} / {total} {}", scope_words, t.matches)
+                    } else {
+                        format!("{} · {count} {}", scope_words, locale.word("records_count"))
+                    };
                     view! {
                         {rates}
-                        {narrowing
-                            .then(|| {
-                                view! { <p class="muted" data-testid="record-count">{format!("{count} / {total} {}", t.matches)}</p> }
-                            })}
+                        <p class="muted" data-testid="record-count">{counted}</p>
                         {(count > client::LIST_LIMIT)
                             .then(|| view! { <p class="muted">{format!("{count} · {} {}", t.showing_newest, client::LIST_LIMIT)}</p> })}
                         <ul class="lead-list" data-testid="record-list">
@@ -585,7 +638,7 @@ fn record_item(
     let deadline = screen
         .deadlines
         .and_then(|rule| {
-            rule(&record.fields, tz, singles)
+            rule(record.id, &record.fields, tz, singles)
                 .into_iter()
                 .find(|d| d.met_at.is_none())
         })
@@ -599,15 +652,35 @@ fn record_item(
     let when = chrono::DateTime::parse_from_rfc3339(&text(&record.fields, screen.when))
         .map(|at| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default();
-    let detail: Vec<String> = screen
-        .fields
-        .iter()
-        .filter(|f| matches!(f.input, Input::Choice(_) | Input::Long) && f.name != "urgent")
-        .map(|f| text(&record.fields, f.name))
-        .filter(|v| !v.is_empty())
-        .map(|v| locale.option(&v).map(str::to_owned).unwrap_or(v))
-        .take(2)
+    // The screen's summary fields, or its first choices and long texts.
+    let summary: Vec<&FormField> = if screen.summary.is_empty() {
+        screen
+            .fields
+            .iter()
+            .filter(|f| matches!(f.input, Input::Choice(_) | Input::Long) && f.name != "urgent")
+            .collect()
+    } else {
+        screen
+            .summary
+            .iter()
+            .filter_map(|name| screen.fields.iter().find(|f| f.name == *name))
+            .collect()
+    };
+    let detail: Vec<String> = summary
+        .into_iter()
+        .map(|f| (f, text(&record.fields, f.name)))
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(f, v)| locale.choice(f.name, &v).map(str::to_owned).unwrap_or(v))
+        .take(if screen.summary.is_empty() {
+            2
+        } else {
+            screen.summary.len()
+        })
         .collect();
+    let badge = screen
+        .badge
+        .map(|field| badge_view(field, &record.fields, locale));
+    let badged = badge.is_some();
     let status = screen
         .spec
         .workflow
@@ -618,7 +691,8 @@ fn record_item(
     let href = format!("{}/{}", screen.path, record.id);
     let title = text(&record.fields, screen.spec.title);
     view! {
-        <li class="lead-card record-card" data-testid="record-card">
+        <li class="lead-card record-card" class:badged=badged data-testid="record-card">
+            {badge}
             <div class="lead-main">
                 <A href=href attr:class="company" attr:data-testid="open-record">
                     {title}
@@ -629,7 +703,7 @@ fn record_item(
                 <span>{when}</span>
                 {owner.map(|name| view! { <span data-testid="record-owner">{format!("{} {name}", t.owner)}</span> })}
                 {code.map(|code| view! { <span data-testid="record-code">{code}</span> })}
-                {status.map(|status| view! { <span class="badge status" data-testid="record-status">{locale.word(&status)}</span> })}
+                {status.map(|status| view! { <span class="badge status" data-testid="record-status">{locale.choice("status", &status).unwrap_or_default()}</span> })}
                 {deadline}
                 {record.pending.then(|| view! { <span class="badge pending">{t.not_synced}</span> })}
                 {record.rejected.map(|e| view! { <span class="badge rejected">{locale.error(&e)}</span> })}
@@ -799,6 +873,10 @@ fn RecordForm(
     });
     let form_values = values.clone();
     let is_edit = editing.with_value(Option::is_some);
+    let proposal_hint = screen
+        .proposal
+        .as_ref()
+        .map(|proposal| proposal_view(screen, proposal, &values, is_edit, tz, locale));
     let inputs = values
         .iter()
         .zip(screen.fields)
@@ -841,7 +919,7 @@ fn RecordForm(
                 Input::Long => view! { <textarea name=name rows="2" bind:value=value /> }.into_any(),
                 Input::Choice(options) => view! {
                     <select name=name bind:value=value>
-                        {choice_options(options, locale)}
+                        {choice_options(name, options, locale)}
                     </select>
                 }
                 .into_any(),
@@ -850,6 +928,7 @@ fn RecordForm(
                         Input::DateTime => "datetime-local",
                         Input::Date => "date",
                         Input::Phone => "tel",
+                        Input::Email => "email",
                         _ => "text",
                     };
                     let mode = match other {
@@ -905,6 +984,7 @@ fn RecordForm(
             // Above the fields, where the company is typed, so it is seen.
             {duplicates}
             <div class="grid">{inputs}</div>
+            {proposal_hint}
             {move || {
                 failure
                     .get()
@@ -920,6 +1000,47 @@ fn RecordForm(
                 </button>
             </div>
         </form>
+    }
+}
+
+/// A proposal's line under the form (a lead's score and the grade it
+/// proposes), which fills the proposed field while it is empty or still
+/// holds the last proposal: a value the user chose stays, and an edit
+/// keeps the stored one.
+fn proposal_view(
+    screen: &'static RecordScreen,
+    proposal: &'static crate::screen::Proposal,
+    values: &[(&'static str, RwSignal<String>)],
+    is_edit: bool,
+    tz: chrono_tz::Tz,
+    locale: Locale,
+) -> impl IntoView + use<> {
+    let singles = client::use_singles();
+    let inputs = values.to_vec();
+    let proposed = Memo::new(move |_| {
+        let typed: Vec<(&'static str, String)> = inputs.iter().map(|(n, v)| (*n, v.get())).collect();
+        (proposal.rule)(&to_fields(screen, &typed, tz), &singles.get())
+    });
+    if let Some(&(_, target)) = values.iter().find(|(name, _)| *name == proposal.field) {
+        let last = StoredValue::new(None::<&'static str>);
+        Effect::new(move |_| {
+            let Some(now) = proposed.get() else { return };
+            let chosen = target.get_untracked();
+            let untouched = chosen.is_empty() || last.get_value() == Some(chosen.as_str());
+            if untouched && !is_edit {
+                target.set(now.value.to_owned());
+            }
+            last.set_value(Some(now.value));
+        });
+    }
+    let hint = locale.word(&format!("proposal_hint_{}", screen.spec.name));
+    view! {
+        <p class="muted proposal" data-testid="proposal">
+            {move || match proposed.get() {
+                Some(p) => locale.proposal(proposal.field, p),
+                None => hint.to_owned(),
+            }}
+        </p>
     }
 }
 
@@ -1192,7 +1313,7 @@ fn LinesInput(
                             let input = match f.input {
                                 Input::Choice(options) => view! {
                                     <select data-testid=format!("line-{field}") bind:value=value>
-                                        {choice_options(options, locale)}
+                                        {choice_options(f.name, options, locale)}
                                     </select>
                                 }
                                 .into_any(),
@@ -1443,7 +1564,8 @@ fn related_records(screen: &'static RecordScreen, id: uuid::Uuid, me: &CurrentUs
 }
 
 /// The screens of records entered with the generic form.
-const ALL_SCREENS: [&RecordScreen; 5] = [
+const ALL_SCREENS: [&RecordScreen; 6] = [
+    &LEAD_SCREEN,
     &TICKET_SCREEN,
     &VISIT_SCREEN,
     &CUSTOMER_SCREEN,
@@ -1613,7 +1735,7 @@ fn RecordDetail(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView
 /// zone, text as it is.
 fn shown_value(form_field: &FormField, raw: &str, tz: chrono_tz::Tz, locale: Locale) -> String {
     match form_field.input {
-        Input::Choice(_) => locale.option(raw).unwrap_or(raw).to_owned(),
+        Input::Choice(_) => locale.choice(form_field.name, raw).unwrap_or(raw).to_owned(),
         Input::DateTime => chrono::DateTime::parse_from_rfc3339(raw)
             .map(|at| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_else(|_| raw.to_owned()),
@@ -1657,6 +1779,8 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                         .into_any()
                 } else if f.input == Input::Phone {
                     view! { <a href=format!("tel:{raw}") data-testid="call">{value}</a> }.into_any()
+                } else if f.input == Input::Email {
+                    view! { <a href=format!("mailto:{raw}")>{value}</a> }.into_any()
                 } else {
                     view! { <span>{value}</span> }.into_any()
                 };
@@ -1670,6 +1794,19 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             })
         })
         .collect_view();
+    // The score a proposal comes from (a lead's screening score).
+    let score = screen
+        .proposal
+        .as_ref()
+        .and_then(|proposal| (proposal.rule)(&fields, &client::use_singles().get_untracked()))
+        .map(|p| {
+            view! {
+                <div class="row">
+                    <dt>{locale.word("proposal_score")}</dt>
+                    <dd data-testid="score">{format!("{} / {}", p.score, p.max)}</dd>
+                </div>
+            }
+        });
     let approval = crate::approvals::stored(&fields);
     let approver_words = move |approver: Approver| match approver {
         Approver::Role(role) => locale.role(role).to_owned(),
@@ -1865,6 +2002,26 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             if !disabled {
                 allowed_commands.push(name);
             }
+            // A command given by making another record from this one (a
+            // lead's conversion: the new customer's form): a link to it.
+            if let Some(made) = made_by_form(screen, name) {
+                let href = format!("{}/new?{}={}", made.0, made.1, record.id);
+                return if disabled {
+                    view! {
+                        <button data-testid=format!("command-{name}") disabled=true title=why.clone().unwrap_or_default()>
+                            {locale.word(name)}
+                        </button>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <A href=href attr:class="button" attr:data-testid=format!("command-{name}")>
+                            {locale.word(name)}
+                        </A>
+                    }
+                    .into_any()
+                };
+            }
             let args_of = args_of.clone();
             let click = move |_| {
                 give.dispatch_local((name, args_of(name)));
@@ -1880,6 +2037,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                     {locale.word(name)}
                 </button>
             }
+            .into_any()
         })
         .collect_view();
     // An argument is asked for while a command that takes it is allowed.
@@ -1912,7 +2070,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 .into_any(),
                 Input::Choice(options) => view! {
                     <select data-testid=format!("command-{name}") bind:value=value>
-                        {choice_options(options, locale)}
+                        {choice_options(name, options, locale)}
                     </select>
                 }
                 .into_any(),
@@ -1940,7 +2098,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
         })
         .collect_view();
     let singles = client::use_singles().get_untracked();
-    let deadlines = screen.deadlines.map(|rule| rule(&fields, tz, &singles)).filter(|found| !found.is_empty()).map(|found| {
+    let deadlines = screen.deadlines.map(|rule| rule(record.id, &fields, tz, &singles)).filter(|found| !found.is_empty()).map(|found| {
         let now = crate::ui::use_now();
         view! {
             <section class="deadlines" data-testid="deadlines">
@@ -1970,9 +2128,10 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
         <p><A href=screen.path>{format!("‹ {}", locale.entity_plural(screen.spec.name))}</A></p>
         <article class="card sheet" data-testid="record-detail">
             <div class="sheet-head">
+                {screen.badge.map(|field| badge_view(field, &fields, locale))}
                 <h1>{title.clone()}</h1>
                 {code.map(|c| view! { <span class="badge status" data-testid="record-code">{c}</span> })}
-                {state.map(|s| view! { <span class="badge status" data-testid="record-status">{locale.word(&s)}</span> })}
+                {state.map(|s| view! { <span class="badge status" data-testid="record-status">{locale.choice("status", &s).unwrap_or_default()}</span> })}
                 {record.pending.then(|| view! { <span class="badge pending">{t.not_synced}</span> })}
             </div>
             {record
@@ -1981,7 +2140,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 .map(|e| view! { <p class="form-error" role="alert" data-testid="record-refused">{locale.error(&e)}</p> })}
             {masked_hint}
             {screen.pairs.as_ref().map(|pairs| view! { <LookAlikeNote screen pairs id=record.id /> })}
-            <dl class="sheet-fields">{rows}</dl>
+            <dl class="sheet-fields">{rows} {score}</dl>
             {edit.map(|edit| view! { <div class="actions wrap" data-testid="record-edit">{edit}</div> })}
             {deadlines}
             {share_link(screen, &fields, locale)}
@@ -2142,12 +2301,27 @@ fn rates_line(rates: &[crate::screen::Rate], locale: Locale) -> impl IntoView + 
     view! { <p class="rates" data-testid="rates">{entries}</p> }
 }
 
-fn choice_options(options: &'static [&'static str], locale: Locale) -> impl IntoView + use<> {
+/// A choice shown as a round badge (a lead's grade): its value, its
+/// words on hover.
+fn badge_view(field: &'static str, fields: &Fields, locale: Locale) -> impl IntoView + use<> {
+    let value = text(fields, field);
+    view! {
+        <span class=format!("grade grade-{value}") data-testid=format!("badge-{field}") title=locale.choice(field, &value).unwrap_or_default()>
+            {value.clone()}
+        </span>
+    }
+}
+
+fn choice_options(
+    field: &'static str,
+    options: &'static [&'static str],
+    locale: Locale,
+) -> impl IntoView + use<> {
     view! {
         <option value="">{locale.texts().choose}</option>
         {options
             .iter()
-            .map(|o| view! { <option value=*o>{locale.option(o).unwrap_or(o)}</option> })
+            .map(|o| view! { <option value=*o>{locale.choice(field, o).unwrap_or(o)}</option> })
             .collect_view()}
     }
 }
@@ -2191,9 +2365,23 @@ pub fn deadline_badge(
 }
 
 /// The status a record of this screen has before any command.
+/// The form a command is given through, by making another record from
+/// this one (a lead's `convert`: the new customer's form): its path and
+/// the address's parameter naming this record.
+fn made_by_form(screen: &RecordScreen, command: &str) -> Option<(&'static str, &'static str)> {
+    ALL_SCREENS.iter().find_map(|other| {
+        other
+            .from
+            .as_ref()
+            .filter(|from| from.spec.name == screen.spec.name && from.then.0 == command)
+            .map(|from| (other.path, from.param))
+    })
+}
+
 fn default_status(screen: &RecordScreen) -> String {
     match screen.spec.name {
         "ticket" => "open",
+        "lead" => "new",
         _ => "draft",
     }
     .to_owned()

@@ -15,6 +15,8 @@ pub enum Input {
     DateTime,
     Date,
     Phone,
+    /// Stored lower-case (`validate::Email`), shown as a `mailto:` link.
+    Email,
     /// Yuan, exact (`validate::Money`).
     Money,
     /// A whole number (days, a count).
@@ -68,6 +70,9 @@ pub struct FormField {
     pub name: &'static str,
     pub input: Input,
     pub required: bool,
+    /// A choice the list can be narrowed by (every choice, unless
+    /// `unfiltered`).
+    pub filter: bool,
 }
 
 pub const fn field(name: &'static str, input: Input, required: bool) -> FormField {
@@ -75,11 +80,42 @@ pub const fn field(name: &'static str, input: Input, required: bool) -> FormFiel
         name,
         input,
         required,
+        filter: matches!(input, Input::Choice(_)),
     }
 }
 
+impl FormField {
+    /// A choice the list is not narrowed by (a lead's screening answers:
+    /// the grade they propose is).
+    pub const fn unfiltered(self) -> Self {
+        Self {
+            filter: false,
+            ..self
+        }
+    }
+}
+
+/// A field the form fills from others by a pure rule (a lead's grade
+/// from its screening score): the proposal fills it while it is empty or
+/// still holds the last proposal; a value the user chose stays.
+pub struct Proposal {
+    pub field: &'static str,
+    /// The value proposed for the record as typed (stored form), by the
+    /// company's settings, with the score it comes from.
+    pub rule: fn(&Fields, &crate::sync::entity::Singles) -> Option<Proposed>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Proposed {
+    pub value: &'static str,
+    pub score: u32,
+    /// The most the score can be.
+    pub max: u32,
+}
+
 /// A record's deadlines in a zone, by the company's settings.
-pub type DeadlinesRule = fn(&Fields, chrono_tz::Tz, &crate::sync::entity::Singles) -> Vec<Deadline>;
+pub type DeadlinesRule =
+    fn(uuid::Uuid, &Fields, chrono_tz::Tz, &crate::sync::entity::Singles) -> Vec<Deadline>;
 
 /// One kind of record the phone can enter.
 pub struct RecordScreen {
@@ -120,6 +156,17 @@ pub struct RecordScreen {
     /// page that lists the pairs, and the commands given there rather
     /// than on one record's page.
     pub pairs: Option<Pairs>,
+    /// A field its form proposes from others (a lead's grade).
+    pub proposal: Option<Proposal>,
+    /// The order its list is worked in (a lead's: A first, then the most
+    /// recent contact); `None`: newest first.
+    pub order: Option<fn(&Fields, &Fields) -> std::cmp::Ordering>,
+    /// A choice shown as a badge at the head of its card and page (a
+    /// lead's grade).
+    pub badge: Option<&'static str>,
+    /// The fields its card shows under the title; empty: its first
+    /// choices and long texts.
+    pub summary: &'static [&'static str],
 }
 
 /// Look-alike records (`RecordScreen::pairs`).

@@ -118,6 +118,10 @@ pub const SETTINGS_SCREEN: RecordScreen = RecordScreen {
     share: None,
     photos: false,
     pairs: None,
+    proposal: None,
+    order: None,
+    badge: None,
+    summary: &[],
 };
 
 const fn whole(name: &'static str) -> FormField {

@@ -3,7 +3,6 @@
 use crate::auth::{logout, who_is_signed_in};
 use crate::client::{request_sync, use_sync_status, SyncStatus};
 use crate::i18n::{Locale, Texts, LOCALE_COOKIE};
-use crate::leads::view::{EditLeadPage, LeadDetailPage, LeadsPage, NewLeadPage};
 use crate::notifications::{Bell, NotificationsPage};
 use crate::policy::{self, Kind};
 use crate::records::{
@@ -105,10 +104,11 @@ pub fn App() -> impl IntoView {
             <main class="page">
                 <RefusedAwayNotice />
                 <Routes fallback=|| view! { <p class="empty">"404"</p> }>
-                    <Route path=path!("/") view=LeadsPage />
-                    <Route path=path!("/leads/new") view=NewLeadPage />
-                    <Route path=path!("/leads/:id") view=LeadDetailPage />
-                    <Route path=path!("/leads/:id/edit") view=EditLeadPage />
+                    <Route path=path!("/") view=crate::records::HomePage />
+                    <Route path=path!("/leads") view=crate::records::LeadsPage />
+                    <Route path=path!("/leads/new") view=crate::records::NewLeadPage />
+                    <Route path=path!("/leads/:id") view=crate::records::LeadPage />
+                    <Route path=path!("/leads/:id/edit") view=crate::records::EditLeadPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/visits") view=VisitsPage />

@@ -202,6 +202,19 @@ impl Checker {
     }
 }
 
+/// A `datetime-local` value (`2026-11-24T09:30`, seconds optional) in `tz`.
+pub fn parse_local_time(raw: &str, tz: chrono_tz::Tz) -> Result<chrono::DateTime<chrono::Utc>, FieldProblem> {
+    use chrono::TimeZone;
+    let raw = raw.trim();
+    let naive = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| FieldProblem::InvalidDate)?;
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|local| local.with_timezone(&chrono::Utc))
+        .ok_or(FieldProblem::InvalidDate)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -118,6 +118,10 @@ pub const VISIT_SCREEN: RecordScreen = RecordScreen {
     share: None,
     photos: false,
     pairs: None,
+    proposal: None,
+    order: None,
+    badge: None,
+    summary: &[],
 };
 
 /// A stored visit.

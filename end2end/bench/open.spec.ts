@@ -80,7 +80,7 @@ async function hydrated(page: Page) {
 async function usable(page: Page) {
   await hydrated(page);
   await expect(page.getByTestId("who")).toBeVisible({ timeout: 30_000 });
-  await expect(page.getByTestId("lead-card").first()).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId("record-card").first()).toBeVisible({ timeout: 30_000 });
 }
 
 function median(values: number[]): number {

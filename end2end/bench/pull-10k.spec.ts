@@ -67,9 +67,9 @@ test("a fresh phone pulls 10,000 leads without freezing the page", async ({ brow
   });
   await expect(page.getByTestId("sync-status")).toContainText("已全部同步", { timeout: 300_000 });
   const synced = await page.evaluate(() => performance.now() - (window as any).__started);
-  await expect(page.getByTestId("lead-list")).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId("record-list")).toBeVisible({ timeout: 60_000 });
   const listed = await page.evaluate(() => performance.now() - (window as any).__started);
-  const count = await page.getByTestId("lead-card").count();
+  const count = await page.getByTestId("record-card").count();
   const stats = await page.evaluate(() => {
     const w = window as any;
     const tasks: number[] = w.__longTasks.map((t: number[]) => t[1]);
@@ -91,6 +91,6 @@ test("a fresh phone pulls 10,000 leads without freezing the page", async ({ brow
   fs.mkdirSync("output", { recursive: true });
   fs.writeFileSync("output/pull-10k.json", JSON.stringify(result, null, 2));
   expect(count).toBe(200);
-  const total = Number((await page.getByTestId("lead-count").textContent())?.match(/(\d+) 条/)?.[1]);
+  const total = Number((await page.getByTestId("record-count").textContent())?.match(/(\d+) 条/)?.[1]);
   expect(total).toBeGreaterThanOrEqual(RECORDS);
 });

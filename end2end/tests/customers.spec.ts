@@ -27,13 +27,13 @@ test("a rep converts a lead offline, the supervisor approves it, and the rep's p
   const page = await phone.newPage();
   await signIn(page, "rep3");
   await page.getByRole("searchbox").fill(company);
-  await page.getByTestId("open-lead").filter({ hasText: company }).click();
-  await expect(page.getByTestId("lead-detail")).toContainText(company);
+  await page.getByTestId("open-record").filter({ hasText: company }).click();
+  await expect(page.getByTestId("record-detail")).toContainText(company);
   await expect(page.getByTestId("call")).toHaveAttribute("href", "tel:13912345678");
 
   // With no network, the lead becomes a new-customer application filled from it.
   await phone.setOffline(true);
-  await page.getByTestId("convert-lead").click();
+  await page.getByTestId("command-convert").click();
   await hydrated(page).catch(() => {});
   await expect(page.locator('input[name="company"]')).toHaveValue(company);
   await expect(page.locator('input[name="contact_name"]')).toHaveValue("陈志强");
@@ -102,7 +102,7 @@ test("a rep converts a lead offline, the supervisor approves it, and the rep's p
   await page.goto("/");
   await hydrated(page);
   await page.getByRole("searchbox").fill(company);
-  await expect(page.getByTestId("lead-card").filter({ hasText: company })).toContainText("已转化");
+  await expect(page.getByTestId("record-card").filter({ hasText: company })).toContainText("已转化");
 });
 
 test("the duplicate warning appears while a company is typed, however it is written", async ({ browser, baseURL }) => {
@@ -152,8 +152,8 @@ test("a command refused by the server is shown in words and the phone returns to
   await pushLeads(await signedInApi(baseURL, "rep2"), 1, () => lead(company));
   const open = async (page: Page) => {
     await page.getByRole("searchbox").fill(company);
-    await page.getByTestId("open-lead").filter({ hasText: company }).click();
-    await expect(page.getByTestId("lead-status")).toHaveText("待筛选");
+    await page.getByTestId("open-record").filter({ hasText: company }).click();
+    await expect(page.getByTestId("record-status")).toHaveText("待筛选");
   };
   // Two devices of rep2 hold the lead as new.
   const phoneContext = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
@@ -167,19 +167,18 @@ test("a command refused by the server is shown in words and the phone returns to
 
   // Offline, the phone qualifies the lead; the laptop drops it online first.
   await phoneContext.setOffline(true);
-  await phone.getByTestId("qualify").click();
-  await expect(phone.getByTestId("lead-status")).toHaveText("有效线索");
-  await laptop.getByTestId("disqualify").click();
-  await laptop.getByTestId("disqualify-reason").fill("预算取消");
-  await laptop.getByTestId("confirm-disqualify").click();
-  await expect(laptop.getByTestId("lead-status")).toHaveText("已作废");
+  await phone.getByTestId("command-qualify").click();
+  await expect(phone.getByTestId("record-status")).toHaveText("有效线索");
+  await laptop.getByTestId("command-reason").fill("预算取消");
+  await laptop.getByTestId("command-disqualify").click();
+  await expect(laptop.getByTestId("record-status")).toHaveText("已作废");
   await syncNow(laptop);
 
   // Back online, the server decides against the lead as it stands: no.
   await phoneContext.setOffline(false);
   await syncNow(phone);
-  await expect(phone.getByTestId("lead-refused")).toHaveText("该线索已筛选过。");
-  await expect(phone.getByTestId("lead-status")).toHaveText("已作废");
+  await expect(phone.getByTestId("record-refused")).toHaveText("该线索已筛选过。");
+  await expect(phone.getByTestId("record-status")).toHaveText("已作废");
   await phone.screenshot({ path: "output/lead-refused-390.png", fullPage: true });
 });
 

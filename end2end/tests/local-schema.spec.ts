@@ -57,7 +57,7 @@ test("a version 1 local store is migrated without losing a record or its waiting
   // The new release opens the store: migrated, shown, and synced.
   await page.goto("/");
   await hydrated(page);
-  await expect(page.getByTestId("lead-card").filter({ hasText: company })).toBeVisible();
+  await expect(page.getByTestId("record-card").filter({ hasText: company })).toBeVisible();
   await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
   const pulled = await context.request.post("/api/sync/pull", { data: { request: { cursor: 0 } } });
   const lead = (await pulled.json()).changes.find((c: any) => c.id === recordId);

@@ -33,7 +33,7 @@ test("after one online visit the app opens with no network, takes a lead, a visi
   expect(await startedFrom(page)).toBe("shell");
   await expect(page.getByTestId("who")).toBeVisible();
   await expect(page.getByTestId("sync-status")).toContainText("离线");
-  await expect(page.getByTestId("lead-card").first()).toBeVisible();
+  await expect(page.getByTestId("record-card").first()).toBeVisible();
   await page.screenshot({ path: "output/offline-shell-leads-390.png" });
   // Signing out needs the server: offline the rep stays signed in and is told why.
   await page.getByTestId("sign-out").click();
@@ -42,9 +42,9 @@ test("after one online visit the app opens with no network, takes a lead, a visi
 
   const stamp = Date.now();
   const company = `断网新建精工有限公司 ${stamp}`;
-  await page.getByTestId("new-lead").click();
+  await page.getByTestId("new-record").click();
   await fillLead(page, company);
-  await page.getByTestId("save-lead").click();
+  await page.getByTestId("save-record").click();
   await expect(page.getByTestId("saved-on-device")).toBeVisible();
 
   // Another route opened straight from the address bar, still offline.
@@ -71,7 +71,7 @@ test("after one online visit the app opens with no network, takes a lead, a visi
   // Reloaded again, offline: all three are there, marked as not yet synced.
   await page.goto("/");
   await hydrated(page);
-  const lead = page.getByTestId("lead-card").filter({ hasText: company });
+  const lead = page.getByTestId("record-card").filter({ hasText: company });
   await expect(lead).toBeVisible();
   await expect(lead).toContainText("待同步");
   await page.screenshot({ path: "output/offline-shell-saved-390.png" });
@@ -91,7 +91,7 @@ test("after one online visit the app opens with no network, takes a lead, a visi
   const supervisor = await browser.newContext({ viewport: PHONE });
   const supPage = await supervisor.newPage();
   await signIn(supPage, "sup1");
-  await expect(supPage.getByTestId("lead-card").filter({ hasText: company })).toBeVisible();
+  await expect(supPage.getByTestId("record-card").filter({ hasText: company })).toBeVisible();
   await supPage.getByTestId("nav").getByText("拜访记录").click();
   await expect(supPage.getByTestId("record-card").filter({ hasText: visitCustomer })).toBeVisible();
   await supPage.getByTestId("nav").getByText("售后工单").click();
@@ -171,13 +171,13 @@ test("on a signal too weak to load a page, the app opens from the shell and stil
     expect(await startedFrom(page)).toBe("shell");
     expect(proxy.state.held.length).toBe(0);
     await expect(page.getByTestId("who")).toBeVisible();
-    await expect(page.getByTestId("lead-card").first()).toBeVisible();
+    await expect(page.getByTestId("record-card").first()).toBeVisible();
     // The rep works on: a new lead is saved on the phone and reaches the
     // server through the same weak link.
     const company = `弱信号新建机电有限公司 ${Date.now()}`;
-    await page.getByTestId("new-lead").click();
+    await page.getByTestId("new-record").click();
     await fillLead(page, company);
-    await page.getByTestId("save-lead").click();
+    await page.getByTestId("save-record").click();
     await expect(page.getByTestId("saved-on-device")).toBeVisible();
     await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
     await expect(page.getByTestId("sync-status")).toContainText("已全部同步");

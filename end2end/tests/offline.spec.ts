@@ -17,7 +17,7 @@ test("a lead saved offline waits in the outbox, survives a reload and syncs when
   const page = await context.newPage();
   await signIn(page, "rep3");
   await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
-  await page.getByTestId("new-lead").click();
+  await page.getByTestId("new-record").click();
   await hydrated(page);
 
   // No network: the lead is committed on the device and shown as waiting.
@@ -25,7 +25,7 @@ test("a lead saved offline waits in the outbox, survives a reload and syncs when
   await expect(page.getByTestId("sync-status")).toContainText("离线");
   const company = `离线录入工业有限公司 ${Date.now()}`;
   await fillLead(page, company);
-  await page.getByTestId("save-lead").click();
+  await page.getByTestId("save-record").click();
   await expect(page.getByTestId("saved-on-device")).toBeVisible();
   await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "1");
   await page.screenshot({ path: "output/offline-saved-390.png" });
@@ -48,7 +48,7 @@ test("a lead saved offline waits in the outbox, survives a reload and syncs when
   const supervisor = await browser.newContext({ viewport: PHONE });
   const supPage = await supervisor.newPage();
   await signIn(supPage, "sup1");
-  await expect(supPage.getByTestId("lead-card").filter({ hasText: company })).toBeVisible();
+  await expect(supPage.getByTestId("record-card").filter({ hasText: company })).toBeVisible();
 });
 
 test("the outbox outlives an expired session, is never sent by another user, and syncs when its owner signs in again", async ({
@@ -57,12 +57,12 @@ test("the outbox outlives an expired session, is never sent by another user, and
   const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
   const page = await context.newPage();
   await signIn(page, "rep5");
-  await page.getByTestId("new-lead").click();
+  await page.getByTestId("new-record").click();
   await hydrated(page);
   await context.setOffline(true);
   const company = `会话过期测试有限公司 ${Date.now()}`;
   await fillLead(page, company);
-  await page.getByTestId("save-lead").click();
+  await page.getByTestId("save-record").click();
   await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "1");
 
   // The session expires while offline; back online the push is refused and kept.
@@ -83,7 +83,7 @@ test("the outbox outlives an expired session, is never sent by another user, and
   await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
   // The list comes from this device's store, now holding the synced lead.
   await page.reload();
-  await expect(page.getByTestId("lead-card").filter({ hasText: company })).toBeVisible();
+  await expect(page.getByTestId("record-card").filter({ hasText: company })).toBeVisible();
 });
 
 test("a visit and a service ticket entered offline sync like leads", async ({ browser }) => {
@@ -148,7 +148,7 @@ test("a lead saved online while a sync is under way says it is syncing, not wait
   const page = await context.newPage();
   await signIn(page, "rep4");
   await expect(page.getByTestId("sync-status")).toContainText("已全部同步");
-  await page.getByTestId("new-lead").click();
+  await page.getByTestId("new-record").click();
   await hydrated(page);
   // The upload is held back: the save is made while the sync is under way.
   let release: () => void = () => {};
@@ -158,12 +158,12 @@ test("a lead saved online while a sync is under way says it is syncing, not wait
     await route.continue();
   });
   await fillLead(page, `同步中录入有限公司 ${Date.now()}`);
-  await page.getByTestId("save-lead").click();
+  await page.getByTestId("save-record").click();
   await expect(page.getByTestId("saved-on-device")).toHaveText(/已保存，正在同步/);
   await expect(page.getByTestId("saved-on-device")).not.toContainText("联网后");
   await page.screenshot({ path: "output/saved-while-syncing-390.png" });
   release();
   // Once it has arrived, the form goes back to the list.
-  await expect(page).toHaveURL(/\/$/);
+  await expect(page).toHaveURL(/\/leads$/);
   await expect(page.getByTestId("pending")).toHaveAttribute("data-pending", "0");
 });

@@ -79,7 +79,7 @@ test("a second build deployed over the first replaces the cached shell cleanly: 
     await hydrated(page);
     expect(await startedFrom(page)).toBe("shell");
     expect(await loadedWasm(page)).toEqual([`/pkg/fieldbook.${second.wasmHash}.wasm`]);
-    await expect(page.getByTestId("lead-card").first()).toBeVisible();
+    await expect(page.getByTestId("record-card").first()).toBeVisible();
     await context.setOffline(false);
 
     // An old build's file is a plain 404, never HTML.

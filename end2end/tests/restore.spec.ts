@@ -16,8 +16,8 @@ async function addLead(page: Page, company: string) {
   await page.locator('input[name="phone"]').fill("138 1234 5678");
   await page.locator('select[name="source"]').selectOption("referral");
   await page.locator('select[name="grade"]').selectOption("B");
-  await page.getByTestId("save-lead").click();
-  await expect(page.getByTestId("lead-list")).toContainText(company);
+  await page.getByTestId("save-record").click();
+  await expect(page.getByTestId("record-list")).toContainText(company);
 }
 
 /** The companies of the leads the server holds for the user of `api`. */
@@ -68,10 +68,10 @@ test("a server restored from a backup gets back from the phone what it had synce
     await hydrated(page);
     await syncNow(page);
     await expect.poll(() => serverCompanies(api)).toContain(after);
-    await expect(page.getByTestId("lead-list")).toContainText(before);
-    await expect(page.getByTestId("lead-list")).toContainText(after);
+    await expect(page.getByTestId("record-list")).toContainText(before);
+    await expect(page.getByTestId("record-list")).toContainText(after);
     await page.getByTestId("list-search").fill("备份");
-    await expect(page.getByTestId("lead-card")).toHaveCount(2);
+    await expect(page.getByTestId("record-card")).toHaveCount(2);
     await page.screenshot({ path: "output/restored-390.png" });
     await api.dispose();
   } finally {

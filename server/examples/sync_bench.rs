@@ -594,16 +594,7 @@ struct LeadMaker {
     next_step_date: String,
 }
 
-const SOURCES: [&str; 7] = [
-    "trade_show",
-    "webinar",
-    "referral",
-    "public_tender",
-    "phone",
-    "website",
-    "other",
-];
-const GRADES: [&str; 3] = ["A", "B", "C"];
+use app::leads::{GRADES, SOURCES};
 
 impl LeadMaker {
     fn new() -> Self {

@@ -5,7 +5,8 @@
 //! its records here.
 
 use crate::accounts::{self, AccountError, NewUser};
-use app::leads::{LeadForm, LeadSource};
+use app::leads::record::check_lead;
+use app::leads::SOURCES;
 use app::roles::{CurrentUser, Role};
 use app::ssr::Db;
 use app::sync::{Mutation, Op, PushBatch};
@@ -145,45 +146,41 @@ async fn load_leads(db: &Db, reps: &[CurrentUser]) -> Result<usize, AccountError
                 suffix
             );
             let contacted = now - Duration::minutes(rng.gen_range(60..365 * 24 * 60));
-            let mut form = LeadForm {
-                id: None,
-                company,
-                industry: industry.to_owned(),
-                staff_size: pick(&mut rng, SIZES).to_owned(),
-                revenue_band: pick(&mut rng, REVENUES).to_owned(),
-                contact_name: format!("{}{}", pick(&mut rng, SURNAMES), pick(&mut rng, GIVEN)),
-                contact_title: pick(&mut rng, TITLES).to_owned(),
-                phone: format!(
-                    "1{}{:09}",
-                    rng.gen_range(3..=9),
-                    rng.gen_range(0..1_000_000_000u32)
-                ),
-                email: String::new(),
-                source: LeadSource::ALL[rng.gen_range(0..LeadSource::ALL.len())]
-                    .as_str()
-                    .to_owned(),
-                initial_need: pick(&mut rng, NEEDS).to_owned(),
-                grade: ["A", "B", "B", "C", "C"][rng.gen_range(0..5)].to_owned(),
-                contacted_at: contacted.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string(),
-                next_step: "电话回访，确认需求细节".to_owned(),
-                next_step_date: (contacted + Duration::days(rng.gen_range(1..14)))
-                    .format("%Y-%m-%d")
-                    .to_string(),
-                notes: String::new(),
-                ..LeadForm::default()
-            };
+            let grade = ["A", "B", "B", "C", "C"][rng.gen_range(0..5)];
             // Screening's answers that propose the grade (7, 4 and 0 of 8).
-            [form.industry_fit, form.scale, form.budget, form.decision_chain] = match form.grade.as_str() {
+            let [fit, scale, budget, chain] = match grade {
                 "A" => ["fit_high", "scale_large", "budget_range", "chain_clear"],
                 "B" => ["fit_medium", "scale_medium", "budget_range", "chain_partial"],
                 _ => ["fit_low", "scale_small", "budget_unknown", "chain_unknown"],
-            }
-            .map(str::to_owned);
-            let valid = form
-                .validate(now, tz)
+            };
+            let lead = serde_json::json!({
+                "company": company,
+                "industry": industry,
+                "staff_size": pick(&mut rng, SIZES),
+                "revenue_band": pick(&mut rng, REVENUES),
+                "contact_name": format!("{}{}", pick(&mut rng, SURNAMES), pick(&mut rng, GIVEN)),
+                "contact_title": pick(&mut rng, TITLES),
+                "phone": format!("1{}{:09}", rng.gen_range(3..=9), rng.gen_range(0..1_000_000_000u32)),
+                "source": pick(&mut rng, SOURCES),
+                "initial_need": pick(&mut rng, NEEDS),
+                "grade": grade,
+                "industry_fit": fit,
+                "scale": scale,
+                "budget": budget,
+                "decision_chain": chain,
+                "contacted_at": contacted.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "next_step": "电话回访，确认需求细节",
+                "next_step_date": (contacted.with_timezone(&tz) + Duration::days(rng.gen_range(1..14)))
+                    .format("%Y-%m-%d")
+                    .to_string(),
+            });
+            let serde_json::Value::Object(fields) = lead else {
+                unreachable!("a JSON object")
+            };
+            check_lead(&fields, now)
                 .map_err(|e| app::ssr::DbError::Corrupt(format!("demo lead invalid: {e:?}")))?;
             // Entered within a day of the contact (the 24-hour rule).
-            let entered = valid.contacted_at + Duration::minutes(rng.gen_range(5..24 * 60));
+            let entered = contacted + Duration::minutes(rng.gen_range(5..24 * 60));
             let id = Uuid::now_v7();
             let batch = PushBatch {
                 client_id: Uuid::nil(),
@@ -194,7 +191,7 @@ async fn load_leads(db: &Db, reps: &[CurrentUser]) -> Result<usize, AccountError
                     record_id: id,
                     base_version: 0,
                     op: Op::Upsert,
-                    fields: valid.to_fields(),
+                    fields,
                     command: None,
                 }],
             };

@@ -167,6 +167,7 @@ fn raise_customer_clock(call: &crate::sync::entity::DueCall) -> crate::sync::ent
 /// The customer's page counts down the pool's return and the warranty's
 /// next follow-up: the rules the server's clocks come from.
 fn customer_deadlines(
+    _: uuid::Uuid,
     fields: &Fields,
     tz: chrono_tz::Tz,
     singles: &crate::sync::entity::Singles,
@@ -309,6 +310,10 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
         works: look_alike::may_merge,
         find: look_alike::pairs_of,
     }),
+    proposal: None,
+    order: None,
+    badge: None,
+    summary: &[],
 };
 
 /// A customer's people beyond the form's contact: several, one of them the

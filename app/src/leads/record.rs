@@ -2,7 +2,7 @@
 //! its stored fields pass, and its commands (screening: qualify or
 //! disqualify). Pure: the browser and the server run the same code.
 
-use super::{Grade, LeadSource, LeadStatus, LONG_TEXT, SHORT_TEXT};
+use super::{LeadStatus, GRADES, LONG_TEXT, SHORT_TEXT, SOURCES};
 use crate::calendar::Calendar;
 use crate::error::{FieldError, FieldProblem};
 use crate::policy::Kind;
@@ -89,10 +89,7 @@ fn lead_clocks(call: &ClockCall) -> Vec<Clock> {
     if status_of(call.record) != LeadStatus::New {
         return Vec::new();
     }
-    let contacted = crate::stored::stored_instant(call.record, "contacted_at");
-    // Entered when its id was made (as the card counts it); a client that
-    // made another kind of id gives the contact's time instead.
-    let Some(entered) = entered_at(call.id).or(contacted) else {
+    let Some(entered) = entered(call.id, call.record) else {
         return Vec::new();
     };
     vec![Clock {
@@ -112,6 +109,13 @@ fn raise_lead_clock(_: &DueCall) -> Raised {
         to_pool: false,
         secret: None,
     }
+}
+
+/// When a lead was entered: when its id was made (UUID v7); a client that
+/// made another kind of id gives the contact's time instead (entry is
+/// never before the contact).
+pub fn entered(id: uuid::Uuid, fields: &Fields) -> Option<DateTime<Utc>> {
+    entered_at(id).or_else(|| crate::stored::stored_instant(fields, "contacted_at"))
 }
 
 /// 线索筛选 passed: the lead is worth working (its grade may be set with it).
@@ -141,9 +145,9 @@ pub fn check_lead(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldEr
     if phone.is_none() && email.is_none() && read.is_empty("phone") && read.is_empty("email") {
         read.check.fail("phone", FieldProblem::PhoneOrEmail);
     }
-    read.choice("source", LeadSource::parse);
+    read.choice("source", |raw| SOURCES.contains(&raw).then_some(()));
     read.optional("initial_need", LONG_TEXT);
-    read.choice("grade", Grade::parse);
+    read.choice("grade", |raw| GRADES.contains(&raw).then_some(()));
     for (factor, options) in super::FACTORS {
         read.optional_choice(factor, |raw| options.contains(&raw).then_some(()));
     }
@@ -207,8 +211,8 @@ pub fn decide_lead(call: &CommandCall) -> Result<Decided, Refusal> {
                 return Err(Refusal::Rule("lead_already_screened"));
             }
             let mut read = Reader::args(call.args);
-            if let Some(grade) = read.optional_choice("grade", Grade::parse) {
-                changes.insert("grade".into(), Value::String(grade.as_str().into()));
+            if let Some(grade) = read.optional_choice("grade", |raw| GRADES.iter().find(|g| **g == raw)) {
+                changes.insert("grade".into(), Value::String((*grade).into()));
             }
             read.finish().map_err(Refusal::Invalid)?;
             changes.insert(
@@ -362,8 +366,9 @@ mod tests {
     }
 
     /// What the check lets in, every reader can read: each field of a valid
-    /// lead replaced by each hostile value either fails the check or reads
-    /// back as a `StoredLead` (the list and the record page read that).
+    /// lead replaced by each hostile value either fails the check or is
+    /// read by the projection, the deadlines, the list's order and the
+    /// proposal without a fault.
     #[test]
     fn every_value_the_check_lets_in_reads_back() {
         let long = "长".repeat(5000);
@@ -402,11 +407,14 @@ mod tests {
                 let mut fields = lead();
                 fields.insert((*field).into(), value.clone());
                 if check_lead(&fields, now()).is_ok() {
-                    let read = serde_json::from_value::<crate::leads::StoredLead>(Value::Object(fields));
-                    assert!(
-                        read.is_ok(),
-                        "{field} = {value} passed the check but reads as {read:?}"
-                    );
+                    let screen = &crate::leads::LEAD_SCREEN;
+                    let row = (LEAD_ROWS.row)(&fields);
+                    assert_eq!(row.len(), LEAD_ROWS.columns.len(), "{field} = {value}");
+                    let deadlines = screen.deadlines.unwrap();
+                    let singles = crate::sync::entity::Singles::default();
+                    let _ = deadlines(Uuid::now_v7(), &fields, chrono_tz::Asia::Shanghai, &singles);
+                    let _ = (screen.order.unwrap())(&fields, &lead());
+                    let _ = (screen.proposal.as_ref().unwrap().rule)(&fields, &singles);
                 }
             }
         }

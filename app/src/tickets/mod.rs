@@ -746,7 +746,7 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
             applies: crate::screen::always,
         },
     ],
-    deadlines: Some(|fields, tz, _| ticket_deadlines(fields, tz)),
+    deadlines: Some(|_, fields, tz, _| ticket_deadlines(fields, tz)),
     rates: Some(service_rates),
     board: Some("/service-board"),
     share: Some(crate::screen::Share {
@@ -755,6 +755,10 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
     }),
     photos: true,
     pairs: None,
+    proposal: None,
+    order: None,
+    badge: None,
+    summary: &[],
 };
 
 /// The parts a repair used (更换零部件), a line each: what, how many, in

@@ -331,7 +331,6 @@ impl Client {
     }
 }
 
-/// A complete, valid lead form.
 /// A lead's fields in stored form, as a client's outbox carries them.
 pub fn stored_lead(company: &str) -> Value {
     json!({
@@ -345,26 +344,39 @@ pub fn stored_lead(company: &str) -> Value {
     })
 }
 
-pub fn lead_form(company: &str) -> Value {
-    json!({
-        "company": company,
-        "industry": "机械制造",
-        "contact_name": "王建国",
-        "contact_title": "采购经理",
-        "phone": "13812345678",
-        "source": "trade_show",
-        "grade": "A",
-        "initial_need": "产线自动化改造",
-    })
+/// A new record's create mutation, its id that of the record.
+pub fn create(entity: &str, fields: Value) -> Value {
+    let id = Uuid::now_v7();
+    json!({"id": id, "entity": entity, "record_id": id, "base_version": 0, "op": "upsert", "fields": fields})
 }
 
-/// Adds a lead as `client` and returns its id.
+/// Adds a lead as `client`, as its phone's outbox does, and returns its id.
 pub async fn add_lead(client: &Client, company: &str) -> String {
-    let (status, body) = client
-        .call("leads/add", json!({"lead": lead_form(company)}))
-        .await;
-    assert_eq!(status, StatusCode::OK, "add_lead failed: {body}");
-    body["id"].as_str().expect("lead has an id").to_owned()
+    let mutation = create("lead", stored_lead(company));
+    let results = push_ok(client, vec![mutation.clone()]).await;
+    assert_eq!(results[0]["status"], "applied", "add_lead failed: {results:?}");
+    mutation["record_id"].as_str().unwrap().to_owned()
+}
+
+/// The companies of the leads `client` pulls, sorted.
+pub async fn lead_companies(client: &Client) -> Vec<String> {
+    let mut held = std::collections::BTreeMap::new();
+    for change in pull_all(client)
+        .await
+        .into_iter()
+        .filter(|c| c["entity"] == "lead")
+    {
+        match change["kind"].as_str() {
+            Some("upsert") => held.insert(
+                change["id"].clone().to_string(),
+                change["fields"]["company"].clone(),
+            ),
+            _ => held.remove(&change["id"].clone().to_string()),
+        };
+    }
+    let mut names: Vec<String> = held.values().map(|c| c.as_str().unwrap().to_owned()).collect();
+    names.sort();
+    names
 }
 
 /// Pushes `mutations` as `client` (one batch) and returns the results.

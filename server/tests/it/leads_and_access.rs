@@ -1,52 +1,83 @@
-//! Accounts, access and the lead slice through real HTTP, on both databases.
+//! Accounts, access and the lead slice through real HTTP, on both
+//! databases. A lead is made, read and listed as a phone does: pushed from
+//! its outbox, pulled, and read again through `sync/records`.
 
 use crate::common;
 
-use common::{add_lead, lead_form, Client, TestApp};
+use common::{add_lead, create, lead_companies, push_ok, stored_lead, Client, TestApp};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
+use uuid::Uuid;
 
-// Every role against every lead server function: allowed or refused.
-// `get_lead` reads rep1's lead, so ownership and team both matter.
+/// The status of one pushed mutation, and its refusal's error if any.
+async fn push_one(client: &Client, mutation: serde_json::Value) -> (String, Option<String>) {
+    let results = push_ok(client, vec![mutation]).await;
+    (
+        results[0]["status"].as_str().unwrap().to_owned(),
+        results[0]["reason"]["error"].as_str().map(str::to_owned),
+    )
+}
+
+// Every role against the lead: pulling, entering one, and reading rep1's
+// by its id. Ownership and team both matter.
 on_both_databases!(access_table_by_role_and_function, |app: TestApp| async move {
     let rep1 = app.signed_in("rep1").await;
-    let rep1_lead = add_lead(&rep1, "苏州恒达精密机械有限公司").await;
+    let rep1_lead = Uuid::parse_str(&add_lead(&rep1, "苏州恒达精密机械有限公司").await).unwrap();
 
-    // (user, list_leads, add_lead, get_lead of rep1's lead)
-    let table: &[(&str, u16, u16, u16)] = &[
-        ("rep1", 200, 200, 200),
-        ("rep2", 200, 200, 404),
-        ("rep3", 200, 200, 404),
-        ("sup_a", 200, 200, 200),
-        ("sup_b", 200, 200, 404),
-        ("manager", 200, 200, 200),
-        ("gm", 200, 403, 200),
-        ("agent", 403, 403, 404),
-        ("service_sup", 403, 403, 404),
-        ("tech", 403, 403, 404),
-        ("finance", 403, 403, 404),
-        ("legal", 403, 403, 404),
-        ("admin", 403, 403, 404),
+    // (user, may enter a lead, reads rep1's lead)
+    let table: &[(&str, bool, bool)] = &[
+        ("rep1", true, true),
+        ("rep2", true, false),
+        ("rep3", true, false),
+        ("sup_a", true, true),
+        ("sup_b", true, false),
+        ("manager", true, true),
+        ("gm", false, true),
+        ("agent", false, false),
+        ("service_sup", false, false),
+        ("tech", false, false),
+        ("finance", false, false),
+        ("legal", false, false),
+        ("admin", false, false),
     ];
-    for (user, list, add, get) in table {
+    for (user, enters, reads) in table {
         let client = app.signed_in(user).await;
-        let (status, _) = client.call("leads/list", json!({})).await;
-        assert_eq!(status.as_u16(), *list, "{user} list_leads");
-        let (status, _) = client
-            .call("leads/add", json!({"lead": lead_form(&format!("{user} 的客户"))}))
-            .await;
-        assert_eq!(status.as_u16(), *add, "{user} add_lead");
-        let (status, _) = client.call("leads/get", json!({"id": rep1_lead})).await;
-        assert_eq!(status.as_u16(), *get, "{user} get_lead");
+        let (status, refusal) =
+            push_one(&client, create("lead", stored_lead(&format!("{user} 的客户")))).await;
+        if *enters {
+            assert_eq!(status, "applied", "{user} enters a lead");
+        } else {
+            assert_eq!(
+                (status.as_str(), refusal.as_deref()),
+                ("rejected", Some("forbidden")),
+                "{user} enters a lead"
+            );
+        }
+        // Out of scope answers exactly like missing: removed.
+        let held = common::held(&client, "lead", rep1_lead).await;
+        assert_eq!(
+            held["kind"] == "upsert",
+            *reads,
+            "{user} reads rep1's lead: {held}"
+        );
+        let pulled = lead_companies(&client).await;
+        assert_eq!(
+            pulled.contains(&"苏州恒达精密机械有限公司".to_owned()),
+            *reads,
+            "{user} pulls it"
+        );
     }
 
     // Without a session every function answers 401 and nothing changes.
     let before = app.count("records").await;
     let anonymous = app.anonymous();
     for (path, body) in [
-        ("leads/list", json!({})),
-        ("leads/add", json!({"lead": lead_form("匿名")})),
-        ("leads/get", json!({"id": rep1_lead})),
+        ("sync/pull", json!({"request": {"cursor": 0}})),
+        (
+            "sync/push",
+            json!({"batch": {"client_id": Uuid::now_v7(), "mutations": [create("lead", stored_lead("匿名"))]}}),
+        ),
+        ("sync/records", json!({"entity": "lead", "ids": [rep1_lead]})),
     ] {
         let (status, body) = anonymous.call(path, body).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
@@ -55,38 +86,20 @@ on_both_databases!(access_table_by_role_and_function, |app: TestApp| async move 
     assert_eq!(app.count("records").await, before);
 });
 
-async fn companies(client: &Client) -> Vec<String> {
-    let (status, body) = client.call("leads/list", json!({})).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let mut names: Vec<String> = body["leads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["company"].as_str().unwrap().to_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 on_both_databases!(each_role_lists_exactly_its_scope, |app: TestApp| async move {
     for (user, company) in [("rep1", "甲公司"), ("rep2", "乙公司"), ("rep3", "丙公司")] {
         add_lead(&app.signed_in(user).await, company).await;
     }
-    assert_eq!(companies(&app.signed_in("rep1").await).await, ["甲公司"]);
-    assert_eq!(companies(&app.signed_in("rep3").await).await, ["丙公司"]);
-    assert_eq!(
-        companies(&app.signed_in("sup_a").await).await,
-        ["乙公司", "甲公司"]
-    );
-    assert_eq!(companies(&app.signed_in("sup_b").await).await, ["丙公司"]);
-    assert_eq!(
-        companies(&app.signed_in("manager").await).await,
-        ["丙公司", "乙公司", "甲公司"]
-    );
-    assert_eq!(
-        companies(&app.signed_in("gm").await).await,
-        ["丙公司", "乙公司", "甲公司"]
-    );
+    let companies = |user: &'static str| {
+        let app = &app;
+        async move { lead_companies(&app.signed_in(user).await).await }
+    };
+    assert_eq!(companies("rep1").await, ["甲公司"]);
+    assert_eq!(companies("rep3").await, ["丙公司"]);
+    assert_eq!(companies("sup_a").await, ["乙公司", "甲公司"]);
+    assert_eq!(companies("sup_b").await, ["丙公司"]);
+    assert_eq!(companies("manager").await, ["丙公司", "乙公司", "甲公司"]);
+    assert_eq!(companies("gm").await, ["丙公司", "乙公司", "甲公司"]);
 });
 
 on_both_databases!(
@@ -95,73 +108,72 @@ on_both_databases!(
         let rep1 = app.signed_in("rep1").await;
         let id = add_lead(&rep1, "甲公司").await;
         let rep2 = app.signed_in("rep2").await;
-        let mut form = lead_form("乙改甲");
-        form["id"] = Value::String(id.clone());
-        let (status, body) = rep2.call("leads/add", json!({"lead": form})).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-        let (_, lead) = rep1.call("leads/get", json!({"id": id})).await;
-        assert_eq!(lead["company"], "甲公司");
-        assert_eq!(companies(&rep2).await, Vec::<String>::new());
+        // rep2's phone "creates" a lead under rep1's lead's id.
+        let mut takeover = create("lead", stored_lead("乙改甲"));
+        takeover["record_id"] = json!(id);
+        let (status, refusal) = push_one(&rep2, takeover).await;
+        assert_eq!(status, "rejected");
+        // Answered as missing, not forbidden: its existence is not told.
+        assert_eq!(refusal.as_deref(), Some("not_found"));
+        let held = common::held(&rep1, "lead", Uuid::parse_str(&id).unwrap()).await;
+        assert_eq!(held["fields"]["company"], "甲公司");
+        assert_eq!(lead_companies(&rep2).await, Vec::<String>::new());
     }
 );
 
-on_both_databases!(a_retried_submit_stores_the_lead_once, |app: TestApp| async move {
+on_both_databases!(a_retried_push_stores_the_lead_once, |app: TestApp| async move {
     let rep1 = app.signed_in("rep1").await;
-    let mut form = lead_form("重试公司");
-    form["id"] = json!(uuid::Uuid::now_v7());
-    let (first, a) = rep1.call("leads/add", json!({"lead": form.clone()})).await;
-    let (second, b) = rep1.call("leads/add", json!({"lead": form})).await;
-    assert_eq!((first, second), (StatusCode::OK, StatusCode::OK));
-    assert_eq!(a, b);
+    let mutation = create("lead", stored_lead("重试公司"));
+    let first = push_ok(&rep1, vec![mutation.clone()]).await;
+    let second = push_ok(&rep1, vec![mutation]).await;
+    assert_eq!(first[0]["status"], "applied");
+    assert_eq!(second[0]["status"], "duplicate");
+    assert_eq!(second[0]["original"], json!({"status": "applied", "version": 1}));
     assert_eq!(app.count("records").await, 1);
     assert_eq!(app.count("audit_log").await, 1);
 });
 
-on_both_databases!(
-    a_new_lead_is_stored_in_utc_and_traced,
-    |app: TestApp| async move {
-        let rep1 = app.signed_in("rep1").await;
-        let mut form = lead_form("时区公司");
-        form["contacted_at"] = json!("2026-01-05T09:30");
-        form["email"] = json!(" Wang@HengDa.cn ");
-        form["phone"] = json!("+86 021-62345678");
-        let (status, lead) = rep1.call("leads/add", json!({"lead": form})).await;
-        assert_eq!(status, StatusCode::OK, "{lead}");
-        // 09:30 in Shanghai is 01:30 UTC.
-        assert_eq!(lead["contacted_at"], "2026-01-05T01:30:00Z");
-        assert_eq!(lead["email"], "wang@hengda.cn");
-        assert_eq!(lead["phone"], "021-62345678");
-        assert_eq!(lead["owner_id"], json!(app.users["rep1"]));
-        let (actor, action, before, after): (String, String, Option<String>, Option<String>) =
-            sqlx::query_as(
-                "SELECT actor_id, action, before_json, after_json FROM audit_log WHERE entity = 'lead'",
-            )
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
-        assert_eq!(
-            (actor, action, before),
-            (app.users["rep1"].to_string(), "create".to_owned(), None)
-        );
-        // The trail holds the whole new record.
-        let after: serde_json::Value = serde_json::from_str(&after.unwrap()).unwrap();
-        assert_eq!(after["email"], "wang@hengda.cn");
-        assert_eq!(after["contacted_at"], "2026-01-05T01:30:00Z");
-    }
-);
+on_both_databases!(a_new_lead_is_owned_and_traced, |app: TestApp| async move {
+    let rep1 = app.signed_in("rep1").await;
+    let mut fields = stored_lead("时区公司");
+    fields["email"] = json!("wang@hengda.cn");
+    fields["contacted_at"] = json!("2026-01-05T01:30:00Z");
+    let id = Uuid::parse_str(create("lead", fields.clone())["record_id"].as_str().unwrap()).unwrap();
+    let mut mutation = create("lead", fields);
+    mutation["record_id"] = json!(id);
+    assert_eq!(push_one(&rep1, mutation).await.0, "applied");
+    let held = common::held(&rep1, "lead", id).await;
+    assert_eq!(held["owner_id"], json!(app.users["rep1"]));
+    assert_eq!(held["fields"]["contacted_at"], "2026-01-05T01:30:00Z");
+    let (actor, action, before, after): (String, String, Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT actor_id, action, before_json, after_json FROM audit_log WHERE entity = 'lead'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (actor, action, before),
+        (app.users["rep1"].to_string(), "create".to_owned(), None)
+    );
+    // The trail holds the whole new record.
+    let after: serde_json::Value = serde_json::from_str(&after.unwrap()).unwrap();
+    assert_eq!(after["email"], "wang@hengda.cn");
+    assert_eq!(after["contacted_at"], "2026-01-05T01:30:00Z");
+});
 
 on_both_databases!(
     invalid_leads_get_field_errors_and_change_nothing,
     |app: TestApp| async move {
         let rep1 = app.signed_in("rep1").await;
-        let mut form = lead_form("");
-        form["phone"] = json!("12345");
-        form["grade"] = json!("Z");
-        form["budget"] = json!("budget_plenty");
-        let (status, body) = rep1.call("leads/add", json!({"lead": form})).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(body["error"], "invalid");
-        let problems: Vec<(String, String)> = body["fields"]
+        let mut fields = stored_lead("");
+        fields["phone"] = json!("12345");
+        fields["grade"] = json!("Z");
+        fields["budget"] = json!("budget_plenty");
+        fields["email"] = json!(" Wang@HengDa.cn ");
+        let results = push_ok(&rep1, vec![create("lead", fields)]).await;
+        let reason = &results[0]["reason"];
+        assert_eq!(reason["error"], "invalid", "{results:?}");
+        let problems: Vec<(String, String)> = reason["fields"]
             .as_array()
             .unwrap()
             .iter()
@@ -175,33 +187,24 @@ on_both_databases!(
         assert_eq!(
             problems,
             [
-                ("company".to_owned(), "required".to_owned()),
+                // Stored text is never empty: an empty company is refused
+                // as one that was not trimmed to nothing.
+                ("company".to_owned(), "untrimmed".to_owned()),
                 ("phone".to_owned(), "invalid_phone".to_owned()),
+                ("email".to_owned(), "untrimmed".to_owned()),
                 ("grade".to_owned(), "invalid_choice".to_owned()),
                 ("budget".to_owned(), "invalid_choice".to_owned()),
             ]
         );
         assert_eq!(app.count("records").await, 0);
         assert_eq!(app.count("audit_log").await, 0);
-        // The same answer pushed as a stored lead is refused too; a lead
-        // with its factors answered is stored with them.
-        let mut stored = common::stored_lead("评分测试公司");
-        stored["budget"] = json!("budget_plenty");
-        let refused = common::push_ok(
-            &rep1,
-            vec![
-                json!({"id": uuid::Uuid::now_v7(), "entity": "lead", "record_id": uuid::Uuid::now_v7(),
-                        "base_version": 0, "op": "upsert", "fields": stored.clone()}),
-            ],
-        )
-        .await;
-        assert_eq!(refused[0]["reason"]["error"], "invalid", "{refused:?}");
-        let mut form = lead_form("评分测试公司");
-        form["industry_fit"] = json!("fit_high");
-        form["decision_chain"] = json!("chain_partial");
-        let (status, body) = rep1.call("leads/add", json!({"lead": form})).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        let id = uuid::Uuid::parse_str(body["id"].as_str().unwrap()).unwrap();
+        // A lead with its factors answered is stored with them.
+        let mut fields = stored_lead("评分测试公司");
+        fields["industry_fit"] = json!("fit_high");
+        fields["decision_chain"] = json!("chain_partial");
+        let mutation = create("lead", fields);
+        assert_eq!(push_one(&rep1, mutation.clone()).await.0, "applied");
+        let id = Uuid::parse_str(mutation["record_id"].as_str().unwrap()).unwrap();
         let held = common::held(&rep1, "lead", id).await;
         assert_eq!(held["fields"]["industry_fit"], "fit_high");
         assert_eq!(held["fields"]["decision_chain"], "chain_partial");
@@ -212,30 +215,31 @@ on_both_databases!(
     malformed_requests_are_refused_and_change_nothing,
     |app: TestApp| async move {
         let rep1 = app.signed_in("rep1").await;
+        let batch = |mutation: serde_json::Value| {
+            json!({"batch": {"client_id": Uuid::now_v7(), "mutations": [mutation]}}).to_string()
+        };
+        let mut unknown = create("lead", stored_lead("x"));
+        unknown["owner_id"] = json!("me");
+        let mut wrong_type = create("lead", stored_lead("x"));
+        wrong_type["base_version"] = json!("one");
+        let mut oversized = create("lead", stored_lead("x"));
+        oversized["fields"]["notes"] = json!("长".repeat(1024 * 1024));
         let cases: Vec<(&str, String, u16)> = vec![
-            ("not JSON", "{\"lead\": ".to_owned(), 400),
-            (
-                "unknown field",
-                json!({"lead": {"company": "x", "owner_id": "me"}}).to_string(),
-                400,
-            ),
-            ("wrong type", json!({"lead": {"company": 42}}).to_string(), 400),
+            ("not JSON", "{\"batch\": ".to_owned(), 400),
+            ("unknown field", batch(unknown), 400),
+            ("wrong type", batch(wrong_type), 400),
             ("missing argument", json!({}).to_string(), 400),
-            (
-                "oversized",
-                json!({"lead": {"notes": "长".repeat(100 * 1024)}}).to_string(),
-                413,
-            ),
+            ("oversized", batch(oversized), 413),
         ];
         for (what, body, expected) in cases {
-            let (status, answer) = rep1.raw("leads/add", "application/json", body).await;
+            let (status, answer) = rep1.raw("sync/push", "application/json", body).await;
             assert_eq!(status.as_u16(), expected, "{what}: {answer}");
         }
         let (status, _) = rep1
             .raw(
-                "leads/get",
+                "sync/records",
                 "application/json",
-                json!({"id": "not-a-uuid"}).to_string(),
+                json!({"entity": "lead", "ids": ["not-a-uuid"]}).to_string(),
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -251,9 +255,9 @@ on_both_databases!(
         let rep1 = app.signed_in("rep1").await;
         let response = rep1
             .http
-            .post(format!("{}/api/leads/add", app.base))
+            .post(format!("{}/api/sync/push", app.base))
             .header("origin", "http://evil.example")
-            .json(&json!({"lead": lead_form("跨站公司")}))
+            .json(&json!({"batch": {"client_id": Uuid::now_v7(), "mutations": [create("lead", stored_lead("跨站公司"))]}}))
             .send()
             .await
             .unwrap();
@@ -287,7 +291,7 @@ on_both_databases!(
         let (status, _) = client.call("auth/logout", json!({})).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(app.count("sessions").await, 0);
-        let (status, _) = client.call("leads/list", json!({})).await;
+        let (status, _) = client.call("sync/pull", json!({"request": {"cursor": 0}})).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
 );

@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{lead_form, stored_lead, Client, TestApp};
+use common::{stored_lead, Client, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -224,8 +224,7 @@ on_both_databases!(
             changes,
             vec![json!({"kind": "deleted", "entity": "lead", "id": id, "version": 2})]
         );
-        let (_, list) = rep1.call("leads/list", json!({})).await;
-        assert_eq!(list["leads"], json!([]));
+        assert_eq!(common::lead_companies(&rep1).await, Vec::<String>::new());
     }
 );
 
@@ -257,9 +256,9 @@ on_both_databases!(
         // An edit that would break a rule leaves the record as it was.
         let broken = push_ok(&rep1, vec![edit(good, 1, json!({"company": ""}))]).await;
         assert_eq!(broken[0]["status"], "rejected");
-        let (_, lead) = rep1.call("leads/get", json!({"id": good})).await;
+        let lead = common::held(&rep1, "lead", good).await;
         assert_eq!(
-            (lead["company"].as_str(), lead["version"].as_i64()),
+            (lead["fields"]["company"].as_str(), lead["version"].as_i64()),
             (Some("好数据"), Some(1))
         );
     }
@@ -298,8 +297,8 @@ on_both_databases!(
             statuses(&push_ok(&sup, vec![edit(id, 1, json!({"grade": "A"}))]).await),
             ["applied"]
         );
-        let (_, lead) = rep1.call("leads/get", json!({"id": id})).await;
-        assert_eq!(lead["grade"], "A");
+        let lead = common::held(&rep1, "lead", id).await;
+        assert_eq!(lead["fields"]["grade"], "A");
     }
 );
 
@@ -480,10 +479,8 @@ async fn two_servers_on_one_postgres_database_share_sync_state() {
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0]["fields"]["company"], "双机公司");
     // A session made on one server works on the other.
-    let (status, _) = on_second
-        .call("leads/add", json!({"lead": lead_form("另一台")}))
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let made = push_ok(&on_second, vec![create(Uuid::now_v7(), "另一台")]).await;
+    assert_eq!(statuses(&made), ["applied"]);
     assert_eq!(pull_all(&on_first, 0, 1000).await.0.len(), 2);
 }
 
