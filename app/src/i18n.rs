@@ -682,7 +682,27 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("chain_partial", "部分了解", "Partly known"),
     ("chain_unknown", "决策人未明确", "Decision maker unknown"),
-    ("proposal_score", "线索评分", "Lead score"),
+    ("proposal_score_lead", "线索评分", "Lead score"),
+    ("proposal_score_customer", "分级评分", "Class score"),
+    (
+        "proposal_hint_customer",
+        "填写员工人数、年销售额和销售趋势后，系统按规模、销售额和趋势建议客户分类。",
+        "Enter staff, annual sales and their trend and a class is proposed from them.",
+    ),
+    ("sales_trend", "销售趋势", "Sales trend"),
+    ("trend_rising", "上升", "Rising"),
+    ("trend_steady", "平稳", "Steady"),
+    ("trend_falling", "下降", "Falling"),
+    (
+        "class_sales_large",
+        "客户分级：年销售额高的下限（万元）",
+        "Customer class: high annual sales from (10,000 yuan)",
+    ),
+    (
+        "class_sales_medium",
+        "客户分级：年销售额中等的下限（万元）",
+        "Customer class: medium annual sales from (10,000 yuan)",
+    ),
     (
         "proposal_hint_lead",
         "选择行业匹配度、规模、预算和决策链后，系统按评分建议等级。",

@@ -877,10 +877,17 @@ fn RecordForm(
         .proposal
         .as_ref()
         .map(|proposal| proposal_view(screen, proposal, &values, is_edit, tz, locale));
+    // The proposal's line stands under the field it proposes.
+    let mut proposal_hint = proposal_hint;
     let inputs = values
         .iter()
         .zip(screen.fields)
         .map(|((name, value), f)| {
+            let hint = screen
+                .proposal
+                .as_ref()
+                .filter(|p| p.field == f.name)
+                .and_then(|_| proposal_hint.take());
             let name = *name;
             let value = *value;
             let message = move || {
@@ -948,6 +955,7 @@ fn RecordForm(
                     {input}
                     {move || message().map(|m| view! { <small class="field-error" data-field=name>{m}</small> })}
                 </label>
+                {hint}
             }
             .into_any()
         })
@@ -984,7 +992,6 @@ fn RecordForm(
             // Above the fields, where the company is typed, so it is seen.
             {duplicates}
             <div class="grid">{inputs}</div>
-            {proposal_hint}
             {move || {
                 failure
                     .get()
@@ -1802,7 +1809,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
         .map(|p| {
             view! {
                 <div class="row">
-                    <dt>{locale.word("proposal_score")}</dt>
+                    <dt>{locale.word(&format!("proposal_score_{}", screen.spec.name))}</dt>
                     <dd data-testid="score">{format!("{} / {}", p.score, p.max)}</dd>
                 </div>
             }
@@ -2193,8 +2200,9 @@ pub fn RecordHistory(me: CurrentUser, entity: &'static str, id: uuid::Uuid) -> i
     let tz = me.tz();
     let entries = LocalResource::new(move || crate::sync::api::history(entity.to_owned(), id));
     // A field the write added had no value before.
-    let value =
-        move |v: Option<&Value>| crate::sync::conflicts::show_value(v.unwrap_or(&Value::Null), &me, locale);
+    let value = move |field: &str, v: Option<&Value>| {
+        crate::sync::conflicts::show_value(field, v.unwrap_or(&Value::Null), &me, locale)
+    };
     view! {
         <section class="history" data-testid="history">
             <h2>{locale.word("history")}</h2>
@@ -2233,8 +2241,8 @@ pub fn RecordHistory(me: CurrentUser, entity: &'static str, id: uuid::Uuid) -> i
                                                                 "" => field.as_str(),
                                                                 label => label,
                                                             },
-                                                            value(before),
-                                                            value(Some(after)),
+                                                            value(field, before),
+                                                            value(field, Some(after)),
                                                         )
                                                     })
                                                     .collect()

@@ -60,6 +60,8 @@ pub const SETTINGS: EntitySpec = EntitySpec {
         "ticket_clock_mode",
         "lead_grade_a_points",
         "lead_grade_b_points",
+        "class_sales_large",
+        "class_sales_medium",
         "reopen_within_days",
         "warranty_follow_up_days",
         "survey_period",
@@ -100,6 +102,8 @@ pub const SETTINGS_SCREEN: RecordScreen = RecordScreen {
         field("ticket_clock_mode", Input::Choice(ClockMode::ALL), false),
         whole("lead_grade_a_points"),
         whole("lead_grade_b_points"),
+        whole("class_sales_large"),
+        whole("class_sales_medium"),
         whole("reopen_within_days"),
         whole("warranty_follow_up_days"),
         field("survey_period", Input::Choice(Period::ALL), false),
@@ -131,6 +135,8 @@ const fn whole(name: &'static str) -> FormField {
 /// A number of days (at most ten years) and of customers claimed a day.
 const DAYS: std::ops::RangeInclusive<i64> = 1..=3650;
 const QUOTA: std::ops::RangeInclusive<i64> = 1..=1000;
+/// Annual sales in 万元 (ten thousand yuan), up to a trillion yuan.
+const SALES_WAN: std::ops::RangeInclusive<i64> = 1..=100_000_000;
 
 /// The settings as stored: each number in its range, each calendar day a
 /// date, and no date both a day off and a working day.
@@ -157,6 +163,10 @@ pub fn check_settings(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
         read.whole("lead_grade_a_points", points.clone()),
         read.whole("lead_grade_b_points", points),
     );
+    let (large, medium) = (
+        read.whole("class_sales_large", SALES_WAN),
+        read.whole("class_sales_medium", SALES_WAN),
+    );
     for list in ["days_off", "working_days"] {
         read.lines(list, CALENDAR_DAYS.max, None, |line| {
             if line.date("date").is_none() && line.is_empty("date") {
@@ -175,6 +185,17 @@ pub fn check_settings(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
     if pair.is_none() && !problems.iter().any(|p| p.field.starts_with("lead_grade")) {
         problems.push(FieldError::new(
             "lead_grade_a_points",
+            crate::error::FieldProblem::InvalidNumber,
+        ));
+    }
+    // A large customer's sales start above a medium one's.
+    let bands = sales_bands(
+        large.unwrap_or(seed.class_sales_large.into()),
+        medium.unwrap_or(seed.class_sales_medium.into()),
+    );
+    if bands.is_none() && !problems.iter().any(|p| p.field.starts_with("class_sales")) {
+        problems.push(FieldError::new(
+            "class_sales_large",
             crate::error::FieldProblem::InvalidNumber,
         ));
     }
@@ -201,6 +222,12 @@ fn grade_points(a: i64, b: i64) -> Option<(u32, u32)> {
         (Ok(a), Ok(b)) if a > b => Some((a, b)),
         _ => None,
     }
+}
+
+/// The sales bands (万元) of a large and a medium customer, if they make a
+/// pair (large above medium).
+fn sales_bands(large: i64, medium: i64) -> Option<(u32, u32)> {
+    grade_points(large, medium)
 }
 
 /// The dates of a calendar list as stored (lines that do not read are
@@ -237,6 +264,10 @@ pub struct ProcessSettings {
     /// grade A, and B.
     pub lead_grade_a_points: u32,
     pub lead_grade_b_points: u32,
+    /// Annual sales (万元) from which a customer's sales count as high,
+    /// and as medium, in the class it is proposed (`customers::class`).
+    pub class_sales_large: u32,
+    pub class_sales_medium: u32,
     /// Days after closing within which a ticket may be reopened.
     pub reopen_within_days: i64,
     /// Days between a customer's warranty follow-ups.
@@ -262,6 +293,8 @@ impl Default for ProcessSettings {
             ticket_clock_mode: ClockMode::CalendarHours,
             lead_grade_a_points: 6,
             lead_grade_b_points: 3,
+            class_sales_large: 5_000,
+            class_sales_medium: 1_000,
             reopen_within_days: 30,
             warranty_follow_up_days: 90,
             survey_period: Period::Never,
@@ -287,6 +320,8 @@ impl ProcessSettings {
         set("pool_cooldown_days", self.pool_cooldown_days);
         set("lead_grade_a_points", self.lead_grade_a_points.into());
         set("lead_grade_b_points", self.lead_grade_b_points.into());
+        set("class_sales_large", self.class_sales_large.into());
+        set("class_sales_medium", self.class_sales_medium.into());
         set("reopen_within_days", self.reopen_within_days);
         set("warranty_follow_up_days", self.warranty_follow_up_days);
         fields.insert(
@@ -319,6 +354,11 @@ impl ProcessSettings {
         let a = number("lead_grade_a_points", 1..=max, seed.lead_grade_a_points.into());
         let b = number("lead_grade_b_points", 1..=max, seed.lead_grade_b_points.into());
         let points = grade_points(a, b).unwrap_or((seed.lead_grade_a_points, seed.lead_grade_b_points));
+        let bands = sales_bands(
+            number("class_sales_large", SALES_WAN, seed.class_sales_large.into()),
+            number("class_sales_medium", SALES_WAN, seed.class_sales_medium.into()),
+        )
+        .unwrap_or((seed.class_sales_large, seed.class_sales_medium));
         for ((_, days), (_, name)) in pool_days.iter_mut().zip(POOL_DAYS) {
             *days = number(name, DAYS, *days);
         }
@@ -336,6 +376,8 @@ impl ProcessSettings {
                 .unwrap_or(seed.ticket_clock_mode),
             lead_grade_a_points: points.0,
             lead_grade_b_points: points.1,
+            class_sales_large: bands.0,
+            class_sales_medium: bands.1,
             reopen_within_days: number("reopen_within_days", DAYS, seed.reopen_within_days),
             warranty_follow_up_days: number("warranty_follow_up_days", DAYS, seed.warranty_follow_up_days),
             survey_period: fields
@@ -468,6 +510,15 @@ mod tests {
             ["working_days"]
         );
         assert_eq!(problems(json!({"pool_days_class_b": "60"})), ["company_name"]);
+        // High sales start above medium ones, set or standard.
+        assert_eq!(
+            problems(json!({"company_name": "x", "class_sales_large": "500"})),
+            ["class_sales_large"]
+        );
+        assert_eq!(
+            problems(json!({"company_name": "x", "class_sales_large": "0", "class_sales_medium": "100"})),
+            ["class_sales_large"]
+        );
         // Grade A needs more points than grade B, set or standard.
         assert_eq!(
             problems(json!({"company_name": "x", "lead_grade_a_points": "3", "lead_grade_b_points": "3"})),

@@ -41,6 +41,13 @@ test("a rep converts a lead offline, the supervisor approves it, and the rep's p
   await page.locator('select[name="payment_method"]').selectOption("transfer");
   await page.locator('input[name="payment_days"]').fill("30");
   await page.locator('select[name="credit_rating"]').selectOption("credit_good");
+  // Its size, sales and their trend propose the class (seed 001's A/B/C/D).
+  await expect(page.getByTestId("proposal")).toContainText("系统按规模、销售额和趋势建议客户分类");
+  await page.locator('input[name="staff"]').fill("约 600 人");
+  await page.locator('input[name="annual_sales"]').fill("60,000,000");
+  await page.locator('select[name="sales_trend"]').selectOption("trend_steady");
+  await expect(page.getByTestId("proposal")).toHaveText("评分 5/6 · 建议客户分类：A 类");
+  await expect(page.locator('select[name="class"]')).toHaveValue("class_a");
   // Two more people at the company, the second the main contact.
   const contacts = page.getByTestId("lines-contacts");
   await contacts.getByTestId("add-line").click();

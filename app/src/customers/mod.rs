@@ -6,6 +6,7 @@
 //! recognised customer nobody follows up returns to the public pool
 //! (`pool`).
 
+pub mod class;
 pub mod look_alike;
 pub mod pool;
 pub mod warranty;
@@ -41,6 +42,7 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
         "contacts",
         "annual_sales",
         "annual_profit",
+        "sales_trend",
         "main_customers",
         "main_products",
         "payment_method",
@@ -249,6 +251,7 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
         field("contacts", Input::Lines(&CONTACTS), false),
         field("annual_sales", Input::Money, false),
         field("annual_profit", Input::Money, false),
+        field("sales_trend", Input::Choice(class::SALES_TRENDS), false).unfiltered(),
         field("main_customers", Input::Long, false),
         field("main_products", Input::Long, false),
         field("payment_method", Input::Choice(PAYMENT_METHODS), true),
@@ -310,7 +313,10 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
         works: look_alike::may_merge,
         find: look_alike::pairs_of,
     }),
-    proposal: None,
+    proposal: Some(crate::screen::Proposal {
+        field: "class",
+        rule: class::propose_class,
+    }),
     order: None,
     badge: None,
     summary: &[],
@@ -373,6 +379,9 @@ pub fn check_customer(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
     });
     read.money("annual_sales");
     read.money("annual_profit");
+    read.optional_choice("sales_trend", |raw| {
+        class::SALES_TRENDS.contains(&raw).then_some(())
+    });
     read.optional("main_customers", LONG_TEXT);
     read.optional("main_products", LONG_TEXT);
     read.choice("payment_method", |raw| {

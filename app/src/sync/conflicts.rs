@@ -85,7 +85,7 @@ fn conflict_item(
 ) -> impl IntoView + use<> {
     let t = locale.texts();
     let id = conflict.id;
-    let shown = |value: &Value| show_value(value, me, locale);
+    let shown = |value: &Value| show_value(&conflict.field, value, me, locale);
     let field = match locale.field_label(&conflict.field) {
         "" => conflict.field.clone(),
         label => label.to_owned(),
@@ -135,7 +135,7 @@ fn conflict_item(
 /// A stored value as a person reads it: instants in their zone, choices by
 /// their label, nothing as "(empty)", a structure (an approval's steps,
 /// shown on the record's page) as "(updated)".
-pub fn show_value(value: &Value, me: &CurrentUser, locale: Locale) -> String {
+pub fn show_value(field: &str, value: &Value, me: &CurrentUser, locale: Locale) -> String {
     match value {
         Value::Null => locale.texts().empty_value.to_owned(),
         Value::String(text) => {
@@ -143,7 +143,7 @@ pub fn show_value(value: &Value, me: &CurrentUser, locale: Locale) -> String {
                 local_time(at.with_timezone(&chrono::Utc), me)
             } else {
                 locale
-                    .option(text)
+                    .choice(field, text)
                     .map(str::to_owned)
                     .unwrap_or_else(|| text.clone())
             }
