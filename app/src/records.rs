@@ -1555,16 +1555,22 @@ fn LinkedRecord(link: &'static crate::screen::Link, id: String) -> impl IntoView
 /// The records on this device that link to this one (a customer's
 /// tickets), one list per aggregate and reference field that points here.
 fn related_records(screen: &'static RecordScreen, id: uuid::Uuid, me: &CurrentUser) -> impl IntoView + use<> {
+    // A field typed in the form may be filled from here ("+ new visit"
+    // of this customer); one set by a command (the customer a lead was
+    // converted into) is only listed.
     ALL_SCREENS
         .iter()
-        .flat_map(|other| other.fields.iter().map(move |f| (*other, f)))
-        .filter_map(|(other, f)| match f.input {
-            Input::Reference(link) if link.spec.name == screen.spec.name => Some((other, f.name)),
+        .flat_map(|other| {
+            let typed = other.fields.iter().map(move |f| (*other, f, true));
+            typed.chain(other.facts.iter().map(move |f| (*other, f, false)))
+        })
+        .filter_map(|(other, f, typed)| match f.input {
+            Input::Reference(link) if link.spec.name == screen.spec.name => Some((other, f.name, typed)),
             _ => None,
         })
-        .filter(|(other, _)| policy::scope(me, other.spec.kind).is_some())
-        .map(|(other, field)| {
-            let may_add = policy::can_create(me, other.spec.kind);
+        .filter(|(other, _, _)| policy::scope(me, other.spec.kind).is_some())
+        .map(|(other, field, typed)| {
+            let may_add = typed && policy::can_create(me, other.spec.kind);
             view! { <RelatedList screen=other field id tz=me.tz() may_add /> }
         })
         .collect_view()
@@ -1628,7 +1634,8 @@ fn RelatedList(
             let items = list
                 .into_iter()
                 .map(|(rid, title, when, status)| {
-                    let status = (!status.is_empty()).then(|| locale.word(&status));
+                    let status =
+                        (!status.is_empty()).then(|| locale.choice("status", &status).unwrap_or_default());
                     let when = chrono::DateTime::parse_from_rfc3339(&when)
                         .map(|at| at.with_timezone(&tz).format("%Y-%m-%d").to_string())
                         .unwrap_or_default();

@@ -100,6 +100,9 @@ test("a rep converts a lead offline, the supervisor approves it, and the rep's p
   await syncNow(page);
   await expect(page.getByTestId("record-code")).toHaveText(code!);
   await expect(page.getByTestId("approval-comment")).toHaveText("资料齐全，同意认定");
+  // The lead it was converted from is listed on it, converted.
+  await expect(page.getByTestId("related-lead").getByTestId("related-record")).toContainText(company);
+  await expect(page.getByTestId("related-lead")).toContainText("已转化");
   // Its contacts: both, phones to tap, the main one marked.
   await expect(page.getByTestId("line-shown")).toHaveCount(2);
   await expect(page.getByTestId("line-shown").nth(0)).toContainText("王建国");

@@ -65,17 +65,45 @@ pub mod store {
         }
     }
 
+    /// The board: four reads, each on its own connection of the pool and
+    /// run at once (SQLite in WAL mode reads on several connections side
+    /// by side), so the board takes as long as its longest read, not their
+    /// sum. Each is a consistent count; a ticket written between them may
+    /// be counted by one and not yet by another, as on any live board.
     pub async fn board(
         db: &Db,
         scope: Scope,
         now: DateTime<Utc>,
         tz: chrono_tz::Tz,
     ) -> Result<BoardAnswer, DbError> {
+        let mut trend = RatingTrend::new(now, tz);
+        let starts = trend.month_starts();
+        let (mut board, workload, months, (contact, handling)) = tokio::try_join!(
+            open_tickets(db, scope, now),
+            workload(db, scope),
+            rated_months(db, scope, &starts),
+            rates(db, scope, now),
+        )?;
+        board.workload = by_load(workload);
+        for (month, n, sum) in months {
+            trend.add_month(usize::try_from(month).unwrap_or(0), count(n), count(sum));
+        }
+        board.ratings = trend.months();
+        Ok(BoardAnswer {
+            board,
+            contact,
+            handling,
+        })
+    }
+
+    fn count(n: i64) -> u32 {
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// Open tickets: by age, clock state and escalation. A deadline is
+    /// running up to its very second, overdue after (`Deadline::state`).
+    async fn open_tickets(db: &Db, scope: Scope, now: DateTime<Utc>) -> Result<ServiceBoard, DbError> {
         let (scoped, id) = in_scope(scope);
-        let now_ms = to_millis(now);
-        let mut conn = db.pool.acquire().await?;
-        // Open tickets: by age, clock state and escalation. A deadline is
-        // running up to its very second, overdue after (`Deadline::state`).
         let [young, day, days] = AGE_BANDS_HOURS.map(|h| h * HOUR);
         let open_sql = format!(
             "SELECT COUNT(*), \
@@ -91,12 +119,13 @@ pub mod store {
              FROM ticket_rows WHERE {scoped} AND status IN ('open', 'contacted', 'in_progress')"
         );
         type Open = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
-        let mut query = sqlx::query_as::<_, Open>(&open_sql).bind(now_ms);
-        query = query.bind(&id);
         let (open, a0, a1, a2, a3, c_run, c_over, h_run, h_over, escalated) =
-            query.fetch_one(&mut *conn).await?;
-        let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
-        let mut board = ServiceBoard {
+            sqlx::query_as::<_, Open>(&open_sql)
+                .bind(to_millis(now))
+                .bind(&id)
+                .fetch_one(&db.pool)
+                .await?;
+        Ok(ServiceBoard {
             open: count(open),
             by_age: [count(a0), count(a1), count(a2), count(a3)],
             contact_running: count(c_run),
@@ -105,26 +134,41 @@ pub mod store {
             handling_overdue: count(h_over),
             escalated: count(escalated),
             ..ServiceBoard::default()
-        };
+        })
+    }
 
+    /// Each technician's open tickets (`None`: not yet dispatched).
+    async fn workload(
+        db: &Db,
+        scope: Scope,
+    ) -> Result<std::collections::BTreeMap<Option<String>, u32>, DbError> {
+        let (scoped, id) = in_scope(scope);
         let workload_sql = format!(
             "SELECT technician_name, COUNT(*) FROM ticket_rows \
              WHERE {scoped} AND status IN ('open', 'contacted', 'in_progress') AND $1 = $1 GROUP BY technician_name"
         );
-        let mut query = sqlx::query_as::<_, (Option<String>, i64)>(&workload_sql).bind(now_ms);
-        query = query.bind(&id);
+        let rows = sqlx::query_as::<_, (Option<String>, i64)>(&workload_sql)
+            .bind(0_i64)
+            .bind(&id)
+            .fetch_all(&db.pool)
+            .await?;
         let mut workload = std::collections::BTreeMap::new();
-        for (technician, n) in query.fetch_all(&mut *conn).await? {
+        for (technician, n) in rows {
             *workload
                 .entry(technician.filter(|name| !name.is_empty()))
                 .or_insert(0) += count(n);
         }
-        board.workload = by_load(workload);
+        Ok(workload)
+    }
 
-        // The trend: the closed tickets' ratings, counted per month of the
-        // user's zone.
-        let mut trend = RatingTrend::new(now, tz);
-        let starts = trend.month_starts();
+    /// The closed tickets' ratings, counted per month (month i begins at
+    /// `starts[i]`, in the user's zone): (month, count, sum).
+    async fn rated_months(
+        db: &Db,
+        scope: Scope,
+        starts: &[DateTime<Utc>],
+    ) -> Result<Vec<(i64, i64, i64)>, DbError> {
+        let (scoped, id) = in_scope(scope);
         // Month i (from 1) begins at `$(i + 2)`; month 0 at `$1`.
         let month_of: String = (1..starts.len())
             .rev()
@@ -136,17 +180,18 @@ pub mod store {
              WHERE {scoped} AND status = 'closed' AND closed_at >= $1 AND rating BETWEEN 1 AND 5 \
              GROUP BY 1"
         );
-        let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&ratings_sql).bind(to_millis(starts[0]));
-        query = query.bind(&id);
+        let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&ratings_sql)
+            .bind(to_millis(starts[0]))
+            .bind(&id);
         for start in &starts[1..] {
             query = query.bind(to_millis(*start));
         }
-        for (month, n, sum) in query.fetch_all(&mut *conn).await? {
-            trend.add_month(usize::try_from(month).unwrap_or(0), count(n), count(sum));
-        }
-        board.ratings = trend.months();
+        Ok(query.fetch_all(&db.pool).await?)
+    }
 
-        // The rates over every ticket: met in time, of met or missed by now.
+    /// The rates over every ticket: met in time, of met or missed by now.
+    async fn rates(db: &Db, scope: Scope, now: DateTime<Utc>) -> Result<((u32, u32), (u32, u32)), DbError> {
+        let (scoped, id) = in_scope(scope);
         let rates_sql = format!(
             "SELECT \
              COALESCE(SUM(CASE WHEN contacted_at <= contact_due_at THEN 1 ELSE 0 END), 0), \
@@ -155,13 +200,11 @@ pub mod store {
              COALESCE(SUM(CASE WHEN resolved_at IS NOT NULL OR $1 > handling_due_at THEN 1 ELSE 0 END), 0) \
              FROM ticket_rows WHERE {scoped} AND contact_due_at IS NOT NULL"
         );
-        let mut query = sqlx::query_as::<_, (i64, i64, i64, i64)>(&rates_sql).bind(now_ms);
-        query = query.bind(&id);
-        let (c_met, c_decided, h_met, h_decided) = query.fetch_one(&mut *conn).await?;
-        Ok(BoardAnswer {
-            board,
-            contact: (count(c_met), count(c_decided)),
-            handling: (count(h_met), count(h_decided)),
-        })
+        let (c_met, c_decided, h_met, h_decided) = sqlx::query_as::<_, (i64, i64, i64, i64)>(&rates_sql)
+            .bind(to_millis(now))
+            .bind(&id)
+            .fetch_one(&db.pool)
+            .await?;
+        Ok(((count(c_met), count(c_decided)), (count(h_met), count(h_decided))))
     }
 }
