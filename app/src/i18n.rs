@@ -647,6 +647,14 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Condition before the repair",
     ),
     ("repair_work", "维修内容", "Work done"),
+    ("record_before", "维修前确认", "Confirm the condition before"),
+    ("before_appearance", "外观（维修前）", "Appearance (before)"),
+    ("before_function", "功能（维修前）", "Function (before)"),
+    ("before_performance", "性能（维修前）", "Performance (before)"),
+    ("before_confirmed_by", "确认人（客户方）", "Confirmed by (customer)"),
+    ("before_confirmed_at", "维修前确认时间", "Condition confirmed at"),
+    ("condition_ok", "正常", "As it should be"),
+    ("condition_fault", "异常", "Faulty"),
     ("condition_after", "维修后产品状况", "Condition after the repair"),
     ("parts_used", "更换零部件", "Parts used"),
     ("parts_used.part", "零部件", "Part"),
@@ -901,6 +909,14 @@ impl Locale {
             "single_record" => {
                 "There is one settings record: change it, it cannot be added again or deleted."
             }
+            "repair_before_not_confirmed" if zh => "请先与客户确认并记录维修前的产品状况。",
+            "repair_before_not_confirmed" => {
+                "First check and record the product's condition with the customer."
+            }
+            "repair_before_confirmed" if zh => "维修前状况已与客户确认。",
+            "repair_before_confirmed" => "The condition before the repair is confirmed.",
+            "repair_not_on_site" if zh => "只有已派工的维修工单需要维修前确认。",
+            "repair_not_on_site" => "Only a dispatched repair has its condition confirmed before.",
             "lead_already_screened" if zh => "该线索已筛选过。",
             "lead_already_screened" => "This lead has already been screened.",
             "lead_already_closed" if zh => "该线索已转化或已作废。",

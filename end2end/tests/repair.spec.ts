@@ -63,10 +63,23 @@ test("a technician resolves a repair at the customer's without signal: condition
   await page.getByTestId("photos-before").evaluate((element) => element.scrollIntoView({ block: "center" }));
   await page.screenshot({ path: "output/repair-photo-offline-390.png" });
 
+  // First the condition before is checked with the customer, who confirms
+  // it (seed 004, 6.6.3); until then the resolution says why it waits.
+  await expect(page.getByTestId("command-resolve")).toBeDisabled();
+  await expect(page.getByTestId("command-resolve")).toHaveAttribute("title", "请先与客户确认并记录维修前的产品状况。");
+  await page.getByTestId("command-before_appearance").selectOption("condition_ok");
+  await page.getByTestId("command-before_function").selectOption("condition_fault");
+  await page.getByTestId("command-before_performance").selectOption("condition_fault");
+  await page.getByTestId("command-condition_before").fill("液压管接头渗油，货叉无法升起");
+  await page.getByTestId("command-before_confirmed_by").fill("王建国");
+  await page.screenshot({ path: "output/repair-before-390.png", fullPage: true });
+  await page.getByTestId("command-record_before").click();
+  await expect(page.getByTestId("record-detail")).toContainText("液压管接头渗油，货叉无法升起");
+  await expect(page.getByTestId("command-record_before")).toBeDisabled();
+
   // Without the record, the rule says what a repair needs.
   await page.getByTestId("command-resolve").click();
   await expect(page.getByTestId("command-refused")).toContainText("客户签名");
-  await page.getByTestId("command-condition_before").fill("液压管接头渗油，货叉无法升起");
   await page.getByTestId("command-repair_work").fill("更换接头密封圈，补充液压油，试压");
   await page.getByTestId("command-condition_after").fill("保压 30 分钟无渗漏，升降正常");
   // The parts used, a line each.
@@ -114,6 +127,8 @@ test("a technician resolves a repair at the customer's without signal: condition
   const [held] = await desk.json();
   expect(held.fields.status).toBe("resolved");
   expect(held.fields.signed_by).toBe("王建国");
+  expect(held.fields.before_confirmed_by).toBe("王建国");
+  expect(held.fields.before_function).toBe("condition_fault");
   expect(held.fields.parts_used).toEqual([
     { part: "接头密封圈", quantity: "2", unit: "个" },
     { part: "液压油", quantity: "4", unit: "升" },

@@ -48,7 +48,12 @@ pub const TICKET: EntitySpec = EntitySpec {
         "rating",
         "rating_comment",
         "closed_at",
+        "before_appearance",
+        "before_function",
+        "before_performance",
         "condition_before",
+        "before_confirmed_by",
+        "before_confirmed_at",
         "repair_work",
         "condition_after",
         "parts_used",
@@ -82,7 +87,12 @@ pub const TICKET: EntitySpec = EntitySpec {
         "rating",
         "rating_comment",
         "closed_at",
+        "before_appearance",
+        "before_function",
+        "before_performance",
         "condition_before",
+        "before_confirmed_by",
+        "before_confirmed_at",
         "repair_work",
         "condition_after",
         "parts_used",
@@ -106,6 +116,7 @@ pub const TICKET: EntitySpec = EntitySpec {
         CONTACT,
         DISPATCH,
         START,
+        RECORD_BEFORE,
         RESOLVE,
         CLOSE,
         REOPEN,
@@ -672,8 +683,13 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
         field("contact_method", Input::Choice(CONTACT_METHODS), false),
         field("contacted_by", Input::Text, false),
         field("contact_note", Input::Long, false),
-        field("resolved_at", Input::DateTime, false),
+        field("before_appearance", Input::Choice(CONDITIONS), false),
+        field("before_function", Input::Choice(CONDITIONS), false),
+        field("before_performance", Input::Choice(CONDITIONS), false),
         field("condition_before", Input::Long, false),
+        field("before_confirmed_by", Input::Text, false),
+        field("before_confirmed_at", Input::DateTime, false),
+        field("resolved_at", Input::DateTime, false),
         field("repair_work", Input::Long, false),
         field("parts_used", Input::Lines(&PARTS), false),
         field("condition_after", Input::Long, false),
@@ -710,6 +726,13 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
             command: DISPATCH,
             fields: &[field("technician", Input::Person(Role::Technician), true)],
             applies: crate::screen::always,
+        },
+        // Before a repair, its condition is checked and recorded with the
+        // customer, who confirms it (seed 004, 6.6.3).
+        CommandArgs {
+            command: RECORD_BEFORE,
+            fields: BEFORE_RECORD,
+            applies: is_repair,
         },
         // A repair is resolved on site with the customer (seed 004, 6.6):
         // the product's condition before and after, what was done, and the
@@ -815,9 +838,22 @@ fn parts_value(value: Option<&Value>) -> Option<Value> {
     }
 }
 
-/// What a repair's resolution records with the customer on site.
+/// What is checked with the customer before a repair (seed 004, 6.6.3:
+/// 外观、功能、性能), with notes, and who of the customer confirmed it.
+pub const BEFORE_RECORD: &[crate::screen::FormField] = &[
+    field("before_appearance", Input::Choice(CONDITIONS), true),
+    field("before_function", Input::Choice(CONDITIONS), true),
+    field("before_performance", Input::Choice(CONDITIONS), true),
+    field("condition_before", Input::Long, true),
+    field("before_confirmed_by", Input::Text, true),
+];
+
+/// How a part of the product was found: as it should be, or not.
+pub const CONDITIONS: &[&str] = &["condition_ok", "condition_fault"];
+
+/// What a repair's resolution records with the customer on site, once its
+/// condition before was confirmed (`RECORD_BEFORE`).
 pub const REPAIR_RECORD: &[crate::screen::FormField] = &[
-    field("condition_before", Input::Long, false),
     field("repair_work", Input::Long, false),
     field("parts_used", Input::Lines(&PARTS), false),
     field("condition_after", Input::Long, false),
@@ -869,6 +905,8 @@ pub const CONTACT: &str = "contact";
 /// Work on it has begun.
 pub const START: &str = "start";
 pub const RESOLVE: &str = "resolve";
+/// 维修前确认: the repair's condition before, confirmed by the customer.
+pub const RECORD_BEFORE: &str = "record_before";
 pub const CLOSE: &str = "close";
 /// A resolved or closed ticket needs more work.
 pub const REOPEN: &str = "reopen";
@@ -953,8 +991,16 @@ fn decide_dispatch(call: &CommandCall) -> Result<Decided, Refusal> {
 /// ticket resolved on the call, whatever of them was given.
 fn repair_record(call: &CommandCall) -> Result<Fields, Refusal> {
     let repair = is_repair(call.record) && call.record.contains_key("dispatched_at");
+    // The condition before is confirmed with the customer first; a phone
+    // of an older build still sends it with the resolution, as one record
+    // that the customer's signature covers.
+    let confirmed = call.record.contains_key("before_confirmed_at");
+    if repair && !confirmed && Reader::args(call.args).is_empty("condition_before") {
+        return Err(Refusal::Rule("repair_before_not_confirmed"));
+    }
     let mut read = Reader::args(call.args);
-    for name in ["condition_before", "repair_work", "condition_after"] {
+    read.optional("condition_before", LONG_TEXT);
+    for name in ["repair_work", "condition_after"] {
         if repair {
             read.required(name, LONG_TEXT);
         } else {
@@ -979,9 +1025,11 @@ fn repair_record(call: &CommandCall) -> Result<Fields, Refusal> {
     }
     read.signature("signature");
     read.finish().map_err(Refusal::Invalid)?;
+    let before = field("condition_before", Input::Long, false);
     Ok(REPAIR_RECORD
         .iter()
         .chain(RETURN_RECORD)
+        .chain((!confirmed).then_some(&before))
         .filter_map(|f| {
             if f.name == "parts_used" {
                 return parts_value(call.args.get(f.name)).map(|v| (f.name.to_owned(), v));
@@ -992,12 +1040,64 @@ fn repair_record(call: &CommandCall) -> Result<Fields, Refusal> {
         .collect())
 }
 
+/// 维修前确认: on a repair at the customer's (dispatched, not yet
+/// resolved), once: the condition of its appearance, function and
+/// performance, notes, and the customer who confirmed them.
+fn record_before(call: &CommandCall) -> Result<Decided, Refusal> {
+    if !is_repair(call.record) || !call.record.contains_key("dispatched_at") {
+        return Err(Refusal::Rule("repair_not_on_site"));
+    }
+    if is_done(status_of(call.record)) {
+        return Err(Refusal::Rule(if status_of(call.record) == "closed" {
+            "ticket_closed"
+        } else {
+            "ticket_wrong_status"
+        }));
+    }
+    if call.record.contains_key("before_confirmed_at") {
+        return Err(Refusal::Rule("repair_before_confirmed"));
+    }
+    let mut read = Reader::args(call.args);
+    for name in ["before_appearance", "before_function", "before_performance"] {
+        read.choice(name, |raw| CONDITIONS.contains(&raw).then_some(()));
+    }
+    read.required("condition_before", LONG_TEXT);
+    read.required("before_confirmed_by", SHORT_TEXT);
+    read.finish().map_err(Refusal::Invalid)?;
+    let mut changes: Fields = BEFORE_RECORD
+        .iter()
+        .filter_map(|f| {
+            Some((
+                f.name.to_owned(),
+                Value::String(call.args.get(f.name)?.as_str()?.trim().to_owned()),
+            ))
+        })
+        .collect();
+    changes.insert("before_confirmed_at".into(), instant(call.now));
+    // With the customer on site, the customer has been reached.
+    if !call.record.contains_key("contacted_at") {
+        changes.insert("contacted_at".into(), instant(call.now));
+        changes.insert(
+            "contacted_by".into(),
+            Value::String(call.actor.display_name.clone()),
+        );
+    }
+    // Work has begun: an open or contacted ticket is in progress now.
+    if status_of(call.record) != "in_progress" {
+        changes.insert("status".into(), Value::String("in_progress".into()));
+    }
+    Ok(Decided::changes(changes))
+}
+
 pub fn decide_ticket(call: &CommandCall) -> Result<Decided, Refusal> {
     if call.name == DISPATCH {
         return decide_dispatch(call);
     }
     if matches!(call.name, survey::SEND_SURVEY | survey::ANSWER_SURVEY) {
         return survey::decide_survey(call);
+    }
+    if call.name == RECORD_BEFORE {
+        return record_before(call);
     }
     let next = transition(status_of(call.record), call.name)?;
     let mut changes = Fields::new();
@@ -1089,6 +1189,11 @@ pub fn check_ticket(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<Field
     for name in ["condition_before", "repair_work", "condition_after"] {
         read.optional(name, LONG_TEXT);
     }
+    for name in ["before_appearance", "before_function", "before_performance"] {
+        read.optional_choice(name, |raw| CONDITIONS.contains(&raw).then_some(()));
+    }
+    read.optional("before_confirmed_by", SHORT_TEXT);
+    read.instant("before_confirmed_at");
     check_parts(&mut read, fields.get("parts_used"));
     read.optional("returned_item", SHORT_TEXT);
     read.optional("replacement_item", SHORT_TEXT);
@@ -1270,20 +1375,63 @@ mod tests {
     fn a_dispatched_repair_is_resolved_with_its_condition_and_the_customers_signature() {
         let mut ticket = opened("2026-11-24T01:00:00Z");
         ticket.insert("dispatched_at".into(), json!("2026-11-24T02:00:00Z"));
-        let Err(Refusal::Invalid(problems)) = command(RESOLVE, json!({}), &ticket, now()) else {
-            panic!("an on-site repair needs its record");
+        // Its condition before is confirmed with the customer first.
+        assert_eq!(
+            command(RESOLVE, json!({}), &ticket, now()),
+            Err(Refusal::Rule("repair_before_not_confirmed"))
+        );
+        let Err(Refusal::Invalid(problems)) = command(RECORD_BEFORE, json!({}), &ticket, now()) else {
+            panic!("the condition before needs every part");
         };
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(
             fields,
             [
+                "before_appearance",
+                "before_function",
+                "before_performance",
                 "condition_before",
-                "repair_work",
-                "condition_after",
-                "signed_by",
-                "signature"
+                "before_confirmed_by"
             ]
         );
+        let before = json!({
+            "before_appearance": "condition_ok", "before_function": "condition_fault",
+            "before_performance": "condition_fault", "condition_before": " 液压管接头渗油 ",
+            "before_confirmed_by": "王建国",
+        });
+        let confirmed = command(RECORD_BEFORE, before.clone(), &ticket, now()).unwrap();
+        assert_eq!(confirmed["condition_before"], "液压管接头渗油");
+        assert_eq!(confirmed["status"], "in_progress");
+        let mut on_site = ticket.clone();
+        on_site.extend(confirmed);
+        assert_eq!(check_ticket(&on_site, now()), Ok(()));
+        assert_eq!(
+            command(RECORD_BEFORE, before, &on_site, now()),
+            Err(Refusal::Rule("repair_before_confirmed"))
+        );
+        // Confirmed, the resolution records the rest, all required.
+        let Err(Refusal::Invalid(problems)) = command(RESOLVE, json!({}), &on_site, now()) else {
+            panic!("an on-site repair needs its record");
+        };
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["repair_work", "condition_after", "signed_by", "signature"]
+        );
+        let signature = format!("{}iVBORw0KGgo=", crate::stored::SIGNATURE_PREFIX);
+        let rest = json!({
+            "repair_work": "更换密封圈并试压", "condition_after": "保压 30 分钟无渗漏",
+            "signed_by": "王建国", "signature": signature,
+        });
+        let changes = command(RESOLVE, rest, &on_site, now()).unwrap();
+        assert!(!changes.contains_key("condition_before"), "kept as confirmed");
+        // Not dispatched, there is nothing to confirm on site.
+        assert_eq!(
+            command(RECORD_BEFORE, json!({}), &opened("2026-11-24T01:00:00Z"), now()),
+            Err(Refusal::Rule("repair_not_on_site"))
+        );
+        // A phone of an older build sends the condition before with the
+        // resolution: one record, covered by the signature.
         let signature = format!("{}iVBORw0KGgo=", crate::stored::SIGNATURE_PREFIX);
         let record = json!({
             "condition_before": "液压管接头渗油", "repair_work": "更换密封圈并试压",
