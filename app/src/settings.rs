@@ -176,28 +176,30 @@ pub fn check_settings(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
         });
     }
     let mut problems = read.finish().err().unwrap_or_default();
-    // Grade A needs more points than grade B (the seeds' 6 and 3 when unset).
+    // Grade A needs more points than grade B, and a large customer's sales
+    // start above a medium one's (the seeds' numbers stand in for one unset).
     let seed = ProcessSettings::default();
-    let pair = grade_points(
-        a.unwrap_or(seed.lead_grade_a_points.into()),
-        b.unwrap_or(seed.lead_grade_b_points.into()),
-    );
-    if pair.is_none() && !problems.iter().any(|p| p.field.starts_with("lead_grade")) {
-        problems.push(FieldError::new(
-            "lead_grade_a_points",
-            crate::error::FieldProblem::InvalidNumber,
-        ));
-    }
-    // A large customer's sales start above a medium one's.
-    let bands = sales_bands(
-        large.unwrap_or(seed.class_sales_large.into()),
-        medium.unwrap_or(seed.class_sales_medium.into()),
-    );
-    if bands.is_none() && !problems.iter().any(|p| p.field.starts_with("class_sales")) {
-        problems.push(FieldError::new(
-            "class_sales_large",
-            crate::error::FieldProblem::InvalidNumber,
-        ));
+    for ((upper, lower), (upper_seed, lower_seed)) in [
+        (
+            (("lead_grade_a_points", a), ("lead_grade_b_points", b)),
+            (seed.lead_grade_a_points, seed.lead_grade_b_points),
+        ),
+        (
+            (("class_sales_large", large), ("class_sales_medium", medium)),
+            (seed.class_sales_large, seed.class_sales_medium),
+        ),
+    ] {
+        let pair = ordered_pair(
+            upper.1.unwrap_or(upper_seed.into()),
+            lower.1.unwrap_or(lower_seed.into()),
+        );
+        let named = |p: &FieldError| p.field == upper.0 || p.field == lower.0;
+        if pair.is_none() && !problems.iter().any(named) {
+            problems.push(FieldError::new(
+                upper.0,
+                crate::error::FieldProblem::InvalidNumber,
+            ));
+        }
     }
     let off = calendar_days(fields, "days_off");
     if calendar_days(fields, "working_days")
@@ -216,18 +218,14 @@ pub fn check_settings(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
     }
 }
 
-/// The least scores for grades A and B, if they make a pair (A above B).
-fn grade_points(a: i64, b: i64) -> Option<(u32, u32)> {
+/// Two thresholds, if they make a pair (the first above the second): the
+/// least scores for grades A and B, the sales bands (万元) of a large and a
+/// medium customer.
+fn ordered_pair(a: i64, b: i64) -> Option<(u32, u32)> {
     match (u32::try_from(a), u32::try_from(b)) {
         (Ok(a), Ok(b)) if a > b => Some((a, b)),
         _ => None,
     }
-}
-
-/// The sales bands (万元) of a large and a medium customer, if they make a
-/// pair (large above medium).
-fn sales_bands(large: i64, medium: i64) -> Option<(u32, u32)> {
-    grade_points(large, medium)
 }
 
 /// The dates of a calendar list as stored (lines that do not read are
@@ -353,8 +351,8 @@ impl ProcessSettings {
         let max = i64::from(crate::leads::MAX_SCORE);
         let a = number("lead_grade_a_points", 1..=max, seed.lead_grade_a_points.into());
         let b = number("lead_grade_b_points", 1..=max, seed.lead_grade_b_points.into());
-        let points = grade_points(a, b).unwrap_or((seed.lead_grade_a_points, seed.lead_grade_b_points));
-        let bands = sales_bands(
+        let points = ordered_pair(a, b).unwrap_or((seed.lead_grade_a_points, seed.lead_grade_b_points));
+        let bands = ordered_pair(
             number("class_sales_large", SALES_WAN, seed.class_sales_large.into()),
             number("class_sales_medium", SALES_WAN, seed.class_sales_medium.into()),
         )
