@@ -941,6 +941,8 @@ fn RecordForm(
                     let mode = match other {
                         Input::Money => "decimal",
                         Input::Whole => "numeric",
+                        Input::Phone => "tel",
+                        Input::Email => "email",
                         _ => "text",
                     };
                     view! { <input name=name type=kind inputmode=mode bind:value=value /> }.into_any()
@@ -1808,6 +1810,16 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             })
         })
         .collect_view();
+    // Whose it is, for those who see others' records too.
+    let owner = (!matches!(policy::scope(&me, screen.spec.kind), Some(Scope::Own(_)) | None)).then(|| {
+        let (_, name) = record.owner_or(&me);
+        view! {
+            <div class="row">
+                <dt>{t.owner}</dt>
+                <dd data-testid="record-owner">{name}</dd>
+            </div>
+        }
+    });
     // The score a proposal comes from (a lead's screening score).
     let score = screen
         .proposal
@@ -2154,7 +2166,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 .map(|e| view! { <p class="form-error" role="alert" data-testid="record-refused">{locale.error(&e)}</p> })}
             {masked_hint}
             {screen.pairs.as_ref().map(|pairs| view! { <LookAlikeNote screen pairs id=record.id /> })}
-            <dl class="sheet-fields">{rows} {score}</dl>
+            <dl class="sheet-fields">{rows} {score} {owner}</dl>
             {edit.map(|edit| view! { <div class="actions wrap" data-testid="record-edit">{edit}</div> })}
             {deadlines}
             {share_link(screen, &fields, locale)}
@@ -2379,7 +2391,6 @@ pub fn deadline_badge(
     view! { <span class=class data-testid="deadline-state">{locale.deadline_state(state)}</span> }
 }
 
-/// The status a record of this screen has before any command.
 /// The form a command is given through, by making another record from
 /// this one (a lead's `convert`: the new customer's form): its path and
 /// the address's parameter naming this record.
@@ -2393,6 +2404,7 @@ fn made_by_form(screen: &RecordScreen, command: &str) -> Option<(&'static str, &
     })
 }
 
+/// The status a record of this screen has before any command.
 fn default_status(screen: &RecordScreen) -> String {
     match screen.spec.name {
         "ticket" => "open",

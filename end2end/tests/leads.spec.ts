@@ -75,6 +75,10 @@ test("a rep on a phone adds a lead, reloads and finds it", async ({ browser }) =
   await expect(supPage.getByTestId("record-card").filter({ hasText: company })).toBeVisible();
   await expect(supPage.getByTestId("record-card").filter({ hasText: company })).toContainText("13987654321");
   await supPage.screenshot({ path: "output/leads-1440.png" });
+  // Its page says whose it is.
+  await supPage.getByTestId("record-card").filter({ hasText: company }).getByTestId("open-record").click();
+  await expect(supPage.getByTestId("record-detail").getByTestId("record-owner")).toHaveText("周晓明");
+  await supPage.screenshot({ path: "output/lead-1440.png", fullPage: true });
 
   const other = await browser.newContext({ viewport: PHONE });
   const otherPage = await other.newPage();

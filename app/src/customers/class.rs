@@ -20,8 +20,9 @@ pub const STAFF_MEDIUM: u64 = 100;
 /// The most points: each of size, sales and trend gives 2, 1 or 0.
 pub const MAX_POINTS: u32 = 6;
 
-/// The points of what is known of size, sales and trend, or `None` before
-/// any of them is: each 2 (large, high, rising), 1 or 0.
+/// The points of size, sales and trend, each 2 (large, high, rising), 1 or
+/// 0, or `None` until all three are known: a class proposed from part of
+/// them would lean low, and a low class returns to the pool sooner.
 pub fn class_points(fields: &Fields, settings: &ProcessSettings) -> Option<u32> {
     let text = |name: &str| crate::stored::stored_text(fields, name);
     let band = |value: u64, large: u64, medium: u64| u32::from(value >= large) + u32::from(value >= medium);
@@ -42,11 +43,7 @@ pub fn class_points(fields: &Fields, settings: &ProcessSettings) -> Option<u32> 
     let trend = text("sales_trend")
         .and_then(|raw| SALES_TRENDS.iter().position(|t| *t == raw))
         .map(|rank| 2 - rank as u32);
-    let known = [size, sales, trend];
-    known
-        .iter()
-        .any(Option::is_some)
-        .then(|| known.into_iter().flatten().sum())
+    Some(size? + sales? + trend?)
 }
 
 /// The class the points propose: A from 5 of 6, B from 3, C from 1.
@@ -69,12 +66,14 @@ pub fn propose_class(fields: &Fields, singles: &Singles) -> Option<Proposed> {
     })
 }
 
-/// The first whole number in a text: "约 600 人" is 600, "100-300人" 100.
+/// The first whole number in a text: "约 600 人" is 600, "100-300人" 100,
+/// "1,200人" 1200.
 fn first_number(text: &str) -> Option<u64> {
     let digits: String = text
         .chars()
         .skip_while(|c| !c.is_ascii_digit())
-        .take_while(char::is_ascii_digit)
+        .take_while(|c| c.is_ascii_digit() || matches!(c, ',' | '，'))
+        .filter(char::is_ascii_digit)
         .collect();
     digits.parse().ok()
 }
@@ -113,9 +112,12 @@ mod tests {
             customer(json!({"staff": "30", "annual_sales": "800000.00", "sales_trend": "trend_falling"}));
         assert_eq!(class_points(&small, &seed), Some(0));
         assert_eq!(class_of(0), "class_d");
-        // A trend alone is known; staff with no number in it is not.
-        let trend_only = customer(json!({"staff": "不详", "sales_trend": "trend_steady"}));
-        assert_eq!(class_points(&trend_only, &seed), Some(1));
+        // Nothing is proposed from part of them (a trend alone, or staff
+        // with no number in it).
+        let trend_only =
+            customer(json!({"staff": "不详", "annual_sales": "800000.00", "sales_trend": "trend_steady"}));
+        assert_eq!(class_points(&trend_only, &seed), None);
+        assert_eq!(class_points(&customer(json!({"staff": "30"})), &seed), None);
     }
 
     #[test]
@@ -139,6 +141,8 @@ mod tests {
     fn a_number_is_read_from_how_staff_was_written() {
         assert_eq!(first_number("约 600 人"), Some(600));
         assert_eq!(first_number("100-300人"), Some(100));
+        assert_eq!(first_number("1,200人"), Some(1200));
+        assert_eq!(first_number("１２００"), None);
         assert_eq!(first_number("不详"), None);
         assert_eq!(first_number("99999999999999999999999"), None);
     }

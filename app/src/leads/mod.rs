@@ -172,7 +172,7 @@ pub const LEAD_SCREEN: RecordScreen = RecordScreen {
     }),
     order: Some(work_order),
     badge: Some("grade"),
-    summary: &["industry", "source", "contact_name", "phone"],
+    summary: &["industry", "source", "contact_name", "phone", "email"],
 };
 
 /// The customer a converted lead became.

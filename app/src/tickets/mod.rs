@@ -994,7 +994,7 @@ fn repair_record(call: &CommandCall) -> Result<Fields, Refusal> {
     // The condition before is confirmed with the customer first; a phone
     // of an older build still sends it with the resolution, as one record
     // that the customer's signature covers.
-    let confirmed = call.record.contains_key("before_confirmed_at");
+    let confirmed = before_confirmed(call.record);
     if repair && !confirmed && Reader::args(call.args).is_empty("condition_before") {
         return Err(Refusal::Rule("repair_before_not_confirmed"));
     }
@@ -1040,6 +1040,12 @@ fn repair_record(call: &CommandCall) -> Result<Fields, Refusal> {
         .collect())
 }
 
+/// Whether the repair's condition before stands confirmed (a reopened
+/// repair's is cleared: its next visit confirms it again).
+fn before_confirmed(fields: &Fields) -> bool {
+    stored_instant(fields, "before_confirmed_at").is_some()
+}
+
 /// 维修前确认: on a repair at the customer's (dispatched, not yet
 /// resolved), once: the condition of its appearance, function and
 /// performance, notes, and the customer who confirmed them.
@@ -1054,7 +1060,7 @@ fn record_before(call: &CommandCall) -> Result<Decided, Refusal> {
             "ticket_wrong_status"
         }));
     }
-    if call.record.contains_key("before_confirmed_at") {
+    if before_confirmed(call.record) {
         return Err(Refusal::Rule("repair_before_confirmed"));
     }
     let mut read = Reader::args(call.args);
@@ -1165,6 +1171,11 @@ pub fn decide_ticket(call: &CommandCall) -> Result<Decided, Refusal> {
             }
             changes.insert("resolved_at".into(), Value::Null);
             changes.insert("closed_at".into(), Value::Null);
+            // More work on a repair starts from its condition as it is
+            // then, confirmed with the customer again.
+            if before_confirmed(call.record) {
+                changes.insert("before_confirmed_at".into(), Value::Null);
+            }
         }
         _ => {}
     }
@@ -1371,6 +1382,14 @@ mod tests {
         .map(|decided| decided.changes)
     }
 
+    fn before_again() -> serde_json::Value {
+        json!({
+            "before_appearance": "condition_ok", "before_function": "condition_ok",
+            "before_performance": "condition_fault", "condition_before": "仍有轻微渗油",
+            "before_confirmed_by": "王建国",
+        })
+    }
+
     #[test]
     fn a_dispatched_repair_is_resolved_with_its_condition_and_the_customers_signature() {
         let mut ticket = opened("2026-11-24T01:00:00Z");
@@ -1425,6 +1444,13 @@ mod tests {
         });
         let changes = command(RESOLVE, rest, &on_site, now()).unwrap();
         assert!(!changes.contains_key("condition_before"), "kept as confirmed");
+        // Reopened for more work, the next visit confirms the condition again.
+        let mut resolved = on_site.clone();
+        resolved.extend(changes);
+        let reopened = command(REOPEN, json!({}), &resolved, now()).unwrap();
+        assert_eq!(reopened["before_confirmed_at"], Value::Null);
+        resolved.extend(reopened);
+        assert!(command(RECORD_BEFORE, before_again(), &resolved, now()).is_ok());
         // Not dispatched, there is nothing to confirm on site.
         assert_eq!(
             command(RECORD_BEFORE, json!({}), &opened("2026-11-24T01:00:00Z"), now()),
