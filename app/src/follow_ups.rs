@@ -132,6 +132,7 @@ pub const FOLLOW_UP_SCREEN: RecordScreen = RecordScreen {
     order: None,
     badge: None,
     summary: &[],
+    status: None,
 };
 
 /// A stored follow-up.

@@ -55,6 +55,12 @@ impl Scope {
     }
 }
 
+/// Whether `user` reads others' records of `kind` too (a supervisor's
+/// team, a manager's company): their lists and pages say whose each is.
+pub fn sees_others(user: &CurrentUser, kind: Kind) -> bool {
+    matches!(scope(user, kind), Some(Scope::Team(_) | Scope::All))
+}
+
 /// The records of `kind` that `user` may read, or `None` when the role has
 /// no business with them.
 pub fn scope(user: &CurrentUser, kind: Kind) -> Option<Scope> {

@@ -9,7 +9,7 @@ use crate::error::{AppError, FieldError};
 use crate::follow_ups::FOLLOW_UP_SCREEN;
 use crate::i18n::Locale;
 use crate::leads::LEAD_SCREEN;
-use crate::policy::{self, Scope};
+use crate::policy;
 use crate::roles::CurrentUser;
 pub use crate::screen::{field, FormField, Input, RecordScreen, Source};
 use crate::search::{owners, FieldFilter, Query, SearchText};
@@ -430,7 +430,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let me_for_filter = me.clone();
     // A supervisor or manager sees others' records too, and may narrow to one owner.
     let scope = policy::scope(&me, screen.spec.kind);
-    let sees_others = !matches!(scope, Some(Scope::Own(_)) | None);
+    let sees_others = policy::sees_others(&me, screen.spec.kind);
     let scope_words = scope
         .map(|scope| locale.scope_of(scope, entity))
         .unwrap_or_default();
@@ -681,11 +681,10 @@ fn record_item(
         .badge
         .map(|field| badge_view(field, &record.fields, locale));
     let badged = badge.is_some();
+    // A card shows a status once a command set one.
     let status = screen
-        .spec
-        .workflow
-        .contains(&"status")
-        .then(|| text(&record.fields, "status"))
+        .status
+        .map(|_| text(&record.fields, "status"))
         .filter(|s| !s.is_empty());
     let code = Some(text(&record.fields, "code")).filter(|c| !c.is_empty());
     let href = format!("{}/{}", screen.path, record.id);
@@ -1604,11 +1603,8 @@ fn RelatedList(
             (text(&r.fields, field) == id.to_string()).then(|| {
                 let when = text(&r.fields, screen.when);
                 let status = screen
-                    .spec
-                    .workflow
-                    .contains(&"status")
-                    .then(|| text(&r.fields, "status"))
-                    .map(|s| if s.is_empty() { default_status(screen) } else { s })
+                    .status
+                    .map(|status| status(&r.fields).to_owned())
                     .unwrap_or_default();
                 (r.id, text(&r.fields, screen.spec.title), when, status)
             })
@@ -1769,12 +1765,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
     let fields = record.fields.clone();
     let title = text(&fields, screen.spec.title);
     let code = Some(text(&fields, "code")).filter(|c| !c.is_empty());
-    let state = screen
-        .spec
-        .workflow
-        .contains(&"status")
-        .then(|| text(&fields, "status"))
-        .map(|s| if s.is_empty() { default_status(screen) } else { s });
+    let state = screen.status.map(|status| status(&fields).to_owned());
     let rows = screen
         .fields
         .iter()
@@ -1811,7 +1802,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
         })
         .collect_view();
     // Whose it is, for those who see others' records too.
-    let owner = (!matches!(policy::scope(&me, screen.spec.kind), Some(Scope::Own(_)) | None)).then(|| {
+    let owner = policy::sees_others(&me, screen.spec.kind).then(|| {
         let (_, name) = record.owner_or(&me);
         view! {
             <div class="row">
@@ -2402,16 +2393,6 @@ fn made_by_form(screen: &RecordScreen, command: &str) -> Option<(&'static str, &
             .filter(|from| from.spec.name == screen.spec.name && from.then.0 == command)
             .map(|from| (other.path, from.param))
     })
-}
-
-/// The status a record of this screen has before any command.
-fn default_status(screen: &RecordScreen) -> String {
-    match screen.spec.name {
-        "ticket" => "open",
-        "lead" => "new",
-        _ => "draft",
-    }
-    .to_owned()
 }
 
 /// On a record's page, when the device holds records that look like it

@@ -167,6 +167,9 @@ pub struct RecordScreen {
     /// The fields its card shows under the title; empty: its first
     /// choices and long texts.
     pub summary: &'static [&'static str],
+    /// Its workflow status as its own rule reads it (a ticket with none
+    /// stored is open); `None`: it has no status.
+    pub status: Option<fn(&Fields) -> &str>,
 }
 
 /// Look-alike records (`RecordScreen::pairs`).

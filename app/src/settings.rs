@@ -126,6 +126,7 @@ pub const SETTINGS_SCREEN: RecordScreen = RecordScreen {
     order: None,
     badge: None,
     summary: &[],
+    status: None,
 };
 
 const fn whole(name: &'static str) -> FormField {

@@ -122,6 +122,7 @@ pub const VISIT_SCREEN: RecordScreen = RecordScreen {
     order: None,
     badge: None,
     summary: &[],
+    status: None,
 };
 
 /// A stored visit.

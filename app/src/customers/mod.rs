@@ -320,6 +320,7 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
     order: None,
     badge: None,
     summary: &[],
+    status: Some(status_of),
 };
 
 /// A customer's people beyond the form's contact: several, one of them the

@@ -173,6 +173,7 @@ pub const LEAD_SCREEN: RecordScreen = RecordScreen {
     order: Some(work_order),
     badge: Some("grade"),
     summary: &["industry", "source", "contact_name", "phone", "email"],
+    status: Some(|fields| record::status_of(fields).as_str()),
 };
 
 /// The customer a converted lead became.

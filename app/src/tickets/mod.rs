@@ -782,6 +782,7 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
     order: None,
     badge: None,
     summary: &[],
+    status: Some(status_of),
 };
 
 /// The parts a repair used (更换零部件), a line each: what, how many, in
