@@ -22,18 +22,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_entity_declares_distinct_fields_and_its_workflow_among_them() {
+    fn every_entity_declares_distinct_fields_with_words_in_both_languages() {
         for spec in ENTITIES.iter() {
-            let mut names = spec.fields.to_vec();
+            let mut names: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
             names.sort();
             names.dedup();
             assert_eq!(names.len(), spec.fields.len(), "{}", spec.name);
-            for field in spec.workflow {
-                assert!(spec.fields.contains(field), "{}.{field}", spec.name);
+            for field in spec.fields {
+                assert!(
+                    !field.label.zh.is_empty() && !field.label.en.is_empty(),
+                    "{}.{}",
+                    spec.name,
+                    field.name
+                );
             }
-            for searched in spec.searched {
-                assert!(spec.fields.contains(searched), "{}.{searched}", spec.name);
-            }
+            assert!(spec.has_field(spec.title), "{}.{}", spec.name, spec.title);
+            assert!(!spec.plural.zh.is_empty() && !spec.plural.en.is_empty());
         }
         // Every entity a notification may be about opens somewhere.
         for spec in ENTITIES.iter().filter(|s| s.clocks.is_some()) {
@@ -43,22 +47,6 @@ mod tests {
                 spec.name
             );
         }
-        // Every field a person may read (on a page, in a history, on the
-        // conflict screen) has a label in both languages.
-        let mut unlabelled = Vec::new();
-        for spec in ENTITIES
-            .iter()
-            .filter(|s| s.name != crate::notifications::NOTIFICATION.name)
-        {
-            for field in spec.fields {
-                for locale in [crate::i18n::Locale::ZhCn, crate::i18n::Locale::En] {
-                    if locale.field_label(field).is_empty() {
-                        unlabelled.push(format!("{}.{field} {locale:?}", spec.name));
-                    }
-                }
-            }
-        }
-        assert!(unlabelled.is_empty(), "{unlabelled:?}");
         // A merge points every record naming the absorbed one at the one
         // kept, found through the naming entity's projection.
         for target in ENTITIES.iter().filter(|s| s.merged_into.is_some()) {
@@ -66,7 +54,7 @@ mod tests {
                 for reference in spec
                     .references
                     .iter()
-                    .filter(|r| r.entity == target.name && spec.fields.contains(&r.field))
+                    .filter(|r| r.entity == target.name && spec.has_field(r.field))
                 {
                     assert!(
                         spec.projection
@@ -78,10 +66,40 @@ mod tests {
                     );
                 }
             }
-            assert!(target.workflow.contains(&target.merged_into.unwrap_or_default()));
+            let merged = target.merged_into.unwrap_or_default();
+            assert!(target.field(merged).is_some_and(|f| f.workflow));
         }
         let mut names: Vec<&str> = ENTITIES.iter().map(|s| s.name).collect();
         names.dedup();
         assert_eq!(names.len(), ENTITIES.0.len());
+    }
+
+    #[test]
+    fn every_field_a_screen_names_is_declared_by_its_entity() {
+        for screen in crate::records::ALL_SCREENS {
+            let spec = screen.spec;
+            let named = [screen.when, screen.proposal.as_ref().map_or("", |p| p.field)]
+                .into_iter()
+                .chain(screen.badge)
+                .chain(screen.summary.iter().copied())
+                .chain(screen.share.as_ref().map(|s| s.field))
+                .filter(|name| !name.is_empty());
+            for name in named {
+                assert!(spec.has_field(name), "{}.{name}", spec.name);
+            }
+            if let Some(source) = &screen.from {
+                for (from, to) in source.copy {
+                    assert!(source.spec.has_field(from) && spec.has_field(to), "{from} → {to}");
+                }
+                assert!(spec.has_field(source.link), "{}", source.link);
+            }
+            for field in spec.fields {
+                if let crate::schema::Input::Reference(link) = field.input {
+                    for (from, to) in link.copy {
+                        assert!(link.spec.has_field(from) && spec.has_field(to), "{from} → {to}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -5,11 +5,10 @@
 //! next follow-up date is a clock: on the morning of that day its owner is
 //! reminded, once.
 
-use crate::error::FieldError;
-use crate::leads::{LONG_TEXT, SHORT_TEXT};
+use crate::i18n::Words;
 use crate::policy::Kind;
-use crate::screen::{field, Input, Link, RecordScreen};
-use crate::stored::Reader;
+use crate::schema::{field, Input, Link};
+use crate::screen::RecordScreen;
 use crate::sync::entity::{
     Clock, ClockCall, Clocks, DueCall, EntitySpec, Raised, Recipient, Reference, Touch,
 };
@@ -20,21 +19,44 @@ use serde_json::Value;
 pub const FOLLOW_UP: EntitySpec = EntitySpec {
     name: "follow_up",
     kind: Kind::FollowUp,
+    plural: Words {
+        zh: "售后跟进",
+        en: "Follow-ups",
+    },
     fields: &[
-        "customer_name",
-        "customer_id",
-        "ticket_id",
-        "followed_at",
-        "follow_method",
-        "customer_feedback",
-        "follow_result",
-        "next_follow_up_date",
+        field(
+            "customer_id",
+            Input::Reference(&FOLLOW_UP_CUSTOMER),
+            "客户档案",
+            "Customer record",
+        ),
+        field(
+            "ticket_id",
+            Input::Reference(&FOLLOW_UP_TICKET),
+            "关联工单",
+            "Ticket",
+        ),
+        field("customer_name", Input::Text, "客户名称", "Customer")
+            .required()
+            .searched(),
+        field("followed_at", Input::DateTime, "跟进时间", "Followed up at")
+            .required()
+            .past(),
+        field("follow_method", Input::Choice(FOLLOW_METHODS), "跟进方式", "How").required(),
+        field("customer_feedback", Input::Long, "客户反馈", "Customer feedback").searched(),
+        field("follow_result", Input::Long, "跟进结果", "Result")
+            .required()
+            .searched(),
+        field(
+            "next_follow_up_date",
+            Input::Date,
+            "下次跟进日期",
+            "Next follow-up",
+        ),
     ],
-    workflow: &[],
     commands: &[],
     title: "customer_name",
-    searched: &["customer_name", "customer_feedback", "follow_result"],
-    check: check_follow_up,
+    rules: crate::sync::entity::no_more_rules,
     decide: crate::sync::entity::no_commands,
     projection: Some(&FOLLOW_UP_ROWS),
     clocks: Some(&FOLLOW_UP_CLOCKS),
@@ -106,21 +128,14 @@ pub const FOLLOW_METHODS: &[&str] = &["phone", "visit", "message"];
 
 pub const FOLLOW_UP_SCREEN: RecordScreen = RecordScreen {
     spec: &FOLLOW_UP,
-    fields: &[
-        field("customer_id", Input::Reference(&FOLLOW_UP_CUSTOMER), false),
-        field("ticket_id", Input::Reference(&FOLLOW_UP_TICKET), false),
-        field("customer_name", Input::Text, true),
-        field("followed_at", Input::DateTime, true),
-        field("follow_method", Input::Choice(FOLLOW_METHODS), true),
-        field("customer_feedback", Input::Long, false),
-        field("follow_result", Input::Long, true),
-        field("next_follow_up_date", Input::Date, false),
-    ],
+    new: Words {
+        zh: "新增售后跟进",
+        en: "New follow-up",
+    },
     when: "followed_at",
     path: "/follow-ups",
     from: None,
     dedup: false,
-    facts: &[],
     args: &[],
     deadlines: None,
     rates: None,
@@ -134,21 +149,6 @@ pub const FOLLOW_UP_SCREEN: RecordScreen = RecordScreen {
     summary: &[],
     status: None,
 };
-
-/// A stored follow-up.
-pub fn check_follow_up(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
-    let mut read = Reader::new(fields);
-    read.required("customer_name", SHORT_TEXT);
-    for link in ["customer_id", "ticket_id"] {
-        read.id(link);
-    }
-    read.past_instant("followed_at", now);
-    read.choice("follow_method", |raw| FOLLOW_METHODS.contains(&raw).then_some(()));
-    read.optional("customer_feedback", LONG_TEXT);
-    read.required("follow_result", LONG_TEXT);
-    read.date("next_follow_up_date");
-    read.finish()
-}
 
 /// The reminder of the next follow-up.
 pub const FOLLOW_UP_CLOCK: &str = "follow_up";
@@ -204,7 +204,8 @@ mod tests {
 
     #[test]
     fn a_follow_up_needs_whom_when_how_and_the_result() {
-        let names: Vec<String> = check_follow_up(&Fields::new(), now())
+        let names: Vec<String> = FOLLOW_UP
+            .check(&Fields::new(), now())
             .unwrap_err()
             .into_iter()
             .map(|e| e.field)
@@ -218,11 +219,12 @@ mod tests {
             "follow_method": "phone", "follow_result": "设备运行正常", "next_follow_up_date": "2027-03-03",
             "customer_id": "0193a1b2-0000-7000-8000-000000000001",
         });
-        assert_eq!(check_follow_up(done.as_object().unwrap(), now()), Ok(()));
+        assert_eq!(FOLLOW_UP.check(done.as_object().unwrap(), now()), Ok(()));
         let mut later = done.as_object().unwrap().clone();
         later.insert("followed_at".into(), json!("2026-12-04T07:00:00Z"));
         later.insert("ticket_id".into(), json!("not-an-id"));
-        let fields: Vec<String> = check_follow_up(&later, now())
+        let fields: Vec<String> = FOLLOW_UP
+            .check(&later, now())
             .unwrap_err()
             .into_iter()
             .map(|e| e.field)

@@ -12,6 +12,14 @@ use serde::{Deserialize, Serialize};
 
 pub const LOCALE_COOKIE: &str = "fb_lang";
 
+/// A text in both languages the app speaks, declared together where it is
+/// used (a field's label, an entity's name), so neither can be missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Words {
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Locale {
     #[default]
@@ -22,6 +30,14 @@ pub enum Locale {
 }
 
 impl Locale {
+    /// `words` in this language.
+    pub fn say(self, words: Words) -> &'static str {
+        match self {
+            Self::ZhCn => words.zh,
+            Self::En => words.en,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Self::ZhCn => "zh-CN",
@@ -71,26 +87,6 @@ pub struct Texts {
     pub not_on_device: &'static str,
     pub optional: &'static str,
     pub fix_fields: &'static str,
-    // Lead fields (模板一 客户信息登记表)
-    pub company: &'static str,
-    pub industry: &'static str,
-    pub staff_size: &'static str,
-    pub revenue_band: &'static str,
-    pub contact_name: &'static str,
-    pub contact_title: &'static str,
-    pub phone: &'static str,
-    pub email: &'static str,
-    pub source: &'static str,
-    pub initial_need: &'static str,
-    pub grade: &'static str,
-    pub contacted_at: &'static str,
-    pub last_follow_up_at: &'static str,
-    pub next_step: &'static str,
-    pub next_step_date: &'static str,
-    pub notes: &'static str,
-    pub status: &'static str,
-    pub screened_at: &'static str,
-    pub disqualify_reason: &'static str,
     /// 查重: records that may be the same company.
     pub possible_duplicates: &'static str,
     pub choose: &'static str,
@@ -147,25 +143,6 @@ pub static ZH_CN: Texts = Texts {
     not_on_device: "本机没有这条记录（尚未同步或无权查看）。",
     optional: "选填",
     fix_fields: "请修正标出的字段。",
-    company: "公司名称",
-    industry: "所属行业",
-    staff_size: "员工人数",
-    revenue_band: "年营业额",
-    contact_name: "联系人",
-    contact_title: "职务",
-    phone: "电话",
-    email: "邮箱",
-    source: "线索来源",
-    initial_need: "初步需求",
-    grade: "意向等级",
-    contacted_at: "接触时间",
-    last_follow_up_at: "最近跟进时间",
-    next_step: "下一步计划",
-    next_step_date: "下一步日期",
-    notes: "备注",
-    status: "状态",
-    screened_at: "筛选时间",
-    disqualify_reason: "作废原因",
     possible_duplicates: "可能重复的客户：",
     choose: "请选择",
     online: "在线",
@@ -221,25 +198,6 @@ pub static EN: Texts = Texts {
     not_on_device: "This device does not hold this record (not synced yet, or not yours).",
     optional: "optional",
     fix_fields: "Please correct the marked fields.",
-    company: "Company",
-    industry: "Industry",
-    staff_size: "Staff",
-    revenue_band: "Annual revenue",
-    contact_name: "Contact",
-    contact_title: "Title",
-    phone: "Phone",
-    email: "Email",
-    source: "Source",
-    initial_need: "Initial need",
-    grade: "Grade",
-    contacted_at: "Contacted at",
-    last_follow_up_at: "Last follow-up",
-    next_step: "Next step",
-    next_step_date: "Next step date",
-    notes: "Notes",
-    status: "Status",
-    screened_at: "Screened at",
-    disqualify_reason: "Reason dropped",
     possible_duplicates: "Possibly the same company:",
     choose: "Choose",
     online: "Online",
@@ -283,28 +241,6 @@ pub static EN: Texts = Texts {
 /// Words of the customer aggregate (its fields, choices, statuses and
 /// commands): key, zh-CN, English.
 const WORDS: &[(&str, &str, &str)] = &[
-    ("company", "公司名称", "Company"),
-    ("credit_code", "统一社会信用代码", "Unified social credit code"),
-    ("legal_rep", "法定代表人", "Legal representative"),
-    ("founded", "成立日期", "Founded"),
-    ("shareholders", "主要股东", "Main shareholders"),
-    ("capital", "注册资本（元）", "Registered capital (yuan)"),
-    ("staff", "员工人数", "Staff"),
-    ("address", "地址", "Address"),
-    ("annual_sales", "年销售额（元）", "Annual sales (yuan)"),
-    ("annual_profit", "年利润（元）", "Annual profit (yuan)"),
-    ("main_customers", "主要客户", "Main customers"),
-    ("main_products", "主要产品", "Main products"),
-    ("payment_method", "付款方式", "Payment method"),
-    ("payment_days", "付款期限（天）", "Payment terms (days)"),
-    ("bank", "开户银行", "Bank"),
-    ("credit_rating", "信用调查结论", "Credit investigation"),
-    ("credit_notes", "信用调查说明", "Credit notes"),
-    ("credit_limit", "信用额度（元）", "Credit limit (yuan)"),
-    ("class", "客户分类", "Class"),
-    ("key_customer", "重点客户", "Key customer"),
-    ("region", "片区", "Region"),
-    ("code", "客户编号", "Customer code"),
     ("approval", "审批", "Approval"),
     ("edit", "编辑", "Edit"),
     (
@@ -320,7 +256,6 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Not linked; link it later by editing",
     ),
     ("reference_not_here", "（本机没有该记录）", "(not on this device)"),
-    ("comment", "审批意见", "Comment"),
     ("cash", "现金", "Cash"),
     ("cheque", "支票", "Cheque"),
     ("transfer", "转账", "Transfer"),
@@ -376,47 +311,18 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("deadline_contact", "2 小时内联系客户", "Contact within 2 hours"),
     ("deadline_handling", "24 小时内处理完毕", "Handle within 24 hours"),
     ("due_at", "截止", "due"),
-    ("rating", "客户评分", "Customer's rating"),
-    ("rating_comment", "客户评价", "Customer's comment"),
-    ("closed_at", "关闭时间", "Closed at"),
     ("5", "5 分 · 非常满意", "5 · Very satisfied"),
     ("4", "4 分 · 满意", "4 · Satisfied"),
     ("3", "3 分 · 一般", "3 · Neutral"),
     ("2", "2 分 · 不满意", "2 · Dissatisfied"),
     ("1", "1 分 · 非常不满意", "1 · Very dissatisfied"),
-    ("contact_method", "联系方式", "How the customer was reached"),
-    ("contact_note", "联系记录（约定事项）", "What was agreed"),
-    ("contacted_by", "联系人员", "Contacted by"),
-    ("resolved_at", "解决时间", "Resolved at"),
-    ("customer_id", "转化的客户", "Converted into customer"),
-    ("technician", "派工给", "Dispatch to"),
-    ("priority", "优先级", "Priority"),
     ("priority_urgent", "紧急", "Urgent"),
     ("priority_high", "高", "High"),
     ("priority_normal", "中", "Normal"),
     ("priority_low", "低", "Low"),
-    ("technician_name", "维修技师", "Technician"),
-    ("dispatched_at", "派工时间", "Dispatched at"),
     ("dispatch", "派工", "Dispatch"),
     ("people_need_network", "联网后可选择人员", "Online to choose"),
-    ("lead_id", "来源线索", "From lead"),
-    (
-        "contact_escalated_at",
-        "未按时联系，上报时间",
-        "Escalated for no contact at",
-    ),
-    (
-        "handling_escalated_at",
-        "未按时处理，上报时间",
-        "Escalated for no resolution at",
-    ),
     ("message", "短信/微信", "Message"),
-    ("ticket_id", "关联工单", "Ticket"),
-    ("followed_at", "跟进时间", "Followed up at"),
-    ("follow_method", "跟进方式", "How"),
-    ("customer_feedback", "客户反馈", "Customer feedback"),
-    ("follow_result", "跟进结果", "Result"),
-    ("next_follow_up_date", "下次跟进日期", "Next follow-up"),
     ("add_related", "新增", "Add"),
     ("notifications", "通知", "Notifications"),
     ("history", "修改历史", "History"),
@@ -449,57 +355,6 @@ const WORDS: &[(&str, &str, &str)] = &[
         "管理员尚未保存公司设置：按制度默认值执行。",
         "The admin has not saved the company settings yet: the standard numbers apply.",
     ),
-    ("company_name", "公司名称", "Company name"),
-    (
-        "pool_days_class_a",
-        "A 类客户未跟进退回公海天数",
-        "Days without follow-up before a class A customer returns to the pool",
-    ),
-    (
-        "pool_days_class_b",
-        "B 类客户未跟进退回公海天数",
-        "Days without follow-up before a class B customer returns to the pool",
-    ),
-    (
-        "pool_days_class_c",
-        "C 类客户未跟进退回公海天数",
-        "Days without follow-up before a class C customer returns to the pool",
-    ),
-    (
-        "pool_days_class_d",
-        "D 类客户未跟进退回公海天数",
-        "Days without follow-up before a class D customer returns to the pool",
-    ),
-    (
-        "pool_days_unclassed",
-        "未分类客户未跟进退回公海天数",
-        "Days without follow-up before an unclassed customer returns to the pool",
-    ),
-    (
-        "pool_warn_days",
-        "退回公海前提前提醒天数",
-        "Days before the return that the owner is warned",
-    ),
-    (
-        "pool_daily_quota",
-        "每人每日公海领取上限",
-        "Pool customers one rep may claim per day",
-    ),
-    (
-        "pool_cooldown_days",
-        "退回后原负责人不得领取天数",
-        "Days before the owner a customer left may claim it back",
-    ),
-    (
-        "reopen_within_days",
-        "工单关闭后可重新打开天数",
-        "Days after closing that a ticket may be reopened",
-    ),
-    (
-        "ticket_clock_mode",
-        "新工单时限计时方式",
-        "How a new ticket's deadlines count time",
-    ),
     (
         "calendar_hours",
         "自然时间（每天 24 小时）",
@@ -510,19 +365,6 @@ const WORDS: &[(&str, &str, &str)] = &[
         "工作时间（工作日 9:00-18:00）",
         "Working hours (9:00-18:00 on working days)",
     ),
-    ("clock_mode", "计时方式", "Clock mode"),
-    ("contact_due_at", "联系客户时限", "Contact due"),
-    ("handling_due_at", "处理完成时限", "Handling due"),
-    (
-        "warranty_follow_up_days",
-        "保修期客户回访间隔天数",
-        "Days between follow-ups of a customer under warranty",
-    ),
-    (
-        "survey_period",
-        "满意度调查周期（每期结束时向本期服务过的客户发出）",
-        "Satisfaction survey (sent at each period's end to the customers served in it)",
-    ),
     ("no_survey", "不定期发出（由客服手动发送）", "Not by period (the service desk sends each)"),
     ("monthly", "每月", "Monthly"),
     ("quarterly", "每季度", "Quarterly"),
@@ -531,8 +373,6 @@ const WORDS: &[(&str, &str, &str)] = &[
         "本期服务的满意度调查链接已生成，请发给客户",
         "The period's satisfaction survey link is ready: send it to the customer",
     ),
-    ("days_off", "公司休息日", "Company days off"),
-    ("working_days", "公司调休工作日", "Company working days"),
     ("entity_ticket", "工单", "Ticket"),
     ("entity_customer", "客户", "Customer"),
     ("entity_visit", "拜访", "Visit"),
@@ -570,8 +410,6 @@ const WORDS: &[(&str, &str, &str)] = &[
         "保修期季度回访",
         "Quarterly warranty follow-up",
     ),
-    ("warranty_until", "保修截止日期", "Warranty until"),
-    ("serviced_at", "最近售后跟进", "Last after-sales follow-up"),
     (
         "notice_pool_return",
         "长期未跟进，已退回公海",
@@ -587,10 +425,6 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Not followed up; returned to the pool",
     ),
     ("action_touch", "已跟进", "Followed up"),
-    ("last_followed_at", "最近跟进", "Last follow-up"),
-    ("pooled_at", "进入公海时间", "In the pool since"),
-    ("pool_reason", "进入公海原因", "Why in the pool"),
-    ("pooled_from", "原负责人", "Previous owner"),
     ("no_follow_up", "长期未跟进", "Not followed up"),
     ("released", "负责人退回", "Returned by its owner"),
     ("public_pool", "公海", "Public pool"),
@@ -603,17 +437,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("my_customers", "我的客户", "My customers"),
     ("understood", "知道了", "Got it"),
-    ("contacts", "联系人名单", "Contacts"),
     ("send_survey", "发送满意度调查", "Send the survey"),
     ("answer_survey", "记录调查结果", "Record the answers"),
-    ("survey_sent_at", "调查发出时间", "Survey sent at"),
-    ("survey_token", "调查链接", "Survey link"),
-    ("survey_speed", "响应速度", "Speed of response"),
-    ("survey_attitude", "服务态度", "Attitude"),
-    ("survey_result", "解决效果", "How well it was solved"),
-    ("survey_comment", "意见与建议", "Comments"),
-    ("survey_answered_by", "调查回答人", "Answered by"),
-    ("survey_answered_at", "调查回答时间", "Answered at"),
     ("customer", "客户本人", "The customer"),
     ("share_survey_token", "满意度调查链接", "Survey link"),
     ("photos", "现场照片", "Photos"),
@@ -641,48 +466,20 @@ const WORDS: &[(&str, &str, &str)] = &[
         "该调查链接已失效或已提交过。",
         "This survey link has been used or is no longer valid.",
     ),
-    (
-        "condition_before",
-        "维修前产品状况",
-        "Condition before the repair",
-    ),
-    ("repair_work", "维修内容", "Work done"),
     ("record_before", "维修前确认", "Confirm the condition before"),
-    ("before_appearance", "外观（维修前）", "Appearance (before)"),
-    ("before_function", "功能（维修前）", "Function (before)"),
-    ("before_performance", "性能（维修前）", "Performance (before)"),
-    ("before_confirmed_by", "确认人（客户方）", "Confirmed by (customer)"),
-    ("before_confirmed_at", "维修前确认时间", "Condition confirmed at"),
     ("condition_ok", "正常", "As it should be"),
     ("condition_fault", "异常", "Faulty"),
-    ("condition_after", "维修后产品状况", "Condition after the repair"),
-    ("parts_used", "更换零部件", "Parts used"),
-    ("parts_used.part", "零部件", "Part"),
-    ("parts_used.quantity", "数量", "Quantity"),
-    ("parts_used.unit", "单位", "Unit"),
-    ("returned_item", "退回的不合格品", "Defective item returned"),
-    ("replacement_item", "更换的产品", "Replacement given"),
-    ("signed_by", "客户签字人", "Signed by"),
-    ("signature", "客户签名", "Customer's signature"),
     ("sign_here", "请客户在框内签名", "Customer signs in the box"),
     ("clear_signature", "重签", "Clear"),
-    ("contacts.name", "姓名", "Name"),
-    ("contacts.title", "职务", "Title"),
-    ("contacts.phone", "电话", "Phone"),
-    ("contacts.primary", "主要联系人", "Main contact"),
-    ("industry_fit", "行业匹配度", "Industry fit"),
     ("fit_high", "高度匹配", "Close fit"),
     ("fit_medium", "一般匹配", "Some fit"),
     ("fit_low", "不太匹配", "Poor fit"),
-    ("scale", "企业规模", "Company size"),
     ("scale_large", "大型", "Large"),
     ("scale_medium", "中型", "Medium"),
     ("scale_small", "小型", "Small"),
-    ("budget", "预算范围", "Budget"),
     ("budget_confirmed", "预算已确认", "Confirmed"),
     ("budget_range", "有大致范围", "A rough range"),
     ("budget_unknown", "预算未知", "Unknown"),
-    ("decision_chain", "决策链", "Decision chain"),
     (
         "chain_clear",
         "决策人明确、已接触",
@@ -697,39 +494,14 @@ const WORDS: &[(&str, &str, &str)] = &[
         "填写员工人数、年销售额和销售趋势后，系统按规模、销售额和趋势建议客户分类。",
         "Enter staff, annual sales and their trend and a class is proposed from them.",
     ),
-    ("sales_trend", "销售趋势", "Sales trend"),
     ("trend_rising", "上升", "Rising"),
     ("trend_steady", "平稳", "Steady"),
     ("trend_falling", "下降", "Falling"),
-    (
-        "class_sales_large",
-        "客户分级：年销售额高的下限（万元）",
-        "Customer class: high annual sales from (10,000 yuan)",
-    ),
-    (
-        "class_sales_medium",
-        "客户分级：年销售额中等的下限（万元）",
-        "Customer class: medium annual sales from (10,000 yuan)",
-    ),
     (
         "proposal_hint_lead",
         "选择行业匹配度、规模、预算和决策链后，系统按评分建议等级。",
         "Answer fit, size, budget and decision chain and a grade is proposed from the score.",
     ),
-    (
-        "lead_grade_a_points",
-        "线索评为 A 类的最低得分（满分 8）",
-        "Least score (of 8) for a grade A lead",
-    ),
-    (
-        "lead_grade_b_points",
-        "线索评为 B 类的最低得分（满分 8）",
-        "Least score (of 8) for a grade B lead",
-    ),
-    ("days_off.date", "日期", "Date"),
-    ("days_off.day_name", "说明", "What it is"),
-    ("working_days.date", "日期", "Date"),
-    ("working_days.day_name", "说明", "What it is"),
     ("add_line", "+ 添加一行", "+ Add a line"),
     ("remove_line", "删除", "Remove"),
     ("deadline_pool_return", "退回公海", "Returns to the pool"),
@@ -739,8 +511,6 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("action_merged", "已合并到另一客户", "Merged into another customer"),
     ("action_merge_moved", "随客户合并转到保留的客户", "Moved with a customer merge"),
     ("action_keep_apart", "标记为不是同一家", "Marked as a different company"),
-    ("kept_apart", "已确认不重复的客户", "Told apart from"),
-    ("merged_into", "合并到", "Merged into"),
     ("absorb", "被合并的客户", "Duplicate merged"),
     ("other", "另一客户", "The other customer"),
     ("look_alikes", "疑似重复客户", "Look-alike customers"),
@@ -991,14 +761,19 @@ impl Locale {
 
     /// An error in words, a validation error with each field's problem
     /// ("审批意见: 必填"), where a form has no input to show it beside.
-    pub fn error_in_full(self, error: &AppError) -> String {
+    /// `fields` are those the error may name (a command's arguments and
+    /// its record's fields): a name not among them shows as it is.
+    pub fn error_in_full(self, error: &AppError, declared: &[crate::schema::Field]) -> String {
         match error {
             AppError::Invalid { fields } => fields
                 .iter()
                 .map(|f| {
                     format!(
                         "{}: {}",
-                        self.field_label(&f.field),
+                        declared
+                            .iter()
+                            .find(|d| d.name == f.field)
+                            .map_or(f.field.as_str(), |d| self.say(d.label)),
                         self.field_problem(f.problem)
                     )
                 })
@@ -1133,281 +908,6 @@ impl Locale {
         }
     }
 
-    pub fn entity_plural(self, entity: &str) -> &'static str {
-        let zh = self == Self::ZhCn;
-        match entity {
-            "lead" => {
-                if zh {
-                    "线索"
-                } else {
-                    "Leads"
-                }
-            }
-            "visit" => {
-                if zh {
-                    "拜访记录"
-                } else {
-                    "Visits"
-                }
-            }
-            "ticket" => {
-                if zh {
-                    "售后工单"
-                } else {
-                    "Service tickets"
-                }
-            }
-            "customer" => {
-                if zh {
-                    "客户"
-                } else {
-                    "Customers"
-                }
-            }
-            "follow_up" => {
-                if zh {
-                    "售后跟进"
-                } else {
-                    "Follow-ups"
-                }
-            }
-            "settings" => {
-                if zh {
-                    "公司设置"
-                } else {
-                    "Company settings"
-                }
-            }
-            _ => "",
-        }
-    }
-
-    pub fn entity_new(self, entity: &str) -> &'static str {
-        let zh = self == Self::ZhCn;
-        match entity {
-            "lead" => {
-                if zh {
-                    "新增线索"
-                } else {
-                    "New lead"
-                }
-            }
-            "visit" => {
-                if zh {
-                    "新增拜访"
-                } else {
-                    "New visit"
-                }
-            }
-            "ticket" => {
-                if zh {
-                    "新建工单"
-                } else {
-                    "New ticket"
-                }
-            }
-            "customer" => {
-                if zh {
-                    "新客户认定申请"
-                } else {
-                    "New customer application"
-                }
-            }
-            "follow_up" => {
-                if zh {
-                    "新增售后跟进"
-                } else {
-                    "New follow-up"
-                }
-            }
-            "settings" => {
-                if zh {
-                    "公司设置"
-                } else {
-                    "Company settings"
-                }
-            }
-            _ => "",
-        }
-    }
-
-    /// Labels of visit and ticket fields (lead fields have their own texts).
-    pub fn field_label(self, name: &str) -> &'static str {
-        let zh = self == Self::ZhCn;
-        match name {
-            "customer_name" => {
-                if zh {
-                    "客户名称"
-                } else {
-                    "Customer"
-                }
-            }
-            "customer_id" => {
-                if zh {
-                    "客户档案"
-                } else {
-                    "Customer record"
-                }
-            }
-            "visited_at" => {
-                if zh {
-                    "拜访时间"
-                } else {
-                    "Visited at"
-                }
-            }
-            "met_name" => {
-                if zh {
-                    "会见人"
-                } else {
-                    "Met"
-                }
-            }
-            "met_title" => {
-                if zh {
-                    "职务"
-                } else {
-                    "Title"
-                }
-            }
-            "met_department" => {
-                if zh {
-                    "部门"
-                } else {
-                    "Department"
-                }
-            }
-            "purpose" => {
-                if zh {
-                    "拜访目的"
-                } else {
-                    "Purpose"
-                }
-            }
-            "result" => {
-                if zh {
-                    "拜访结果"
-                } else {
-                    "Result"
-                }
-            }
-            "next_step" => {
-                if zh {
-                    "下一步计划"
-                } else {
-                    "Next step"
-                }
-            }
-            "next_step_date" => {
-                if zh {
-                    "下一步日期"
-                } else {
-                    "Next step date"
-                }
-            }
-            "urgent" => {
-                if zh {
-                    "紧急报告"
-                } else {
-                    "Urgent report"
-                }
-            }
-            "contact_name" => {
-                if zh {
-                    "联系人"
-                } else {
-                    "Contact"
-                }
-            }
-            "contact_phone" => {
-                if zh {
-                    "联系电话"
-                } else {
-                    "Contact phone"
-                }
-            }
-            "channel" => {
-                if zh {
-                    "来源渠道"
-                } else {
-                    "Channel"
-                }
-            }
-            "ticket_type" => {
-                if zh {
-                    "工单类型"
-                } else {
-                    "Type"
-                }
-            }
-            "product" => {
-                if zh {
-                    "产品"
-                } else {
-                    "Product"
-                }
-            }
-            "order_ref" => {
-                if zh {
-                    "订单号"
-                } else {
-                    "Order"
-                }
-            }
-            "description" => {
-                if zh {
-                    "问题描述"
-                } else {
-                    "Description"
-                }
-            }
-            "opened_at" => {
-                if zh {
-                    "受理时间"
-                } else {
-                    "Opened at"
-                }
-            }
-            _ => match WORDS.iter().find(|(key, _, _)| *key == name) {
-                Some((_, zh_word, en_word)) => {
-                    if zh {
-                        zh_word
-                    } else {
-                        en_word
-                    }
-                }
-                None => self.lead_field_label(name),
-            },
-        }
-    }
-
-    /// Labels of lead fields, from the lead form's texts.
-    fn lead_field_label(self, name: &str) -> &'static str {
-        let t = self.texts();
-        match name {
-            "company" => t.company,
-            "industry" => t.industry,
-            "staff_size" => t.staff_size,
-            "revenue_band" => t.revenue_band,
-            "contact_name" => t.contact_name,
-            "contact_title" => t.contact_title,
-            "phone" => t.phone,
-            "email" => t.email,
-            "source" => t.source,
-            "initial_need" => t.initial_need,
-            "grade" => t.grade,
-            "contacted_at" => t.contacted_at,
-            "last_follow_up_at" => t.last_follow_up_at,
-            "next_step" => t.next_step,
-            "next_step_date" => t.next_step_date,
-            "notes" => t.notes,
-            "status" => t.status,
-            "screened_at" => t.screened_at,
-            "disqualify_reason" | "reason" => t.disqualify_reason,
-            _ => "",
-        }
-    }
-
     /// The words of a choice of `field`: its own (`source.other`, where
     /// the value means something else elsewhere), else the value's.
     pub fn choice(self, field: &str, value: &str) -> Option<&'static str> {
@@ -1420,9 +920,9 @@ impl Locale {
     }
 
     /// Whose records a list holds: "我的线索", "本团队客户", "All tickets".
-    pub fn scope_of(self, scope: crate::policy::Scope, entity: &str) -> String {
+    pub fn scope_of(self, scope: crate::policy::Scope, plural: Words) -> String {
         use crate::policy::Scope;
-        let plural = self.entity_plural(entity);
+        let plural = self.say(plural);
         match (self, scope) {
             (Self::ZhCn, Scope::Own(_)) => format!("我的{plural}"),
             (Self::ZhCn, Scope::Team(_)) => format!("本团队{plural}"),
@@ -1434,10 +934,10 @@ impl Locale {
     }
 
     /// "评分 7/8 · 建议意向等级：A 高意向": a proposal and its score.
-    pub fn proposal(self, field: &str, proposed: crate::screen::Proposed) -> String {
+    pub fn proposal(self, field: &crate::schema::Field, proposed: crate::screen::Proposed) -> String {
         let (score, max) = (proposed.score, proposed.max);
-        let label = self.field_label(field);
-        let value = self.choice(field, proposed.value).unwrap_or(proposed.value);
+        let label = self.say(field.label);
+        let value = self.choice(field.name, proposed.value).unwrap_or(proposed.value);
         match self {
             Self::ZhCn => format!("评分 {score}/{max} · 建议{label}：{value}"),
             Self::En => format!("Score {score}/{max} · proposed {}: {value}", label.to_lowercase()),

@@ -6,40 +6,57 @@
 //! command.
 
 use crate::client::{self, use_sync_status, LocalView};
-use crate::error::FieldError;
-use crate::leads::SHORT_TEXT;
+use crate::i18n::Words;
 use crate::policy::Kind;
 use crate::roles::CurrentUser;
-use crate::stored::{instant_value as instant, Reader};
+use crate::schema::{field, Input, SHORT_TEXT};
+use crate::stored::instant_value as instant;
 use crate::sync::entity::{CommandCall, Decided, EntitySpec, Notice, Notices, Refusal};
 use crate::sync::Fields;
 use crate::ui::{use_locale, with_user};
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use serde_json::Value;
 
-const NOTIFICATION_FIELDS: &[&str] = &[
-    "about",
-    "about_id",
-    "kind",
-    "title",
-    "due_at",
-    "raised_at",
-    "read_at",
-];
-
 pub const NOTIFICATION: EntitySpec = EntitySpec {
     name: "notification",
     kind: Kind::Notification,
-    fields: NOTIFICATION_FIELDS,
+    plural: Words {
+        zh: "通知",
+        en: "Notifications",
+    },
     // The server writes all of it; the recipient only marks it read.
-    workflow: NOTIFICATION_FIELDS,
+    fields: &[
+        field("about", Input::Text, "关于", "About")
+            .required()
+            .kept()
+            .workflow(),
+        field("about_id", Input::Text, "记录", "Record")
+            .required()
+            .kept()
+            .workflow(),
+        field("kind", Input::Text, "提醒", "Reminder")
+            .required()
+            .kept()
+            .workflow(),
+        field("title", Input::Text, "标题", "Title")
+            .kept()
+            .workflow()
+            .searched(),
+        field("due_at", Input::DateTime, "截止", "Due").kept().workflow(),
+        // Set by the server's clock job, whose `now` is its own.
+        field("raised_at", Input::DateTime, "提醒时间", "Raised at")
+            .kept()
+            .workflow(),
+        field("read_at", Input::DateTime, "已读时间", "Read at")
+            .kept()
+            .workflow(),
+    ],
     commands: &[READ],
     title: "title",
-    searched: &["title"],
-    check: check_notification,
+    rules: crate::sync::entity::no_more_rules,
     decide: decide_notification,
     projection: None,
     clocks: None,
@@ -89,20 +106,6 @@ fn decide_notification(call: &CommandCall) -> Result<Decided, Refusal> {
 /// Whether the recipient has read it.
 pub fn is_unread(fields: &Fields) -> bool {
     !fields.contains_key("read_at")
-}
-
-/// A stored notification.
-pub fn check_notification(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
-    let mut read = Reader::new(fields);
-    read.required("about", SHORT_TEXT);
-    read.required("about_id", SHORT_TEXT);
-    read.required("kind", SHORT_TEXT);
-    read.optional("title", SHORT_TEXT);
-    read.instant("due_at");
-    // Set by the server's clock job, whose `now` is its own.
-    read.instant("raised_at");
-    read.instant("read_at");
-    read.finish()
 }
 
 fn text<'a>(fields: &'a Fields, name: &str) -> &'a str {
@@ -254,7 +257,7 @@ mod tests {
 
     #[test]
     fn a_notice_reads_once_and_passes_its_check() {
-        let at: DateTime<Utc> = "2026-12-02T08:00:00Z".parse().unwrap();
+        let at: DateTime<chrono::Utc> = "2026-12-02T08:00:00Z".parse().unwrap();
         let fields = notice_fields(&Notice {
             entity: "ticket",
             record_id: Uuid::from_u128(7),
@@ -263,7 +266,7 @@ mod tests {
             due_at: at,
             raised_at: at,
         });
-        assert_eq!(check_notification(&fields, at), Ok(()));
+        assert_eq!(NOTIFICATION.check(&fields, at), Ok(()));
         assert!(is_unread(&fields));
         let me = CurrentUser {
             id: Uuid::from_u128(1),

@@ -463,7 +463,7 @@ pub fn RecordPhotos(entity: &'static str, record_id: Uuid, may_add: bool) -> imp
                         let percent = p.received * 100 / p.start.size.max(1);
                         let note = match &p.refused {
                             Some(error) => view! {
-                                <span class="form-error" data-testid="photo-refused">{locale.error_in_full(error)}</span>
+                                <span class="form-error" data-testid="photo-refused">{locale.error_in_full(error, &[])}</span>
                                 <button type="button" class="link" on:click=move |_| drop_local(id)>{locale.word("photo_drop")}</button>
                             }
                             .into_any(),
@@ -514,7 +514,7 @@ pub fn RecordPhotos(entity: &'static str, record_id: Uuid, may_add: bool) -> imp
             {move || {
                 failure
                     .get()
-                    .map(|e| view! { <p class="form-error" role="alert" data-testid="photo-failed">{locale.error_in_full(&e)}</p> })
+                    .map(|e| view! { <p class="form-error" role="alert" data-testid="photo-failed">{locale.error_in_full(&e, &[])}</p> })
             }}
         </section>
     }

@@ -11,7 +11,8 @@ use crate::i18n::Locale;
 use crate::leads::LEAD_SCREEN;
 use crate::policy;
 use crate::roles::CurrentUser;
-pub use crate::screen::{field, FormField, Input, RecordScreen, Source};
+use crate::schema::{Field, Input, Lines, Link};
+pub use crate::screen::{RecordScreen, Source};
 use crate::search::{owners, FieldFilter, Query, SearchText};
 use crate::settings::{ProcessSettings, SETTINGS_SCREEN};
 use crate::sync::{Fields, Mutation, Op};
@@ -30,7 +31,7 @@ use serde_json::Value;
 /// entity's check names it.
 pub fn to_fields(screen: &RecordScreen, typed: &[(&'static str, String)], tz: chrono_tz::Tz) -> Fields {
     let mut fields = Fields::new();
-    for form_field in screen.fields {
+    for form_field in screen.form() {
         let raw = typed
             .iter()
             .find(|(n, _)| *n == form_field.name)
@@ -210,7 +211,7 @@ pub fn edit_page(screen: &RecordScreen, id: uuid::Uuid) -> String {
 /// of typed words): values trimmed, phones normalised, empty values and
 /// empty lines left out; with lines but none marked, the first is the
 /// main one. Anything unparseable is left for the check to name.
-fn lines_to_fields(lines: &crate::screen::Lines, raw: &str) -> Vec<Value> {
+fn lines_to_fields(lines: &Lines, raw: &str) -> Vec<Value> {
     let typed: Vec<Fields> = serde_json::from_str(raw).unwrap_or_default();
     let mut stored: Vec<Fields> = typed
         .iter()
@@ -254,7 +255,7 @@ fn lines_to_fields(lines: &crate::screen::Lines, raw: &str) -> Vec<Value> {
 /// The text an input starts with for a stored value: a moment in the
 /// user's zone to the minute (as `datetime-local` takes it), anything
 /// else as stored.
-fn editable_text(form_field: &FormField, stored: Option<&Value>, tz: chrono_tz::Tz) -> String {
+fn editable_text(form_field: &Field, stored: Option<&Value>, tz: chrono_tz::Tz) -> String {
     if let (Input::Lines(_), Some(Value::Array(lines))) = (form_field.input, stored) {
         return serde_json::to_string(lines).unwrap_or_default();
     }
@@ -408,7 +409,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
             let me = me.clone();
             move |r| {
                 Some((
-                    SearchText::new(&r.fields, screen.spec.searched),
+                    SearchText::new(&r.fields, screen.spec.searched()),
                     r.owner_or(&me),
                     r,
                 ))
@@ -425,14 +426,17 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let singles = client::use_singles();
     let can_add = crate::policy::can_create(&me, screen.spec.kind);
     // Records that keep an approval: a chip narrows to those waiting for me.
-    let has_approvals = screen.spec.workflow.contains(&"approval");
+    let has_approvals = screen
+        .spec
+        .field("approval")
+        .is_some_and(|f| f.input == Input::Approval);
     let waiting_only = RwSignal::new(false);
     let me_for_filter = me.clone();
     // A supervisor or manager sees others' records too, and may narrow to one owner.
     let scope = policy::scope(&me, screen.spec.kind);
     let sees_others = policy::sees_others(&me, screen.spec.kind);
     let scope_words = scope
-        .map(|scope| locale.scope_of(scope, entity))
+        .map(|scope| locale.scope_of(scope, screen.spec.plural))
         .unwrap_or_default();
     // An entity with a public pool lists the pool apart: one's own book,
     // or the pool to claim from.
@@ -442,22 +446,21 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let me_for_pool = me.clone();
     let pooled = move |r: &LocalView| policy::in_pool(r.ownership(&me_for_pool, screen.spec.kind));
     let choice_filters = screen
-        .fields
-        .iter()
+        .form()
         .filter(|f| f.filter)
         .filter_map(|f| match f.input {
-            Input::Choice(options) => Some((f.name, options)),
+            Input::Choice(options) => Some((f.name, locale.say(f.label), options)),
             _ => None,
         })
-        .map(|(name, options)| {
+        .map(|(name, label, options)| {
             view! {
                 <label>
-                    <span class="visually-hidden">{locale.field_label(name)}</span>
+                    <span class="visually-hidden">{label}</span>
                     <select
                         data-testid=format!("filter-{name}")
                         on:change=move |ev| filter.update(|f| f.choose(name, &event_target_value(&ev)))
                     >
-                        <option value="">{locale.any_value_of(locale.field_label(name))}</option>
+                        <option value="">{locale.any_value_of(label)}</option>
                         {options
                             .iter()
                             .map(|value| view! { <option value=*value>{locale.choice(name, value).unwrap_or(value)}</option> })
@@ -468,9 +471,9 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <Title text=format!("{} · {}", locale.entity_plural(entity), t.app_name) />
+        <Title text=format!("{} · {}", locale.say(screen.spec.plural), t.app_name) />
         <div class="page-head">
-            <h1>{locale.entity_plural(entity)}</h1>
+            <h1>{locale.say(screen.spec.plural)}</h1>
             {screen
                 .board
                 .filter(|_| sees_others)
@@ -497,7 +500,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                     view! {
                         <A href=format!("{}/new", screen.path) attr:class="button primary" attr:data-testid="new-record">
                             "+ "
-                            {locale.entity_new(entity)}
+                            {locale.say(screen.new)}
                         </A>
                     }
                 })}
@@ -511,7 +514,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                             aria-pressed=move || (!pool_view.get()).to_string()
                             on:click=move |_| pool_view.set(false)
                         >
-                            {if sees_others { locale.entity_plural(entity) } else { locale.word("my_customers") }}
+                            {if sees_others { locale.say(screen.spec.plural) } else { locale.word("my_customers") }}
                         </button>
                         <button
                             data-testid="show-pool"
@@ -653,17 +656,16 @@ fn record_item(
         .map(|at| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default();
     // The screen's summary fields, or its first choices and long texts.
-    let summary: Vec<&FormField> = if screen.summary.is_empty() {
+    let summary: Vec<&Field> = if screen.summary.is_empty() {
         screen
-            .fields
-            .iter()
+            .form()
             .filter(|f| matches!(f.input, Input::Choice(_) | Input::Long) && f.name != "urgent")
             .collect()
     } else {
         screen
             .summary
             .iter()
-            .filter_map(|name| screen.fields.iter().find(|f| f.name == *name))
+            .filter_map(|name| screen.form().find(|f| f.name == *name))
             .collect()
     };
     let detail: Vec<String> = summary
@@ -733,8 +735,7 @@ fn RecordForm(
         .to_string();
     let query = leptos_router::hooks::use_query_map();
     let started: Vec<(&'static str, String)> = screen
-        .fields
-        .iter()
+        .form()
         .map(|f| {
             let text = match &editing {
                 Some(record) => editable_text(f, record.fields.get(f.name), tz),
@@ -856,7 +857,7 @@ fn RecordForm(
             return save_edit(screen, &record, &started, &read(), tz, form, navigate.clone());
         }
         let fields = to_fields(screen, &read(), tz);
-        match (screen.spec.check)(&fields, chrono::Utc::now()) {
+        match screen.spec.check(&fields, chrono::Utc::now()) {
             Ok(()) => {
                 errors.set(Vec::new());
                 save(fields);
@@ -880,7 +881,7 @@ fn RecordForm(
     let mut proposal_hint = proposal_hint;
     let inputs = values
         .iter()
-        .zip(screen.fields)
+        .zip(screen.form())
         .map(|((name, value), f)| {
             let hint = screen
                 .proposal
@@ -899,7 +900,7 @@ fn RecordForm(
                 return view! {
                     <div class="field reference" class:invalid=move || message().is_some()>
                         <span>
-                            {locale.field_label(name)}
+                            {locale.say(f.label)}
                             {(!f.required).then(|| view! { <small class="muted">{t.optional}</small> })}
                         </span>
                         <ReferencePicker name link value form prefill />
@@ -912,7 +913,7 @@ fn RecordForm(
                 return view! {
                     <div class="field lines" class:invalid=move || message().is_some()>
                         <span>
-                            {locale.field_label(name)}
+                            {locale.say(f.label)}
                             {(!f.required).then(|| view! { <small class="muted">{t.optional}</small> })}
                         </span>
                         <LinesInput name lines value />
@@ -939,7 +940,7 @@ fn RecordForm(
                     };
                     let mode = match other {
                         Input::Money => "decimal",
-                        Input::Whole => "numeric",
+                        Input::Whole { .. } => "numeric",
                         Input::Phone => "tel",
                         Input::Email => "email",
                         _ => "text",
@@ -950,7 +951,7 @@ fn RecordForm(
             view! {
                 <label class="field" class:invalid=move || message().is_some()>
                     <span>
-                        {locale.field_label(name)}
+                        {locale.say(f.label)}
                         {(!f.required).then(|| view! { <small class="muted">{t.optional}</small> })}
                     </span>
                     {input}
@@ -966,7 +967,7 @@ fn RecordForm(
             .with_timezone(&tz)
             .format("%Y-%m-%dT%H:%M")
             .to_string();
-        for ((_, value), f) in values.iter().zip(screen.fields) {
+        for ((_, value), f) in values.iter().zip(screen.form()) {
             value.set(if f.input == Input::DateTime {
                 now_local.clone()
             } else {
@@ -980,7 +981,7 @@ fn RecordForm(
         let title = editing.with_value(|r| r.as_ref().map(|r| text(&r.fields, screen.spec.title)));
         format!("{} · {}", locale.word("edit"), title.unwrap_or_default())
     } else {
-        locale.entity_new(screen.spec.name).to_owned()
+        locale.say(screen.new).to_owned()
     };
     let cancel_to = match editing.with_value(|r| r.as_ref().map(|r| r.id)) {
         Some(id) => format!("{}/{id}", screen.path),
@@ -1042,10 +1043,15 @@ fn proposal_view(
         });
     }
     let hint = locale.word(&format!("proposal_hint_{}", screen.spec.name));
+    // A proposal names a field its entity declares (held by a test).
+    let field = screen
+        .spec
+        .field(proposal.field)
+        .expect("a proposed field is declared");
     view! {
         <p class="muted proposal" data-testid="proposal">
             {move || match proposed.get() {
-                Some(p) => locale.proposal(proposal.field, p),
+                Some(p) => locale.proposal(field, p),
                 None => hint.to_owned(),
             }}
         </p>
@@ -1206,12 +1212,12 @@ mod signature {
 /// A record's lines as its page shows them: one line each, phones to tap,
 /// the main one marked.
 fn lines_view(
-    name: &'static str,
-    lines: &'static crate::screen::Lines,
+    field: &'static Field,
+    lines: &'static Lines,
     fields: &Fields,
     locale: Locale,
 ) -> Option<AnyView> {
-    let stored = fields.get(name)?.as_array().filter(|l| !l.is_empty())?;
+    let stored = fields.get(field.name)?.as_array().filter(|l| !l.is_empty())?;
     let items = stored
         .iter()
         .filter_map(Value::as_object)
@@ -1232,11 +1238,15 @@ fn lines_view(
                     })
                 })
                 .collect_view();
-            let flag = lines.flag.unwrap_or_default();
+            let flag = lines
+                .flag
+                .and_then(|flag| crate::schema::find(lines.fields, flag));
             view! {
                 <li class="line-shown" data-testid="line-shown">
                     {parts}
-                    {main.then(|| view! { <span class="badge status">{locale.field_label(&format!("{name}.{flag}"))}</span> })}
+                    {flag
+                        .filter(|_| main)
+                        .map(|flag| view! { <span class="badge status">{locale.say(flag.label)}</span> })}
                 </li>
             }
         })
@@ -1244,7 +1254,7 @@ fn lines_view(
     Some(
         view! {
             <div class="row">
-                <dt>{locale.field_label(name)}</dt>
+                <dt>{locale.say(field.label)}</dt>
                 <dd>
                     <ul class="lines-shown">{items}</ul>
                 </dd>
@@ -1260,11 +1270,7 @@ fn lines_view(
 /// the form's value as JSON (empty when there are none), which `to_fields`
 /// reads.
 #[component]
-fn LinesInput(
-    name: &'static str,
-    lines: &'static crate::screen::Lines,
-    value: RwSignal<String>,
-) -> impl IntoView {
+fn LinesInput(name: &'static str, lines: &'static Lines, value: RwSignal<String>) -> impl IntoView {
     let locale = use_locale();
     type Row = (u64, Vec<(&'static str, RwSignal<String>)>);
     let next = StoredValue::new(0u64);
@@ -1337,7 +1343,7 @@ fn LinesInput(
                             };
                             view! {
                                 <label class="line-cell">
-                                    <small>{locale.field_label(&format!("{name}.{field}"))}</small>
+                                    <small>{crate::schema::find(lines.fields, field).map_or(field, |f| locale.say(f.label))}</small>
                                     {input}
                                 </label>
                             }
@@ -1379,7 +1385,7 @@ fn LinesInput(
 #[component]
 fn ReferencePicker(
     name: &'static str,
-    link: &'static crate::screen::Link,
+    link: &'static Link,
     value: RwSignal<String>,
     form: Vec<(&'static str, RwSignal<String>)>,
     /// A new form opened with the link set (`?customer_id=…`): the linked
@@ -1392,7 +1398,7 @@ fn ReferencePicker(
     let known = client::use_prepared_records(
         link.spec.name,
         move |r| {
-            let searched = SearchText::new(&r.fields, link.spec.searched);
+            let searched = SearchText::new(&r.fields, link.spec.searched());
             Some((r.id, searched, r.fields))
         },
         |_, _| std::cmp::Ordering::Equal,
@@ -1529,7 +1535,7 @@ fn ReferencePicker(
 /// A linked record on a page: its name (and code) opening its own page,
 /// as this device holds it.
 #[component]
-fn LinkedRecord(link: &'static crate::screen::Link, id: String) -> impl IntoView {
+fn LinkedRecord(link: &'static Link, id: String) -> impl IntoView {
     let locale = use_locale();
     let id = uuid::Uuid::parse_str(&id).ok();
     let record = client::use_local_record(link.spec.name, Signal::derive(move || id));
@@ -1562,8 +1568,8 @@ fn related_records(screen: &'static RecordScreen, id: uuid::Uuid, me: &CurrentUs
     ALL_SCREENS
         .iter()
         .flat_map(|other| {
-            let typed = other.fields.iter().map(move |f| (*other, f, true));
-            typed.chain(other.facts.iter().map(move |f| (*other, f, false)))
+            let typed = other.form().map(move |f| (*other, f, true));
+            typed.chain(other.facts().map(move |f| (*other, f, false)))
         })
         .filter_map(|(other, f, typed)| match f.input {
             Input::Reference(link) if link.spec.name == screen.spec.name => Some((other, f.name, typed)),
@@ -1578,7 +1584,7 @@ fn related_records(screen: &'static RecordScreen, id: uuid::Uuid, me: &CurrentUs
 }
 
 /// The screens of records entered with the generic form.
-const ALL_SCREENS: [&RecordScreen; 6] = [
+pub const ALL_SCREENS: [&RecordScreen; 6] = [
     &LEAD_SCREEN,
     &TICKET_SCREEN,
     &VISIT_SCREEN,
@@ -1649,7 +1655,7 @@ fn RelatedList(
                 .collect_view();
             view! {
                 <section class="related" data-testid=format!("related-{}", screen.spec.name)>
-                    <h2>{format!("{} · {count}", locale.entity_plural(screen.spec.name))} " " {add}</h2>
+                    <h2>{format!("{} · {count}", locale.say(screen.spec.plural))} " " {add}</h2>
                     <ul>{items}</ul>
                 </section>
             }
@@ -1679,7 +1685,10 @@ fn save_edit(
         return failure.set(Some(AppError::refused(code)));
     }
     let patch = edited_fields(screen, started, typed, tz);
-    if let Err(found) = (screen.spec.check)(&patched(&record.fields, &patch), chrono::Utc::now()) {
+    if let Err(found) = screen
+        .spec
+        .check(&patched(&record.fields, &patch), chrono::Utc::now())
+    {
         return errors.set(found);
     }
     errors.set(Vec::new());
@@ -1745,7 +1754,7 @@ fn RecordDetail(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView
 
 /// What a stored value reads as: a choice in words, a moment in the user's
 /// zone, text as it is.
-fn shown_value(form_field: &FormField, raw: &str, tz: chrono_tz::Tz, locale: Locale) -> String {
+fn shown_value(form_field: &Field, raw: &str, tz: chrono_tz::Tz, locale: Locale) -> String {
     match form_field.input {
         Input::Choice(_) => locale.choice(form_field.name, raw).unwrap_or(raw).to_owned(),
         Input::DateTime => chrono::DateTime::parse_from_rfc3339(raw)
@@ -1767,14 +1776,13 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
     let code = Some(text(&fields, "code")).filter(|c| !c.is_empty());
     let state = screen.status.map(|status| status(&fields).to_owned());
     let rows = screen
-        .fields
-        .iter()
-        .chain(screen.facts)
+        .form()
+        .chain(screen.facts())
         .filter_map(|f| {
             // Lines as lines; a field that became lines later may hold
             // the text it was written as, shown as text.
             if let (Input::Lines(lines), Some(Value::Array(_)) | None) = (f.input, fields.get(f.name)) {
-                return lines_view(f.name, lines, &fields, locale);
+                return lines_view(f, lines, &fields, locale);
             }
             let raw = text(&fields, f.name);
             (!raw.is_empty()).then(|| {
@@ -1782,7 +1790,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 let shown = if let Input::Reference(link) = f.input {
                     view! { <LinkedRecord link id=raw.clone() /> }.into_any()
                 } else if f.input == Input::Signature {
-                    view! { <img class="signature" data-testid=format!("shown-{}", f.name) src=raw.clone() alt=locale.field_label(f.name) /> }
+                    view! { <img class="signature" data-testid=format!("shown-{}", f.name) src=raw.clone() alt=locale.say(f.label) /> }
                         .into_any()
                 } else if f.input == Input::Phone {
                     view! { <a href=format!("tel:{raw}") data-testid="call">{value}</a> }.into_any()
@@ -1793,7 +1801,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 };
                 view! {
                     <div class="row">
-                        <dt>{locale.field_label(f.name)}</dt>
+                        <dt>{locale.say(f.label)}</dt>
                         <dd>{shown}</dd>
                     </div>
                 }
@@ -1868,6 +1876,11 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
     });
     let (history_me, record_id) = (me.clone(), record.id);
     let may_act = policy::can_create(&me, screen.spec.kind) && !screen.spec.commands.is_empty();
+    // What a refused command may name: its arguments and the record's fields.
+    let declared = move || -> Vec<Field> {
+        let args = screen.args.iter().flat_map(|a| a.fields.iter().copied());
+        args.chain(screen.spec.fields.iter().copied()).collect()
+    };
     // Read only through the pool: what is masked (the phone) says so.
     let masked_hint = policy::reads_in_pool(&me, screen.spec.kind, record.ownership(&me, screen.spec.kind))
         .then(|| view! { <p class="muted" data-testid="pool-hint">{locale.word("pool_hint")}</p> });
@@ -1894,7 +1907,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
     let failure = RwSignal::new(None::<AppError>);
     // Each argument of the screen's commands once (a comment serves both
     // approve and reject), typed above the buttons.
-    let mut arg_fields: Vec<&'static FormField> = Vec::new();
+    let mut arg_fields: Vec<&'static Field> = Vec::new();
     for f in screen.args.iter().flat_map(|a| a.fields) {
         if !arg_fields.iter().any(|known| known.name == f.name) {
             arg_fields.push(f);
@@ -2100,7 +2113,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
             };
             let label = view! {
                 <span>
-                    {locale.field_label(name)}
+                    {locale.say(f.label)}
                     {(!f.required).then(|| view! { <small class="muted">{t.optional}</small> })}
                 </span>
             };
@@ -2142,7 +2155,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
     });
     view! {
         <Title text=format!("{title} · {}", t.app_name) />
-        <p><A href=screen.path>{format!("‹ {}", locale.entity_plural(screen.spec.name))}</A></p>
+        <p><A href=screen.path>{format!("‹ {}", locale.say(screen.spec.plural))}</A></p>
         <article class="card sheet" data-testid="record-detail">
             <div class="sheet-head">
                 {screen.badge.map(|field| badge_view(field, &fields, locale))}
@@ -2186,7 +2199,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                                     .map(|e| {
                                         view! {
                                             <p class="form-error" role="alert" data-testid="command-refused">
-                                                {locale.error_in_full(&e)}
+                                                {locale.error_in_full(&e, &declared())}
                                             </p>
                                         }
                                     })
@@ -2209,9 +2222,10 @@ pub fn RecordHistory(me: CurrentUser, entity: &'static str, id: uuid::Uuid) -> i
     let t = locale.texts();
     let tz = me.tz();
     let entries = LocalResource::new(move || crate::sync::api::history(entity.to_owned(), id));
+    let spec = crate::aggregates::ENTITIES.spec(entity);
     // A field the write added had no value before.
     let value = move |field: &str, v: Option<&Value>| {
-        crate::sync::conflicts::show_value(field, v.unwrap_or(&Value::Null), &me, locale)
+        crate::conflicts::show_value(field, v.unwrap_or(&Value::Null), &me, locale)
     };
     view! {
         <section class="history" data-testid="history">
@@ -2247,10 +2261,7 @@ pub fn RecordHistory(me: CurrentUser, entity: &'static str, id: uuid::Uuid) -> i
                                                         let before = entry.before.as_ref().and_then(|b| b.get(field));
                                                         format!(
                                                             "{}：{} → {}",
-                                                            match locale.field_label(field) {
-                                                                "" => field.as_str(),
-                                                                label => label,
-                                                            },
+                                                            spec.map_or(field.as_str(), |s| s.label(field, locale)),
                                                             value(field, before),
                                                             value(field, Some(after)),
                                                         )
@@ -2540,7 +2551,7 @@ fn DuplicateWarning(
                         {found
                             .into_iter()
                             .map(|(title, owner, code, shared)| {
-                                let by: Vec<&str> = shared.iter().map(|f| locale.field_label(f)).collect();
+                                let by: Vec<&str> = shared.iter().map(|f| screen.spec.label(f, locale)).collect();
                                 view! {
                                     <li data-testid="duplicate">
                                         {format!("{title} {code} · {} {owner} · {}", t.owner, by.join("、"))}
@@ -2576,8 +2587,7 @@ mod tests {
         });
         let stored = stored.as_object().unwrap();
         let started: Vec<(&'static str, String)> = VISIT_SCREEN
-            .fields
-            .iter()
+            .form()
             .map(|f| (f.name, editable_text(f, stored.get(f.name), tz)))
             .collect();
         assert!(started.contains(&("visited_at", "2026-12-03T09:30".to_owned())));
@@ -2600,7 +2610,7 @@ mod tests {
         let after = patched(stored, &patch);
         assert_eq!(after.get("visited_at"), stored.get("visited_at"));
         assert!(!after.contains_key("met_name"));
-        assert_eq!(crate::visits::check_visit(&after, chrono::Utc::now()), Ok(()));
+        assert_eq!(crate::visits::VISIT.check(&after, chrono::Utc::now()), Ok(()));
     }
 
     #[test]
@@ -2622,11 +2632,7 @@ mod tests {
         );
         // As stored, the edit form starts from the same text it would send
         // back untouched: no change.
-        let form_field = CUSTOMER_SCREEN
-            .fields
-            .iter()
-            .find(|f| f.name == "contacts")
-            .unwrap();
+        let form_field = CUSTOMER_SCREEN.form().find(|f| f.name == "contacts").unwrap();
         let text = editable_text(
             form_field,
             Some(&Value::Array(stored.clone())),

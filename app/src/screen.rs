@@ -1,99 +1,14 @@
 //! What a record's form, list and page show: a `RecordScreen` per
 //! aggregate, declared in the aggregate's module and rendered by `records`.
 //! Kept apart from `records` so aggregates name their screen without
-//! importing the views that render it.
+//! importing the views that render it. The fields themselves are declared
+//! once, in the aggregate's schema (`crate::schema`).
 
+use crate::i18n::Words;
+use crate::schema::{Field, Place};
 use crate::sync::entity::EntitySpec;
 use crate::sync::Fields;
 use chrono::{DateTime, Utc};
-
-#[derive(Clone, Copy, PartialEq)]
-pub enum Input {
-    Text,
-    Long,
-    /// A moment typed in the user's zone; stored in UTC.
-    DateTime,
-    Date,
-    Phone,
-    /// Stored lower-case (`validate::Email`), shown as a `mailto:` link.
-    Email,
-    /// Yuan, exact (`validate::Money`).
-    Money,
-    /// A whole number (days, a count).
-    Whole,
-    Choice(&'static [&'static str]),
-    /// A colleague of this role, chosen by name (a command's argument:
-    /// the id of the user).
-    Person(crate::roles::Role),
-    /// A record of another aggregate, found among those on the device by
-    /// what is typed (its searched fields) and chosen; stored as its id.
-    Reference(&'static Link),
-    /// A list of lines, each with the same small fields (a customer's
-    /// contacts; later an order's lines): stored as an array of objects.
-    Lines(&'static Lines),
-    /// A signature drawn on the screen (a customer's sign-off), stored as
-    /// a PNG data URL (`stored::Reader::signature`).
-    Signature,
-}
-
-/// The fields of each line of a list, and the yes/no field (if any) that
-/// marks the one main line (a primary contact).
-pub struct Lines {
-    pub fields: &'static [FormField],
-    pub flag: Option<&'static str>,
-    pub max: usize,
-}
-
-impl PartialEq for Lines {
-    fn eq(&self, other: &Self) -> bool {
-        std::ptr::eq(self, other)
-    }
-}
-
-/// What a reference field links to, and what choosing a record copies
-/// into the form (a ticket's customer: the name, contact and phone).
-pub struct Link {
-    pub spec: &'static EntitySpec,
-    /// (field of the chosen record, field of the form). The first names
-    /// the record and is always copied; the rest fill inputs left empty,
-    /// so what the caller said stays.
-    pub copy: &'static [(&'static str, &'static str)],
-}
-
-impl PartialEq for Link {
-    fn eq(&self, other: &Self) -> bool {
-        self.spec.name == other.spec.name && self.copy == other.copy
-    }
-}
-
-pub struct FormField {
-    pub name: &'static str,
-    pub input: Input,
-    pub required: bool,
-    /// A choice the list can be narrowed by (every choice, unless
-    /// `unfiltered`).
-    pub filter: bool,
-}
-
-pub const fn field(name: &'static str, input: Input, required: bool) -> FormField {
-    FormField {
-        name,
-        input,
-        required,
-        filter: matches!(input, Input::Choice(_)),
-    }
-}
-
-impl FormField {
-    /// A choice the list is not narrowed by (a lead's screening answers:
-    /// the grade they propose is).
-    pub const fn unfiltered(self) -> Self {
-        Self {
-            filter: false,
-            ..self
-        }
-    }
-}
 
 /// A field the form fills from others by a pure rule (a lead's grade
 /// from its screening score): the proposal fills it while it is empty or
@@ -120,7 +35,8 @@ pub type DeadlinesRule =
 /// One kind of record the phone can enter.
 pub struct RecordScreen {
     pub spec: &'static EntitySpec,
-    pub fields: &'static [FormField],
+    /// The title of its form for a new record (新增线索).
+    pub new: Words,
     /// The moment shown under it.
     pub when: &'static str,
     pub path: &'static str,
@@ -129,9 +45,6 @@ pub struct RecordScreen {
     /// While its name, phone or credit code is typed, the form shows the
     /// records on the device that may be the same company (查重).
     pub dedup: bool,
-    /// Fields set by commands, shown on the record's page under its own
-    /// (a ticket's first contact: when, how, by whom).
-    pub facts: &'static [FormField],
     /// What the user types beside pressing a command (a ticket's first
     /// contact: how, and what was agreed; a rejection's comment).
     pub args: &'static [CommandArgs],
@@ -170,6 +83,23 @@ pub struct RecordScreen {
     /// Its workflow status as its own rule reads it (a ticket with none
     /// stored is open); `None`: it has no status.
     pub status: Option<fn(&Fields) -> &str>,
+}
+
+impl RecordScreen {
+    /// The fields its form asks for, in their order (`Place::Form`).
+    pub fn form(&self) -> impl Iterator<Item = &'static Field> + Clone {
+        self.placed(Place::Form)
+    }
+
+    /// The fields its page shows under the form's, set by its commands
+    /// (`Place::Fact`).
+    pub fn facts(&self) -> impl Iterator<Item = &'static Field> + Clone {
+        self.placed(Place::Fact)
+    }
+
+    fn placed(&self, place: Place) -> impl Iterator<Item = &'static Field> + Clone {
+        self.spec.fields.iter().filter(move |f| f.place == place)
+    }
 }
 
 /// Look-alike records (`RecordScreen::pairs`).
@@ -223,7 +153,7 @@ impl Rate {
 /// The arguments of one command, typed on the record's page.
 pub struct CommandArgs {
     pub command: &'static str,
-    pub fields: &'static [FormField],
+    pub fields: &'static [Field],
     /// Whether the record's page asks for these (a repair's on-site record
     /// on a repair, the returned and replacement items on a return): a
     /// pure rule of the record's fields, `always` for most.

@@ -37,10 +37,10 @@ impl Query {
 pub struct SearchText(String);
 
 impl SearchText {
-    pub fn new(fields: &Fields, searched: &[&str]) -> Self {
+    pub fn new<'a>(fields: &Fields, searched: impl IntoIterator<Item = &'a str>) -> Self {
         let texts: Vec<String> = searched
-            .iter()
-            .filter_map(|name| fields.get(*name).and_then(Value::as_str))
+            .into_iter()
+            .filter_map(|name| fields.get(name).and_then(Value::as_str))
             .map(str::to_lowercase)
             .collect();
         // A newline between fields: a query word has no whitespace, so it
@@ -122,7 +122,7 @@ mod tests {
     const SEARCHED: &[&str] = &["company", "contact_name", "phone", "email", "notes"];
 
     fn found(typed: &str, searched: &[&str]) -> bool {
-        Query::new(typed).matches(&SearchText::new(&lead(), searched))
+        Query::new(typed).matches(&SearchText::new(&lead(), searched.iter().copied()))
     }
 
     #[test]

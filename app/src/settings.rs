@@ -14,9 +14,10 @@
 //! plans every running clock again by it in the same transaction.
 
 use crate::calendar::{Calendar, ClockMode, Period};
-use crate::error::FieldError;
+use crate::i18n::Words;
 use crate::policy::Kind;
-use crate::screen::{field, FormField, Input, Lines, RecordScreen};
+use crate::schema::{field, Input, Lines};
+use crate::screen::RecordScreen;
 use crate::stored::Reader;
 use crate::sync::entity::{EntitySpec, Singles};
 use crate::sync::Fields;
@@ -37,42 +38,150 @@ pub const POOL_DAYS: &[(&str, &str)] = &[
 /// The company's own calendar days: a date and what it is.
 const CALENDAR_DAYS: Lines = Lines {
     fields: &[
-        field("date", Input::Date, true),
-        field("day_name", Input::Text, false),
+        field("date", Input::Date, "日期", "Date").required(),
+        field("day_name", Input::Text, "说明", "What it is"),
     ],
     flag: None,
     max: 100,
+    text_before: false,
+};
+
+/// A number of days (at most ten years).
+const DAYS: Input = Input::Whole { min: 1, max: 3650 };
+/// Customers one rep may claim from the pool a day.
+const QUOTA: Input = Input::Whole { min: 1, max: 1000 };
+/// A lead's screening score (`leads::MAX_SCORE` at most).
+const POINTS: Input = Input::Whole {
+    min: 1,
+    max: crate::leads::MAX_SCORE as i64,
+};
+/// Annual sales in 万元 (ten thousand yuan), up to a trillion yuan.
+const SALES_WAN: Input = Input::Whole {
+    min: 1,
+    max: 100_000_000,
 };
 
 pub const SETTINGS: EntitySpec = EntitySpec {
     name: "settings",
     kind: Kind::Settings,
+    plural: Words {
+        zh: "公司设置",
+        en: "Company settings",
+    },
     fields: &[
-        "company_name",
-        "pool_days_class_a",
-        "pool_days_class_b",
-        "pool_days_class_c",
-        "pool_days_class_d",
-        "pool_days_unclassed",
-        "pool_warn_days",
-        "pool_daily_quota",
-        "pool_cooldown_days",
-        "ticket_clock_mode",
-        "lead_grade_a_points",
-        "lead_grade_b_points",
-        "class_sales_large",
-        "class_sales_medium",
-        "reopen_within_days",
-        "warranty_follow_up_days",
-        "survey_period",
-        "days_off",
-        "working_days",
+        field("company_name", Input::Text, "公司名称", "Company name").required(),
+        field(
+            "pool_days_class_a",
+            DAYS,
+            "A 类客户未跟进退回公海天数",
+            "Days without follow-up before a class A customer returns to the pool",
+        ),
+        field(
+            "pool_days_class_b",
+            DAYS,
+            "B 类客户未跟进退回公海天数",
+            "Days without follow-up before a class B customer returns to the pool",
+        ),
+        field(
+            "pool_days_class_c",
+            DAYS,
+            "C 类客户未跟进退回公海天数",
+            "Days without follow-up before a class C customer returns to the pool",
+        ),
+        field(
+            "pool_days_class_d",
+            DAYS,
+            "D 类客户未跟进退回公海天数",
+            "Days without follow-up before a class D customer returns to the pool",
+        ),
+        field(
+            "pool_days_unclassed",
+            DAYS,
+            "未分类客户未跟进退回公海天数",
+            "Days without follow-up before an unclassed customer returns to the pool",
+        ),
+        field(
+            "pool_warn_days",
+            DAYS,
+            "退回公海前提前提醒天数",
+            "Days before the return that the owner is warned",
+        ),
+        field(
+            "pool_daily_quota",
+            QUOTA,
+            "每人每日公海领取上限",
+            "Pool customers one rep may claim per day",
+        ),
+        field(
+            "pool_cooldown_days",
+            DAYS,
+            "退回后原负责人不得领取天数",
+            "Days before the owner a customer left may claim it back",
+        ),
+        field(
+            "ticket_clock_mode",
+            Input::Choice(ClockMode::ALL),
+            "新工单时限计时方式",
+            "How a new ticket's deadlines count time",
+        ),
+        field(
+            "lead_grade_a_points",
+            POINTS,
+            "线索评为 A 类的最低得分（满分 8）",
+            "Least score (of 8) for a grade A lead",
+        ),
+        field(
+            "lead_grade_b_points",
+            POINTS,
+            "线索评为 B 类的最低得分（满分 8）",
+            "Least score (of 8) for a grade B lead",
+        ),
+        field(
+            "class_sales_large",
+            SALES_WAN,
+            "客户分级：年销售额高的下限（万元）",
+            "Customer class: high annual sales from (10,000 yuan)",
+        ),
+        field(
+            "class_sales_medium",
+            SALES_WAN,
+            "客户分级：年销售额中等的下限（万元）",
+            "Customer class: medium annual sales from (10,000 yuan)",
+        ),
+        field(
+            "reopen_within_days",
+            DAYS,
+            "工单关闭后可重新打开天数",
+            "Days after closing that a ticket may be reopened",
+        ),
+        field(
+            "warranty_follow_up_days",
+            DAYS,
+            "保修期客户回访间隔天数",
+            "Days between follow-ups of a customer under warranty",
+        ),
+        field(
+            "survey_period",
+            Input::Choice(Period::ALL),
+            "满意度调查周期（每期结束时向本期服务过的客户发出）",
+            "Satisfaction survey (sent at each period's end to the customers served in it)",
+        ),
+        field(
+            "days_off",
+            Input::Lines(&CALENDAR_DAYS),
+            "公司休息日",
+            "Company days off",
+        ),
+        field(
+            "working_days",
+            Input::Lines(&CALENDAR_DAYS),
+            "公司调休工作日",
+            "Company working days",
+        ),
     ],
-    workflow: &[],
     commands: &[],
     title: "company_name",
-    searched: &[],
-    check: check_settings,
+    rules: settings_rules,
     decide: crate::sync::entity::no_commands,
     projection: None,
     clocks: None,
@@ -89,32 +198,14 @@ pub const SETTINGS: EntitySpec = EntitySpec {
 
 pub const SETTINGS_SCREEN: RecordScreen = RecordScreen {
     spec: &SETTINGS,
-    fields: &[
-        field("company_name", Input::Text, true),
-        whole("pool_days_class_a"),
-        whole("pool_days_class_b"),
-        whole("pool_days_class_c"),
-        whole("pool_days_class_d"),
-        whole("pool_days_unclassed"),
-        whole("pool_warn_days"),
-        whole("pool_daily_quota"),
-        whole("pool_cooldown_days"),
-        field("ticket_clock_mode", Input::Choice(ClockMode::ALL), false),
-        whole("lead_grade_a_points"),
-        whole("lead_grade_b_points"),
-        whole("class_sales_large"),
-        whole("class_sales_medium"),
-        whole("reopen_within_days"),
-        whole("warranty_follow_up_days"),
-        field("survey_period", Input::Choice(Period::ALL), false),
-        field("days_off", Input::Lines(&CALENDAR_DAYS), false),
-        field("working_days", Input::Lines(&CALENDAR_DAYS), false),
-    ],
+    new: Words {
+        zh: "公司设置",
+        en: "Company settings",
+    },
     when: "company_name",
     path: "/company-settings",
     from: None,
     dedup: false,
-    facts: &[],
     args: &[],
     deadlines: None,
     rates: None,
@@ -129,77 +220,38 @@ pub const SETTINGS_SCREEN: RecordScreen = RecordScreen {
     status: None,
 };
 
-const fn whole(name: &'static str) -> FormField {
-    field(name, Input::Whole, false)
-}
-
-/// A number of days (at most ten years) and of customers claimed a day.
-const DAYS: std::ops::RangeInclusive<i64> = 1..=3650;
-const QUOTA: std::ops::RangeInclusive<i64> = 1..=1000;
-/// Annual sales in 万元 (ten thousand yuan), up to a trillion yuan.
-const SALES_WAN: std::ops::RangeInclusive<i64> = 1..=100_000_000;
-
-/// The settings as stored: each number in its range, each calendar day a
-/// date, and no date both a day off and a working day.
-pub fn check_settings(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
-    let mut read = Reader::new(fields);
-    read.required("company_name", crate::leads::SHORT_TEXT);
-    for (_, name) in POOL_DAYS {
-        read.whole(name, DAYS);
-    }
-    for name in [
-        "pool_days_unclassed",
-        "pool_warn_days",
-        "pool_cooldown_days",
-        "reopen_within_days",
-        "warranty_follow_up_days",
-    ] {
-        read.whole(name, DAYS);
-    }
-    read.whole("pool_daily_quota", QUOTA);
-    read.optional_choice("ticket_clock_mode", ClockMode::parse);
-    read.optional_choice("survey_period", Period::parse);
-    let points = 1..=i64::from(crate::leads::MAX_SCORE);
-    let (a, b) = (
-        read.whole("lead_grade_a_points", points.clone()),
-        read.whole("lead_grade_b_points", points),
-    );
-    let (large, medium) = (
-        read.whole("class_sales_large", SALES_WAN),
-        read.whole("class_sales_medium", SALES_WAN),
-    );
-    for list in ["days_off", "working_days"] {
-        read.lines(list, CALENDAR_DAYS.max, None, |line| {
-            if line.date("date").is_none() && line.is_empty("date") {
-                line.check.fail("date", crate::error::FieldProblem::Required);
-            }
-            line.optional("day_name", crate::leads::SHORT_TEXT);
-        });
-    }
-    let mut problems = read.finish().err().unwrap_or_default();
+/// The settings' rules beyond their fields' bounds: the threshold pairs in
+/// order, and no date both a day off and a working day.
+fn settings_rules(fields: &Fields, read: &mut Reader, _: DateTime<Utc>) {
+    let whole = |name: &str| {
+        fields
+            .get(name)
+            .and_then(Value::as_str)
+            .and_then(|raw| raw.parse::<i64>().ok())
+    };
     // Grade A needs more points than grade B, and a large customer's sales
     // start above a medium one's (the seeds' numbers stand in for one unset).
     let seed = ProcessSettings::default();
     for ((upper, lower), (upper_seed, lower_seed)) in [
         (
-            (("lead_grade_a_points", a), ("lead_grade_b_points", b)),
+            ("lead_grade_a_points", "lead_grade_b_points"),
             (seed.lead_grade_a_points, seed.lead_grade_b_points),
         ),
         (
-            (("class_sales_large", large), ("class_sales_medium", medium)),
+            ("class_sales_large", "class_sales_medium"),
             (seed.class_sales_large, seed.class_sales_medium),
         ),
     ] {
+        // A number the fields' check refused says so on its own.
+        if read.has_problem(upper) || read.has_problem(lower) {
+            continue;
+        }
         let pair = ordered_pair(
-            upper.1.unwrap_or(upper_seed.into()),
-            lower.1.unwrap_or(lower_seed.into()),
+            whole(upper).unwrap_or(upper_seed.into()),
+            whole(lower).unwrap_or(lower_seed.into()),
         );
-        let named = |p: &FieldError| p.field == upper.0 || p.field == lower.0;
-        if pair.is_none() && !problems.iter().any(named) {
-            problems.push(FieldError::new(
-                upper.0,
-                crate::error::FieldProblem::InvalidNumber,
-            ));
+        if pair.is_none() {
+            read.check.fail(upper, crate::error::FieldProblem::InvalidNumber);
         }
     }
     let off = calendar_days(fields, "days_off");
@@ -207,15 +259,8 @@ pub fn check_settings(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<Fi
         .iter()
         .any(|day| off.contains(day))
     {
-        problems.push(FieldError::new(
-            "working_days",
-            crate::error::FieldProblem::DayOffAndWorking,
-        ));
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems)
+        read.check
+            .fail("working_days", crate::error::FieldProblem::DayOffAndWorking);
     }
 }
 
@@ -337,37 +382,41 @@ impl ProcessSettings {
     /// The settings a stored record gives: each number it holds in its
     /// range, the seeds' number for any it does not.
     pub fn from_fields(fields: &Fields) -> Self {
-        let number = |name: &str, range: std::ops::RangeInclusive<i64>, default: i64| {
+        // A number outside its declared bounds (never stored: the check
+        // refuses it) reads as the seeds'.
+        let number = |name: &str, default: i64| {
+            let Some(Input::Whole { min, max }) = SETTINGS.field(name).map(|f| f.input) else {
+                return default;
+            };
             fields
                 .get(name)
                 .and_then(Value::as_str)
                 .and_then(|raw| raw.parse::<i64>().ok())
-                .filter(|n| range.contains(n))
+                .filter(|n| (min..=max).contains(n))
                 .unwrap_or(default)
         };
         let seed = Self::default();
         let mut pool_days = seed.pool_days;
         // The grade thresholds as a pair: one that is not above the other
         // reads as the seeds' pair.
-        let max = i64::from(crate::leads::MAX_SCORE);
-        let a = number("lead_grade_a_points", 1..=max, seed.lead_grade_a_points.into());
-        let b = number("lead_grade_b_points", 1..=max, seed.lead_grade_b_points.into());
+        let a = number("lead_grade_a_points", seed.lead_grade_a_points.into());
+        let b = number("lead_grade_b_points", seed.lead_grade_b_points.into());
         let points = ordered_pair(a, b).unwrap_or((seed.lead_grade_a_points, seed.lead_grade_b_points));
         let bands = ordered_pair(
-            number("class_sales_large", SALES_WAN, seed.class_sales_large.into()),
-            number("class_sales_medium", SALES_WAN, seed.class_sales_medium.into()),
+            number("class_sales_large", seed.class_sales_large.into()),
+            number("class_sales_medium", seed.class_sales_medium.into()),
         )
         .unwrap_or((seed.class_sales_large, seed.class_sales_medium));
         for ((_, days), (_, name)) in pool_days.iter_mut().zip(POOL_DAYS) {
-            *days = number(name, DAYS, *days);
+            *days = number(name, *days);
         }
         Self {
             pool_days,
-            pool_days_unclassed: number("pool_days_unclassed", DAYS, seed.pool_days_unclassed),
-            pool_warn_days: number("pool_warn_days", DAYS, seed.pool_warn_days),
-            pool_daily_quota: u32::try_from(number("pool_daily_quota", QUOTA, seed.pool_daily_quota.into()))
+            pool_days_unclassed: number("pool_days_unclassed", seed.pool_days_unclassed),
+            pool_warn_days: number("pool_warn_days", seed.pool_warn_days),
+            pool_daily_quota: u32::try_from(number("pool_daily_quota", seed.pool_daily_quota.into()))
                 .unwrap_or(seed.pool_daily_quota),
-            pool_cooldown_days: number("pool_cooldown_days", DAYS, seed.pool_cooldown_days),
+            pool_cooldown_days: number("pool_cooldown_days", seed.pool_cooldown_days),
             ticket_clock_mode: fields
                 .get("ticket_clock_mode")
                 .and_then(Value::as_str)
@@ -377,8 +426,8 @@ impl ProcessSettings {
             lead_grade_b_points: points.1,
             class_sales_large: bands.0,
             class_sales_medium: bands.1,
-            reopen_within_days: number("reopen_within_days", DAYS, seed.reopen_within_days),
-            warranty_follow_up_days: number("warranty_follow_up_days", DAYS, seed.warranty_follow_up_days),
+            reopen_within_days: number("reopen_within_days", seed.reopen_within_days),
+            warranty_follow_up_days: number("warranty_follow_up_days", seed.warranty_follow_up_days),
             survey_period: fields
                 .get("survey_period")
                 .and_then(Value::as_str)
@@ -480,9 +529,10 @@ mod tests {
             "pool_daily_quota": "3",
             "days_off": [{"date": "2026-12-24", "day_name": "年会"}],
         }));
-        assert_eq!(check_settings(&good, now), Ok(()));
+        assert_eq!(SETTINGS.check(&good, now), Ok(()));
         let problems = |value: Value| -> Vec<String> {
-            check_settings(&stored(value), now)
+            SETTINGS
+                .check(&stored(value), now)
                 .unwrap_err()
                 .into_iter()
                 .map(|e| e.field)

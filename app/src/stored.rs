@@ -86,6 +86,16 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The stored value of `field`, as it is.
+    pub fn value(&self, field: &str) -> Option<&'a Value> {
+        self.fields.get(field)
+    }
+
+    /// Whether `field` holds a text (rather than a list or nothing).
+    pub fn holds_text(&self, field: &str) -> bool {
+        self.value(field).is_some_and(Value::is_string)
+    }
+
     pub fn is_empty(&self, field: &str) -> bool {
         match self.fields.get(field) {
             None | Some(Value::Null) => true,
@@ -195,18 +205,18 @@ impl<'a> Reader<'a> {
     }
 
     /// The id of another record (a reference) or of a person, if set.
-    pub fn id(&mut self, field: &str) {
+    pub fn id(&mut self, field: &str) -> Option<()> {
         self.parsed(field, |raw| {
             uuid::Uuid::parse_str(raw)
                 .map(|_| ())
                 .map_err(|_| FieldProblem::InvalidChoice)
-        });
+        })
     }
 
     /// A drawn signature: a PNG as a `data:` URL of base64, at most
     /// `MAX_SIGNATURE` characters (a signature pad's strokes compress to a
     /// few kilobytes; a photo smuggled in does not fit).
-    pub fn signature(&mut self, field: &str) {
+    pub fn signature(&mut self, field: &str) -> Option<()> {
         self.parsed(field, |raw| {
             let data = raw
                 .strip_prefix(SIGNATURE_PREFIX)
@@ -221,7 +231,7 @@ impl<'a> Reader<'a> {
                 return Err(FieldProblem::InvalidImage);
             }
             Ok(())
-        });
+        })
     }
 
     /// A list of lines (a customer's contacts): an array of at most `max`
@@ -267,6 +277,11 @@ impl<'a> Reader<'a> {
         if flag.is_some() && !lines.is_empty() && flagged != 1 {
             self.check.fail(field, FieldProblem::OnePrimary);
         }
+    }
+
+    /// Whether a problem of `field` is already recorded.
+    pub fn has_problem(&self, field: &str) -> bool {
+        self.check.errors.iter().any(|e| e.field == field)
     }
 
     pub fn finish(self) -> Result<(), Vec<FieldError>> {

@@ -2,6 +2,7 @@
 
 use crate::auth::{logout, who_is_signed_in};
 use crate::client::{request_sync, use_sync_status, SyncStatus};
+use crate::conflicts::ConflictsPage;
 use crate::i18n::{Locale, Texts, LOCALE_COOKIE};
 use crate::notifications::{Bell, NotificationsPage};
 use crate::policy::{self, Kind};
@@ -11,7 +12,6 @@ use crate::records::{
     TicketsPage, VisitPage, VisitsPage,
 };
 use crate::roles::CurrentUser;
-use crate::sync::conflicts::ConflictsPage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes, A};
@@ -340,7 +340,10 @@ fn sections(me: &CurrentUser, locale: Locale) -> Vec<(&'static str, &'static str
         Kind::Settings => policy::can_create(me, *kind),
         _ => policy::scope(me, *kind).is_some(),
     })
-    .map(|(_, href, entity)| (href, locale.entity_plural(entity), entity))
+    .filter_map(|(_, href, entity)| {
+        let spec = crate::aggregates::ENTITIES.spec(entity)?;
+        Some((href, locale.say(spec.plural), entity))
+    })
     .collect()
 }
 

@@ -1,44 +1,54 @@
 //! Visits (拜访记录): when, whom, why, with what result. Entered on the
 //! phone with the generic record form (`records`).
 
-use crate::error::FieldError;
-use crate::leads::{LONG_TEXT, SHORT_TEXT};
+use crate::i18n::Words;
 use crate::policy::Kind;
-use crate::screen::{field, Input, Link, RecordScreen};
-use crate::stored::Reader;
-use crate::sync::entity::{no_commands, EntitySpec, Projected, Projection, Reference, Touch};
+use crate::schema::{field, Input, Link};
+use crate::screen::RecordScreen;
+use crate::sync::entity::{no_commands, no_more_rules, EntitySpec, Projected, Projection, Reference, Touch};
+#[cfg(test)]
 use crate::sync::Fields;
-use chrono::{DateTime, Utc};
 
 pub const VISIT: EntitySpec = EntitySpec {
     name: "visit",
     kind: Kind::Visit,
+    plural: Words {
+        zh: "拜访记录",
+        en: "Visits",
+    },
     fields: &[
-        "customer_name",
-        "customer_id",
-        "lead_id",
-        "visited_at",
-        "met_name",
-        "met_title",
-        "met_department",
-        "purpose",
-        "result",
-        "next_step",
-        "next_step_date",
-        "urgent",
+        field(
+            "customer_id",
+            Input::Reference(&VISIT_CUSTOMER),
+            "客户档案",
+            "Customer record",
+        ),
+        field("customer_name", Input::Text, "客户名称", "Customer")
+            .required()
+            .searched(),
+        field("lead_id", Input::Id, "来源线索", "From lead").kept(),
+        field("visited_at", Input::DateTime, "拜访时间", "Visited at")
+            .required()
+            .past(),
+        field("met_name", Input::Text, "会见人", "Met").searched(),
+        field("met_title", Input::Text, "职务", "Title"),
+        field("met_department", Input::Text, "部门", "Department").searched(),
+        field("purpose", Input::Long, "拜访目的", "Purpose")
+            .required()
+            .searched(),
+        field("result", Input::Long, "拜访结果", "Result").searched(),
+        field("next_step", Input::Long, "下一步计划", "Next step").searched(),
+        field("next_step_date", Input::Date, "下一步日期", "Next step date"),
+        field(
+            "urgent",
+            Input::Choice(&["no", "yes"]),
+            "紧急报告",
+            "Urgent report",
+        ),
     ],
-    workflow: &[],
     commands: &[],
     title: "customer_name",
-    searched: &[
-        "customer_name",
-        "met_name",
-        "met_department",
-        "purpose",
-        "result",
-        "next_step",
-    ],
-    check: check_visit,
+    rules: no_more_rules,
     decide: no_commands,
     projection: Some(&VISIT_ROWS),
     clocks: None,
@@ -93,24 +103,14 @@ pub const VISIT_CUSTOMER: Link = Link {
 
 pub const VISIT_SCREEN: RecordScreen = RecordScreen {
     spec: &VISIT,
-    fields: &[
-        field("customer_id", Input::Reference(&VISIT_CUSTOMER), false),
-        field("customer_name", Input::Text, true),
-        field("visited_at", Input::DateTime, true),
-        field("met_name", Input::Text, false),
-        field("met_title", Input::Text, false),
-        field("met_department", Input::Text, false),
-        field("purpose", Input::Long, true),
-        field("result", Input::Long, false),
-        field("next_step", Input::Long, false),
-        field("next_step_date", Input::Date, false),
-        field("urgent", Input::Choice(&["no", "yes"]), false),
-    ],
+    new: Words {
+        zh: "新增拜访",
+        en: "New visit",
+    },
     when: "visited_at",
     path: "/visits",
     from: None,
     dedup: false,
-    facts: &[],
     args: &[],
     deadlines: None,
     rates: None,
@@ -125,26 +125,6 @@ pub const VISIT_SCREEN: RecordScreen = RecordScreen {
     status: None,
 };
 
-/// A stored visit.
-pub fn check_visit(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
-    let mut read = Reader::new(fields);
-    read.required("customer_name", SHORT_TEXT);
-    read.id("customer_id");
-    read.id("lead_id");
-    read.past_instant("visited_at", now);
-    read.optional("met_name", SHORT_TEXT);
-    read.optional("met_title", SHORT_TEXT);
-    read.optional("met_department", SHORT_TEXT);
-    read.required("purpose", LONG_TEXT);
-    read.optional("result", LONG_TEXT);
-    read.optional("next_step", LONG_TEXT);
-    read.date("next_step_date");
-    if !read.is_empty("urgent") {
-        read.choice("urgent", |raw| ["yes", "no"].contains(&raw).then_some(()));
-    }
-    read.finish()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,7 +132,8 @@ mod tests {
     #[test]
     fn a_visit_needs_whom_when_and_why() {
         let now = "2026-11-24T08:00:00Z".parse().unwrap();
-        let names: Vec<String> = check_visit(&Fields::new(), now)
+        let names: Vec<String> = VISIT
+            .check(&Fields::new(), now)
             .unwrap_err()
             .into_iter()
             .map(|e| e.field)

@@ -5,7 +5,7 @@
 //! its records here.
 
 use crate::accounts::{self, AccountError, NewUser};
-use app::leads::record::check_lead;
+use app::leads::record::LEAD;
 use app::leads::SOURCES;
 use app::roles::{CurrentUser, Role};
 use app::ssr::Db;
@@ -177,7 +177,7 @@ async fn load_leads(db: &Db, reps: &[CurrentUser]) -> Result<usize, AccountError
             let serde_json::Value::Object(fields) = lead else {
                 unreachable!("a JSON object")
             };
-            check_lead(&fields, now)
+            LEAD.check(&fields, now)
                 .map_err(|e| app::ssr::DbError::Corrupt(format!("demo lead invalid: {e:?}")))?;
             // Entered within a day of the contact (the 24-hour rule).
             let entered = contacted + Duration::minutes(rng.gen_range(5..24 * 60));

@@ -53,24 +53,6 @@ pub fn kept_apart(fields: &Fields) -> BTreeSet<Uuid> {
         .collect()
 }
 
-/// The stored list of ids a customer was kept apart from: ids, at most
-/// `MAX_KEPT_APART`.
-pub fn check_kept_apart(fields: &Fields) -> Option<FieldError> {
-    let value = fields.get(KEPT_APART).filter(|v| !v.is_null())?;
-    let Some(ids) = value.as_array() else {
-        return Some(FieldError::new(KEPT_APART, FieldProblem::WrongType));
-    };
-    if ids.len() > MAX_KEPT_APART {
-        return Some(FieldError::new(
-            KEPT_APART,
-            FieldProblem::TooLong { max: MAX_KEPT_APART },
-        ));
-    }
-    ids.iter()
-        .any(|v| v.as_str().and_then(|raw| Uuid::parse_str(raw).ok()).is_none())
-        .then(|| FieldError::new(KEPT_APART, FieldProblem::WrongType))
-}
-
 /// Two customers that look like one company, and what they share
 /// (`company`, `phone`, `credit_code`). `first` is the older entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,7 +158,7 @@ pub fn decide_look_alike(call: &CommandCall) -> Result<Decided, Refusal> {
     }
     let mut changes = Fields::new();
     // What the kept customer lacks, the duplicate gives.
-    for field in super::CUSTOMER_SCREEN.fields.iter().map(|f| f.name) {
+    for field in super::CUSTOMER_SCREEN.form().map(|f| f.name) {
         if field == "contacts" || !blank(kept.get(field)) || blank(absorbed.get(field)) {
             continue;
         }
@@ -436,7 +418,7 @@ mod tests {
         assert_eq!(decided.changes["last_followed_at"], "2026-12-01T00:00:00Z");
         let mut merged = kept.clone();
         merged.extend(decided.changes);
-        assert_eq!(super::super::check_customer(&merged, chrono::Utc::now()), Ok(()));
+        assert_eq!(super::super::CUSTOMER.check(&merged, chrono::Utc::now()), Ok(()));
     }
 
     #[test]
@@ -482,12 +464,19 @@ mod tests {
         assert_eq!(decided.absorbs, None);
         let mut after = record.clone();
         after.extend(decided.changes);
-        assert_eq!(check_kept_apart(&after), None);
+        let kept_apart_problem = |fields: &Fields| {
+            let now = "2026-12-03T08:00:00Z".parse().unwrap();
+            super::super::CUSTOMER
+                .check(fields, now)
+                .err()
+                .and_then(|found| found.into_iter().find(|e| e.field == KEPT_APART))
+        };
+        assert_eq!(kept_apart_problem(&after), None);
         let again = decide_look_alike(&call(KEEP_APART, &sup, &after, &args, &context)).unwrap();
         assert!(again.changes.is_empty());
         after.insert(KEPT_APART.into(), json!(["x"]));
         assert_eq!(
-            check_kept_apart(&after),
+            kept_apart_problem(&after),
             Some(FieldError::new(KEPT_APART, FieldProblem::WrongType))
         );
     }
@@ -598,7 +587,7 @@ fn LookAlikesView(me: CurrentUser) -> impl leptos::IntoView {
     view! {
         <leptos_meta::Title text=format!("{} · {}", locale.word("look_alikes"), t.app_name) />
         <p>
-            <A href=super::CUSTOMER_SCREEN.path>{format!("‹ {}", locale.entity_plural(super::CUSTOMER.name))}</A>
+            <A href=super::CUSTOMER_SCREEN.path>{format!("‹ {}", locale.say(super::CUSTOMER.plural))}</A>
         </p>
         <h1>{locale.word("look_alikes")}</h1>
         <p class="muted">{locale.word("look_alikes_hint")}</p>
@@ -631,7 +620,7 @@ fn LookAlikesView(me: CurrentUser) -> impl leptos::IntoView {
                             let same = pair
                                 .shared
                                 .iter()
-                                .map(|name| locale.field_label(name))
+                                .map(|name| super::CUSTOMER.label(name, locale))
                                 .collect::<Vec<_>>()
                                 .join("、");
                             Some(view! {

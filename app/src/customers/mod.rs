@@ -12,10 +12,11 @@ pub mod pool;
 pub mod warranty;
 
 use crate::approvals::{Approval, ApprovalState, Approver, StepRule, Verdict};
-use crate::error::{FieldError, FieldProblem};
-use crate::leads::{LONG_TEXT, SHORT_TEXT};
+use crate::error::FieldProblem;
+use crate::i18n::Words;
 use crate::policy::Kind;
-use crate::screen::{field, CommandArgs, Input, Lines, RecordScreen, Source};
+use crate::schema::{field, Field, Input, Lines};
+use crate::screen::{CommandArgs, RecordScreen, Source};
 use crate::stored::Reader;
 use crate::sync::entity::{
     Clocks, CommandCall, Decided, EntitySpec, NumberRequest, Projected, Projection, Reference, Refusal,
@@ -27,57 +28,149 @@ use serde_json::Value;
 pub const CUSTOMER: EntitySpec = EntitySpec {
     name: "customer",
     kind: Kind::Customer,
+    plural: Words {
+        zh: "客户",
+        en: "Customers",
+    },
     fields: &[
-        "company",
-        "credit_code",
-        "legal_rep",
-        "founded",
-        "shareholders",
-        "capital",
-        "staff",
-        "address",
-        "phone",
-        "contact_name",
-        "contact_title",
-        "contacts",
-        "annual_sales",
-        "annual_profit",
-        "sales_trend",
-        "main_customers",
-        "main_products",
-        "payment_method",
-        "payment_days",
-        "bank",
-        "credit_rating",
-        "credit_notes",
-        "credit_limit",
-        "class",
-        "key_customer",
-        "region",
-        "lead_id",
-        "status",
-        "approval",
-        "code",
-        pool::FOLLOWED_UP,
-        pool::POOLED_AT,
-        pool::POOL_REASON,
-        pool::POOLED_FROM,
-        warranty::WARRANTY_UNTIL,
-        warranty::SERVICED_AT,
-        look_alike::KEPT_APART,
-        look_alike::MERGED_INTO,
-    ],
-    workflow: &[
-        "status",
-        "approval",
-        "code",
-        pool::FOLLOWED_UP,
-        pool::POOLED_AT,
-        pool::POOL_REASON,
-        pool::POOLED_FROM,
-        warranty::SERVICED_AT,
-        look_alike::KEPT_APART,
-        look_alike::MERGED_INTO,
+        field("company", Input::Text, "公司名称", "Company")
+            .required()
+            .searched(),
+        field(
+            "credit_code",
+            Input::Text,
+            "统一社会信用代码",
+            "Unified social credit code",
+        )
+        .searched(),
+        field("legal_rep", Input::Text, "法定代表人", "Legal representative"),
+        field("founded", Input::Date, "成立日期", "Founded"),
+        field("shareholders", Input::Long, "主要股东", "Main shareholders"),
+        field(
+            "capital",
+            Input::Money,
+            "注册资本（元）",
+            "Registered capital (yuan)",
+        ),
+        field("staff", Input::Text, "员工人数", "Staff"),
+        field("address", Input::Text, "地址", "Address").searched(),
+        field("phone", Input::Phone, "电话", "Phone").searched(),
+        field("contact_name", Input::Text, "联系人", "Contact").searched(),
+        field("contact_title", Input::Text, "职务", "Title"),
+        field("contacts", Input::Lines(&CONTACTS), "联系人名单", "Contacts"),
+        field(
+            "annual_sales",
+            Input::Money,
+            "年销售额（元）",
+            "Annual sales (yuan)",
+        ),
+        field(
+            "annual_profit",
+            Input::Money,
+            "年利润（元）",
+            "Annual profit (yuan)",
+        ),
+        field(
+            "sales_trend",
+            Input::Choice(class::SALES_TRENDS),
+            "销售趋势",
+            "Sales trend",
+        )
+        .unfiltered(),
+        field("main_customers", Input::Long, "主要客户", "Main customers"),
+        field("main_products", Input::Long, "主要产品", "Main products"),
+        field(
+            "payment_method",
+            Input::Choice(PAYMENT_METHODS),
+            "付款方式",
+            "Payment method",
+        )
+        .required(),
+        field(
+            "payment_days",
+            Input::Whole { min: 0, max: 365 },
+            "付款期限（天）",
+            "Payment terms (days)",
+        ),
+        field("bank", Input::Text, "开户银行", "Bank"),
+        field(
+            "credit_rating",
+            Input::Choice(CREDIT_RATINGS),
+            "信用调查结论",
+            "Credit investigation",
+        )
+        .required(),
+        field("credit_notes", Input::Long, "信用调查说明", "Credit notes"),
+        field(
+            "credit_limit",
+            Input::Money,
+            "信用额度（元）",
+            "Credit limit (yuan)",
+        ),
+        field("class", Input::Choice(CUSTOMER_CLASSES), "客户分类", "Class"),
+        field(
+            "key_customer",
+            Input::Choice(&["no", "yes"]),
+            "重点客户",
+            "Key customer",
+        ),
+        field(
+            warranty::WARRANTY_UNTIL,
+            Input::Date,
+            "保修截止日期",
+            "Warranty until",
+        ),
+        field("region", Input::Text, "片区", "Region").searched(),
+        field(pool::FOLLOWED_UP, Input::DateTime, "最近跟进", "Last follow-up").fact(),
+        field(
+            warranty::SERVICED_AT,
+            Input::DateTime,
+            "最近售后跟进",
+            "Last after-sales follow-up",
+        )
+        .fact(),
+        field(
+            pool::POOLED_AT,
+            Input::DateTime,
+            "进入公海时间",
+            "In the pool since",
+        )
+        .fact(),
+        field(
+            pool::POOL_REASON,
+            Input::Choice(&["no_follow_up", "released"]),
+            "进入公海原因",
+            "Why in the pool",
+        )
+        .fact(),
+        // The lead it was made from: listed on the page as a related record.
+        field("lead_id", Input::Id, "来源线索", "From lead").kept(),
+        field("status", Input::Choice(CUSTOMER_STATUSES), "状态", "Status")
+            .kept()
+            .workflow(),
+        field("approval", Input::Approval, "审批", "Approval")
+            .kept()
+            .workflow(),
+        field("code", Input::Text, "客户编号", "Customer code")
+            .kept()
+            .workflow()
+            .searched(),
+        field(pool::POOLED_FROM, Input::Id, "原负责人", "Previous owner")
+            .kept()
+            .workflow(),
+        field(
+            look_alike::KEPT_APART,
+            Input::Ids {
+                max: look_alike::MAX_KEPT_APART,
+            },
+            "已确认不重复的客户",
+            "Told apart from",
+        )
+        .kept()
+        .workflow(),
+        field(look_alike::MERGED_INTO, Input::Id, "合并到", "Merged into")
+            .kept()
+            .workflow(),
     ],
     commands: &[
         SUBMIT,
@@ -89,16 +182,7 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
         look_alike::KEEP_APART,
     ],
     title: "company",
-    searched: &[
-        "company",
-        "code",
-        "credit_code",
-        "phone",
-        "contact_name",
-        "address",
-        "region",
-    ],
-    check: check_customer,
+    rules: customer_rules,
     decide: decide_customer,
     projection: Some(&CUSTOMER_ROWS),
     clocks: Some(&CUSTOMER_CLOCKS),
@@ -236,35 +320,10 @@ fn customer_row(fields: &Fields) -> Vec<Projected> {
 
 pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
     spec: &CUSTOMER,
-    fields: &[
-        field("company", Input::Text, true),
-        field("credit_code", Input::Text, false),
-        field("legal_rep", Input::Text, false),
-        field("founded", Input::Date, false),
-        field("shareholders", Input::Long, false),
-        field("capital", Input::Money, false),
-        field("staff", Input::Text, false),
-        field("address", Input::Text, false),
-        field("phone", Input::Phone, false),
-        field("contact_name", Input::Text, false),
-        field("contact_title", Input::Text, false),
-        field("contacts", Input::Lines(&CONTACTS), false),
-        field("annual_sales", Input::Money, false),
-        field("annual_profit", Input::Money, false),
-        field("sales_trend", Input::Choice(class::SALES_TRENDS), false).unfiltered(),
-        field("main_customers", Input::Long, false),
-        field("main_products", Input::Long, false),
-        field("payment_method", Input::Choice(PAYMENT_METHODS), true),
-        field("payment_days", Input::Whole, false),
-        field("bank", Input::Text, false),
-        field("credit_rating", Input::Choice(CREDIT_RATINGS), true),
-        field("credit_notes", Input::Long, false),
-        field("credit_limit", Input::Money, false),
-        field("class", Input::Choice(CUSTOMER_CLASSES), false),
-        field("key_customer", Input::Choice(&["no", "yes"]), false),
-        field(warranty::WARRANTY_UNTIL, Input::Date, false),
-        field("region", Input::Text, false),
-    ],
+    new: Words {
+        zh: "新客户认定申请",
+        en: "New customer application",
+    },
     when: "",
     path: "/customers",
     from: Some(Source {
@@ -280,25 +339,15 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
         then: (crate::leads::record::CONVERT, "customer_id"),
     }),
     dedup: true,
-    facts: &[
-        field(pool::FOLLOWED_UP, Input::DateTime, false),
-        field(warranty::SERVICED_AT, Input::DateTime, false),
-        field(pool::POOLED_AT, Input::DateTime, false),
-        field(
-            pool::POOL_REASON,
-            Input::Choice(&["no_follow_up", "released"]),
-            false,
-        ),
-    ],
     args: &[
         CommandArgs {
             command: APPROVE,
-            fields: &[field("comment", Input::Long, false)],
+            fields: &[COMMENT],
             applies: crate::screen::always,
         },
         CommandArgs {
             command: REJECT,
-            fields: &[field("comment", Input::Long, true)],
+            fields: &[COMMENT.required()],
             applies: crate::screen::always,
         },
     ],
@@ -327,14 +376,23 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
 /// main one (主要联系人), each with how to reach them.
 pub const CONTACTS: Lines = Lines {
     fields: &[
-        field("name", Input::Text, true),
-        field("title", Input::Text, false),
-        field("phone", Input::Phone, false),
-        field("primary", Input::Choice(&["no", "yes"]), false),
+        field("name", Input::Text, "姓名", "Name").required(),
+        field("title", Input::Text, "职务", "Title"),
+        field("phone", Input::Phone, "电话", "Phone"),
+        field(
+            "primary",
+            Input::Choice(&["no", "yes"]),
+            "主要联系人",
+            "Main contact",
+        ),
     ],
     flag: Some("primary"),
     max: 20,
+    text_before: false,
 };
+
+/// An approver's comment (审批意见): a reason is owed for a rejection.
+const COMMENT: Field = field("comment", Input::Long, "审批意见", "Comment");
 
 /// 现金, 支票, 转账 (seed 001's payment terms).
 pub const PAYMENT_METHODS: &[&str] = &["cash", "cheque", "transfer"];
@@ -355,68 +413,13 @@ pub const RECOGNITION: &[StepRule] = &[StepRule {
     above_fen: None,
 }];
 
-/// A stored customer.
-pub fn check_customer(fields: &Fields, _now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
-    let mut read = Reader::new(fields);
-    read.required("company", SHORT_TEXT);
-    if let Some(code) = read.text("credit_code") {
-        if !code.is_empty() && !is_credit_code(code) {
+/// A customer's rules beyond its fields: the credit code's form.
+fn customer_rules(fields: &Fields, read: &mut Reader, _: DateTime<Utc>) {
+    if let Some(code) = fields.get("credit_code").and_then(Value::as_str) {
+        if !code.is_empty() && !is_credit_code(code) && !read.has_problem("credit_code") {
             read.check.fail("credit_code", FieldProblem::InvalidChoice);
         }
     }
-    read.optional("legal_rep", SHORT_TEXT);
-    read.date("founded");
-    read.optional("shareholders", LONG_TEXT);
-    read.money("capital");
-    read.optional("staff", SHORT_TEXT);
-    read.optional("address", SHORT_TEXT);
-    read.phone("phone");
-    read.optional("contact_name", SHORT_TEXT);
-    read.optional("contact_title", SHORT_TEXT);
-    read.lines("contacts", CONTACTS.max, CONTACTS.flag, |line| {
-        line.required("name", SHORT_TEXT);
-        line.optional("title", SHORT_TEXT);
-        line.phone("phone");
-    });
-    read.money("annual_sales");
-    read.money("annual_profit");
-    read.optional_choice("sales_trend", |raw| {
-        class::SALES_TRENDS.contains(&raw).then_some(())
-    });
-    read.optional("main_customers", LONG_TEXT);
-    read.optional("main_products", LONG_TEXT);
-    read.choice("payment_method", |raw| {
-        PAYMENT_METHODS.contains(&raw).then_some(())
-    });
-    read.whole("payment_days", 0..=365);
-    read.optional("bank", SHORT_TEXT);
-    read.choice("credit_rating", |raw| CREDIT_RATINGS.contains(&raw).then_some(()));
-    read.optional("credit_notes", LONG_TEXT);
-    read.money("credit_limit");
-    read.date(warranty::WARRANTY_UNTIL);
-    read.instant(warranty::SERVICED_AT);
-    read.optional_choice("class", |raw| CUSTOMER_CLASSES.contains(&raw).then_some(()));
-    read.optional_choice("key_customer", |raw| ["yes", "no"].contains(&raw).then_some(()));
-    read.optional("region", SHORT_TEXT);
-    read.id("lead_id");
-    read.optional_choice("status", |raw| CUSTOMER_STATUSES.contains(&raw).then_some(()));
-    if let Some(approval) = fields.get("approval").filter(|v| !v.is_null()) {
-        if serde_json::from_value::<Approval>(approval.clone()).is_err() {
-            read.check.fail("approval", FieldProblem::WrongType);
-        }
-    }
-    read.optional("code", SHORT_TEXT);
-    read.instant(pool::FOLLOWED_UP);
-    read.instant(pool::POOLED_AT);
-    read.optional_choice(pool::POOL_REASON, |raw| {
-        ["no_follow_up", "released"].contains(&raw).then_some(())
-    });
-    read.id(pool::POOLED_FROM);
-    read.id(look_alike::MERGED_INTO);
-    if let Some(error) = look_alike::check_kept_apart(fields) {
-        read.check.fail(&error.field, error.problem);
-    }
-    read.finish()
 }
 
 /// 统一社会信用代码: 18 characters, digits and capital letters.
@@ -557,12 +560,13 @@ mod tests {
 
     #[test]
     fn an_application_passes_its_check_and_bad_money_or_codes_do_not() {
-        assert_eq!(check_customer(&application(), Utc::now()), Ok(()));
+        assert_eq!(CUSTOMER.check(&application(), Utc::now()), Ok(()));
         let mut bad = application();
         bad.insert("capital".into(), json!("500万"));
         bad.insert("credit_code".into(), json!("123"));
         bad.insert("payment_days".into(), json!("400"));
-        let fields: Vec<String> = check_customer(&bad, Utc::now())
+        let fields: Vec<String> = CUSTOMER
+            .check(&bad, Utc::now())
             .unwrap_err()
             .into_iter()
             .map(|e| e.field)
@@ -575,7 +579,7 @@ mod tests {
         let with = |contacts: Value| {
             let mut record = application();
             record.insert("contacts".into(), contacts);
-            check_customer(&record, Utc::now())
+            CUSTOMER.check(&record, Utc::now())
         };
         assert_eq!(
             with(json!([{"name": "陈志强", "phone": "13912345678", "primary": "yes"}, {"name": "李娜"}])),
@@ -617,7 +621,7 @@ mod tests {
         record.extend(submitted.changes);
         assert_eq!(status_of(&record), "pending");
         assert_eq!(customer_locked(&record), Some("customer_under_review"));
-        assert_eq!(check_customer(&record, Utc::now()), Ok(()));
+        assert_eq!(CUSTOMER.check(&record, Utc::now()), Ok(()));
         assert_eq!(
             run(APPROVE, &rep, &record, json!({})).map(|d| d.changes),
             Err(Refusal::Rule("approval_own_request"))
@@ -690,7 +694,7 @@ pub async fn duplicates(
     }
     if [&company, &phone, &credit_code]
         .iter()
-        .any(|v| v.chars().count() > SHORT_TEXT)
+        .any(|v| v.chars().count() > crate::schema::SHORT_TEXT)
     {
         return Err(AppError::BadRequest {
             detail: "a key longer than a field".into(),

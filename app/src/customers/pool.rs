@@ -334,7 +334,7 @@ mod tests {
         assert_eq!(returned.changes[POOLED_FROM], Uuid::from_u128(1).to_string());
         let mut stored = record.clone();
         stored.extend(returned.changes);
-        assert_eq!(super::super::check_customer(&stored, Utc::now()), Ok(()));
+        assert_eq!(super::super::CUSTOMER.check(&stored, Utc::now()), Ok(()));
     }
 
     #[test]

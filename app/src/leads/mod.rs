@@ -6,7 +6,9 @@
 
 pub mod record;
 
-use crate::screen::{field, CommandArgs, Deadline, Input, Link, Proposal, Proposed, RecordScreen};
+use crate::i18n::Words;
+use crate::schema::{field, Field, Input, Link};
+use crate::screen::{CommandArgs, Deadline, Proposal, Proposed, RecordScreen};
 use crate::sync::entity::Singles;
 use crate::sync::Fields;
 use serde::{Deserialize, Serialize};
@@ -34,6 +36,11 @@ pub const FACTORS: [(&str, &[&str]); 4] = [
     ("budget", BUDGET),
     ("decision_chain", DECISION_CHAIN),
 ];
+/// The intent grade, chosen by the rep (proposed from the score); a
+/// qualification may set it with the command.
+const GRADE: Field = field("grade", Input::Choice(GRADES), "意向等级", "Grade");
+/// A lead's screening statuses (`LeadStatus`), as stored.
+const STATUSES: &[&str] = &["new", "qualified", "converted", "disqualified"];
 const INDUSTRY_FIT: &[&str] = &["fit_high", "fit_medium", "fit_low"];
 const SCALE: &[&str] = &["scale_large", "scale_medium", "scale_small"];
 const BUDGET: &[&str] = &["budget_confirmed", "budget_range", "budget_unknown"];
@@ -112,51 +119,26 @@ impl LeadStatus {
     }
 }
 
-pub const SHORT_TEXT: usize = 100;
-pub const LONG_TEXT: usize = 2000;
-
 /// The lead's form, list and page (模板一 客户信息登记表).
 pub const LEAD_SCREEN: RecordScreen = RecordScreen {
     spec: &record::LEAD,
-    fields: &[
-        field("company", Input::Text, true),
-        field("industry", Input::Text, true),
-        field("contact_name", Input::Text, true),
-        field("contact_title", Input::Text, false),
-        field("phone", Input::Phone, false),
-        field("email", Input::Email, false),
-        field("source", Input::Choice(SOURCES), true),
-        field("industry_fit", Input::Choice(INDUSTRY_FIT), false).unfiltered(),
-        field("scale", Input::Choice(SCALE), false).unfiltered(),
-        field("budget", Input::Choice(BUDGET), false).unfiltered(),
-        field("decision_chain", Input::Choice(DECISION_CHAIN), false).unfiltered(),
-        field("grade", Input::Choice(GRADES), true),
-        field("staff_size", Input::Text, false),
-        field("revenue_band", Input::Text, false),
-        field("contacted_at", Input::DateTime, true),
-        field("next_step_date", Input::Date, false),
-        field("initial_need", Input::Long, false),
-        field("next_step", Input::Long, false),
-        field("notes", Input::Long, false),
-    ],
+    new: Words {
+        zh: "新增线索",
+        en: "New lead",
+    },
     when: "contacted_at",
     path: "/leads",
     from: None,
     dedup: false,
-    facts: &[
-        field("screened_at", Input::DateTime, false),
-        field("disqualify_reason", Input::Long, false),
-        field("customer_id", Input::Reference(&LEAD_CUSTOMER), false),
-    ],
     args: &[
         CommandArgs {
             command: record::QUALIFY,
-            fields: &[field("grade", Input::Choice(GRADES), false)],
+            fields: &[GRADE],
             applies: crate::screen::always,
         },
         CommandArgs {
             command: record::DISQUALIFY,
-            fields: &[field("reason", Input::Long, true)],
+            fields: &[field("reason", Input::Long, "作废原因", "Reason dropped").required()],
             applies: crate::screen::always,
         },
     ],
@@ -224,8 +206,7 @@ mod tests {
     /// What the form stores for these inputs (the rest left empty).
     fn typed(inputs: &[(&'static str, &str)]) -> Fields {
         let typed: Vec<(&'static str, String)> = LEAD_SCREEN
-            .fields
-            .iter()
+            .form()
             .map(|f| {
                 let text = inputs.iter().find(|(n, _)| *n == f.name).map_or("", |(_, v)| v);
                 (f.name, text.to_owned())
@@ -254,7 +235,8 @@ mod tests {
     }
 
     fn problems(fields: &Fields) -> Vec<(String, FieldProblem)> {
-        record::check_lead(fields, now())
+        record::LEAD
+            .check(fields, now())
             .expect_err("should be invalid")
             .into_iter()
             .map(|e| (e.field, e.problem))
@@ -264,7 +246,7 @@ mod tests {
     #[test]
     fn a_filled_form_stores_normalised_fields_that_pass_the_check() {
         let fields = with(&[("email", " A@B.cn ")]);
-        assert_eq!(record::check_lead(&fields, now()), Ok(()));
+        assert_eq!(record::LEAD.check(&fields, now()), Ok(()));
         // Typed in Shanghai, stored in UTC; the phone's spaces gone.
         assert_eq!(fields["contacted_at"], "2026-11-24T01:30:00Z");
         assert_eq!(fields["phone"], "13812345678");
@@ -292,12 +274,12 @@ mod tests {
     #[test]
     fn an_email_alone_is_enough_to_reach_the_contact() {
         let fields = with(&[("phone", ""), ("email", "wang@hengda.cn")]);
-        assert_eq!(record::check_lead(&fields, now()), Ok(()));
+        assert_eq!(record::LEAD.check(&fields, now()), Ok(()));
     }
 
     #[test]
     fn future_contact_bad_choices_and_long_texts_are_refused() {
-        let long = "公".repeat(SHORT_TEXT + 1);
+        let long = "公".repeat(crate::schema::SHORT_TEXT + 1);
         let fields = with(&[
             ("contacted_at", "2026-11-25T09:30"),
             ("source", "pigeon"),
@@ -308,7 +290,12 @@ mod tests {
         assert_eq!(
             problems(&fields),
             [
-                ("company".into(), FieldProblem::TooLong { max: SHORT_TEXT }),
+                (
+                    "company".into(),
+                    FieldProblem::TooLong {
+                        max: crate::schema::SHORT_TEXT
+                    }
+                ),
                 ("phone".into(), FieldProblem::InvalidPhone),
                 ("source".into(), FieldProblem::InvalidChoice),
                 ("contacted_at".into(), FieldProblem::InFuture),
@@ -366,7 +353,7 @@ mod tests {
             (&json!("fit_high"), &json!("budget_range"))
         );
         assert!(!fields.contains_key("scale"));
-        assert_eq!(record::check_lead(&fields, now()), Ok(()));
+        assert_eq!(record::LEAD.check(&fields, now()), Ok(()));
         assert_eq!(
             problems(&with(&[("scale", "huge")])),
             [("scale".to_owned(), FieldProblem::InvalidChoice)]

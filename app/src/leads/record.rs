@@ -2,10 +2,14 @@
 //! its stored fields pass, and its commands (screening: qualify or
 //! disqualify). Pure: the browser and the server run the same code.
 
-use super::{LeadStatus, GRADES, LONG_TEXT, SHORT_TEXT, SOURCES};
+use super::{
+    LeadStatus, BUDGET, DECISION_CHAIN, GRADE, INDUSTRY_FIT, LEAD_CUSTOMER, SCALE, SOURCES, STATUSES,
+};
 use crate::calendar::Calendar;
-use crate::error::{FieldError, FieldProblem};
+use crate::error::FieldProblem;
+use crate::i18n::Words;
 use crate::policy::Kind;
+use crate::schema::{field, Input};
 use crate::stored::Reader;
 use crate::sync::entity::{
     entered_at, Clock, ClockCall, Clocks, CommandCall, Decided, DueCall, EntitySpec, Raised, Recipient,
@@ -18,46 +22,73 @@ use serde_json::Value;
 pub const LEAD: EntitySpec = EntitySpec {
     name: "lead",
     kind: Kind::Lead,
+    plural: Words {
+        zh: "线索",
+        en: "Leads",
+    },
     fields: &[
-        "company",
-        "industry",
-        "staff_size",
-        "revenue_band",
-        "contact_name",
-        "contact_title",
-        "phone",
-        "email",
-        "source",
-        "initial_need",
-        "grade",
-        "industry_fit",
-        "scale",
-        "budget",
-        "decision_chain",
-        "status",
-        "screened_at",
-        "disqualify_reason",
-        "customer_id",
-        "contacted_at",
-        "last_follow_up_at",
-        "next_step",
-        "next_step_date",
-        "notes",
+        field("company", Input::Text, "公司名称", "Company")
+            .required()
+            .searched(),
+        field("industry", Input::Text, "所属行业", "Industry")
+            .required()
+            .searched(),
+        field("contact_name", Input::Text, "联系人", "Contact")
+            .required()
+            .searched(),
+        field("contact_title", Input::Text, "职务", "Title"),
+        field("phone", Input::Phone, "电话", "Phone").searched(),
+        field("email", Input::Email, "邮箱", "Email").searched(),
+        field("source", Input::Choice(SOURCES), "线索来源", "Source").required(),
+        field(
+            "industry_fit",
+            Input::Choice(INDUSTRY_FIT),
+            "行业匹配度",
+            "Industry fit",
+        )
+        .unfiltered(),
+        field("scale", Input::Choice(SCALE), "企业规模", "Company size").unfiltered(),
+        field("budget", Input::Choice(BUDGET), "预算范围", "Budget").unfiltered(),
+        field(
+            "decision_chain",
+            Input::Choice(DECISION_CHAIN),
+            "决策链",
+            "Decision chain",
+        )
+        .unfiltered(),
+        GRADE.required(),
+        field("staff_size", Input::Text, "员工人数", "Staff"),
+        field("revenue_band", Input::Text, "年营业额", "Annual revenue"),
+        field("contacted_at", Input::DateTime, "接触时间", "Contacted at")
+            .required()
+            .past(),
+        field("next_step_date", Input::Date, "下一步日期", "Next step date"),
+        field("initial_need", Input::Long, "初步需求", "Initial need").searched(),
+        field("next_step", Input::Long, "下一步计划", "Next step").searched(),
+        field("notes", Input::Long, "备注", "Notes").searched(),
+        field("screened_at", Input::DateTime, "筛选时间", "Screened at").fact(),
+        field("disqualify_reason", Input::Long, "作废原因", "Reason dropped").fact(),
+        field(
+            "customer_id",
+            Input::Reference(&LEAD_CUSTOMER),
+            "客户档案",
+            "Customer record",
+        )
+        .fact(),
+        field("status", Input::Choice(STATUSES), "状态", "Status")
+            .kept()
+            .workflow(),
+        field(
+            "last_follow_up_at",
+            Input::DateTime,
+            "最近跟进时间",
+            "Last follow-up",
+        )
+        .kept(),
     ],
-    workflow: &["status", "screened_at", "disqualify_reason", "customer_id"],
     commands: &[QUALIFY, DISQUALIFY, CONVERT],
     title: "company",
-    searched: &[
-        "company",
-        "industry",
-        "contact_name",
-        "phone",
-        "email",
-        "initial_need",
-        "next_step",
-        "notes",
-    ],
-    check: check_lead,
+    rules: lead_rules,
     decide: decide_lead,
     projection: Some(&LEAD_ROWS),
     clocks: Some(&LEAD_CLOCKS),
@@ -130,44 +161,12 @@ pub const CONVERT: &str = "convert";
 /// within 3 working days of entry).
 pub const SCREENING_WORKING_DAYS: u32 = 3;
 
-/// A stored lead: the same rules as the entry form (`LeadForm::validate`),
-/// on the stored representation (UTC instants in RFC 3339, ISO dates).
-pub fn check_lead(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
-    let mut read = Reader::new(fields);
-    read.required("company", SHORT_TEXT);
-    read.required("industry", SHORT_TEXT);
-    read.optional("staff_size", SHORT_TEXT);
-    read.optional("revenue_band", SHORT_TEXT);
-    read.required("contact_name", SHORT_TEXT);
-    read.optional("contact_title", SHORT_TEXT);
-    let phone = read.phone("phone");
-    let email = read.email("email");
-    if phone.is_none() && email.is_none() && read.is_empty("phone") && read.is_empty("email") {
+/// A lead's rules beyond its fields: it can be reached, by phone or by
+/// email.
+fn lead_rules(_: &Fields, read: &mut Reader, _: DateTime<Utc>) {
+    if read.is_empty("phone") && read.is_empty("email") {
         read.check.fail("phone", FieldProblem::PhoneOrEmail);
     }
-    read.choice("source", |raw| SOURCES.contains(&raw).then_some(()));
-    read.optional("initial_need", LONG_TEXT);
-    read.choice("grade", |raw| GRADES.contains(&raw).then_some(()));
-    for (factor, options) in super::FACTORS {
-        read.optional_choice(factor, |raw| options.contains(&raw).then_some(()));
-    }
-    read.optional_choice("status", LeadStatus::parse);
-    read.instant("screened_at");
-    read.optional("disqualify_reason", LONG_TEXT);
-    read.parsed("customer_id", parse_id);
-    match read.instant("contacted_at") {
-        Some(at) if at > now + chrono::Duration::minutes(5) => {
-            read.check.fail("contacted_at", FieldProblem::InFuture)
-        }
-        Some(_) => {}
-        None if read.is_empty("contacted_at") => read.check.fail("contacted_at", FieldProblem::Required),
-        None => {}
-    }
-    read.instant("last_follow_up_at");
-    read.optional("next_step", LONG_TEXT);
-    read.date("next_step_date");
-    read.optional("notes", LONG_TEXT);
-    read.finish()
 }
 
 /// `lead_rows`: a lead's status, grade, source and customer, typed (the
@@ -211,7 +210,9 @@ pub fn decide_lead(call: &CommandCall) -> Result<Decided, Refusal> {
                 return Err(Refusal::Rule("lead_already_screened"));
             }
             let mut read = Reader::args(call.args);
-            if let Some(grade) = read.optional_choice("grade", |raw| GRADES.iter().find(|g| **g == raw)) {
+            if let Some(grade) =
+                read.optional_choice("grade", |raw| super::GRADES.iter().find(|g| **g == raw))
+            {
                 changes.insert("grade".into(), Value::String((*grade).into()));
             }
             read.finish().map_err(Refusal::Invalid)?;
@@ -225,7 +226,7 @@ pub fn decide_lead(call: &CommandCall) -> Result<Decided, Refusal> {
                 return Err(Refusal::Rule("lead_already_closed"));
             }
             let mut read = Reader::args(call.args);
-            read.required("reason", LONG_TEXT);
+            read.required("reason", crate::schema::LONG_TEXT);
             read.finish().map_err(Refusal::Invalid)?;
             let reason = call
                 .args
@@ -249,7 +250,7 @@ pub fn decide_lead(call: &CommandCall) -> Result<Decided, Refusal> {
             if read.is_empty("customer_id") {
                 read.check.fail("customer_id", FieldProblem::Required);
             }
-            read.parsed("customer_id", parse_id);
+            read.id("customer_id");
             read.finish().map_err(Refusal::Invalid)?;
             changes.insert(
                 "status".into(),
@@ -264,12 +265,6 @@ pub fn decide_lead(call: &CommandCall) -> Result<Decided, Refusal> {
     }
     changes.insert("screened_at".into(), screened_at);
     Ok(Decided::changes(changes))
-}
-
-fn parse_id(raw: &str) -> Result<(), FieldProblem> {
-    uuid::Uuid::parse_str(raw)
-        .map(|_| ())
-        .map_err(|_| FieldProblem::InvalidChoice)
 }
 
 /// When a lead entered at `entered` must be screened by: the end of the
@@ -292,6 +287,7 @@ pub fn screening_overdue(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::FieldError;
     use crate::policy::Ownership;
     use crate::roles::{CurrentUser, Role};
     use serde_json::json;
@@ -346,7 +342,7 @@ mod tests {
 
     #[test]
     fn a_complete_stored_lead_passes() {
-        assert_eq!(check_lead(&lead(), now()), Ok(()));
+        assert_eq!(LEAD.check(&lead(), now()), Ok(()));
     }
 
     #[test]
@@ -357,12 +353,13 @@ mod tests {
         bad.insert("company".into(), json!(42));
         bad.insert("contacted_at".into(), json!("2027-01-01T00:00:00Z"));
         bad.insert("status".into(), json!(""));
-        let fields: Vec<String> = check_lead(&bad, now())
+        let fields: Vec<String> = LEAD
+            .check(&bad, now())
             .unwrap_err()
             .into_iter()
             .map(|e| e.field)
             .collect();
-        assert_eq!(fields, ["company", "phone", "grade", "status", "contacted_at"]);
+        assert_eq!(fields, ["company", "phone", "grade", "contacted_at", "status"]);
     }
 
     /// What the check lets in, every reader can read: each field of a valid
@@ -405,11 +402,11 @@ mod tests {
         for field in LEAD.fields {
             for value in &hostile {
                 let mut fields = lead();
-                fields.insert((*field).into(), value.clone());
-                if check_lead(&fields, now()).is_ok() {
+                fields.insert(field.name.into(), value.clone());
+                if LEAD.check(&fields, now()).is_ok() {
                     let screen = &crate::leads::LEAD_SCREEN;
                     let row = (LEAD_ROWS.row)(&fields);
-                    assert_eq!(row.len(), LEAD_ROWS.columns.len(), "{field} = {value}");
+                    assert_eq!(row.len(), LEAD_ROWS.columns.len(), "{} = {value}", field.name);
                     let deadlines = screen.deadlines.unwrap();
                     let singles = crate::sync::entity::Singles::default();
                     let _ = deadlines(Uuid::now_v7(), &fields, chrono_tz::Asia::Shanghai, &singles);
@@ -431,7 +428,7 @@ mod tests {
             let mut fields = lead();
             fields.insert(field.into(), json!(value));
             assert_eq!(
-                check_lead(&fields, now()),
+                LEAD.check(&fields, now()),
                 Err(vec![FieldError::new(field, FieldProblem::Untrimmed)]),
                 "{field} = {value:?}"
             );
@@ -439,7 +436,7 @@ mod tests {
         let mut no_way_to_reach = lead();
         no_way_to_reach.remove("phone");
         assert_eq!(
-            check_lead(&no_way_to_reach, now()),
+            LEAD.check(&no_way_to_reach, now()),
             Err(vec![FieldError::new("phone", FieldProblem::PhoneOrEmail)])
         );
     }
@@ -452,7 +449,7 @@ mod tests {
         assert_eq!(changes["screened_at"], "2026-11-24T08:00:00Z");
         let mut screened = lead();
         screened.extend(changes);
-        assert_eq!(check_lead(&screened, now()), Ok(()));
+        assert_eq!(LEAD.check(&screened, now()), Ok(()));
         assert_eq!(
             run(QUALIFY, json!({}), &screened),
             Err(Refusal::Rule("lead_already_screened"))

@@ -6,8 +6,11 @@
 
 use super::Fields;
 use crate::error::{AppError, FieldError};
+use crate::i18n::{Locale, Words};
 use crate::policy::{Kind, Ownership};
 use crate::roles::CurrentUser;
+use crate::schema::Field;
+use crate::stored::Reader;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -16,21 +19,20 @@ pub struct EntitySpec {
     pub name: &'static str,
     /// What the access policy calls it.
     pub kind: Kind,
-    /// Every field a mutation may set, workflow fields included.
-    pub fields: &'static [&'static str],
-    /// Workflow fields (status, stage, code, approval state): only the
-    /// entity's commands change them. A field patch that names one is
-    /// refused, a create that sets one too.
-    pub workflow: &'static [&'static str],
+    /// What one of its records is called, in lists and on the conflict
+    /// screen (线索, 售后工单).
+    pub plural: Words,
+    /// Every field a mutation may set, workflow fields included: the one
+    /// place each is declared (`crate::schema`).
+    pub fields: &'static [Field],
     /// The commands `decide` understands.
     pub commands: &'static [&'static str],
     /// The field that names a record in lists (a company, a customer).
     pub title: &'static str,
-    /// The free-text fields a list's search box looks in (names, phones,
-    /// notes; not coded choices, whose stored words the user never sees).
-    pub searched: &'static [&'static str],
-    /// Checks a whole record (after merging) as it will be stored.
-    pub check: fn(&Fields, DateTime<Utc>) -> Result<(), Vec<FieldError>>,
+    /// The rules a stored record passes beyond what its fields declare
+    /// (a phone or an email; a grade A threshold above grade B's), read
+    /// after the fields with the same reader. Pure.
+    pub rules: fn(&Fields, &mut Reader, DateTime<Utc>),
     /// Decides a command against the record as it stands: the fields it
     /// changes, or why it is refused. Pure: the browser runs it for an
     /// immediate answer, the server again inside the push transaction, and
@@ -410,6 +412,51 @@ pub fn no_commands(_: &CommandCall) -> Result<Decided, Refusal> {
 /// clocks notify.
 #[derive(Clone, Copy)]
 pub struct Entities(pub &'static [&'static EntitySpec], pub &'static Notices);
+
+impl EntitySpec {
+    /// Checks a whole record (after merging) as it will be stored: its
+    /// declared fields, then its own rules; every problem at once, in the
+    /// order its fields are declared (the form's).
+    pub fn check(&self, fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
+        let mut read = Reader::new(fields);
+        crate::schema::check(self.fields, &mut read, now);
+        (self.rules)(fields, &mut read, now);
+        read.finish().map_err(|mut problems| {
+            let place = |p: &FieldError| self.fields.iter().position(|f| f.name == p.field);
+            problems.sort_by_key(|p| place(p).unwrap_or(usize::MAX));
+            problems
+        })
+    }
+
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        crate::schema::find(self.fields, name)
+    }
+
+    /// Whether a mutation may name `name` at all.
+    pub fn has_field(&self, name: &str) -> bool {
+        self.field(name).is_some()
+    }
+
+    /// The fields only its commands change (`Field::workflow`).
+    pub fn workflow(&self) -> impl Iterator<Item = &'static str> + Clone {
+        self.fields.iter().filter(|f| f.workflow).map(|f| f.name)
+    }
+
+    /// The fields a list's search box looks in (`Field::searched`).
+    pub fn searched(&self) -> impl Iterator<Item = &'static str> + Clone {
+        self.fields.iter().filter(|f| f.searched).map(|f| f.name)
+    }
+
+    /// The label of the field `name` in `locale`; a name the schema does
+    /// not declare (never stored: pushes naming one are refused) shows as
+    /// it is.
+    pub fn label<'a>(&self, name: &'a str, locale: Locale) -> &'a str {
+        self.field(name).map_or(name, |f| locale.say(f.label))
+    }
+}
+
+/// `EntitySpec::rules` of an entity whose fields say all.
+pub fn no_more_rules(_: &Fields, _: &mut Reader, _: DateTime<Utc>) {}
 
 impl Entities {
     pub fn spec(&self, name: &str) -> Option<&'static EntitySpec> {

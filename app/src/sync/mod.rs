@@ -4,7 +4,6 @@
 //! `POST /api/sync/push` and `POST /api/sync/pull`. See docs/sync.md.
 
 pub mod api;
-pub mod conflicts;
 pub mod entity;
 pub mod history;
 #[cfg(feature = "ssr")]
@@ -369,11 +368,7 @@ pub fn check_batch(entities: &entity::Entities, batch: &PushBatch) -> Result<(),
             (Op::Command, None) => return Err(bad("a command mutation names its command".into())),
             (_, Some(_)) => return Err(bad("only a command mutation names a command".into())),
             (Op::Upsert | Op::Delete, None) => {
-                if let Some(field) = mutation
-                    .fields
-                    .keys()
-                    .find(|f| !spec.fields.contains(&f.as_str()))
-                {
+                if let Some(field) = mutation.fields.keys().find(|f| !spec.has_field(f)) {
                     return Err(bad(format!("{} has no field {field:?}", spec.name)));
                 }
             }
@@ -392,9 +387,8 @@ pub fn check_batch(entities: &entity::Entities, batch: &PushBatch) -> Result<(),
 /// which only the entity's commands change.
 pub fn workflow_patch(spec: &entity::EntitySpec, fields: &Fields) -> Option<AppError> {
     let named: Vec<FieldError> = spec
-        .workflow
-        .iter()
-        .filter(|field| fields.contains_key(**field))
+        .workflow()
+        .filter(|field| fields.contains_key(*field))
         .map(|field| FieldError::new(field, crate::error::FieldProblem::SetByCommand))
         .collect();
     (!named.is_empty()).then(|| AppError::invalid(named))

@@ -543,7 +543,7 @@ fn naming_fields(entities: Entities, entity: &str) -> Vec<(&'static EntitySpec, 
         .flat_map(|spec| {
             spec.references
                 .iter()
-                .filter(move |r| r.entity == entity && spec.fields.contains(&r.field))
+                .filter(move |r| r.entity == entity && spec.has_field(r.field))
                 .map(move |r| (spec, r.field))
         })
         .collect()
@@ -767,7 +767,7 @@ fn decide(
         }
         let mut record = create(mutation.fields);
         stamp(spec, &mut record, &context.singles);
-        if let Err(errors) = (spec.check)(&record.fields, now) {
+        if let Err(errors) = spec.check(&record.fields, now) {
             return unchanged(super::invalid(errors));
         }
         return Decision {
@@ -871,7 +871,7 @@ fn decide(
         });
     }
     stamp(spec, &mut record, &context.singles);
-    if let Err(errors) = (spec.check)(&record.fields, now) {
+    if let Err(errors) = spec.check(&record.fields, now) {
         return unchanged(super::invalid(errors));
     }
     let before: Fields = mutation
@@ -1026,7 +1026,7 @@ fn decide_command(
             version: record.version,
         });
     }
-    if let Err(errors) = (spec.check)(&record.fields, now) {
+    if let Err(errors) = spec.check(&record.fields, now) {
         return unchanged(super::invalid(errors));
     }
     let mut record = record;

@@ -6,11 +6,12 @@ pub mod board;
 pub mod survey;
 
 use crate::calendar::{Calendar, ClockMode, WorkingHours};
-use crate::error::{FieldError, FieldProblem};
-use crate::leads::{LONG_TEXT, SHORT_TEXT};
+use crate::error::FieldProblem;
+use crate::i18n::Words;
 use crate::policy::Kind;
 use crate::roles::Role;
-use crate::screen::{field, CommandArgs, Deadline, DeadlineState, Input, Link, Rate, RecordScreen};
+use crate::schema::{field, Field, Input, Lines, Link, LONG_TEXT, SHORT_TEXT};
+use crate::screen::{CommandArgs, Deadline, DeadlineState, Rate, RecordScreen};
 use crate::stored::{instant_value as instant, stored_instant, Reader};
 use crate::sync::entity::{
     Clock, ClockCall, Clocks, CommandCall, Decided, DueCall, EntitySpec, Projected, Projection, Raised,
@@ -23,94 +24,116 @@ use serde_json::Value;
 pub const TICKET: EntitySpec = EntitySpec {
     name: "ticket",
     kind: Kind::Ticket,
+    plural: Words {
+        zh: "售后工单",
+        en: "Service tickets",
+    },
     fields: &[
-        "customer_name",
-        "customer_id",
-        "contact_name",
-        "contact_phone",
-        "product",
-        "order_ref",
-        "channel",
-        "ticket_type",
-        "priority",
-        "description",
-        "opened_at",
-        "status",
-        "contacted_at",
-        "contacted_by",
-        "contact_method",
-        "contact_note",
-        "resolved_at",
-        "contact_escalated_at",
-        "handling_escalated_at",
-        "technician_name",
-        "dispatched_at",
-        "rating",
-        "rating_comment",
-        "closed_at",
-        "before_appearance",
-        "before_function",
-        "before_performance",
-        "condition_before",
-        "before_confirmed_by",
-        "before_confirmed_at",
-        "repair_work",
-        "condition_after",
-        "parts_used",
-        "returned_item",
-        "replacement_item",
-        "signed_by",
-        "signature",
-        "survey_token",
-        "survey_sent_at",
-        "survey_speed",
-        "survey_attitude",
-        "survey_result",
-        "survey_comment",
-        "survey_answered_at",
-        "survey_answered_by",
-        "clock_mode",
-        "contact_due_at",
-        "handling_due_at",
-    ],
-    workflow: &[
-        "status",
-        "contacted_at",
-        "contacted_by",
-        "contact_method",
-        "contact_note",
-        "resolved_at",
-        "contact_escalated_at",
-        "handling_escalated_at",
-        "technician_name",
-        "dispatched_at",
-        "rating",
-        "rating_comment",
-        "closed_at",
-        "before_appearance",
-        "before_function",
-        "before_performance",
-        "condition_before",
-        "before_confirmed_by",
-        "before_confirmed_at",
-        "repair_work",
-        "condition_after",
-        "parts_used",
-        "returned_item",
-        "replacement_item",
-        "signed_by",
-        "signature",
-        "survey_token",
-        "survey_sent_at",
-        "survey_speed",
-        "survey_attitude",
-        "survey_result",
-        "survey_comment",
-        "survey_answered_at",
-        "survey_answered_by",
-        "clock_mode",
-        "contact_due_at",
-        "handling_due_at",
+        field(
+            "customer_id",
+            Input::Reference(&TICKET_CUSTOMER),
+            "客户档案",
+            "Customer record",
+        ),
+        field("customer_name", Input::Text, "客户名称", "Customer")
+            .required()
+            .searched(),
+        field("contact_name", Input::Text, "联系人", "Contact").searched(),
+        field("contact_phone", Input::Phone, "联系电话", "Contact phone").searched(),
+        field("channel", Input::Choice(TICKET_CHANNELS), "来源渠道", "Channel").required(),
+        field("ticket_type", Input::Choice(TICKET_TYPES), "工单类型", "Type").required(),
+        field("priority", Input::Choice(TICKET_PRIORITIES), "优先级", "Priority"),
+        field("product", Input::Text, "产品", "Product").searched(),
+        field("order_ref", Input::Text, "订单号", "Order").searched(),
+        field("description", Input::Long, "问题描述", "Description")
+            .required()
+            .searched(),
+        field("opened_at", Input::DateTime, "受理时间", "Opened at")
+            .required()
+            .past(),
+        field("contacted_at", Input::DateTime, "接触时间", "Contacted at").fact(),
+        CONTACT_METHOD.fact(),
+        field("contacted_by", Input::Text, "联系人员", "Contacted by").fact(),
+        CONTACT_NOTE.fact(),
+        BEFORE_APPEARANCE.fact(),
+        BEFORE_FUNCTION.fact(),
+        BEFORE_PERFORMANCE.fact(),
+        CONDITION_BEFORE.fact(),
+        BEFORE_CONFIRMED_BY.fact(),
+        field(
+            "before_confirmed_at",
+            Input::DateTime,
+            "维修前确认时间",
+            "Condition confirmed at",
+        )
+        .fact(),
+        field("resolved_at", Input::DateTime, "解决时间", "Resolved at").fact(),
+        REPAIR_WORK.fact(),
+        PARTS_USED.fact(),
+        CONDITION_AFTER.fact(),
+        RETURNED_ITEM.fact(),
+        REPLACEMENT_ITEM.fact(),
+        SIGNED_BY.fact(),
+        SIGNATURE.fact(),
+        field("technician_name", Input::Text, "维修技师", "Technician").fact(),
+        field("dispatched_at", Input::DateTime, "派工时间", "Dispatched at").fact(),
+        field(
+            "contact_escalated_at",
+            Input::DateTime,
+            "未按时联系，上报时间",
+            "Escalated for no contact at",
+        )
+        .fact(),
+        field(
+            "handling_escalated_at",
+            Input::DateTime,
+            "未按时处理，上报时间",
+            "Escalated for no resolution at",
+        )
+        .fact(),
+        RATING.fact(),
+        RATING_COMMENT.fact(),
+        field("closed_at", Input::DateTime, "关闭时间", "Closed at").fact(),
+        field(survey::SENT_AT, Input::DateTime, "调查发出时间", "Survey sent at").fact(),
+        survey::QUESTIONS[0].fact(),
+        survey::QUESTIONS[1].fact(),
+        survey::QUESTIONS[2].fact(),
+        survey::REMARKS.fact(),
+        // `customer` through the link (in words), else the agent's name.
+        field(
+            survey::ANSWERED_BY,
+            Input::TextOr(&[survey::BY_CUSTOMER]),
+            "调查回答人",
+            "Answered by",
+        )
+        .fact(),
+        field(
+            survey::ANSWERED_AT,
+            Input::DateTime,
+            "调查回答时间",
+            "Answered at",
+        )
+        .fact(),
+        field("status", Input::Choice(TICKET_STATUSES), "状态", "Status")
+            .kept()
+            .workflow(),
+        field(survey::TOKEN, Input::Text, "调查链接", "Survey link")
+            .kept()
+            .workflow(),
+        field(
+            CLOCK_MODE_FIELD,
+            Input::Choice(ClockMode::ALL),
+            "计时方式",
+            "Clock mode",
+        )
+        .kept()
+        .workflow(),
+        field(CONTACT_DUE, Input::DateTime, "联系客户时限", "Contact due")
+            .kept()
+            .workflow(),
+        field(HANDLING_DUE, Input::DateTime, "处理完成时限", "Handling due")
+            .kept()
+            .workflow(),
     ],
     commands: &[
         CONTACT,
@@ -124,15 +147,7 @@ pub const TICKET: EntitySpec = EntitySpec {
         survey::ANSWER_SURVEY,
     ],
     title: "customer_name",
-    searched: &[
-        "customer_name",
-        "contact_name",
-        "contact_phone",
-        "product",
-        "order_ref",
-        "description",
-    ],
-    check: check_ticket,
+    rules: crate::sync::entity::no_more_rules,
     decide: decide_ticket,
     projection: Some(&TICKET_ROWS),
     clocks: Some(&TICKET_CLOCKS),
@@ -661,70 +676,29 @@ fn raise_ticket_clock(call: &DueCall) -> Raised {
 
 pub const TICKET_SCREEN: RecordScreen = RecordScreen {
     spec: &TICKET,
-    fields: &[
-        field("customer_id", Input::Reference(&TICKET_CUSTOMER), false),
-        field("customer_name", Input::Text, true),
-        field("contact_name", Input::Text, false),
-        field("contact_phone", Input::Phone, false),
-        field("channel", Input::Choice(TICKET_CHANNELS), true),
-        field("ticket_type", Input::Choice(TICKET_TYPES), true),
-        field("priority", Input::Choice(TICKET_PRIORITIES), false),
-        field("product", Input::Text, false),
-        field("order_ref", Input::Text, false),
-        field("description", Input::Long, true),
-        field("opened_at", Input::DateTime, true),
-    ],
+    new: Words {
+        zh: "新建工单",
+        en: "New ticket",
+    },
     when: "opened_at",
     path: "/tickets",
     from: None,
     dedup: false,
-    facts: &[
-        field("contacted_at", Input::DateTime, false),
-        field("contact_method", Input::Choice(CONTACT_METHODS), false),
-        field("contacted_by", Input::Text, false),
-        field("contact_note", Input::Long, false),
-        field("before_appearance", Input::Choice(CONDITIONS), false),
-        field("before_function", Input::Choice(CONDITIONS), false),
-        field("before_performance", Input::Choice(CONDITIONS), false),
-        field("condition_before", Input::Long, false),
-        field("before_confirmed_by", Input::Text, false),
-        field("before_confirmed_at", Input::DateTime, false),
-        field("resolved_at", Input::DateTime, false),
-        field("repair_work", Input::Long, false),
-        field("parts_used", Input::Lines(&PARTS), false),
-        field("condition_after", Input::Long, false),
-        field("returned_item", Input::Text, false),
-        field("replacement_item", Input::Text, false),
-        field("signed_by", Input::Text, false),
-        field("signature", Input::Signature, false),
-        field("technician_name", Input::Text, false),
-        field("dispatched_at", Input::DateTime, false),
-        field("contact_escalated_at", Input::DateTime, false),
-        field("handling_escalated_at", Input::DateTime, false),
-        field("rating", Input::Choice(RATINGS), false),
-        field("rating_comment", Input::Long, false),
-        field("closed_at", Input::DateTime, false),
-        field("survey_sent_at", Input::DateTime, false),
-        field("survey_speed", Input::Choice(survey::SCORES), false),
-        field("survey_attitude", Input::Choice(survey::SCORES), false),
-        field("survey_result", Input::Choice(survey::SCORES), false),
-        field("survey_comment", Input::Long, false),
-        // `customer` through the link (in words), else the agent's name.
-        field("survey_answered_by", Input::Choice(&[survey::BY_CUSTOMER]), false),
-        field("survey_answered_at", Input::DateTime, false),
-    ],
     args: &[
         CommandArgs {
             command: CONTACT,
-            fields: &[
-                field("contact_method", Input::Choice(CONTACT_METHODS), true),
-                field("contact_note", Input::Long, false),
-            ],
+            fields: &[CONTACT_METHOD.required(), CONTACT_NOTE],
             applies: crate::screen::always,
         },
         CommandArgs {
             command: DISPATCH,
-            fields: &[field("technician", Input::Person(Role::Technician), true)],
+            fields: &[field(
+                "technician",
+                Input::Person(Role::Technician),
+                "派工给",
+                "Dispatch to",
+            )
+            .required()],
             applies: crate::screen::always,
         },
         // Before a repair, its condition is checked and recorded with the
@@ -752,20 +726,12 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
         // Answers the desk records on a call.
         CommandArgs {
             command: survey::ANSWER_SURVEY,
-            fields: &[
-                field("survey_speed", Input::Choice(survey::SCORES), true),
-                field("survey_attitude", Input::Choice(survey::SCORES), true),
-                field("survey_result", Input::Choice(survey::SCORES), true),
-                field("survey_comment", Input::Long, false),
-            ],
+            fields: survey::ANSWERS,
             applies: crate::screen::always,
         },
         CommandArgs {
             command: CLOSE,
-            fields: &[
-                field("rating", Input::Choice(RATINGS), true),
-                field("rating_comment", Input::Long, false),
-            ],
+            fields: &[RATING.required(), RATING_COMMENT],
             applies: crate::screen::always,
         },
     ],
@@ -788,31 +754,26 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
 /// The parts a repair used (更换零部件), a line each: what, how many, in
 /// what unit. A ticket resolved before they were lines keeps them as the
 /// text it was written with (`check_parts`).
-pub const PARTS: crate::screen::Lines = crate::screen::Lines {
+pub const PARTS: Lines = Lines {
     fields: &[
-        field("part", Input::Text, true),
-        field("quantity", Input::Whole, true),
-        field("unit", Input::Text, false),
+        field("part", Input::Text, "零部件", "Part").required(),
+        field(
+            "quantity",
+            Input::Whole { min: 1, max: 99_999 },
+            "数量",
+            "Quantity",
+        )
+        .required(),
+        field("unit", Input::Text, "单位", "Unit"),
     ],
     flag: None,
     max: 30,
+    text_before: true,
 };
 
 /// The parts used as stored or sent: lines of `PARTS`, or the free text of
 /// a ticket resolved before they were lines (or sent by a phone that has
 /// not yet updated).
-fn check_parts(read: &mut Reader, parts: Option<&Value>) {
-    if parts.is_some_and(Value::is_string) {
-        read.optional("parts_used", LONG_TEXT);
-    } else {
-        read.lines("parts_used", PARTS.max, PARTS.flag, |line| {
-            line.required("part", SHORT_TEXT);
-            line.whole("quantity", 1..=99_999);
-            line.optional("unit", SHORT_TEXT);
-        });
-    }
-}
-
 /// The parts used as a resolution stores them: lines with their values
 /// trimmed and empty ones left out, or the text trimmed; `None` for none.
 fn parts_value(value: Option<&Value>) -> Option<Value> {
@@ -841,33 +802,71 @@ fn parts_value(value: Option<&Value>) -> Option<Value> {
 
 /// What is checked with the customer before a repair (seed 004, 6.6.3:
 /// 外观、功能、性能), with notes, and who of the customer confirmed it.
-pub const BEFORE_RECORD: &[crate::screen::FormField] = &[
-    field("before_appearance", Input::Choice(CONDITIONS), true),
-    field("before_function", Input::Choice(CONDITIONS), true),
-    field("before_performance", Input::Choice(CONDITIONS), true),
-    field("condition_before", Input::Long, true),
-    field("before_confirmed_by", Input::Text, true),
+pub const BEFORE_RECORD: &[Field] = &[
+    BEFORE_APPEARANCE.required(),
+    BEFORE_FUNCTION.required(),
+    BEFORE_PERFORMANCE.required(),
+    CONDITION_BEFORE.required(),
+    BEFORE_CONFIRMED_BY.required(),
 ];
+const BEFORE_APPEARANCE: Field = field(
+    "before_appearance",
+    Input::Choice(CONDITIONS),
+    "外观（维修前）",
+    "Appearance (before)",
+);
+const BEFORE_FUNCTION: Field = field(
+    "before_function",
+    Input::Choice(CONDITIONS),
+    "功能（维修前）",
+    "Function (before)",
+);
+const BEFORE_PERFORMANCE: Field = field(
+    "before_performance",
+    Input::Choice(CONDITIONS),
+    "性能（维修前）",
+    "Performance (before)",
+);
+const CONDITION_BEFORE: Field = field(
+    "condition_before",
+    Input::Long,
+    "维修前产品状况",
+    "Condition before the repair",
+);
+const BEFORE_CONFIRMED_BY: Field = field(
+    "before_confirmed_by",
+    Input::Text,
+    "确认人（客户方）",
+    "Confirmed by (customer)",
+);
 
 /// How a part of the product was found: as it should be, or not.
 pub const CONDITIONS: &[&str] = &["condition_ok", "condition_fault"];
 
 /// What a repair's resolution records with the customer on site, once its
 /// condition before was confirmed (`RECORD_BEFORE`).
-pub const REPAIR_RECORD: &[crate::screen::FormField] = &[
-    field("repair_work", Input::Long, false),
-    field("parts_used", Input::Lines(&PARTS), false),
-    field("condition_after", Input::Long, false),
-    field("signed_by", Input::Text, false),
-    field("signature", Input::Signature, false),
-];
+pub const REPAIR_RECORD: &[Field] = &[REPAIR_WORK, PARTS_USED, CONDITION_AFTER, SIGNED_BY, SIGNATURE];
+const REPAIR_WORK: Field = field("repair_work", Input::Long, "维修内容", "Work done");
+const PARTS_USED: Field = field("parts_used", Input::Lines(&PARTS), "更换零部件", "Parts used");
+const CONDITION_AFTER: Field = field(
+    "condition_after",
+    Input::Long,
+    "维修后产品状况",
+    "Condition after the repair",
+);
+const SIGNED_BY: Field = field("signed_by", Input::Text, "客户签字人", "Signed by");
+const SIGNATURE: Field = field("signature", Input::Signature, "客户签名", "Customer's signature");
 
 /// What the resolution of a return or exchange (不合格品退换) records: the
 /// defective item that came back and what the customer got instead.
-pub const RETURN_RECORD: &[crate::screen::FormField] = &[
-    field("returned_item", Input::Text, true),
-    field("replacement_item", Input::Text, true),
-];
+pub const RETURN_RECORD: &[Field] = &[RETURNED_ITEM.required(), REPLACEMENT_ITEM.required()];
+const RETURNED_ITEM: Field = field(
+    "returned_item",
+    Input::Text,
+    "退回的不合格品",
+    "Defective item returned",
+);
+const REPLACEMENT_ITEM: Field = field("replacement_item", Input::Text, "更换的产品", "Replacement given");
 
 fn ticket_type(fields: &Fields) -> Option<&str> {
     fields.get("ticket_type").and_then(Value::as_str)
@@ -946,9 +945,23 @@ pub fn transition(status: &str, command: &str) -> Result<&'static str, Refusal> 
 
 /// The customer's rating of the service, which closes a ticket (5 best).
 pub const RATINGS: &[&str] = &["5", "4", "3", "2", "1"];
+const RATING: Field = field("rating", Input::Choice(RATINGS), "客户评分", "Customer's rating");
+const RATING_COMMENT: Field = field("rating_comment", Input::Long, "客户评价", "Customer's comment");
 
 /// How the first contact was made.
 pub const CONTACT_METHODS: &[&str] = &["phone", "visit", "message", "email"];
+const CONTACT_METHOD: Field = field(
+    "contact_method",
+    Input::Choice(CONTACT_METHODS),
+    "联系方式",
+    "How the customer was reached",
+);
+const CONTACT_NOTE: Field = field(
+    "contact_note",
+    Input::Long,
+    "联系记录（约定事项）",
+    "What was agreed",
+);
 
 /// Dispatching: by the service desk, of a ticket not yet done, to an
 /// active technician (as the server knows them when it decides).
@@ -1008,7 +1021,7 @@ fn repair_record(call: &CommandCall) -> Result<Fields, Refusal> {
             read.optional(name, LONG_TEXT);
         }
     }
-    check_parts(&mut read, call.args.get("parts_used"));
+    crate::schema::check(&[PARTS_USED], &mut read, call.now);
     for name in ["returned_item", "replacement_item"] {
         if is_return(call.record) {
             read.required(name, SHORT_TEXT);
@@ -1026,7 +1039,7 @@ fn repair_record(call: &CommandCall) -> Result<Fields, Refusal> {
     }
     read.signature("signature");
     read.finish().map_err(Refusal::Invalid)?;
-    let before = field("condition_before", Input::Long, false);
+    let before = CONDITION_BEFORE;
     Ok(REPAIR_RECORD
         .iter()
         .chain(RETURN_RECORD)
@@ -1183,55 +1196,6 @@ pub fn decide_ticket(call: &CommandCall) -> Result<Decided, Refusal> {
     Ok(Decided::changes(changes))
 }
 
-/// A stored service ticket.
-pub fn check_ticket(fields: &Fields, now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
-    let mut read = Reader::new(fields);
-    read.required("customer_name", SHORT_TEXT);
-    read.id("customer_id");
-    read.optional("contact_name", SHORT_TEXT);
-    read.phone("contact_phone");
-    read.optional("product", SHORT_TEXT);
-    read.optional("order_ref", SHORT_TEXT);
-    read.choice("channel", |raw| TICKET_CHANNELS.contains(&raw).then_some(()));
-    read.choice("ticket_type", |raw| TICKET_TYPES.contains(&raw).then_some(()));
-    read.optional_choice("priority", |raw| TICKET_PRIORITIES.contains(&raw).then_some(()));
-    read.required("description", LONG_TEXT);
-    read.past_instant("opened_at", now);
-    read.optional_choice("status", |raw| TICKET_STATUSES.contains(&raw).then_some(()));
-    for name in ["condition_before", "repair_work", "condition_after"] {
-        read.optional(name, LONG_TEXT);
-    }
-    for name in ["before_appearance", "before_function", "before_performance"] {
-        read.optional_choice(name, |raw| CONDITIONS.contains(&raw).then_some(()));
-    }
-    read.optional("before_confirmed_by", SHORT_TEXT);
-    read.instant("before_confirmed_at");
-    check_parts(&mut read, fields.get("parts_used"));
-    read.optional("returned_item", SHORT_TEXT);
-    read.optional("replacement_item", SHORT_TEXT);
-    read.optional("signed_by", SHORT_TEXT);
-    read.signature("signature");
-    survey::check_survey(&mut read);
-    read.instant("contacted_at");
-    read.optional("contacted_by", SHORT_TEXT);
-    read.optional_choice("contact_method", |raw| {
-        CONTACT_METHODS.contains(&raw).then_some(())
-    });
-    read.optional("contact_note", LONG_TEXT);
-    read.instant("resolved_at");
-    read.optional_choice(CLOCK_MODE_FIELD, ClockMode::parse);
-    read.instant(CONTACT_DUE);
-    read.instant(HANDLING_DUE);
-    read.instant("contact_escalated_at");
-    read.instant("handling_escalated_at");
-    read.optional("technician_name", SHORT_TEXT);
-    read.instant("dispatched_at");
-    read.optional_choice("rating", |raw| RATINGS.contains(&raw).then_some(()));
-    read.optional("rating_comment", LONG_TEXT);
-    read.instant("closed_at");
-    read.finish()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1243,7 +1207,8 @@ mod tests {
 
     #[test]
     fn a_ticket_needs_customer_channel_type_description_and_time() {
-        let names: Vec<String> = check_ticket(&Fields::new(), now())
+        let names: Vec<String> = TICKET
+            .check(&Fields::new(), now())
             .unwrap_err()
             .into_iter()
             .map(|e| e.field)
@@ -1262,7 +1227,7 @@ mod tests {
             "customer_name": "宁波远航物流", "channel": "hotline", "ticket_type": "repair",
             "description": "叉车液压系统漏油", "opened_at": "2026-11-24T01:00:00Z", "contact_phone": "0574-87654321"
         });
-        assert_eq!(check_ticket(ticket.as_object().unwrap(), now()), Ok(()));
+        assert_eq!(TICKET.check(ticket.as_object().unwrap(), now()), Ok(()));
     }
 
     #[test]
@@ -1424,7 +1389,7 @@ mod tests {
         assert_eq!(confirmed["status"], "in_progress");
         let mut on_site = ticket.clone();
         on_site.extend(confirmed);
-        assert_eq!(check_ticket(&on_site, now()), Ok(()));
+        assert_eq!(TICKET.check(&on_site, now()), Ok(()));
         assert_eq!(
             command(RECORD_BEFORE, before, &on_site, now()),
             Err(Refusal::Rule("repair_before_confirmed"))
@@ -1469,7 +1434,7 @@ mod tests {
         assert_eq!(changes["signed_by"], "王建国");
         let mut resolved = ticket.clone();
         resolved.extend(changes);
-        assert_eq!(check_ticket(&resolved, now()), Ok(()));
+        assert_eq!(TICKET.check(&resolved, now()), Ok(()));
         // Not a PNG, or too big to be a signature: refused.
         for bad in [
             "data:image/jpeg;base64,/9j/4AAQ".to_owned(),
@@ -1503,7 +1468,7 @@ mod tests {
         );
         let mut resolved = ticket.clone();
         resolved.extend(changes);
-        assert_eq!(check_ticket(&resolved, now()), Ok(()));
+        assert_eq!(TICKET.check(&resolved, now()), Ok(()));
         // A line needs a part and a whole quantity.
         with_parts["parts_used"] = json!([{"part": "密封圈", "quantity": "两个"}, {"quantity": "1"}]);
         let Err(Refusal::Invalid(problems)) = command(RESOLVE, with_parts.clone(), &ticket, now()) else {
@@ -1524,7 +1489,7 @@ mod tests {
         assert_eq!(changes["parts_used"], "密封圈 ×2，液压油 4 升");
         let mut legacy = ticket.clone();
         legacy.extend(changes);
-        assert_eq!(check_ticket(&legacy, now()), Ok(()));
+        assert_eq!(TICKET.check(&legacy, now()), Ok(()));
     }
 
     #[test]
@@ -1547,10 +1512,12 @@ mod tests {
         assert!(!changes.contains_key("condition_before"));
         let mut resolved = ticket.clone();
         resolved.extend(changes);
-        assert_eq!(check_ticket(&resolved, now()), Ok(()));
+        assert_eq!(TICKET.check(&resolved, now()), Ok(()));
         // Another type is not asked for them, and a patch cannot set them.
         assert!(command(RESOLVE, json!({}), &opened("2026-11-24T01:00:00Z"), now()).is_ok());
-        assert!(TICKET.workflow.contains(&"returned_item") && TICKET.workflow.contains(&"parts_used"));
+        assert!(
+            TICKET.workflow().any(|f| f == "returned_item") && TICKET.workflow().any(|f| f == "parts_used")
+        );
     }
 
     #[test]
@@ -1583,7 +1550,7 @@ mod tests {
             )
         );
         ticket.extend(closing);
-        assert_eq!(check_ticket(&ticket, now()), Ok(()));
+        assert_eq!(TICKET.check(&ticket, now()), Ok(()));
         let in_time =
             now() + chrono::Duration::days(crate::settings::ProcessSettings::default().reopen_within_days);
         let reopened = command(REOPEN, json!({}), &ticket, in_time).unwrap();
@@ -1729,7 +1696,7 @@ mod tests {
             deadlines(&ticket, SHANGHAI).unwrap().contact,
             at("2026-12-01T03:00:00Z")
         );
-        assert_eq!(check_ticket(&ticket, at("2026-12-01T00:00:00Z")), Ok(()));
+        assert_eq!(TICKET.check(&ticket, at("2026-12-01T00:00:00Z")), Ok(()));
         // The company goes back to calendar hours: this ticket keeps its
         // mode, and an edit of its opening time moves its deadlines by it.
         ticket.insert("opened_at".into(), json!("2026-11-30T01:00:00Z"));
@@ -1828,7 +1795,7 @@ mod tests {
         assert!(raised.notify.contains(&Recipient::Role(Role::ServiceSupervisor)));
         let mut marked = ticket.clone();
         marked.extend(raised.changes);
-        assert_eq!(check_ticket(&marked, at("2026-11-30T03:00:00Z")), Ok(()));
+        assert_eq!(TICKET.check(&marked, at("2026-11-30T03:00:00Z")), Ok(()));
     }
 
     #[test]
@@ -1917,11 +1884,11 @@ mod tests {
     fn a_priority_is_one_of_the_four_or_none() {
         let now = at("2026-12-01T00:00:00Z");
         let mut ticket = opened("2026-11-30T01:00:00Z");
-        assert_eq!(check_ticket(&ticket, now), Ok(()));
+        assert_eq!(TICKET.check(&ticket, now), Ok(()));
         ticket.insert("priority".into(), json!("priority_urgent"));
-        assert_eq!(check_ticket(&ticket, now), Ok(()));
+        assert_eq!(TICKET.check(&ticket, now), Ok(()));
         ticket.insert("priority".into(), json!("very"));
-        let errors = check_ticket(&ticket, now).unwrap_err();
+        let errors = TICKET.check(&ticket, now).unwrap_err();
         assert_eq!(errors[0].field, "priority");
     }
 }
@@ -1963,7 +1930,7 @@ fn ServiceBoardView(me: crate::roles::CurrentUser) -> impl leptos::IntoView {
         <leptos_meta::Title text=format!("{} · {}", word("service_board"), t.app_name) />
         <p>
             <leptos_router::components::A href=TICKET_SCREEN.path>
-                {format!("‹ {}", locale.entity_plural(TICKET.name))}
+                {format!("‹ {}", locale.say(TICKET.plural))}
             </leptos_router::components::A>
         </p>
         <h1>{word("service_board")}</h1>

@@ -6,6 +6,7 @@
 
 use super::status_of;
 use crate::roles::Role;
+use crate::schema::{field, Field, Input};
 use crate::stored::{instant_value, stored_instant, Reader};
 use crate::sync::entity::{Clock, ClockCall, CommandCall, Decided, DueCall, Raised, Recipient, Refusal};
 use crate::sync::Fields;
@@ -15,8 +16,31 @@ pub const SEND_SURVEY: &str = "send_survey";
 pub const ANSWER_SURVEY: &str = "answer_survey";
 
 /// The questions, each scored 1 to 5: how fast, how kind, how well solved.
-pub const QUESTIONS: &[&str] = &["survey_speed", "survey_attitude", "survey_result"];
+pub const QUESTIONS: [Field; 3] = [
+    field(
+        "survey_speed",
+        Input::Choice(SCORES),
+        "响应速度",
+        "Speed of response",
+    ),
+    field("survey_attitude", Input::Choice(SCORES), "服务态度", "Attitude"),
+    field(
+        "survey_result",
+        Input::Choice(SCORES),
+        "解决效果",
+        "How well it was solved",
+    ),
+];
 pub const SCORES: &[&str] = &["5", "4", "3", "2", "1"];
+/// What the customer adds in their own words.
+pub const REMARKS: Field = field(COMMENT, Input::Long, "意见与建议", "Comments");
+/// An answer, as the desk records it on a call: every question scored.
+pub const ANSWERS: &[Field] = &[
+    QUESTIONS[0].required(),
+    QUESTIONS[1].required(),
+    QUESTIONS[2].required(),
+    REMARKS,
+];
 /// The link's secret; when it was made; the answer's moment and who gave
 /// it (`customer` through the link, else the agent's name).
 pub const TOKEN: &str = "survey_token";
@@ -26,18 +50,6 @@ pub const ANSWERED_BY: &str = "survey_answered_by";
 pub const COMMENT: &str = "survey_comment";
 /// What `answered_by` says of an answer through the link.
 pub const BY_CUSTOMER: &str = "customer";
-
-/// The workflow fields of the survey.
-pub const FIELDS: &[&str] = &[
-    TOKEN,
-    SENT_AT,
-    "survey_speed",
-    "survey_attitude",
-    "survey_result",
-    COMMENT,
-    ANSWERED_AT,
-    ANSWERED_BY,
-];
 
 /// The clock that sends a served ticket's survey at the end of its period
 /// (the company's `survey_period`).
@@ -150,14 +162,11 @@ pub fn decide_survey(call: &CommandCall) -> Result<Decided, Refusal> {
                 return Err(Refusal::Rule("survey_not_served"));
             }
             let mut read = Reader::args(call.args);
-            for question in QUESTIONS {
-                read.choice(question, |raw| SCORES.contains(&raw).then_some(()));
-            }
-            read.optional(COMMENT, crate::leads::LONG_TEXT);
+            crate::schema::check(ANSWERS, &mut read, call.now);
             read.finish().map_err(Refusal::Invalid)?;
             let mut changes: Fields = QUESTIONS
                 .iter()
-                .map(|q| (q.to_string(), call.args[*q].clone()))
+                .map(|q| (q.name.to_owned(), call.args[q.name].clone()))
                 .collect();
             if let Some(comment) = call.args.get(COMMENT).and_then(Value::as_str).map(str::trim) {
                 if !comment.is_empty() {
@@ -177,18 +186,6 @@ pub fn decide_survey(call: &CommandCall) -> Result<Decided, Refusal> {
         }
         _ => Err(Refusal::Rule("unknown_command")),
     }
-}
-
-/// The survey's stored fields.
-pub fn check_survey(read: &mut Reader) {
-    read.optional(TOKEN, crate::leads::SHORT_TEXT);
-    read.instant(SENT_AT);
-    for question in QUESTIONS {
-        read.optional_choice(question, |raw| SCORES.contains(&raw).then_some(()));
-    }
-    read.optional(COMMENT, crate::leads::LONG_TEXT);
-    read.instant(ANSWERED_AT);
-    read.optional(ANSWERED_BY, crate::leads::SHORT_TEXT);
 }
 
 /// What the survey page shows the customer before they answer.
@@ -253,9 +250,9 @@ pub fn SurveyPage() -> impl leptos::IntoView {
     let params = use_params_map();
     let token = move || params.with(|p| p.get("token").unwrap_or_default());
     let invite = LocalResource::new(move || show_survey(token()));
-    let scores: Vec<(&'static str, RwSignal<String>)> = QUESTIONS
+    let scores: Vec<(&'static Field, RwSignal<String>)> = QUESTIONS
         .iter()
-        .map(|q| (*q, RwSignal::new(String::new())))
+        .map(|q| (q, RwSignal::new(String::new())))
         .collect();
     let comment = RwSignal::new(String::new());
     let done = RwSignal::new(false);
@@ -267,7 +264,7 @@ pub fn SurveyPage() -> impl leptos::IntoView {
         move || {
             let mut answers = Fields::new();
             for (question, value) in &scores {
-                answers.insert(question.to_string(), Value::String(value.get_untracked()));
+                answers.insert(question.name.to_owned(), Value::String(value.get_untracked()));
             }
             answers.insert(COMMENT.into(), Value::String(comment.get_untracked()));
             let token = token();
@@ -287,8 +284,8 @@ pub fn SurveyPage() -> impl leptos::IntoView {
         .map(|(question, value)| {
             view! {
                 <label class="field">
-                    <span>{locale.field_label(question)}</span>
-                    <select data-testid=format!("survey-{question}") bind:value=value>
+                    <span>{locale.say(question.label)}</span>
+                    <select data-testid=format!("survey-{}", question.name) bind:value=value>
                         <option value="">{locale.texts().choose}</option>
                         {SCORES
                             .iter()
@@ -312,10 +309,10 @@ pub fn SurveyPage() -> impl leptos::IntoView {
                 <p>{locale.word("survey_intro")}</p>
                 {questions}
                 <label class="field">
-                    <span>{locale.field_label(COMMENT)} <small class="muted">{locale.texts().optional}</small></span>
+                    <span>{locale.say(REMARKS.label)} <small class="muted">{locale.texts().optional}</small></span>
                     <textarea data-testid="survey-comment" rows="3" bind:value=comment />
                 </label>
-                {move || failure.get().map(|e| view! { <p class="form-error" role="alert" data-testid="survey-refused">{locale.error_in_full(&e)}</p> })}
+                {move || failure.get().map(|e| view! { <p class="form-error" role="alert" data-testid="survey-refused">{locale.error_in_full(&e, ANSWERS)}</p> })}
                 <div class="actions">
                     <button class="primary" type="submit" data-testid="survey-submit">{locale.word("survey_submit")}</button>
                 </div>
@@ -442,9 +439,16 @@ mod tests {
         assert_eq!(answered.changes[COMMENT], "师傅很专业");
         assert_eq!(answered.changes[TOKEN], Value::Null);
         ticket.extend(answered.changes);
-        let mut read = Reader::new(&ticket);
-        check_survey(&mut read);
-        assert_eq!(read.finish(), Ok(()));
+        // What the answer stored passes the ticket's check.
+        let later = chrono::Utc::now() + chrono::Duration::days(3650);
+        let problems = super::super::TICKET
+            .check(&ticket, later)
+            .err()
+            .unwrap_or_default();
+        assert!(
+            !problems.iter().any(|e| e.field.starts_with("survey")),
+            "{problems:?}"
+        );
         // Once.
         assert_eq!(
             run(ANSWER_SURVEY, &agent, &ticket, scores).map(|d| d.changes),

@@ -297,21 +297,30 @@ impl Client {
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
-    pub async fn raw(
-        &self,
-        path: &str,
-        content_type: &str,
-        body: impl Into<reqwest::Body>,
-    ) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .post(format!("{}/api/{path}", self.base))
-            .header("origin", &self.base)
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("request sent");
+    pub async fn raw(&self, path: &str, content_type: &str, body: impl Into<String>) -> (StatusCode, Value) {
+        let body: String = body.into();
+        // A body over the limit is answered 413 from its Content-Length,
+        // and the server may close the connection before reading the rest:
+        // HTTP/1.1 then lets the client see a broken pipe instead of the
+        // answer. That is the transport, not the server's verdict, so the
+        // request is sent again (a few times at most) to read the verdict.
+        let mut attempts = 0;
+        let response = loop {
+            attempts += 1;
+            let sent = self
+                .http
+                .post(format!("{}/api/{path}", self.base))
+                .header("origin", &self.base)
+                .header("content-type", content_type)
+                .body(body.clone())
+                .send()
+                .await;
+            match sent {
+                Ok(response) => break response,
+                Err(error) if error.is_request() && attempts < 5 => continue,
+                Err(error) => panic!("request sent: {error:?}"),
+            }
+        };
         let status = response.status();
         let text = response.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))

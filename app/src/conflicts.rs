@@ -2,12 +2,12 @@
 //! the record holds now; the user keeps one. Conflicts live on the server,
 //! so the screen needs the network; offline it says so in words.
 
-use super::api::{conflicts, resolve};
-use super::{Keep, OpenConflict};
 use crate::client::{request_sync, use_sync_status};
 use crate::error::AppError;
 use crate::i18n::Locale;
 use crate::roles::CurrentUser;
+use crate::sync::api::{conflicts, resolve};
+use crate::sync::{Keep, OpenConflict};
 use crate::ui::{local_time, use_locale, with_user};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -86,13 +86,18 @@ fn conflict_item(
     let t = locale.texts();
     let id = conflict.id;
     let shown = |value: &Value| show_value(&conflict.field, value, me, locale);
-    let field = match locale.field_label(&conflict.field) {
-        "" => conflict.field.clone(),
-        label => label.to_owned(),
-    };
+    // A conflict of an entity this build no longer knows still shows, in
+    // its stored names.
+    let spec = crate::aggregates::ENTITIES.spec(&conflict.entity);
+    let field = spec
+        .map_or(conflict.field.as_str(), |s| s.label(&conflict.field, locale))
+        .to_owned();
+    let plural = spec
+        .map_or(conflict.entity.as_str(), |s| locale.say(s.plural))
+        .to_owned();
     view! {
         <li class="card conflict" data-testid="conflict">
-            <strong>{format!("{} · {}", locale.entity_plural(&conflict.entity), conflict.title)}</strong>
+            <strong>{format!("{plural} · {}", conflict.title)}</strong>
             <p class="muted">
                 {format!("{field} · {} {} · {}", t.changed_by, conflict.changed_by, local_time(conflict.at, me))}
             </p>

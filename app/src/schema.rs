@@ -1,0 +1,289 @@
+//! The one place a field is declared: each aggregate lists its fields here
+//! once, with their words in both languages, what they hold, whether they
+//! must be filled, where they show and who changes them. The form, the
+//! record's page, a list's filters and search, the browser's and the
+//! server's checks and the history's labels all read that declaration, so
+//! a field is never named twice and a missing label does not compile.
+
+use crate::error::FieldProblem;
+use crate::i18n::Words;
+use crate::stored::Reader;
+use crate::sync::entity::EntitySpec;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// The longest one-line text (a name, a phone, a title), in characters.
+pub const SHORT_TEXT: usize = 100;
+/// The longest free text (a description, notes), in characters.
+pub const LONG_TEXT: usize = 2000;
+
+/// What a field holds, which decides how it is typed, stored, checked and
+/// shown.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Input {
+    /// One line, at most `SHORT_TEXT` characters.
+    Text,
+    /// Free text, at most `LONG_TEXT` characters.
+    Long,
+    /// A text that may also be one of these coded words, shown in words (a
+    /// survey answered by the customer, or else by a named agent).
+    TextOr(&'static [&'static str]),
+    /// A moment typed in the user's zone; stored in UTC.
+    DateTime,
+    Date,
+    Phone,
+    /// Stored lower-case (`validate::Email`), shown as a `mailto:` link.
+    Email,
+    /// Yuan, exact (`validate::Money`).
+    Money,
+    /// A whole number (days, a count) within these bounds.
+    Whole {
+        min: i64,
+        max: i64,
+    },
+    Choice(&'static [&'static str]),
+    /// A colleague of this role, chosen by name (a command's argument:
+    /// the id of the user).
+    Person(crate::roles::Role),
+    /// A record of another aggregate, found among those on the device by
+    /// what is typed (its searched fields) and chosen; stored as its id.
+    Reference(&'static Link),
+    /// The id of a record or person the server sets (where a pooled
+    /// customer came from, the customer a merged one went into).
+    Id,
+    /// Ids of records the server keeps (the customers one was told apart
+    /// from), at most `max`.
+    Ids {
+        max: usize,
+    },
+    /// A list of lines, each with the same small fields (a customer's
+    /// contacts, a repair's parts): stored as an array of objects.
+    Lines(&'static Lines),
+    /// A signature drawn on the screen (a customer's sign-off), stored as
+    /// a PNG data URL (`stored::Reader::signature`).
+    Signature,
+    /// The state of an approval chain (`approvals::Approval`).
+    Approval,
+}
+
+/// The fields of each line of a list, and the yes/no field (if any) that
+/// marks the one main line (a primary contact).
+pub struct Lines {
+    pub fields: &'static [Field],
+    pub flag: Option<&'static str>,
+    pub max: usize,
+    /// Records stored before the field was lines keep it as the text it
+    /// was written in (a repair's parts), read as a long text.
+    pub text_before: bool,
+}
+
+impl PartialEq for Lines {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+/// What a reference field links to, and what choosing a record copies
+/// into the form (a ticket's customer: the name, contact and phone).
+pub struct Link {
+    pub spec: &'static EntitySpec,
+    /// (field of the chosen record, field of the form). The first names
+    /// the record and is always copied; the rest fill inputs left empty,
+    /// so what the caller said stays.
+    pub copy: &'static [(&'static str, &'static str)],
+}
+
+impl PartialEq for Link {
+    fn eq(&self, other: &Self) -> bool {
+        self.spec.name == other.spec.name && self.copy == other.copy
+    }
+}
+
+/// Where a field shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// Typed in the record's form, in the order declared.
+    Form,
+    /// Set by the record's commands or the server, shown on its page under
+    /// the form's fields (a ticket's first contact, a customer's code).
+    Fact,
+    /// Kept for the rules (a clock's mode, a survey's secret): shown only
+    /// in the record's history.
+    Kept,
+}
+
+/// One field of a record, or one argument of a command.
+#[derive(Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub label: Words,
+    pub input: Input,
+    pub required: bool,
+    pub place: Place,
+    /// Changed only by the aggregate's commands (status, stage, code,
+    /// owner, approval state): a patch or a create that sets it is refused.
+    pub workflow: bool,
+    /// A list's search box looks in it (names, phones, notes; not coded
+    /// choices, whose stored words the user never sees).
+    pub searched: bool,
+    /// A choice the list can be narrowed by (every choice, unless
+    /// `unfiltered`).
+    pub filter: bool,
+    /// A moment that has happened: not later than now (with five minutes
+    /// of clock skew).
+    pub past: bool,
+}
+
+/// An optional field typed in the form.
+pub const fn field(name: &'static str, input: Input, zh: &'static str, en: &'static str) -> Field {
+    Field {
+        name,
+        label: Words { zh, en },
+        input,
+        required: false,
+        place: Place::Form,
+        workflow: false,
+        searched: false,
+        filter: matches!(input, Input::Choice(_)),
+        past: false,
+    }
+}
+
+impl Field {
+    pub const fn required(self) -> Self {
+        Self {
+            required: true,
+            ..self
+        }
+    }
+
+    pub const fn searched(self) -> Self {
+        Self {
+            searched: true,
+            ..self
+        }
+    }
+
+    /// Set by the record's commands only, and shown on its page.
+    pub const fn fact(self) -> Self {
+        Self {
+            place: Place::Fact,
+            workflow: true,
+            ..self
+        }
+    }
+
+    /// Kept for the rules, not shown but in the history.
+    pub const fn kept(self) -> Self {
+        Self {
+            place: Place::Kept,
+            ..self
+        }
+    }
+
+    /// Changed only by the record's commands.
+    pub const fn workflow(self) -> Self {
+        Self {
+            workflow: true,
+            ..self
+        }
+    }
+
+    /// A choice the list is not narrowed by (a lead's screening answers:
+    /// the grade they propose is).
+    pub const fn unfiltered(self) -> Self {
+        Self {
+            filter: false,
+            ..self
+        }
+    }
+
+    pub const fn past(self) -> Self {
+        Self { past: true, ..self }
+    }
+}
+
+/// The field named `name` among `fields`.
+pub fn find(fields: &'static [Field], name: &str) -> Option<&'static Field> {
+    fields.iter().find(|f| f.name == name)
+}
+
+/// Reads every declared field as it will be stored, recording each problem
+/// on `read`: its type, its length, its choices, whether it is filled.
+/// What lets a record in is what every reader can read.
+pub fn check(fields: &[Field], read: &mut Reader, now: DateTime<Utc>) {
+    for field in fields {
+        check_field(field, read, now);
+    }
+}
+
+fn check_field(field: &Field, read: &mut Reader, now: DateTime<Utc>) {
+    let name = field.name;
+    let text = |read: &mut Reader, max| {
+        if field.required {
+            read.required(name, max)
+        } else {
+            read.optional(name, max)
+        }
+    };
+    let found = match field.input {
+        Input::Text | Input::TextOr(_) => return text(read, SHORT_TEXT),
+        Input::Long => return text(read, LONG_TEXT),
+        Input::Choice(values) => {
+            let coded = |raw: &str| values.contains(&raw).then_some(());
+            if field.required {
+                read.choice(name, coded);
+            } else {
+                read.optional_choice(name, coded);
+            }
+            return;
+        }
+        Input::DateTime => {
+            let at = read.instant(name);
+            if field.past && at.is_some_and(|at| at > now + chrono::Duration::minutes(5)) {
+                read.check.fail(name, FieldProblem::InFuture);
+            }
+            at.is_some()
+        }
+        Input::Date => read.date(name).is_some(),
+        Input::Phone => read.phone(name).is_some(),
+        Input::Email => read.email(name).is_some(),
+        Input::Money => read.money(name).is_some(),
+        Input::Whole { min, max } => read.whole(name, min..=max).is_some(),
+        Input::Reference(_) | Input::Id | Input::Person(_) => read.id(name).is_some(),
+        Input::Ids { max } => {
+            let Some(value) = read.value(name).filter(|v| !v.is_null()) else {
+                return;
+            };
+            let is_id = |v: &Value| v.as_str().is_some_and(|raw| uuid::Uuid::parse_str(raw).is_ok());
+            match value.as_array() {
+                Some(ids) if ids.len() > max => read.check.fail(name, FieldProblem::TooLong { max }),
+                Some(ids) if ids.iter().all(is_id) => {}
+                _ => read.check.fail(name, FieldProblem::WrongType),
+            }
+            return;
+        }
+        Input::Lines(lines) if lines.text_before && read.holds_text(name) => {
+            return text(read, LONG_TEXT);
+        }
+        Input::Lines(lines) => {
+            read.lines(name, lines.max, lines.flag, |line| check(lines.fields, line, now));
+            return;
+        }
+        Input::Signature => read.signature(name).is_some(),
+        Input::Approval => {
+            if read.value(name).is_some_and(|v| !v.is_null() && !is_approval(v)) {
+                read.check.fail(name, FieldProblem::WrongType);
+            }
+            return;
+        }
+    };
+    if field.required && !found && read.is_empty(name) {
+        read.check.fail(name, FieldProblem::Required);
+    }
+}
+
+/// Whether a stored approval reads as one.
+pub fn is_approval(value: &Value) -> bool {
+    serde_json::from_value::<crate::approvals::Approval>(value.clone()).is_ok()
+}
