@@ -52,8 +52,7 @@ mod tests {
         for target in ENTITIES.iter().filter(|s| s.merged_into.is_some()) {
             for spec in ENTITIES.iter() {
                 for reference in spec
-                    .references
-                    .iter()
+                    .references()
                     .filter(|r| r.entity == target.name && spec.has_field(r.field))
                 {
                     assert!(

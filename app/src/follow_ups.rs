@@ -10,7 +10,7 @@ use crate::policy::Kind;
 use crate::schema::{field, Input, Link};
 use crate::screen::RecordScreen;
 use crate::sync::entity::{
-    Clock, ClockCall, Clocks, DueCall, EntitySpec, Raised, Recipient, Reference, Touch,
+    Clock, ClockCall, Clocks, DueCall, EntitySpec, Raised, Recipient, Touch,
 };
 use crate::sync::Fields;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -61,16 +61,7 @@ pub const FOLLOW_UP: EntitySpec = EntitySpec {
     projection: Some(&FOLLOW_UP_ROWS),
     clocks: Some(&FOLLOW_UP_CLOCKS),
     person_args: &[],
-    references: &[
-        Reference {
-            field: "customer_id",
-            entity: "customer",
-        },
-        Reference {
-            field: "ticket_id",
-            entity: "ticket",
-        },
-    ],
+    arg_references: &[],
     locked: crate::sync::entity::never_locked,
     claim: None,
     hidden: crate::sync::entity::nothing_hidden,
@@ -136,6 +127,7 @@ pub const FOLLOW_UP_SCREEN: RecordScreen = RecordScreen {
     path: "/follow-ups",
     from: None,
     dedup: false,
+    offered: &[],
     args: &[],
     deadlines: None,
     rates: None,

@@ -61,7 +61,7 @@ pub const NOTIFICATION: EntitySpec = EntitySpec {
     projection: None,
     clocks: None,
     person_args: &[],
-    references: &[],
+    arg_references: &[],
     locked: crate::sync::entity::never_locked,
     claim: None,
     hidden: crate::sync::entity::nothing_hidden,

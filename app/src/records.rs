@@ -571,15 +571,20 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                         .into_any()
                 }
                 Some(Ok(list)) => {
-                    let total = list.len();
-                    let found: Vec<_> = list
+                    // The tab shown (one's own book or the pool) is what
+                    // the count counts in.
+                    let in_tab: Vec<_> = list
                         .iter()
+                        .filter(|(_, _, r)| !has_pool || pooled(r) == pool_view.get())
+                        .collect();
+                    let total = in_tab.len();
+                    let found: Vec<_> = in_tab
+                        .into_iter()
                         .filter(|(searched, (owner, _), r)| wanted.matches(searched) && narrowed.matches(&r.fields, *owner))
                         .filter(|(_, _, r)| {
                             !waiting_only.get()
                                 || crate::approvals::stored(&r.fields).is_some_and(|a| a.waits_for(&me_for_filter))
                         })
-                        .filter(|(_, _, r)| !has_pool || pooled(r) == pool_view.get())
                         .collect();
                     if found.is_empty() && pool_view.get() && wanted.is_empty() {
                         return view! { <p class="empty" data-testid="pool-empty">{locale.word("pool_empty")}</p> }
@@ -599,10 +604,15 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
                     let singles = singles.get();
                     // Whose records these are, and how many: of all on the
                     // device, or matching what the list is narrowed to.
-                    let counted = if narrowing {
-                        format!("{} · {count} / {total} {}", scope_words, t.matches)
+                    let whose = if has_pool && pool_view.get() {
+                        locale.word("public_pool")
                     } else {
-                        format!("{} · {count} {}", scope_words, locale.word("records_count"))
+                        scope_words.as_str()
+                    };
+                    let counted = if narrowing {
+                        format!("{whose} · {count} / {total} {}", t.matches)
+                    } else {
+                        format!("{whose} · {count} {}", locale.word("records_count"))
                     };
                     view! {
                         {rates}
@@ -2007,6 +2017,14 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 .pairs
                 .as_ref()
                 .is_some_and(|pairs| pairs.commands.contains(name))
+        })
+        // A command of some records only (a repair's condition before) is
+        // not offered on the others.
+        .filter(|name| {
+            screen
+                .offered
+                .iter()
+                .all(|offer| offer.command != **name || (offer.when)(&record.fields))
         })
         .map(|name| {
             let name: &'static str = name;

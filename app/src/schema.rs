@@ -48,8 +48,13 @@ pub enum Input {
     /// A record of another aggregate, found among those on the device by
     /// what is typed (its searched fields) and chosen; stored as its id.
     Reference(&'static Link),
-    /// The id of a record or person the server sets (where a pooled
-    /// customer came from, the customer a merged one went into).
+    /// The id of a record of this entity, set with the record rather than
+    /// typed (a visit made from a lead, the lead a customer came from): a
+    /// reference like `Reference`, checked the same way.
+    RecordOf(&'static str),
+    /// The id of a person or record the server sets and keeps (who owned
+    /// a pooled customer, the customer a merged one went into), not a
+    /// reference a writer gives.
     Id,
     /// Ids of records the server keeps (the customers one was told apart
     /// from), at most `max`.
@@ -250,7 +255,7 @@ fn check_field(field: &Field, read: &mut Reader, now: DateTime<Utc>) {
         Input::Email => read.email(name).is_some(),
         Input::Money => read.money(name).is_some(),
         Input::Whole { min, max } => read.whole(name, min..=max).is_some(),
-        Input::Reference(_) | Input::Id | Input::Person(_) => read.id(name).is_some(),
+        Input::Reference(_) | Input::RecordOf(_) | Input::Id | Input::Person(_) => read.id(name).is_some(),
         Input::Ids { max } => {
             let Some(value) = read.value(name).filter(|v| !v.is_null()) else {
                 return;
@@ -286,4 +291,71 @@ fn check_field(field: &Field, read: &mut Reader, now: DateTime<Utc>) {
 /// Whether a stored approval reads as one.
 pub fn is_approval(value: &Value) -> bool {
     serde_json::from_value::<crate::approvals::Approval>(value.clone()).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::FieldError;
+    use crate::sync::Fields;
+    use serde_json::json;
+
+    const PARTS: Lines = Lines {
+        fields: &[
+            field("part", Input::Text, "零部件", "Part").required(),
+            field("quantity", Input::Whole { min: 1, max: 9 }, "数量", "Quantity").required(),
+        ],
+        flag: None,
+        max: 2,
+        text_before: true,
+    };
+    const FIELDS: &[Field] = &[
+        field("at", Input::DateTime, "时间", "At").required().past(),
+        field("days", Input::Whole { min: 1, max: 30 }, "天数", "Days"),
+        field("parts", Input::Lines(&PARTS), "零部件", "Parts"),
+        field("apart", Input::Ids { max: 1 }, "不重复", "Apart"),
+    ];
+
+    fn problems(value: serde_json::Value) -> Vec<FieldError> {
+        let fields: Fields = value.as_object().unwrap().clone();
+        let mut read = Reader::new(&fields);
+        check(FIELDS, &mut read, "2026-12-07T08:00:00Z".parse().unwrap());
+        read.finish().err().unwrap_or_default()
+    }
+
+    #[test]
+    fn each_field_is_read_by_what_it_declares() {
+        assert_eq!(problems(json!({})), [FieldError::new("at", FieldProblem::Required)]);
+        // Five minutes of clock skew, not six.
+        assert_eq!(problems(json!({"at": "2026-12-07T08:05:00Z"})), []);
+        assert_eq!(
+            problems(json!({"at": "2026-12-07T08:06:00Z"})),
+            [FieldError::new("at", FieldProblem::InFuture)]
+        );
+        let ok = |extra: serde_json::Value| {
+            let mut all = json!({"at": "2026-12-07T08:00:00Z"});
+            all.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            problems(all)
+        };
+        assert_eq!(ok(json!({"days": "30"})), []);
+        assert_eq!(ok(json!({"days": "31"})), [FieldError::new("days", FieldProblem::InvalidNumber)]);
+        assert_eq!(ok(json!({"days": "07"})), [FieldError::new("days", FieldProblem::InvalidNumber)]);
+        // Lines, or the text they were written as before.
+        assert_eq!(ok(json!({"parts": [{"part": "密封圈", "quantity": "2"}]})), []);
+        assert_eq!(ok(json!({"parts": "密封圈 2 个"})), []);
+        assert_eq!(
+            ok(json!({"parts": [{"quantity": "10"}]})),
+            [
+                FieldError::new("parts", FieldProblem::Required),
+                FieldError::new("parts", FieldProblem::InvalidNumber)
+            ]
+        );
+        let id = "0193a1b2-0000-7000-8000-000000000001";
+        assert_eq!(ok(json!({"apart": [id]})), []);
+        assert_eq!(
+            ok(json!({"apart": [id, id]})),
+            [FieldError::new("apart", FieldProblem::TooLong { max: 1 })]
+        );
+        assert_eq!(ok(json!({"apart": ["x"]})), [FieldError::new("apart", FieldProblem::WrongType)]);
+    }
 }

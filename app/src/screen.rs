@@ -45,6 +45,10 @@ pub struct RecordScreen {
     /// While its name, phone or credit code is typed, the form shows the
     /// records on the device that may be the same company (查重).
     pub dedup: bool,
+    /// Commands offered only on some of its records (a repair's condition
+    /// before, on a repair); the others are offered on every record, and
+    /// disabled with the rule's reason while it refuses them.
+    pub offered: &'static [Offer],
     /// What the user types beside pressing a command (a ticket's first
     /// contact: how, and what was agreed; a rejection's comment).
     pub args: &'static [CommandArgs],
@@ -158,6 +162,12 @@ pub struct CommandArgs {
     /// on a repair, the returned and replacement items on a return): a
     /// pure rule of the record's fields, `always` for most.
     pub applies: fn(&Fields) -> bool,
+}
+
+/// A command offered on the records a pure rule of their fields picks.
+pub struct Offer {
+    pub command: &'static str,
+    pub when: fn(&Fields) -> bool,
 }
 
 /// `CommandArgs::applies` of arguments every record of the entity takes.

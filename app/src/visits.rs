@@ -5,7 +5,7 @@ use crate::i18n::Words;
 use crate::policy::Kind;
 use crate::schema::{field, Input, Link};
 use crate::screen::RecordScreen;
-use crate::sync::entity::{no_commands, no_more_rules, EntitySpec, Projected, Projection, Reference, Touch};
+use crate::sync::entity::{no_commands, no_more_rules, EntitySpec, Projected, Projection, Touch};
 #[cfg(test)]
 use crate::sync::Fields;
 
@@ -26,7 +26,7 @@ pub const VISIT: EntitySpec = EntitySpec {
         field("customer_name", Input::Text, "客户名称", "Customer")
             .required()
             .searched(),
-        field("lead_id", Input::Id, "来源线索", "From lead").kept(),
+        field("lead_id", Input::RecordOf("lead"), "来源线索", "From lead").kept(),
         field("visited_at", Input::DateTime, "拜访时间", "Visited at")
             .required()
             .past(),
@@ -53,16 +53,7 @@ pub const VISIT: EntitySpec = EntitySpec {
     projection: Some(&VISIT_ROWS),
     clocks: None,
     person_args: &[],
-    references: &[
-        Reference {
-            field: "lead_id",
-            entity: "lead",
-        },
-        Reference {
-            field: "customer_id",
-            entity: "customer",
-        },
-    ],
+    arg_references: &[],
     locked: crate::sync::entity::never_locked,
     claim: None,
     hidden: crate::sync::entity::nothing_hidden,
@@ -111,6 +102,7 @@ pub const VISIT_SCREEN: RecordScreen = RecordScreen {
     path: "/visits",
     from: None,
     dedup: false,
+    offered: &[],
     args: &[],
     deadlines: None,
     rates: None,

@@ -17,6 +17,8 @@ async function openPoolCustomer(page: Page, company: string) {
   await page.getByRole("link", { name: "客户" }).first().click();
   await page.getByTestId("show-pool").click();
   await expect(page.getByTestId("pool-hint")).toBeVisible();
+  // The count says whose records these are: the pool's.
+  await expect(page.getByTestId("record-count")).toContainText("公海 · ");
   await page.getByRole("searchbox").fill(company);
   await page.getByTestId("open-record").filter({ hasText: company }).click();
   await expect(page.getByTestId("record-detail")).toContainText(company);

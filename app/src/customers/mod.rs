@@ -144,7 +144,7 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
         )
         .fact(),
         // The lead it was made from: listed on the page as a related record.
-        field("lead_id", Input::Id, "来源线索", "From lead").kept(),
+        field("lead_id", Input::RecordOf("lead"), "来源线索", "From lead").kept(),
         field("status", Input::Choice(CUSTOMER_STATUSES), "状态", "Status")
             .kept()
             .workflow(),
@@ -187,12 +187,8 @@ pub const CUSTOMER: EntitySpec = EntitySpec {
     projection: Some(&CUSTOMER_ROWS),
     clocks: Some(&CUSTOMER_CLOCKS),
     person_args: &[],
-    references: &[
-        Reference {
-            field: "lead_id",
-            entity: "lead",
-        },
-        // The arguments of a merge and of keeping a pair apart.
+    // The arguments of a merge and of keeping a pair apart.
+    arg_references: &[
         Reference {
             field: look_alike::ABSORB,
             entity: "customer",
@@ -339,6 +335,7 @@ pub const CUSTOMER_SCREEN: RecordScreen = RecordScreen {
         then: (crate::leads::record::CONVERT, "customer_id"),
     }),
     dedup: true,
+    offered: &[],
     args: &[
         CommandArgs {
             command: APPROVE,

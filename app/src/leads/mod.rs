@@ -130,6 +130,7 @@ pub const LEAD_SCREEN: RecordScreen = RecordScreen {
     path: "/leads",
     from: None,
     dedup: false,
+    offered: &[],
     args: &[
         CommandArgs {
             command: record::QUALIFY,

@@ -13,7 +13,7 @@ use crate::schema::{field, Input};
 use crate::stored::Reader;
 use crate::sync::entity::{
     entered_at, Clock, ClockCall, Clocks, CommandCall, Decided, DueCall, EntitySpec, Raised, Recipient,
-    Reference, Refusal,
+    Refusal,
 };
 use crate::sync::Fields;
 use chrono::{DateTime, Utc};
@@ -93,10 +93,7 @@ pub const LEAD: EntitySpec = EntitySpec {
     projection: Some(&LEAD_ROWS),
     clocks: Some(&LEAD_CLOCKS),
     person_args: &[],
-    references: &[Reference {
-        field: "customer_id",
-        entity: "customer",
-    }],
+    arg_references: &[],
     locked: crate::sync::entity::never_locked,
     claim: None,
     hidden: crate::sync::entity::nothing_hidden,

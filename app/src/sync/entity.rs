@@ -9,7 +9,7 @@ use crate::error::{AppError, FieldError};
 use crate::i18n::{Locale, Words};
 use crate::policy::{Kind, Ownership};
 use crate::roles::CurrentUser;
-use crate::schema::Field;
+use crate::schema::{Field, Input};
 use crate::stored::Reader;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -48,11 +48,13 @@ pub struct EntitySpec {
     /// server loads each named user into the command's `Context` inside
     /// the deciding transaction.
     pub person_args: &'static [&'static str],
-    /// Fields (and command arguments) that name another record: a write
-    /// that sets one must name a record the writer may see, checked by the
-    /// server in the push transaction (a record made earlier in the same
-    /// batch counts); anything else is refused as if it did not exist.
-    pub references: &'static [Reference],
+    /// Command arguments that name another record (a merge's absorbed
+    /// customer); the fields that do say so in their declaration
+    /// (`references`). A write that sets one must name a record the writer
+    /// may see, checked by the server in the push transaction (a record
+    /// made earlier in the same batch counts); anything else is refused as
+    /// if it did not exist.
+    pub arg_references: &'static [Reference],
     /// Why the record's fields may not be edited as it stands, if they may
     /// not (an application under review, a closed ticket): a reason code
     /// shown in words. Pure: the record's page disables its Edit button
@@ -430,6 +432,20 @@ impl EntitySpec {
 
     pub fn field(&self, name: &str) -> Option<&'static Field> {
         crate::schema::find(self.fields, name)
+    }
+
+    /// The fields (`Input::Reference`, `Input::RecordOf`) and command
+    /// arguments (`arg_references`) that name a record of another entity.
+    pub fn references(&self) -> impl Iterator<Item = Reference> + '_ {
+        let fields = self.fields.iter().filter_map(|f| match f.input {
+            Input::Reference(link) => Some(Reference {
+                field: f.name,
+                entity: link.spec.name,
+            }),
+            Input::RecordOf(entity) => Some(Reference { field: f.name, entity }),
+            _ => None,
+        });
+        fields.chain(self.arg_references.iter().copied())
     }
 
     /// Whether a mutation may name `name` at all.

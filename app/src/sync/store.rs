@@ -154,8 +154,7 @@ async fn load_merge_targets(
             continue;
         };
         let named = spec
-            .references
-            .iter()
+            .references()
             .filter(|r| r.entity == spec.name)
             .filter_map(|r| reference_id(&mutation.fields, r.field));
         for id in named {
@@ -287,7 +286,7 @@ fn referenced(entities: Entities, batch: &PushBatch) -> Vec<(&'static EntitySpec
         let Some(spec) = entities.spec(&mutation.entity) else {
             continue;
         };
-        for reference in spec.references {
+        for reference in spec.references() {
             let (Some(target), Some(id)) = (
                 entities.spec(reference.entity),
                 reference_id(&mutation.fields, reference.field),
@@ -322,8 +321,7 @@ fn unseen_references(
     fields: &Fields,
     records: &HashMap<(&'static str, Uuid), Current>,
 ) -> Vec<FieldError> {
-    spec.references
-        .iter()
+    spec.references()
         .filter(|reference| {
             let Some(id) = reference_id(fields, reference.field) else {
                 return false;
@@ -464,7 +462,7 @@ fn forward_references(
     records: &HashMap<(&'static str, Uuid), Current>,
 ) -> Vec<&'static str> {
     let mut vouched = Vec::new();
-    for reference in spec.references {
+    for reference in spec.references() {
         let Some(target) = entities.spec(reference.entity) else {
             continue;
         };
@@ -513,7 +511,7 @@ fn named_records(
     records: &HashMap<(&'static str, Uuid), Current>,
 ) -> BTreeMap<Uuid, super::entity::Other> {
     let mut named = BTreeMap::new();
-    for reference in spec.references {
+    for reference in spec.references() {
         let (Some(target), Some(id)) = (
             entities.spec(reference.entity),
             reference_id(args, reference.field),
@@ -541,8 +539,7 @@ fn naming_fields(entities: Entities, entity: &str) -> Vec<(&'static EntitySpec, 
     entities
         .iter()
         .flat_map(|spec| {
-            spec.references
-                .iter()
+            spec.references()
                 .filter(move |r| r.entity == entity && spec.has_field(r.field))
                 .map(move |r| (spec, r.field))
         })

@@ -11,11 +11,11 @@ use crate::i18n::Words;
 use crate::policy::Kind;
 use crate::roles::Role;
 use crate::schema::{field, Field, Input, Lines, Link, LONG_TEXT, SHORT_TEXT};
-use crate::screen::{CommandArgs, Deadline, DeadlineState, Rate, RecordScreen};
+use crate::screen::{CommandArgs, Deadline, DeadlineState, Offer, Rate, RecordScreen};
 use crate::stored::{instant_value as instant, stored_instant, Reader};
 use crate::sync::entity::{
     Clock, ClockCall, Clocks, CommandCall, Decided, DueCall, EntitySpec, Projected, Projection, Raised,
-    Recipient, Reference, Refusal,
+    Recipient, Refusal,
 };
 use crate::sync::Fields;
 use chrono::{DateTime, Utc};
@@ -152,10 +152,7 @@ pub const TICKET: EntitySpec = EntitySpec {
     projection: Some(&TICKET_ROWS),
     clocks: Some(&TICKET_CLOCKS),
     person_args: &["technician"],
-    references: &[Reference {
-        field: "customer_id",
-        entity: "customer",
-    }],
+    arg_references: &[],
     locked: ticket_locked,
     claim: None,
     hidden: survey::hidden_from,
@@ -684,6 +681,10 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
     path: "/tickets",
     from: None,
     dedup: false,
+    offered: &[Offer {
+        command: RECORD_BEFORE,
+        when: is_repair,
+    }],
     args: &[
         CommandArgs {
             command: CONTACT,
@@ -1078,11 +1079,7 @@ fn record_before(call: &CommandCall) -> Result<Decided, Refusal> {
         return Err(Refusal::Rule("repair_before_confirmed"));
     }
     let mut read = Reader::args(call.args);
-    for name in ["before_appearance", "before_function", "before_performance"] {
-        read.choice(name, |raw| CONDITIONS.contains(&raw).then_some(()));
-    }
-    read.required("condition_before", LONG_TEXT);
-    read.required("before_confirmed_by", SHORT_TEXT);
+    crate::schema::check(BEFORE_RECORD, &mut read, call.now);
     read.finish().map_err(Refusal::Invalid)?;
     let mut changes: Fields = BEFORE_RECORD
         .iter()
