@@ -101,4 +101,44 @@ mod tests {
             }
         }
     }
+
+    /// Commands and coded choices are said in words from `i18n`'s table:
+    /// every one an entity declares has them in both languages.
+    #[test]
+    fn every_command_and_choice_has_words_in_both_languages() {
+        use crate::i18n::Locale;
+        use crate::schema::{Field, Input};
+        fn choices(fields: &'static [Field], out: &mut Vec<(&'static str, &'static str)>) {
+            for field in fields {
+                match field.input {
+                    Input::Choice(values) | Input::TextOr(values) => {
+                        out.extend(values.iter().map(|v| (field.name, *v)))
+                    }
+                    Input::Lines(lines) => choices(lines.fields, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        for screen in crate::records::ALL_SCREENS {
+            let mut coded = Vec::new();
+            choices(screen.spec.fields, &mut coded);
+            for args in screen.args {
+                choices(args.fields, &mut coded);
+            }
+            for locale in [Locale::ZhCn, Locale::En] {
+                for command in screen.spec.commands {
+                    if locale.word(command).is_empty() {
+                        missing.push(format!("{}: command {command} {locale:?}", screen.spec.name));
+                    }
+                }
+                for (field, value) in &coded {
+                    if locale.choice(field, value).is_none_or(str::is_empty) {
+                        missing.push(format!("{}.{field} = {value} {locale:?}", screen.spec.name));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "{missing:#?}");
+    }
 }
