@@ -9,9 +9,7 @@ use crate::i18n::Words;
 use crate::policy::Kind;
 use crate::schema::{field, Input, Link};
 use crate::screen::RecordScreen;
-use crate::sync::entity::{
-    Clock, ClockCall, Clocks, DueCall, EntitySpec, Raised, Recipient, Touch,
-};
+use crate::sync::entity::{Clock, ClockCall, Clocks, DueCall, EntitySpec, Raised, Recipient, Touch};
 use crate::sync::Fields;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde_json::Value;

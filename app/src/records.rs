@@ -1768,7 +1768,9 @@ fn shown_value(form_field: &Field, raw: &str, tz: chrono_tz::Tz, locale: Locale)
     match form_field.input {
         Input::Choice(_) => locale.choice(form_field.name, raw).unwrap_or(raw).to_owned(),
         // A coded word in words; any other text (an agent's name) as typed.
-        Input::TextOr(coded) if coded.contains(&raw) => locale.choice(form_field.name, raw).unwrap_or(raw).to_owned(),
+        Input::TextOr(coded) if coded.contains(&raw) => {
+            locale.choice(form_field.name, raw).unwrap_or(raw).to_owned()
+        }
         Input::DateTime => chrono::DateTime::parse_from_rfc3339(raw)
             .map(|at| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_else(|_| raw.to_owned()),

@@ -325,7 +325,10 @@ mod tests {
 
     #[test]
     fn each_field_is_read_by_what_it_declares() {
-        assert_eq!(problems(json!({})), [FieldError::new("at", FieldProblem::Required)]);
+        assert_eq!(
+            problems(json!({})),
+            [FieldError::new("at", FieldProblem::Required)]
+        );
         // Five minutes of clock skew, not six.
         assert_eq!(problems(json!({"at": "2026-12-07T08:05:00Z"})), []);
         assert_eq!(
@@ -334,12 +337,20 @@ mod tests {
         );
         let ok = |extra: serde_json::Value| {
             let mut all = json!({"at": "2026-12-07T08:00:00Z"});
-            all.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            all.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
             problems(all)
         };
         assert_eq!(ok(json!({"days": "30"})), []);
-        assert_eq!(ok(json!({"days": "31"})), [FieldError::new("days", FieldProblem::InvalidNumber)]);
-        assert_eq!(ok(json!({"days": "07"})), [FieldError::new("days", FieldProblem::InvalidNumber)]);
+        assert_eq!(
+            ok(json!({"days": "31"})),
+            [FieldError::new("days", FieldProblem::InvalidNumber)]
+        );
+        assert_eq!(
+            ok(json!({"days": "07"})),
+            [FieldError::new("days", FieldProblem::InvalidNumber)]
+        );
         // Lines, or the text they were written as before.
         assert_eq!(ok(json!({"parts": [{"part": "密封圈", "quantity": "2"}]})), []);
         assert_eq!(ok(json!({"parts": "密封圈 2 个"})), []);
@@ -356,6 +367,9 @@ mod tests {
             ok(json!({"apart": [id, id]})),
             [FieldError::new("apart", FieldProblem::TooLong { max: 1 })]
         );
-        assert_eq!(ok(json!({"apart": ["x"]})), [FieldError::new("apart", FieldProblem::WrongType)]);
+        assert_eq!(
+            ok(json!({"apart": ["x"]})),
+            [FieldError::new("apart", FieldProblem::WrongType)]
+        );
     }
 }

@@ -442,7 +442,10 @@ impl EntitySpec {
                 field: f.name,
                 entity: link.spec.name,
             }),
-            Input::RecordOf(entity) => Some(Reference { field: f.name, entity }),
+            Input::RecordOf(entity) => Some(Reference {
+                field: f.name,
+                entity,
+            }),
             _ => None,
         });
         fields.chain(self.arg_references.iter().copied())
