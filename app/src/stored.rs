@@ -1,6 +1,7 @@
-//! Reading a record's stored fields for its check: each aggregate's
-//! `check` reads the fields as they will be stored (UTC instants in
-//! RFC 3339, ISO dates, normalised phones) and reports every problem at once.
+//! Reading a record's stored fields for its check: the schema's check of
+//! each declared field (`schema::check`) and an aggregate's own rules read
+//! the fields as they will be stored (UTC instants in RFC 3339, ISO dates,
+//! normalised phones) and report every problem at once.
 
 use crate::error::{FieldError, FieldProblem};
 use crate::sync::Fields;

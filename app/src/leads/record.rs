@@ -1,5 +1,6 @@
-//! The lead as the sync engine stores it: its entity declaration, the check
-//! its stored fields pass, and its commands (screening: qualify or
+//! The lead as the sync engine stores it: its entity declaration (its
+//! fields, declared once), the rule its stored fields pass beyond them, and
+//! its commands (screening: qualify or
 //! disqualify). Pure: the browser and the server run the same code.
 
 use super::{
