@@ -35,7 +35,11 @@ macro_rules! on_both_databases {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let app = common::TestApp::spawn(common::Backend::Postgres).await;
+                let url = app.url.clone();
                 ($body)(app).await;
+                // A passed test leaves no database behind (a failed one
+                // keeps it, to look into).
+                common::drop_postgres_database(&url).await;
             }
         }
     };
@@ -93,6 +97,22 @@ pub async fn fresh_postgres_database() -> String {
         .expect("create database");
     let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
     format!("{base}/{name}")
+}
+
+/// Drops a database `fresh_postgres_database` made, with whatever is still
+/// connected to it.
+pub async fn drop_postgres_database(url: &str) {
+    use sqlx::Connection;
+    let Some((_, name)) = url.rsplit_once('/') else {
+        return;
+    };
+    let mut admin = sqlx::PgConnection::connect(&postgres_url())
+        .await
+        .expect("PostgreSQL admin connection");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .expect("drop the test's database");
 }
 
 impl TestApp {

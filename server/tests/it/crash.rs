@@ -170,5 +170,7 @@ async fn sqlite_server_killed_mid_push() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_server_killed_mid_push() {
-    killed_mid_push_loses_nothing_and_doubles_nothing(common::fresh_postgres_database().await).await;
+    let url = common::fresh_postgres_database().await;
+    killed_mid_push_loses_nothing_and_doubles_nothing(url.clone()).await;
+    common::drop_postgres_database(&url).await;
 }
