@@ -669,7 +669,7 @@ fn record_item(
     let summary: Vec<&Field> = if screen.summary.is_empty() {
         screen
             .form()
-            .filter(|f| matches!(f.input, Input::Choice(_) | Input::Long) && f.name != "urgent")
+            .filter(|f| matches!(f.input, Input::Choice(_) | Input::Long))
             .collect()
     } else {
         screen

@@ -113,7 +113,8 @@ pub const VISIT_SCREEN: RecordScreen = RecordScreen {
     proposal: None,
     order: None,
     badge: None,
-    summary: &[],
+    // Why and with what result, not the urgent flag's yes or no.
+    summary: &["purpose", "result"],
     status: None,
 };
 
