@@ -754,17 +754,18 @@ pub const TICKET_SCREEN: RecordScreen = RecordScreen {
 
 /// The parts a repair used (更换零部件), a line each: what, how many, in
 /// what unit. A ticket resolved before they were lines keeps them as the
-/// text it was written with (`check_parts`).
+/// text it was written with (`Lines::text_before`).
 pub const PARTS: Lines = Lines {
     fields: &[
         field("part", Input::Text, "零部件", "Part").required(),
+        // Optional, as it always was in what is stored: a part written
+        // without a count stays readable, and its ticket closable.
         field(
             "quantity",
             Input::Whole { min: 1, max: 99_999 },
             "数量",
             "Quantity",
-        )
-        .required(),
+        ),
         field("unit", Input::Text, "单位", "Unit"),
     ],
     flag: None,
@@ -1466,7 +1467,8 @@ mod tests {
         let mut resolved = ticket.clone();
         resolved.extend(changes);
         assert_eq!(TICKET.check(&resolved, now()), Ok(()));
-        // A line needs a part and a whole quantity.
+        // A line needs a part, and a quantity given is a whole number; one
+        // without a quantity is kept.
         with_parts["parts_used"] = json!([{"part": "密封圈", "quantity": "两个"}, {"quantity": "1"}]);
         let Err(Refusal::Invalid(problems)) = command(RESOLVE, with_parts.clone(), &ticket, now()) else {
             panic!("bad lines must be refused");
@@ -1487,6 +1489,11 @@ mod tests {
         let mut legacy = ticket.clone();
         legacy.extend(changes);
         assert_eq!(TICKET.check(&legacy, now()), Ok(()));
+        // A part stored without its count still reads, and its ticket
+        // still takes commands.
+        let mut uncounted = legacy.clone();
+        uncounted.insert("parts_used".into(), json!([{"part": "密封圈"}]));
+        assert_eq!(TICKET.check(&uncounted, now()), Ok(()));
     }
 
     #[test]

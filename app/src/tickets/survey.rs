@@ -188,6 +188,12 @@ pub fn decide_survey(call: &CommandCall) -> Result<Decided, Refusal> {
     }
 }
 
+/// What an answer's refusal may name: the answers, and the ticket's fields
+/// (its whole check runs with the answer).
+fn answer_and_ticket_fields() -> Vec<Field> {
+    ANSWERS.iter().chain(super::TICKET.fields).copied().collect()
+}
+
 /// What the survey page shows the customer before they answer.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SurveyInvite {
@@ -312,7 +318,7 @@ pub fn SurveyPage() -> impl leptos::IntoView {
                     <span>{locale.say(REMARKS.label)} <small class="muted">{locale.texts().optional}</small></span>
                     <textarea data-testid="survey-comment" rows="3" bind:value=comment />
                 </label>
-                {move || failure.get().map(|e| view! { <p class="form-error" role="alert" data-testid="survey-refused">{locale.error_in_full(&e, ANSWERS)}</p> })}
+                {move || failure.get().map(|e| view! { <p class="form-error" role="alert" data-testid="survey-refused">{locale.error_in_full(&e, &answer_and_ticket_fields())}</p> })}
                 <div class="actions">
                     <button class="primary" type="submit" data-testid="survey-submit">{locale.word("survey_submit")}</button>
                 </div>
