@@ -192,6 +192,7 @@ async fn postgres_two_servers_approving_200_at_once_give_200_gapless_codes() {
     }
     let expected: BTreeSet<String> = (1..=200).map(|n| format!("{}{n:04}", year_prefix())).collect();
     assert_eq!(codes, expected);
+    common::drop_postgres_database(&one.url).await;
 }
 
 #[derive(Debug, PartialEq, sqlx::FromRow)]

@@ -482,6 +482,7 @@ async fn two_servers_on_one_postgres_database_share_sync_state() {
     let made = push_ok(&on_second, vec![create(Uuid::now_v7(), "另一台")]).await;
     assert_eq!(statuses(&made), ["applied"]);
     assert_eq!(pull_all(&on_first, 0, 1000).await.0.len(), 2);
+    common::drop_postgres_database(&first.url).await;
 }
 
 on_both_databases!(
