@@ -426,10 +426,7 @@ fn RecordList(me: CurrentUser, screen: &'static RecordScreen) -> impl IntoView {
     let singles = client::use_singles();
     let can_add = crate::policy::can_create(&me, screen.spec.kind);
     // Records that keep an approval: a chip narrows to those waiting for me.
-    let has_approvals = screen
-        .spec
-        .field("approval")
-        .is_some_and(|f| f.input == Input::Approval);
+    let has_approvals = screen.spec.fields.iter().any(|f| f.input == Input::Approval);
     let waiting_only = RwSignal::new(false);
     let me_for_filter = me.clone();
     // A supervisor or manager sees others' records too, and may narrow to one owner.
