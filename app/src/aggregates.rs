@@ -94,8 +94,19 @@ mod tests {
             }
             for field in spec.fields {
                 if let crate::schema::Input::Reference(link) = field.input {
+                    let target = ENTITIES.spec(link.entity);
+                    assert!(
+                        target.is_some(),
+                        "{}.{} links to {}",
+                        spec.name,
+                        field.name,
+                        link.entity
+                    );
                     for (from, to) in link.copy {
-                        assert!(link.spec.has_field(from) && spec.has_field(to), "{from} → {to}");
+                        assert!(
+                            target.is_some_and(|t| t.has_field(from)) && spec.has_field(to),
+                            "{from} → {to}"
+                        );
                     }
                 }
             }

@@ -11,8 +11,8 @@
 //! ERPNext's amount tiers allowed, its issue 37128) is refused, as is
 //! approving one's own request.
 
+use crate::error::Refusal;
 use crate::roles::{CurrentUser, Role};
-use crate::sync::entity::Refusal;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -224,7 +224,7 @@ impl Approval {
 }
 
 /// The request a record keeps in its `approval` field, if it has one.
-pub fn stored(fields: &crate::sync::Fields) -> Option<Approval> {
+pub fn stored(fields: &crate::stored::Fields) -> Option<Approval> {
     fields
         .get("approval")
         .filter(|v| !v.is_null())

@@ -5,7 +5,7 @@
 //! digits without +86; a unified social credit code by its characters.
 //! Pure: the phone's store and the server match alike.
 
-use crate::sync::Fields;
+use crate::stored::Fields;
 use serde_json::Value;
 
 /// Company forms cut from the end of a name, longest first.

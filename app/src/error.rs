@@ -189,3 +189,29 @@ impl FromServerFnError for AppError {
         JsonEncoding::encode(self).unwrap_or_default()
     }
 }
+
+/// Why a command was refused: a stable code (shown to the user in words by
+/// `i18n`), or field problems of its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A rule of the process says no, e.g. `already_closed`.
+    Rule(&'static str),
+    /// A rule says no because of someone else's hold on the record (a
+    /// teammate claimed it first): the reason, and who it is.
+    HeldBy(&'static str, String),
+    /// The arguments break their field rules.
+    Invalid(Vec<FieldError>),
+}
+
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Rule(code) => AppError::refused(code),
+            Refusal::HeldBy(code, by) => AppError::Refused {
+                code: code.to_owned(),
+                by: Some(by),
+            },
+            Refusal::Invalid(fields) => AppError::invalid(fields),
+        }
+    }
+}

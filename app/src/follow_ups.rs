@@ -102,13 +102,13 @@ fn reads_whole(user: &crate::roles::CurrentUser, kind: Kind, record: crate::poli
 /// The customer followed up, found on the device; its name is copied so
 /// the record reads on a phone that does not hold the customer.
 pub const FOLLOW_UP_CUSTOMER: Link = Link {
-    spec: &crate::customers::CUSTOMER,
+    entity: crate::customers::CUSTOMER.name,
     copy: &[("company", "customer_name")],
 };
 
 /// The ticket a follow-up comes after, if any.
 pub const FOLLOW_UP_TICKET: Link = Link {
-    spec: &crate::tickets::TICKET,
+    entity: crate::tickets::TICKET.name,
     copy: &[("customer_name", "customer_name"), ("customer_id", "customer_id")],
 };
 

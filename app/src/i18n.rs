@@ -627,22 +627,6 @@ impl Locale {
         parts.join(" ")
     }
 
-    /// Where a deadline stands, in words.
-    pub fn deadline_state(self, state: crate::screen::DeadlineState) -> String {
-        use crate::screen::DeadlineState;
-        let zh = self == Self::ZhCn;
-        match state {
-            DeadlineState::Running(left) if zh => format!("剩余 {}", self.duration(left)),
-            DeadlineState::Running(left) => format!("{} left", self.duration(left)),
-            DeadlineState::Overdue(late) if zh => format!("已超时 {}", self.duration(late)),
-            DeadlineState::Overdue(late) => format!("{} overdue", self.duration(late)),
-            DeadlineState::MetInTime if zh => "按时完成".into(),
-            DeadlineState::MetInTime => "Met in time".into(),
-            DeadlineState::MetLate if zh => "超时完成".into(),
-            DeadlineState::MetLate => "Met late".into(),
-        }
-    }
-
     /// A refusal that names who holds the record now.
     pub fn refusal_by(self, code: &str, by: &str) -> String {
         match (code, self) {
@@ -657,7 +641,7 @@ impl Locale {
     pub fn refusal(self, code: &str) -> String {
         let zh = self == Self::ZhCn;
         if code == "photo_too_large" {
-            let mb = crate::photos::MAX_PHOTO / 1_000_000;
+            let mb = crate::validate::MAX_PHOTO / 1_000_000;
             return if zh {
                 format!("照片超过 {mb} MB，无法上传，请重新拍摄。")
             } else {
@@ -757,30 +741,6 @@ impl Locale {
             _ => "The action was refused.",
         };
         words.to_owned()
-    }
-
-    /// An error in words, a validation error with each field's problem
-    /// ("审批意见: 必填"), where a form has no input to show it beside.
-    /// `fields` are those the error may name (a command's arguments and
-    /// its record's fields): a name not among them shows as it is.
-    pub fn error_in_full(self, error: &AppError, declared: &[crate::schema::Field]) -> String {
-        match error {
-            AppError::Invalid { fields } => fields
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{}: {}",
-                        declared
-                            .iter()
-                            .find(|d| d.name == f.field)
-                            .map_or(f.field.as_str(), |d| self.say(d.label)),
-                        self.field_problem(f.problem)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-            other => self.error(other),
-        }
     }
 
     pub fn error(self, error: &AppError) -> String {
@@ -930,17 +890,6 @@ impl Locale {
             (Self::En, Scope::Own(_)) => format!("My {}", plural.to_lowercase()),
             (Self::En, Scope::Team(_)) => format!("My team's {}", plural.to_lowercase()),
             (Self::En, Scope::All) => format!("All {}", plural.to_lowercase()),
-        }
-    }
-
-    /// "评分 7/8 · 建议意向等级：A 高意向": a proposal and its score.
-    pub fn proposal(self, field: &crate::schema::Field, proposed: crate::screen::Proposed) -> String {
-        let (score, max) = (proposed.score, proposed.max);
-        let label = self.say(field.label);
-        let value = self.choice(field.name, proposed.value).unwrap_or(proposed.value);
-        match self {
-            Self::ZhCn => format!("评分 {score}/{max} · 建议{label}：{value}"),
-            Self::En => format!("Score {score}/{max} · proposed {}: {value}", label.to_lowercase()),
         }
     }
 

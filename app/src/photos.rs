@@ -21,9 +21,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The largest photo accepted, in bytes, after the phone's resize (a
-/// 1600-pixel JPEG is a few hundred kilobytes).
-pub const MAX_PHOTO: u64 = 2_000_000;
+pub use crate::validate::MAX_PHOTO;
 /// The bytes of one chunk: a slow connection sends one in a few seconds,
 /// and a cut loses at most one.
 pub const CHUNK: usize = 128 * 1024;
@@ -114,7 +112,7 @@ pub async fn begin(photo: PhotoStart) -> Result<Progress, AppError> {
     let user = crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
     photo.check()?;
-    store::begin(&state.db, state.entities, &user, &photo, Utc::now()).await?
+    store::begin(&state.db, crate::sync::entity::registered()?, &user, &photo, Utc::now()).await?
 }
 
 /// `POST /api/photos/chunk`: bytes of a declared photo from `offset`
@@ -142,7 +140,7 @@ pub async fn chunk(id: Uuid, offset: u64, data: String) -> Result<Progress, AppE
 pub async fn list(entity: String, record_id: Uuid) -> Result<Vec<PhotoInfo>, AppError> {
     let user = crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
-    let spec = state.entities.spec(&entity).ok_or(AppError::NotFound)?;
+    let spec = crate::sync::entity::registered()?.spec(&entity).ok_or(AppError::NotFound)?;
     store::list(&state.db, spec, &user, record_id).await?
 }
 
@@ -463,7 +461,7 @@ pub fn RecordPhotos(entity: &'static str, record_id: Uuid, may_add: bool) -> imp
                         let percent = p.received * 100 / p.start.size.max(1);
                         let note = match &p.refused {
                             Some(error) => view! {
-                                <span class="form-error" data-testid="photo-refused">{locale.error_in_full(error, &[])}</span>
+                                <span class="form-error" data-testid="photo-refused">{crate::schema::error_in_words(locale, error, &[])}</span>
                                 <button type="button" class="link" on:click=move |_| drop_local(id)>{locale.word("photo_drop")}</button>
                             }
                             .into_any(),
@@ -514,7 +512,7 @@ pub fn RecordPhotos(entity: &'static str, record_id: Uuid, may_add: bool) -> imp
             {move || {
                 failure
                     .get()
-                    .map(|e| view! { <p class="form-error" role="alert" data-testid="photo-failed">{locale.error_in_full(&e, &[])}</p> })
+                    .map(|e| view! { <p class="form-error" role="alert" data-testid="photo-failed">{crate::schema::error_in_words(locale, &e, &[])}</p> })
             }}
         </section>
     }

@@ -1058,7 +1058,7 @@ fn proposal_view(
     view! {
         <p class="muted proposal" data-testid="proposal">
             {move || match proposed.get() {
-                Some(p) => locale.proposal(field, p),
+                Some(p) => p.words(field, locale),
                 None => hint.to_owned(),
             }}
         </p>
@@ -1402,20 +1402,18 @@ fn ReferencePicker(
     use crate::search::{Query, SearchText};
     let locale = use_locale();
     let typed = RwSignal::new(String::new());
+    let target = crate::aggregates::ENTITIES.spec(link.entity);
+    let title = target.map_or("", |spec| spec.title);
     let known = client::use_prepared_records(
-        link.spec.name,
+        link.entity,
         move |r| {
-            let searched = SearchText::new(&r.fields, link.spec.searched());
+            let searched = SearchText::new(&r.fields, target.into_iter().flat_map(|spec| spec.searched()));
             Some((r.id, searched, r.fields))
         },
         |_, _| std::cmp::Ordering::Equal,
     );
     let summary = move |fields: &Fields| {
-        let parts = [
-            text(fields, link.spec.title),
-            text(fields, "code"),
-            text(fields, "phone"),
-        ];
+        let parts = [text(fields, title), text(fields, "code"), text(fields, "phone")];
         parts
             .into_iter()
             .filter(|p| !p.is_empty())
@@ -1545,16 +1543,19 @@ fn ReferencePicker(
 fn LinkedRecord(link: &'static Link, id: String) -> impl IntoView {
     let locale = use_locale();
     let id = uuid::Uuid::parse_str(&id).ok();
-    let record = client::use_local_record(link.spec.name, Signal::derive(move || id));
+    let title = crate::aggregates::ENTITIES
+        .spec(link.entity)
+        .map_or("", |spec| spec.title);
+    let record = client::use_local_record(link.entity, Signal::derive(move || id));
     move || {
         let found = record.with(|read| match read {
             Some(Ok(Some(view))) => Some(view.fields.clone()),
             _ => None,
         });
-        match (found, id.and_then(|id| record_page(link.spec.name, id))) {
+        match (found, id.and_then(|id| record_page(link.entity, id))) {
             (Some(fields), Some(page)) => {
                 let code = text(&fields, "code");
-                let words = [text(&fields, link.spec.title), code]
+                let words = [text(&fields, title), code]
                     .into_iter()
                     .filter(|p| !p.is_empty())
                     .collect::<Vec<_>>()
@@ -1579,7 +1580,7 @@ fn related_records(screen: &'static RecordScreen, id: uuid::Uuid, me: &CurrentUs
             typed.chain(other.facts().map(move |f| (*other, f, false)))
         })
         .filter_map(|(other, f, typed)| match f.input {
-            Input::Reference(link) if link.spec.name == screen.spec.name => Some((other, f.name, typed)),
+            Input::Reference(link) if link.entity == screen.spec.name => Some((other, f.name, typed)),
             _ => None,
         })
         .filter(|(other, _, _)| policy::scope(me, other.spec.kind).is_some())
@@ -2218,7 +2219,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                                     .map(|e| {
                                         view! {
                                             <p class="form-error" role="alert" data-testid="command-refused">
-                                                {locale.error_in_full(&e, &declared())}
+                                                {crate::schema::error_in_words(locale, &e, &declared())}
                                             </p>
                                         }
                                     })
@@ -2409,7 +2410,7 @@ pub fn deadline_badge(
         DeadlineState::Overdue(_) | DeadlineState::MetLate => "badge clock late",
         DeadlineState::MetInTime => "badge clock met",
     };
-    view! { <span class=class data-testid="deadline-state">{locale.deadline_state(state)}</span> }
+    view! { <span class=class data-testid="deadline-state">{state.words(locale)}</span> }
 }
 
 /// The form a command is given through, by making another record from

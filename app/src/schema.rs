@@ -5,10 +5,10 @@
 //! server's checks and the history's labels all read that declaration, so
 //! a field is never named twice and a missing label does not compile.
 
+use crate::error::AppError;
 use crate::error::FieldProblem;
-use crate::i18n::Words;
+use crate::i18n::{Locale, Words};
 use crate::stored::Reader;
-use crate::sync::entity::EntitySpec;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -91,7 +91,9 @@ impl PartialEq for Lines {
 /// What a reference field links to, and what choosing a record copies
 /// into the form (a ticket's customer: the name, contact and phone).
 pub struct Link {
-    pub spec: &'static EntitySpec,
+    /// The linked aggregate's name (its `EntitySpec` is in the registry,
+    /// `aggregates::ENTITIES`, which lists every aggregate).
+    pub entity: &'static str,
     /// (field of the chosen record, field of the form). The first names
     /// the record and is always copied; the rest fill inputs left empty,
     /// so what the caller said stays.
@@ -100,7 +102,7 @@ pub struct Link {
 
 impl PartialEq for Link {
     fn eq(&self, other: &Self) -> bool {
-        self.spec.name == other.spec.name && self.copy == other.copy
+        self.entity == other.entity && self.copy == other.copy
     }
 }
 
@@ -291,6 +293,30 @@ fn check_field(field: &Field, read: &mut Reader, now: DateTime<Utc>) {
 /// Whether a stored approval reads as one.
 pub fn is_approval(value: &Value) -> bool {
     serde_json::from_value::<crate::approvals::Approval>(value.clone()).is_ok()
+}
+
+/// An error in the user's words, a validation error with each field's problem
+/// ("审批意见: 必填"), where a form has no input to show it beside.
+/// `fields` are those the error may name (a command's arguments and
+/// its record's fields): a name not among them shows as it is.
+pub fn error_in_words(locale: Locale, error: &AppError, declared: &[Field]) -> String {
+    match error {
+        AppError::Invalid { fields } => fields
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}: {}",
+                    declared
+                        .iter()
+                        .find(|d| d.name == f.field)
+                        .map_or(f.field.as_str(), |d| locale.say(d.label)),
+                    locale.field_problem(f.problem)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => locale.error(other),
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! importing the views that render it. The fields themselves are declared
 //! once, in the aggregate's schema (`crate::schema`).
 
-use crate::i18n::Words;
+use crate::i18n::{Locale, Words};
 use crate::schema::{Field, Place};
 use crate::sync::entity::EntitySpec;
 use crate::sync::Fields;
@@ -26,6 +26,19 @@ pub struct Proposed {
     pub score: u32,
     /// The most the score can be.
     pub max: u32,
+}
+
+impl Proposed {
+    /// "评分 7/8 · 建议意向等级：A 高意向": a proposal and its score.
+    pub fn words(self, field: &Field, locale: Locale) -> String {
+        let (score, max) = (self.score, self.max);
+        let label = locale.say(field.label);
+        let value = locale.choice(field.name, self.value).unwrap_or(self.value);
+        match locale {
+            Locale::ZhCn => format!("评分 {score}/{max} · 建议{label}：{value}"),
+            Locale::En => format!("Score {score}/{max} · proposed {}: {value}", label.to_lowercase()),
+        }
+    }
 }
 
 /// A record's deadlines in a zone, by the company's settings.
@@ -195,6 +208,23 @@ pub enum DeadlineState {
     MetInTime,
     /// Met, but after it ran out.
     MetLate,
+}
+
+impl DeadlineState {
+    /// Where a deadline stands, in words.
+    pub fn words(self, locale: Locale) -> String {
+        let zh = locale == Locale::ZhCn;
+        match self {
+            DeadlineState::Running(left) if zh => format!("剩余 {}", locale.duration(left)),
+            DeadlineState::Running(left) => format!("{} left", locale.duration(left)),
+            DeadlineState::Overdue(late) if zh => format!("已超时 {}", locale.duration(late)),
+            DeadlineState::Overdue(late) => format!("{} overdue", locale.duration(late)),
+            DeadlineState::MetInTime if zh => "按时完成".into(),
+            DeadlineState::MetInTime => "Met in time".into(),
+            DeadlineState::MetLate if zh => "超时完成".into(),
+            DeadlineState::MetLate => "Met late".into(),
+        }
+    }
 }
 
 impl Deadline {

@@ -4,10 +4,12 @@
 //! normalised phones) and report every problem at once.
 
 use crate::error::{FieldError, FieldProblem};
-use crate::sync::Fields;
 use crate::validate::{Checker, Email, Phone};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
+
+/// The fields of a record: field name to JSON value.
+pub type Fields = serde_json::Map<String, Value>;
 
 /// An instant as it is stored: RFC 3339 in UTC, to the second.
 pub fn instant_value(at: DateTime<Utc>) -> Value {

@@ -3,6 +3,11 @@
 use crate::error::{FieldError, FieldProblem};
 use serde::{Deserialize, Serialize};
 
+/// The largest photo accepted, in bytes, after the phone's resize (a
+/// 1600-pixel JPEG is a few hundred kilobytes): checked on the device and
+/// again by the server when an upload is declared.
+pub const MAX_PHOTO: u64 = 2_000_000;
+
 /// A Chinese phone number: an 11-digit mobile (`13812345678`), a landline with
 /// area code (`021-62345678`, `0755 8888 6666`, optional extension `-123`), or
 /// a 400/800 service number. An optional `+86` prefix is accepted and dropped.

@@ -88,7 +88,7 @@ pub const VISIT_ROWS: Projection = Projection {
 /// A visit names the customer visited, found on the device; its name is
 /// copied, and a visit to someone not yet a customer is named only.
 pub const VISIT_CUSTOMER: Link = Link {
-    spec: &crate::customers::CUSTOMER,
+    entity: crate::customers::CUSTOMER.name,
     copy: &[("company", "customer_name")],
 };
 

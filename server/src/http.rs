@@ -82,7 +82,10 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
 /// What every page render and server function finds in its context.
 fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let state = state.clone();
-    move || provide_context(state.clone())
+    move || {
+        provide_context(state.clone());
+        provide_context(app::aggregates::ENTITIES);
+    }
 }
 
 /// What a page render finds in its context: `page_context`, and the
@@ -271,7 +274,7 @@ async fn photo(
         let Some(user) = app::ssr::session::user_for_token(&state.db, &token).await? else {
             return Ok(None);
         };
-        app::photos::store::content(&state.db, state.entities, &user, id).await
+        app::photos::store::content(&state.db, app::aggregates::ENTITIES, &user, id).await
     };
     match found.await {
         Ok(Some((content_type, bytes))) => (

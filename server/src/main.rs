@@ -155,7 +155,6 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), String> {
     let leptos_options = site_options(&args.site_root, Some(args.addr));
     let state = AppState {
         db,
-        entities: app::aggregates::ENTITIES,
         settings: Arc::new(Settings {
             default_time_zone: args.time_zone,
             secure_cookies: args.secure_cookies,
@@ -166,7 +165,7 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), String> {
     };
     tokio::spawn(fieldbook::clock_job(
         state.db.clone(),
-        state.entities,
+        app::aggregates::ENTITIES,
         args.time_zone,
         std::time::Duration::from_secs(args.clock_interval.max(1)),
     ));

@@ -161,7 +161,7 @@ pub const LEAD_SCREEN: RecordScreen = RecordScreen {
 
 /// The customer a converted lead became.
 const LEAD_CUSTOMER: Link = Link {
-    spec: &crate::customers::CUSTOMER,
+    entity: crate::customers::CUSTOMER.name,
     copy: &[("company", "company")],
 };
 

@@ -66,8 +66,6 @@ pub fn client_address(parts: &http::request::Parts, settings: &Settings) -> Stri
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
-    /// The synced aggregates, handed to the sync engine (which names none).
-    pub entities: crate::sync::entity::Entities,
     pub settings: Arc<Settings>,
     pub leptos_options: leptos::config::LeptosOptions,
 }

@@ -16,7 +16,8 @@ pub async fn push(batch: PushBatch) -> Result<PushResult, AppError> {
     use crate::ssr;
     let user = ssr::require_user().await?;
     let state = ssr::state()?;
-    super::check_batch(&state.entities, &batch)?;
+    let entities = super::entity::registered()?;
+    super::check_batch(&entities, &batch)?;
     if let Some(theirs) = &batch.epoch {
         // A restore replaces the database while no server runs, so the
         // epoch cannot change between this read and the push.
@@ -26,7 +27,7 @@ pub async fn push(batch: PushBatch) -> Result<PushResult, AppError> {
         }
     }
     let (client, mutations) = (batch.client_id, batch.mutations.len());
-    let result = super::store::push(&state.db, state.entities, &user, batch, chrono::Utc::now()).await?;
+    let result = super::store::push(&state.db, entities, &user, batch, chrono::Utc::now()).await?;
     tracing::info!(%client, mutations, "sync push");
     Ok(result)
 }
@@ -41,7 +42,8 @@ pub async fn pull(request: PullRequest) -> Result<PullPage, AppError> {
         });
     }
     let state = ssr::state()?;
-    super::store::pull(&state.db, state.entities, &user, &request).await?
+    let entities = super::entity::registered()?;
+    super::store::pull(&state.db, entities, &user, &request).await?
 }
 
 /// Some records as the server holds them now, for a device whose copy a
@@ -55,7 +57,8 @@ pub async fn records(entity: String, ids: Vec<Uuid>) -> Result<Vec<PulledChange>
         return Err(AppError::TooLarge { limit: MAX_RECORDS });
     }
     let state = ssr::state()?;
-    let spec = state.entities.spec(&entity).ok_or_else(|| AppError::BadRequest {
+    let entities = super::entity::registered()?;
+    let spec = entities.spec(&entity).ok_or_else(|| AppError::BadRequest {
         detail: format!("unknown entity {entity:?}"),
     })?;
     Ok(super::store::records(&state.db, spec, &user, &ids).await?)
@@ -68,7 +71,8 @@ pub async fn history(entity: String, id: Uuid) -> Result<Vec<super::history::His
     use crate::ssr;
     let user = ssr::require_user().await?;
     let state = ssr::state()?;
-    let spec = state.entities.spec(&entity).ok_or(AppError::NotFound)?;
+    let entities = super::entity::registered()?;
+    let spec = entities.spec(&entity).ok_or(AppError::NotFound)?;
     super::history::history(&state.db, spec, &user, id)
         .await?
         .ok_or(AppError::NotFound)
@@ -80,7 +84,8 @@ pub async fn conflicts() -> Result<Vec<OpenConflict>, AppError> {
     use crate::ssr;
     let user = ssr::require_user().await?;
     let state = ssr::state()?;
-    Ok(super::store::open_conflicts(&state.db, state.entities, &user).await?)
+    let entities = super::entity::registered()?;
+    Ok(super::store::open_conflicts(&state.db, entities, &user).await?)
 }
 
 #[server(endpoint = "sync/resolve", input = Json)]
@@ -88,9 +93,10 @@ pub async fn resolve(conflict: uuid::Uuid, keep: Keep) -> Result<(), AppError> {
     use crate::ssr;
     let user = ssr::require_user().await?;
     let state = ssr::state()?;
+    let entities = super::entity::registered()?;
     super::store::resolve(
         &state.db,
-        state.entities,
+        entities,
         &user,
         conflict,
         keep,

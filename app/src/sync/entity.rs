@@ -1,11 +1,11 @@
 //! What the engine knows of a synced entity: the contract an aggregate
 //! fills in to sync. The engine (`sync::store`) is the same for all of them
 //! and names none: aggregates declare their `EntitySpec` in their own module
-//! and are registered in one list outside the engine (`crate::aggregates`),
+//! and are registered in one list outside the engine (`aggregates::ENTITIES`),
 //! which the server hands to every engine call.
 
 use super::Fields;
-use crate::error::{AppError, FieldError};
+use crate::error::FieldError;
 use crate::i18n::{Locale, Words};
 use crate::policy::{Kind, Ownership};
 use crate::roles::CurrentUser;
@@ -368,31 +368,7 @@ pub struct CommandCall<'a> {
     pub context: &'a Context,
 }
 
-/// Why a command was refused: a stable code (shown to the user in words by
-/// `i18n`), or field problems of its arguments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// A rule of the process says no, e.g. `already_closed`.
-    Rule(&'static str),
-    /// A rule says no because of someone else's hold on the record (a
-    /// teammate claimed it first): the reason, and who it is.
-    HeldBy(&'static str, String),
-    /// The arguments break their field rules.
-    Invalid(Vec<FieldError>),
-}
-
-impl From<Refusal> for AppError {
-    fn from(refusal: Refusal) -> Self {
-        match refusal {
-            Refusal::Rule(code) => AppError::refused(code),
-            Refusal::HeldBy(code, by) => AppError::Refused {
-                code: code.to_owned(),
-                by: Some(by),
-            },
-            Refusal::Invalid(fields) => AppError::invalid(fields),
-        }
-    }
-}
+pub use crate::error::Refusal;
 
 /// The actor of a command the server applies for whoever holds a link's
 /// secret (`store::command_by_link`): no user has this id, so a rule that
@@ -414,6 +390,16 @@ pub fn no_commands(_: &CommandCall) -> Result<Decided, Refusal> {
 /// clocks notify.
 #[derive(Clone, Copy)]
 pub struct Entities(pub &'static [&'static EntitySpec], pub &'static Notices);
+
+/// The synced aggregates the server registered in every request's context
+/// (the engine names none of them).
+#[cfg(feature = "ssr")]
+pub fn registered() -> Result<Entities, crate::error::AppError> {
+    leptos::prelude::use_context::<Entities>().ok_or_else(|| {
+        tracing::error!("the registered entities are missing from the request context");
+        crate::error::AppError::Internal
+    })
+}
 
 impl EntitySpec {
     /// Checks a whole record (after merging) as it will be stored: its
@@ -440,7 +426,7 @@ impl EntitySpec {
         let fields = self.fields.iter().filter_map(|f| match f.input {
             Input::Reference(link) => Some(Reference {
                 field: f.name,
-                entity: link.spec.name,
+                entity: link.entity,
             }),
             Input::RecordOf(entity) => Some(Reference {
                 field: f.name,

@@ -12,7 +12,7 @@ pub mod store;
 use crate::error::{AppError, FieldError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -21,8 +21,7 @@ pub const MAX_BATCH: usize = 1000;
 /// The most records one pull page returns.
 pub const MAX_PAGE: usize = 1000;
 
-/// The fields of a record: field name to JSON value.
-pub type Fields = Map<String, Value>;
+pub use crate::stored::Fields;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -239,7 +239,7 @@ pub fn ticket_locked(fields: &Fields) -> Option<&'static str> {
 /// customers on the desk's device; a caller who is not yet a customer is
 /// recorded by name and linked later by editing the ticket.
 pub const TICKET_CUSTOMER: Link = Link {
-    spec: &crate::customers::CUSTOMER,
+    entity: crate::customers::CUSTOMER.name,
     copy: &[
         ("company", "customer_name"),
         ("contact_name", "contact_name"),

@@ -235,7 +235,7 @@ pub async fn answer_survey(token: String, answers: Fields) -> Result<(), crate::
     args.insert(TOKEN.into(), Value::String(token));
     crate::sync::store::command_by_link(
         &state.db,
-        state.entities,
+        crate::sync::entity::registered()?,
         &super::TICKET,
         id,
         ANSWER_SURVEY,
@@ -318,7 +318,7 @@ pub fn SurveyPage() -> impl leptos::IntoView {
                     <span>{locale.say(REMARKS.label)} <small class="muted">{locale.texts().optional}</small></span>
                     <textarea data-testid="survey-comment" rows="3" bind:value=comment />
                 </label>
-                {move || failure.get().map(|e| view! { <p class="form-error" role="alert" data-testid="survey-refused">{locale.error_in_full(&e, &answer_and_ticket_fields())}</p> })}
+                {move || failure.get().map(|e| view! { <p class="form-error" role="alert" data-testid="survey-refused">{crate::schema::error_in_words(locale, &e, &answer_and_ticket_fields())}</p> })}
                 <div class="actions">
                     <button class="primary" type="submit" data-testid="survey-submit">{locale.word("survey_submit")}</button>
                 </div>

@@ -223,7 +223,6 @@ async fn serve(db: Db) -> (String, Server) {
         .build();
     let state = AppState {
         db,
-        entities: app::aggregates::ENTITIES,
         settings: Arc::new(Settings {
             default_time_zone: chrono_tz::Asia::Shanghai,
             secure_cookies: false,
