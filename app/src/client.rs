@@ -308,8 +308,8 @@ pub struct DeviceSingles(Memo<crate::sync::entity::Singles>);
 
 /// Reads the single entities' records once for the whole app; the pages
 /// take them with `use_singles`.
-pub fn provide_singles() {
-    let read: Vec<_> = crate::aggregates::ENTITIES
+pub fn provide_singles(entities: crate::sync::entity::Entities) {
+    let read: Vec<_> = entities
         .singles()
         .map(|(spec, id)| (spec.name, use_local_record(spec.name, Signal::stored(Some(id)))))
         .collect();
@@ -497,11 +497,13 @@ pub fn request_sync(status: SyncStatus) {
 
 /// Starts the engine for the signed-in user: status from the store, sync
 /// on reconnect, every 30 seconds, and once now.
-pub fn start(status: SyncStatus, user: Uuid) {
+/// `entities` are the synced aggregates the app registered (the engine
+/// names none of them).
+pub fn start(status: SyncStatus, user: Uuid, entities: crate::sync::entity::Entities) {
     #[cfg(feature = "hydrate")]
-    engine::start(status, user);
+    engine::start(status, user, entities);
     #[cfg(not(feature = "hydrate"))]
-    let _ = (status, user);
+    let _ = (status, user, entities);
 }
 
 #[cfg(feature = "hydrate")]
@@ -879,7 +881,7 @@ mod engine {
                 .map_err(storage_error)?
                 .and_then(record_from)
                 .and_then(|record| {
-                    let field = crate::aggregates::ENTITIES.spec(&record.entity)?.title;
+                    let field = REGISTERED.with(|r| r.get())?.spec(&record.entity)?.title;
                     record.fields.get(field)?.as_str().map(str::to_owned)
                 })
                 .unwrap_or_default();
@@ -1234,10 +1236,11 @@ mod engine {
         web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true)
     }
 
-    pub fn start(status: SyncStatus, user: Uuid) {
+    pub fn start(status: SyncStatus, user: Uuid, entities: crate::sync::entity::Entities) {
         if status.user.get_untracked() == Some(user) {
             return;
         }
+        REGISTERED.with(|registered| registered.set(Some(entities)));
         status.user.set(Some(user));
         status.online.set(is_online());
         status.last_sync.set(LocalStorage::get(last_sync_key(user)).ok());
@@ -1304,6 +1307,9 @@ mod engine {
         static RETRY: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
         static AGAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
         static WANTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        /// The aggregates registered at `start`.
+        static REGISTERED: std::cell::Cell<Option<crate::sync::entity::Entities>> =
+            const { std::cell::Cell::new(None) };
     }
 
     /// One sync; if the server's database was restored since the last,

@@ -24,6 +24,7 @@ pub mod schema;
 pub mod screen;
 pub mod search;
 pub mod settings;
+pub mod shell;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod stored;
@@ -33,4 +34,4 @@ pub mod ui;
 pub mod validate;
 pub mod visits;
 
-pub use ui::{offline_shell, shell, App};
+pub use shell::{offline_shell, shell, App};

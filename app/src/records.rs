@@ -15,6 +15,7 @@ use crate::schema::{Field, Input, Lines, Link};
 pub use crate::screen::{RecordScreen, Source};
 use crate::search::{owners, FieldFilter, Query, SearchText};
 use crate::settings::{ProcessSettings, SETTINGS_SCREEN};
+use crate::sync::entity::registered;
 use crate::sync::{Fields, Mutation, Op};
 use crate::tickets::TICKET_SCREEN;
 use crate::ui::{leave_when_synced, use_locale, with_user, OwnerFilter, SavedOnDevice, SearchBox};
@@ -1402,7 +1403,7 @@ fn ReferencePicker(
     use crate::search::{Query, SearchText};
     let locale = use_locale();
     let typed = RwSignal::new(String::new());
-    let target = crate::aggregates::ENTITIES.spec(link.entity);
+    let target = registered().ok().and_then(|entities| entities.spec(link.entity));
     let title = target.map_or("", |spec| spec.title);
     let known = client::use_prepared_records(
         link.entity,
@@ -1543,8 +1544,9 @@ fn ReferencePicker(
 fn LinkedRecord(link: &'static Link, id: String) -> impl IntoView {
     let locale = use_locale();
     let id = uuid::Uuid::parse_str(&id).ok();
-    let title = crate::aggregates::ENTITIES
-        .spec(link.entity)
+    let title = registered()
+        .ok()
+        .and_then(|entities| entities.spec(link.entity))
         .map_or("", |spec| spec.title);
     let record = client::use_local_record(link.entity, Signal::derive(move || id));
     move || {
@@ -2198,7 +2200,7 @@ fn RecordSheet(me: CurrentUser, screen: &'static RecordScreen, record: LocalView
                 .photos
                 .then(|| {
                     view! {
-                        <crate::photos::RecordPhotos
+                        <crate::photos::view::RecordPhotos
                             entity=screen.spec.name
                             record_id=record.id
                             may_add=may_photograph
@@ -2242,7 +2244,7 @@ pub fn RecordHistory(me: CurrentUser, entity: &'static str, id: uuid::Uuid) -> i
     let t = locale.texts();
     let tz = me.tz();
     let entries = LocalResource::new(move || crate::sync::api::history(entity.to_owned(), id));
-    let spec = crate::aggregates::ENTITIES.spec(entity);
+    let spec = registered().ok().and_then(|entities| entities.spec(entity));
     // A field the write added had no value before.
     let value = move |field: &str, v: Option<&Value>| {
         crate::conflicts::show_value(field, v.unwrap_or(&Value::Null), &me, locale)

@@ -80,7 +80,7 @@ pub struct RecordScreen {
     /// account (a ticket's survey), when its secret field is set.
     pub share: Option<Share>,
     /// Its page shows the photos taken of it and takes more
-    /// (`crate::photos`: a repair's condition before and after).
+    /// (the `photos` module: a repair's condition before and after).
     pub photos: bool,
     /// Records of the entity that may be one (look-alike customers): the
     /// page that lists the pairs, and the commands given there rather

@@ -24,6 +24,9 @@ use crate::sync::Fields;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
+/// The most a lead scores: every factor's best answer.
+pub const MAX_SCORE: u32 = 8;
+
 /// The settings record's id: there is one.
 pub const SETTINGS_ID: uuid::Uuid = uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_5e77_1265_0001);
 
@@ -50,10 +53,10 @@ const CALENDAR_DAYS: Lines = Lines {
 const DAYS: Input = Input::Whole { min: 1, max: 3650 };
 /// Customers one rep may claim from the pool a day.
 const QUOTA: Input = Input::Whole { min: 1, max: 1000 };
-/// A lead's screening score (`leads::MAX_SCORE` at most).
+/// A lead's screening score (`MAX_SCORE` at most).
 const POINTS: Input = Input::Whole {
     min: 1,
-    max: crate::leads::MAX_SCORE as i64,
+    max: MAX_SCORE as i64,
 };
 /// Annual sales in 万元 (ten thousand yuan), up to a trillion yuan.
 const SALES_WAN: Input = Input::Whole {
@@ -305,7 +308,7 @@ pub struct ProcessSettings {
     /// How a new ticket's 2-hour and 24-hour clocks count time (a ticket
     /// keeps the mode of the day it was opened).
     pub ticket_clock_mode: ClockMode,
-    /// The least score (of `leads::MAX_SCORE`) that proposes a lead's
+    /// The least score (of `MAX_SCORE`) that proposes a lead's
     /// grade A, and B.
     pub lead_grade_a_points: u32,
     pub lead_grade_b_points: u32,

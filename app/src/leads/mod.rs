@@ -46,8 +46,7 @@ const SCALE: &[&str] = &["scale_large", "scale_medium", "scale_small"];
 const BUDGET: &[&str] = &["budget_confirmed", "budget_range", "budget_unknown"];
 const DECISION_CHAIN: &[&str] = &["chain_clear", "chain_partial", "chain_unknown"];
 
-/// The most a lead scores: every factor's best answer.
-pub const MAX_SCORE: u32 = 8;
+pub use crate::settings::MAX_SCORE;
 
 /// The score of `answers`, one per factor in `FACTORS`' order (empty: not
 /// answered), or `None` when none is answered; an answer that is not one
@@ -161,7 +160,9 @@ pub const LEAD_SCREEN: RecordScreen = RecordScreen {
 
 /// The customer a converted lead became.
 const LEAD_CUSTOMER: Link = Link {
-    entity: crate::customers::CUSTOMER.name,
+    // Named, not imported: a customer is made from a lead, so the
+    // customers' module already uses this one.
+    entity: "customer",
     copy: &[("company", "company")],
 };
 

@@ -94,15 +94,7 @@ pub async fn resolve(conflict: uuid::Uuid, keep: Keep) -> Result<(), AppError> {
     let user = ssr::require_user().await?;
     let state = ssr::state()?;
     let entities = super::entity::registered()?;
-    super::store::resolve(
-        &state.db,
-        entities,
-        &user,
-        conflict,
-        keep,
-        chrono::Utc::now(),
-    )
-    .await??;
+    super::store::resolve(&state.db, entities, &user, conflict, keep, chrono::Utc::now()).await??;
     tracing::info!(%conflict, ?keep, "conflict resolved");
     Ok(())
 }

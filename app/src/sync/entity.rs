@@ -391,14 +391,15 @@ pub fn no_commands(_: &CommandCall) -> Result<Decided, Refusal> {
 #[derive(Clone, Copy)]
 pub struct Entities(pub &'static [&'static EntitySpec], pub &'static Notices);
 
-/// The synced aggregates the server registered in every request's context
-/// (the engine names none of them).
-#[cfg(feature = "ssr")]
+/// The synced aggregates the application registered in the context of
+/// every request and page (the engine names none of them).
 pub fn registered() -> Result<Entities, crate::error::AppError> {
-    leptos::prelude::use_context::<Entities>().ok_or_else(|| {
-        tracing::error!("the registered entities are missing from the request context");
-        crate::error::AppError::Internal
-    })
+    let registered = leptos::prelude::use_context::<Entities>();
+    #[cfg(feature = "ssr")]
+    if registered.is_none() {
+        tracing::error!("the registered entities are missing from the context");
+    }
+    registered.ok_or(crate::error::AppError::Internal)
 }
 
 impl EntitySpec {
