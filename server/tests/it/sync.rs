@@ -485,6 +485,50 @@ async fn two_servers_on_one_postgres_database_share_sync_state() {
     common::drop_postgres_database(&first.url).await;
 }
 
+/// PostgreSQL plans a push's lookups by statistics that autovacuum gathers
+/// a minute apart at best; a table that doubled in a burst is analysed by
+/// the server right after the push (`ssr::db::refresh_statistics`). Counted
+/// by PostgreSQL: `analyze_count` grows by an `ANALYZE` statement only, not
+/// by autovacuum's own (`autoanalyze_count`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_statistics_follow_a_burst_of_pushed_records() {
+    let app = TestApp::spawn(common::Backend::Postgres).await;
+    let rep = app.signed_in("rep1").await;
+    let analysed = || async {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'records' \
+             AND schemaname = current_schema()",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        count
+    };
+    assert_eq!(analysed().await, 0, "a new database has no statistics of its own");
+    // 2,000 records in batches the test server's body limit lets through.
+    for round in 0..8 {
+        let batch = (0..250)
+            .map(|n| create(Uuid::now_v7(), &format!("公司 {round}-{n}")))
+            .collect();
+        assert!(statuses(&push_ok(&rep, batch).await)
+            .iter()
+            .all(|s| *s == "applied"));
+    }
+    // The table's counters reach PostgreSQL's statistics within a second
+    // of the commit; the server looks after each push.
+    let mut waited = 0;
+    while analysed().await == 0 {
+        assert!(waited < 100, "records were not analysed after 2,000 pushed");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if waited % 10 == 9 {
+            // One more push wakes the server's look again.
+            push_ok(&rep, vec![create(Uuid::now_v7(), "又一家")]).await;
+        }
+        waited += 1;
+    }
+    common::drop_postgres_database(&app.url).await;
+}
+
 on_both_databases!(
     visits_and_tickets_sync_by_the_same_engine,
     |app: TestApp| async move {
