@@ -36,20 +36,43 @@ fn modules(root: &Path) -> BTreeMap<Vec<String>, PathBuf> {
 }
 
 /// The source a module's code uses: its comments and its unit tests
-/// (`#[cfg(test)] mod tests`, at the end of a file) left out.
+/// (`#[cfg(test)] mod … { … }`, wherever they stand) left out.
 fn code(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap();
-    let text = match text.find("#[cfg(test)]\nmod tests") {
-        Some(at) => &text[..at],
-        None => &text[..],
-    };
-    text.lines()
+    code_of(&std::fs::read_to_string(path).unwrap())
+}
+
+fn code_of(text: &str) -> String {
+    let text: String = text
+        .lines()
         .map(|line| match line.trim_start() {
             l if l.starts_with("//") => "",
             _ => line,
         })
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    let mut kept = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("#[cfg(test)]\nmod ") {
+        kept.push_str(&rest[..at]);
+        // The module's body: to the brace that closes its first one.
+        let body = &rest[at..];
+        let mut depth = 0usize;
+        let mut end = body.len();
+        for (n, c) in body.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 1 => {
+                    end = n + 1;
+                    break;
+                }
+                '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        rest = &body[end..];
+    }
+    kept.push_str(rest);
+    kept
 }
 
 /// The paths a module's code names from the crate's root or its parent,
@@ -77,6 +100,16 @@ fn named_paths(module: &[String], code: &str) -> Vec<Vec<String>> {
                 base.pop();
                 rest = tail;
             }
+            // `crate::{a, b::c}`: each item of the group is a path.
+            if let Some(group) = rest.strip_prefix('{') {
+                let inside = &group[..group.find('}').unwrap_or(group.len())];
+                for item in inside.split(',') {
+                    let mut path = base.clone();
+                    path.extend(identifiers(item.trim()));
+                    paths.push(path);
+                }
+                continue;
+            }
             // Identifiers joined by `::`, up to the first that is not
             // followed by another (`crate::a::{b, c}` names `a`).
             let mut path = base;
@@ -97,6 +130,19 @@ fn named_paths(module: &[String], code: &str) -> Vec<Vec<String>> {
         }
     }
     paths
+}
+
+/// The identifiers at the start of `text` joined by `::` (`b::c` of
+/// `b::c::{d}`).
+fn identifiers(text: &str) -> Vec<String> {
+    text.split("::")
+        .map_while(|part| {
+            let end = part
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(part.len());
+            (end > 0 && end == part.len()).then(|| part.to_owned())
+        })
+        .collect()
 }
 
 /// The longest prefix of `path` that is a module of the crate.
@@ -206,14 +252,23 @@ fn a_circle_is_found() {
         (&c, BTreeSet::new()),
     ]);
     assert_eq!(strongly_connected(&uses), vec![vec![&b, &a]]);
+    let kept = code_of(
+        "use crate::a;\n#[cfg(test)]\nmod tests {\n    use crate::b;\n    fn f() {}\n}\nuse crate::c;",
+    );
+    assert!(
+        kept.contains("crate::a") && kept.contains("crate::c") && !kept.contains("crate::b"),
+        "{kept}"
+    );
     let paths = named_paths(
         &["sync".into(), "store".into(), "push".into()],
-        "use super::writes::{Writes};\nlet x = crate::sync::entity::registered();",
+        "use super::writes::{Writes};\nlet x = crate::sync::entity::registered();\nuse crate::{policy, ssr::db};",
     );
     assert_eq!(
         paths,
         vec![
             vec!["sync".to_owned(), "entity".into(), "registered".into()],
+            vec!["policy".to_owned()],
+            vec!["ssr".to_owned(), "db".into()],
             vec!["sync".to_owned(), "store".into(), "writes".into()],
         ]
     );

@@ -207,18 +207,24 @@ const LOOKED_UP: [&str; 2] = ["records", "applied_mutations"];
 /// docs/benchmarks.md). So after a large write, a table that has grown by
 /// half since it was last analysed is analysed now: a few times while it
 /// doubles from a thousand rows, then rarely. One server at a time (an
-/// advisory lock), outside every request; a failure waits for the next
-/// write.
+/// advisory lock), outside every request. It looks again every
+/// `STATISTICS_EVERY` too: PostgreSQL counts a burst's last rows a moment
+/// after their commit, and a failure is retried.
 async fn refresh_statistics(pool: AnyPool, wake: Arc<Notify>) {
     while !pool.is_closed() {
-        wake.notified().await;
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(STATISTICS_EVERY) => {}
+        }
         if let Err(error) = analyze_grown_tables(&pool).await {
             if !pool.is_closed() {
-                tracing::warn!(%error, "refreshing table statistics failed; the next write retries");
+                tracing::warn!(%error, "refreshing table statistics failed; the next look retries");
             }
         }
     }
 }
+
+const STATISTICS_EVERY: Duration = Duration::from_secs(30);
 
 /// Any id, shared by every server on the database: who analyses.
 const ANALYZE_LOCK: i64 = 0x6662_5f73_7461_7473; // "fb_stats"
@@ -233,6 +239,12 @@ async fn analyze_grown_tables(pool: &AnyPool) -> Result<(), sqlx::Error> {
     if locked == 0 {
         return Ok(());
     }
+    // A table locked by something slow (a migration, a manual VACUUM) is
+    // left for the next look rather than waited for, so that nothing queues
+    // behind this transaction.
+    sqlx::query("SET LOCAL lock_timeout = '1s'")
+        .execute(&mut *tx)
+        .await?;
     let grown: Vec<(String,)> = sqlx::query_as(
         "SELECT relname::TEXT FROM pg_stat_user_tables \
          WHERE schemaname = current_schema() AND relname = ANY(string_to_array($1, ',')) \

@@ -16,9 +16,10 @@
 //!
 //! Layout, each module using only those above it: `sql` (what both
 //! databases share), `current` (records as they stand), `writes` (the rows
-//! of a transaction), `decide` (what a mutation does, in memory), then the
-//! entry points: `push`, `pull`, `conflicts`, `commands` (changes from
-//! outside a push), `clocks` and `projections`.
+//! of a transaction), `decide` (what a mutation does, in memory), `clocks`
+//! (planned again, raised when due) and `projections` (rebuilt), then the
+//! entry points that use them: `push`, `pull`, `conflicts` and `commands`
+//! (changes from outside a push).
 
 mod clocks;
 mod commands;
