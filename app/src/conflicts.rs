@@ -88,9 +88,7 @@ fn conflict_item(
     let shown = |value: &Value| show_value(&conflict.field, value, me, locale);
     // A conflict of an entity this build no longer knows still shows, in
     // its stored names.
-    let spec = crate::sync::entity::registered()
-        .ok()
-        .and_then(|entities| entities.spec(&conflict.entity));
+    let spec = crate::sync::entity::registered_spec(&conflict.entity);
     let field = spec
         .map_or(conflict.field.as_str(), |s| s.label(&conflict.field, locale))
         .to_owned();

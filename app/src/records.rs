@@ -15,7 +15,7 @@ use crate::schema::{Field, Input, Lines, Link};
 pub use crate::screen::{RecordScreen, Source};
 use crate::search::{owners, FieldFilter, Query, SearchText};
 use crate::settings::{ProcessSettings, SETTINGS_SCREEN};
-use crate::sync::entity::registered;
+use crate::sync::entity::registered_spec;
 use crate::sync::{Fields, Mutation, Op};
 use crate::tickets::TICKET_SCREEN;
 use crate::ui::{leave_when_synced, use_locale, with_user, OwnerFilter, SavedOnDevice, SearchBox};
@@ -1403,7 +1403,7 @@ fn ReferencePicker(
     use crate::search::{Query, SearchText};
     let locale = use_locale();
     let typed = RwSignal::new(String::new());
-    let target = registered().ok().and_then(|entities| entities.spec(link.entity));
+    let target = registered_spec(link.entity);
     let title = target.map_or("", |spec| spec.title);
     let known = client::use_prepared_records(
         link.entity,
@@ -1544,10 +1544,7 @@ fn ReferencePicker(
 fn LinkedRecord(link: &'static Link, id: String) -> impl IntoView {
     let locale = use_locale();
     let id = uuid::Uuid::parse_str(&id).ok();
-    let title = registered()
-        .ok()
-        .and_then(|entities| entities.spec(link.entity))
-        .map_or("", |spec| spec.title);
+    let title = registered_spec(link.entity).map_or("", |spec| spec.title);
     let record = client::use_local_record(link.entity, Signal::derive(move || id));
     move || {
         let found = record.with(|read| match read {
@@ -2244,7 +2241,7 @@ pub fn RecordHistory(me: CurrentUser, entity: &'static str, id: uuid::Uuid) -> i
     let t = locale.texts();
     let tz = me.tz();
     let entries = LocalResource::new(move || crate::sync::api::history(entity.to_owned(), id));
-    let spec = registered().ok().and_then(|entities| entities.spec(entity));
+    let spec = registered_spec(entity);
     // A field the write added had no value before.
     let value = move |field: &str, v: Option<&Value>| {
         crate::conflicts::show_value(field, v.unwrap_or(&Value::Null), &me, locale)

@@ -402,6 +402,13 @@ pub fn registered() -> Result<Entities, crate::error::AppError> {
     registered.ok_or(crate::error::AppError::Internal)
 }
 
+/// The registered aggregate named `name`, for a view that shows records
+/// of any entity (a link, a history, a conflict); `None` for a name this
+/// build does not know.
+pub fn registered_spec(name: &str) -> Option<&'static EntitySpec> {
+    registered().ok()?.spec(name)
+}
+
 impl EntitySpec {
     /// Checks a whole record (after merging) as it will be stored: its
     /// declared fields, then its own rules; every problem at once, in the
