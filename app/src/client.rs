@@ -218,6 +218,7 @@ pub async fn command_with(
         op: crate::sync::Op::Command,
         fields: args,
         command: Some(name.to_owned()),
+        base: Default::default(),
     };
     #[cfg(feature = "hydrate")]
     {

@@ -11,7 +11,7 @@ use crate::i18n::Locale;
 use crate::leads::LEAD_SCREEN;
 use crate::policy;
 use crate::roles::CurrentUser;
-use crate::schema::{Field, Input, Lines, Link};
+use crate::schema::{Field, Input, Lines, Link, LINE_ID};
 pub use crate::screen::{RecordScreen, Source};
 use crate::search::{owners, FieldFilter, Query, SearchText};
 use crate::settings::{ProcessSettings, SETTINGS_SCREEN};
@@ -216,8 +216,8 @@ fn lines_to_fields(lines: &Lines, raw: &str) -> Vec<Value> {
     let typed: Vec<Fields> = serde_json::from_str(raw).unwrap_or_default();
     let mut stored: Vec<Fields> = typed
         .iter()
-        .map(|line| {
-            lines
+        .filter_map(|line| {
+            let values: Fields = lines
                 .fields
                 .iter()
                 .filter_map(|f| {
@@ -234,12 +234,10 @@ fn lines_to_fields(lines: &Lines, raw: &str) -> Vec<Value> {
                     };
                     (!value.is_empty()).then(|| (f.name.to_owned(), Value::String(value)))
                 })
-                .collect::<Fields>()
-        })
-        .filter(|line| {
-            lines
-                .flag
-                .map_or(!line.is_empty(), |flag| line.keys().any(|k| k != flag))
+                .collect();
+            // A line of nothing but its main-line mark is no line.
+            let filled = values.keys().any(|k| Some(k.as_str()) != lines.flag);
+            filled.then(|| with_line_id(values, line.get(LINE_ID)))
         })
         .collect();
     if let Some(flag) = lines.flag {
@@ -251,6 +249,15 @@ fn lines_to_fields(lines: &Lines, raw: &str) -> Vec<Value> {
         }
     }
     stored.into_iter().map(Value::Object).collect()
+}
+
+/// A line's values with the identity it was typed under (`LINE_ID`), which
+/// lets a concurrent edit of the same lines merge line by line.
+fn with_line_id(mut values: Fields, id: Option<&Value>) -> Fields {
+    if let Some(id) = id.filter(|id| id.is_string()) {
+        values.insert(LINE_ID.to_owned(), id.clone());
+    }
+    values
 }
 
 /// The text an input starts with for a stored value: a moment in the
@@ -830,6 +837,7 @@ fn RecordForm(
             op: Op::Upsert,
             fields,
             command: None,
+            base: Default::default(),
         };
         leptos::task::spawn_local(async move {
             let made = mutation.record_id;
@@ -1280,43 +1288,60 @@ fn lines_view(
 #[component]
 fn LinesInput(name: &'static str, lines: &'static Lines, value: RwSignal<String>) -> impl IntoView {
     let locale = use_locale();
-    type Row = (u64, Vec<(&'static str, RwSignal<String>)>);
+    /// A row's key in the view, the line's identity (`LINE_ID`: kept from
+    /// the stored line, new for a new line; none for a line stored before
+    /// lines had one, which is known by its content) and its inputs.
+    type Row = (u64, Value, Vec<(&'static str, RwSignal<String>)>);
     let next = StoredValue::new(0u64);
-    let make_row = move |line: &Fields| -> Row {
+    let make_row = move |line: Option<&Fields>| -> Row {
         let key = next.get_value();
         next.set_value(key + 1);
+        let id = match line {
+            Some(line) => line.get(LINE_ID).cloned().unwrap_or(Value::Null),
+            None => Value::String(uuid::Uuid::now_v7().to_string()),
+        };
         let inputs = lines
             .fields
             .iter()
             .map(|f| {
                 let text = line
-                    .get(f.name)
+                    .and_then(|line| line.get(f.name))
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned();
                 (f.name, RwSignal::new(text))
             })
             .collect();
-        (key, inputs)
+        (key, id, inputs)
     };
     let started: Vec<Fields> = serde_json::from_str(&value.get_untracked()).unwrap_or_default();
-    let rows = RwSignal::new(started.iter().map(make_row).collect::<Vec<Row>>());
+    let rows = RwSignal::new(
+        started
+            .iter()
+            .map(|line| make_row(Some(line)))
+            .collect::<Vec<Row>>(),
+    );
     Effect::new(move |_| {
-        let typed: Vec<Fields> = rows.with(|rows| {
+        let typed: Vec<(Fields, Value)> = rows.with(|rows| {
             rows.iter()
-                .map(|(_, inputs)| {
-                    inputs
+                .map(|(_, id, inputs)| {
+                    let values = inputs
                         .iter()
                         .map(|(n, v)| (n.to_string(), Value::String(v.get())))
                         .filter(|(_, v)| v.as_str().is_some_and(|s| !s.trim().is_empty()))
-                        .collect()
+                        .collect();
+                    (values, id.clone())
                 })
                 .collect()
         });
-        let text = if typed.iter().all(|line| line.is_empty()) {
+        let text = if typed.iter().all(|(values, _)| values.is_empty()) {
             String::new()
         } else {
-            serde_json::to_string(&typed).unwrap_or_default()
+            let lines: Vec<Fields> = typed
+                .into_iter()
+                .map(|(values, id)| with_line_id(values, Some(&id)))
+                .collect();
+            serde_json::to_string(&lines).unwrap_or_default()
         };
         if value.get_untracked() != text {
             value.set(text);
@@ -1326,8 +1351,8 @@ fn LinesInput(name: &'static str, lines: &'static Lines, value: RwSignal<String>
         <div class="lines-input" data-testid=format!("lines-{name}")>
             <For
                 each=move || rows.get()
-                key=|(key, _)| *key
-                children=move |(key, inputs): Row| {
+                key=|(key, _, _)| *key
+                children=move |(key, _, inputs): Row| {
                     let cells = inputs
                         .into_iter()
                         .zip(lines.fields)
@@ -1364,7 +1389,7 @@ fn LinesInput(name: &'static str, lines: &'static Lines, value: RwSignal<String>
                                 type="button"
                                 class="link"
                                 data-testid="remove-line"
-                                on:click=move |_| rows.update(|rows| rows.retain(|(k, _)| *k != key))
+                                on:click=move |_| rows.update(|rows| rows.retain(|(k, _, _)| *k != key))
                             >
                                 {locale.word("remove_line")}
                             </button>
@@ -1377,7 +1402,7 @@ fn LinesInput(name: &'static str, lines: &'static Lines, value: RwSignal<String>
                 class="button"
                 data-testid="add-line"
                 on:click=move |_| {
-                    let row = make_row(&Fields::new());
+                    let row = make_row(None);
                     rows.update(|rows| rows.push(row));
                 }
             >
@@ -1702,6 +1727,7 @@ fn save_edit(
     if patch.is_empty() {
         return navigate(&page, Default::default());
     }
+    let base = line_merge_base(screen.spec.fields, &record.fields, &patch);
     let mutation = Mutation {
         id: uuid::Uuid::now_v7(),
         entity: screen.spec.name.to_owned(),
@@ -1710,6 +1736,7 @@ fn save_edit(
         op: Op::Upsert,
         fields: patch,
         command: None,
+        base,
     };
     leptos::task::spawn_local(async move {
         match client::save(status, mutation).await {
@@ -1717,6 +1744,24 @@ fn save_edit(
             Err(e) => failure.set(Some(e)),
         }
     });
+}
+
+/// What an edit started from, of the fields it changes that merge line by
+/// line (`Mutation::base`): lines as the device held them, none as none.
+fn line_merge_base(declared: &[Field], started: &Fields, patch: &Fields) -> Fields {
+    declared
+        .iter()
+        .filter(|f| f.merge == crate::schema::Merge::ByLine && patch.contains_key(f.name))
+        .map(|f| {
+            let was = started.get(f.name).cloned().unwrap_or_default();
+            let was = if was.is_null() {
+                Value::Array(Vec::new())
+            } else {
+                was
+            };
+            (f.name.to_owned(), was)
+        })
+        .collect()
 }
 
 /// What a form saves through and where it says what went wrong: per
@@ -2661,5 +2706,38 @@ mod tests {
         // A line left only with its mark is no line; nothing typed is nothing.
         assert!(lines_to_fields(lines, r#"[{"primary": "no"}]"#).is_empty());
         assert!(lines_to_fields(lines, "").is_empty());
+        // A line keeps the identity it was typed under, even alone with its
+        // mark it is no line.
+        let id = "0193a1b2-0000-7000-8000-000000000001";
+        let typed = json!([{"id": id, "name": "陈志强"}, {"id": "0193a1b2-0000-7000-8000-000000000002", "primary": "no"}]);
+        assert_eq!(
+            Value::Array(lines_to_fields(lines, &typed.to_string())),
+            json!([{"id": id, "name": "陈志强", "primary": "yes"}])
+        );
+    }
+
+    #[test]
+    fn an_edit_of_lines_says_what_it_started_from() {
+        let started = json!({"company": "恒达", "contacts": [{"name": "陈志强", "primary": "yes"}]});
+        let started = started.as_object().unwrap();
+        let fields = crate::customers::CUSTOMER.fields;
+        let patch = json!({"company": "恒达精密", "contacts": [{"name": "李娜", "primary": "yes"}]});
+        assert_eq!(
+            Value::Object(line_merge_base(fields, started, patch.as_object().unwrap())),
+            json!({"contacts": [{"name": "陈志强", "primary": "yes"}]})
+        );
+        // Lines where there were none: none, said as such.
+        let patch = json!({"contacts": [{"name": "李娜", "primary": "yes"}]});
+        assert_eq!(
+            Value::Object(line_merge_base(
+                fields,
+                &Fields::new(),
+                patch.as_object().unwrap()
+            )),
+            json!({"contacts": []})
+        );
+        // No lines changed: no base.
+        let patch = json!({"company": "恒达精密"});
+        assert!(line_merge_base(fields, started, patch.as_object().unwrap()).is_empty());
     }
 }

@@ -82,6 +82,131 @@ pub struct Lines {
     pub text_before: bool,
 }
 
+/// The key a line keeps its identity under across edits: a UUID the
+/// device gives a line when it is added (`Reader::lines` checks it). A line
+/// stored before lines had one is known by its whole content.
+pub const LINE_ID: &str = "id";
+
+/// What a line-by-line merge gives (`Lines::merge`).
+#[derive(Debug, PartialEq)]
+pub struct LinesMerged {
+    pub lines: Vec<Value>,
+    /// A line both sides changed differently, or one changed and the other
+    /// removed, or each marked a different main line: the later arrival's
+    /// edit won, and what it replaced is a conflict to look at.
+    pub clashed: bool,
+}
+
+impl Lines {
+    /// Whether every line holds only its declared fields and, at most, an
+    /// identity (`LINE_ID`, a UUID no other line has): what is stored is
+    /// what was checked.
+    fn keys_hold(&self, value: Option<&Value>) -> bool {
+        let Some(Value::Array(lines)) = value else {
+            return true;
+        };
+        let mut ids = std::collections::BTreeSet::new();
+        lines.iter().filter_map(Value::as_object).all(|line| {
+            line.iter().all(|(key, value)| match key.as_str() {
+                LINE_ID => value
+                    .as_str()
+                    .and_then(|raw| uuid::Uuid::parse_str(raw).ok())
+                    .is_some_and(|id| ids.insert(id)),
+                key => self.fields.iter().any(|f| f.name == key),
+            })
+        })
+    }
+
+    /// Merges a device's edit of these lines (`incoming`, made from `base`)
+    /// into the lines stored now (`current`), line by line (`Merge::ByLine`):
+    /// the lines stored now keep their order, the device's new lines follow;
+    /// at most one line stays the main one (the device's choice, when each
+    /// side chose one).
+    pub fn merge(&self, base: &[Value], current: &[Value], incoming: &[Value]) -> LinesMerged {
+        fn key(line: &Value) -> String {
+            match line.get(LINE_ID).and_then(Value::as_str) {
+                Some(id) => format!("id {id}"),
+                None => format!("line {line}"),
+            }
+        }
+        let find = |lines: &[Value], wanted: &str| lines.iter().find(|l| key(l) == wanted).cloned();
+        let mut clashed = false;
+        let mut merged = Vec::with_capacity(current.len() + incoming.len());
+        for line in current {
+            let k = key(line);
+            match (find(base, &k), find(incoming, &k)) {
+                // Changed by the device: its edit wins.
+                (Some(was), Some(now)) if now != was => {
+                    clashed |= *line != was && *line != now;
+                    merged.push(now);
+                }
+                // Removed by the device: gone, unless changed here since.
+                (Some(was), None) => {
+                    if *line != was {
+                        clashed = true;
+                        merged.push(line.clone());
+                    }
+                }
+                // Added by both (a replay): the device's.
+                (None, Some(now)) => {
+                    clashed |= *line != now;
+                    merged.push(now);
+                }
+                // Untouched by the device, or added here since.
+                (Some(_), Some(_)) | (None, None) => merged.push(line.clone()),
+            }
+        }
+        for line in incoming {
+            let k = key(line);
+            if find(current, &k).is_some() {
+                continue;
+            }
+            match find(base, &k) {
+                // Added by the device.
+                None => merged.push(line.clone()),
+                // Removed here since, yet changed by the device: kept.
+                Some(was) if *line != was => {
+                    clashed = true;
+                    merged.push(line.clone());
+                }
+                // Removed here since, untouched by the device.
+                Some(_) => {}
+            }
+        }
+        if let Some(flag) = self.flag {
+            let marked = |line: &Value| line.get(flag).and_then(Value::as_str) == Some("yes");
+            let chosen = incoming.iter().find(|l| marked(l)).map(key);
+            let flagged: Vec<usize> = (0..merged.len()).filter(|&i| marked(&merged[i])).collect();
+            let keep = match flagged.as_slice() {
+                [] => (!merged.is_empty()).then_some(0),
+                [one] => Some(*one),
+                [first, ..] => {
+                    clashed = true;
+                    Some(
+                        flagged
+                            .iter()
+                            .copied()
+                            .find(|&i| Some(key(&merged[i])) == chosen)
+                            .unwrap_or(*first),
+                    )
+                }
+            };
+            for (i, line) in merged.iter_mut().enumerate() {
+                let main = Some(i) == keep;
+                if marked(line) != main {
+                    if let Some(line) = line.as_object_mut() {
+                        line.insert(flag.to_owned(), Value::from(if main { "yes" } else { "no" }));
+                    }
+                }
+            }
+        }
+        LinesMerged {
+            lines: merged,
+            clashed,
+        }
+    }
+}
+
 impl PartialEq for Lines {
     fn eq(&self, other: &Self) -> bool {
         std::ptr::eq(self, other)
@@ -139,6 +264,25 @@ pub struct Field {
     /// A moment that has happened: not later than now (with five minutes
     /// of clock skew).
     pub past: bool,
+    /// How an edit of it meets an edit of the same field made elsewhere
+    /// since the device last synced.
+    pub merge: Merge,
+}
+
+/// How a device's edit of a field meets a concurrent edit of the same field
+/// (one the server stored after the version the device's edit started
+/// from). Edits of different fields always both hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Merge {
+    /// The later arrival wins, and the value it replaced is kept as a
+    /// conflict for someone who may change the record to look at.
+    LaterArrival,
+    /// Lines (`Input::Lines`), line by line: lines added, removed or
+    /// changed on either side all hold; only a line both sides changed
+    /// differently (or one changed and the other removed) is a conflict,
+    /// won by the later arrival. Needs the value the device's edit started
+    /// from (`sync::Mutation::base`); without it, `LaterArrival`.
+    ByLine,
 }
 
 /// An optional field typed in the form.
@@ -153,6 +297,10 @@ pub const fn field(name: &'static str, input: Input, zh: &'static str, en: &'sta
         searched: false,
         filter: matches!(input, Input::Choice(_)),
         past: false,
+        merge: match input {
+            Input::Lines(_) => Merge::ByLine,
+            _ => Merge::LaterArrival,
+        },
     }
 }
 
@@ -275,6 +423,9 @@ fn check_field(field: &Field, read: &mut Reader, now: DateTime<Utc>) {
         }
         Input::Lines(lines) => {
             read.lines(name, lines.max, lines.flag, |line| check(lines.fields, line, now));
+            if !read.has_problem(name) && !lines.keys_hold(read.value(name)) {
+                read.check.fail(name, FieldProblem::WrongType);
+            }
             return;
         }
         Input::Signature => read.signature(name).is_some(),
@@ -397,5 +548,158 @@ mod tests {
             ok(json!({"apart": ["x"]})),
             [FieldError::new("apart", FieldProblem::WrongType)]
         );
+        // A line holds its declared fields and, at most, one identity.
+        let line_id = "0193a1b2-0000-7000-8000-000000000002";
+        assert_eq!(
+            ok(json!({"parts": [{"id": id, "part": "密封圈", "quantity": "2"},
+                                {"id": line_id, "part": "阀门", "quantity": "1"}]})),
+            []
+        );
+        for parts in [
+            json!([{"part": "密封圈", "quantity": "2", "price": "5"}]),
+            json!([{"id": "x", "part": "密封圈", "quantity": "2"}]),
+            json!([{"id": 7, "part": "密封圈", "quantity": "2"}]),
+            json!([{"id": id, "part": "密封圈", "quantity": "2"}, {"id": id, "part": "阀门", "quantity": "1"}]),
+        ] {
+            assert_eq!(
+                ok(json!({ "parts": parts })),
+                [FieldError::new("parts", FieldProblem::WrongType)],
+                "{parts}"
+            );
+        }
+    }
+
+    const CONTACTS: Lines = Lines {
+        fields: &[
+            field("name", Input::Text, "姓名", "Name").required(),
+            field("phone", Input::Phone, "电话", "Phone"),
+            field(
+                "primary",
+                Input::Choice(&["no", "yes"]),
+                "主要联系人",
+                "Main contact",
+            ),
+        ],
+        flag: Some("primary"),
+        max: 20,
+        text_before: false,
+    };
+
+    fn contact(id: u8, name: &str, primary: bool) -> Value {
+        json!({
+            "id": format!("0193a1b2-0000-7000-8000-0000000000{id:02}"),
+            "name": name,
+            "primary": if primary { "yes" } else { "no" },
+        })
+    }
+
+    fn names(merged: &LinesMerged) -> Vec<(String, bool)> {
+        merged
+            .lines
+            .iter()
+            .map(|l| (l["name"].as_str().unwrap().to_owned(), l["primary"] == "yes"))
+            .collect()
+    }
+
+    fn named(list: &[(&str, bool)]) -> Vec<(String, bool)> {
+        list.iter().map(|(n, p)| (n.to_string(), *p)).collect()
+    }
+
+    #[test]
+    fn lines_added_or_removed_on_two_devices_all_hold() {
+        let base = [contact(1, "王总", true), contact(2, "李工", false)];
+        // Here (stored since): 李工 removed, 赵会计 added.
+        let stored = [contact(1, "王总", true), contact(3, "赵会计", false)];
+        // The device: 孙经理 added, 王总 kept.
+        let edited = [
+            contact(1, "王总", true),
+            contact(2, "李工", false),
+            contact(4, "孙经理", false),
+        ];
+        let merged = CONTACTS.merge(&base, &stored, &edited);
+        assert_eq!(
+            names(&merged),
+            named(&[("王总", true), ("赵会计", false), ("孙经理", false)])
+        );
+        assert!(!merged.clashed);
+        // The device removed 李工 as well; here 赵会计 was added.
+        let edited = [contact(1, "王总", true)];
+        let merged = CONTACTS.merge(&base, &stored, &edited);
+        assert_eq!(names(&merged), named(&[("王总", true), ("赵会计", false)]));
+        assert!(!merged.clashed);
+    }
+
+    #[test]
+    fn a_line_changed_on_both_devices_is_won_by_the_later_arrival_as_a_conflict() {
+        let base = [contact(1, "王总", true), contact(2, "李工", false)];
+        let stored = [contact(1, "王总", true), contact(2, "李工程师", false)];
+        let edited = [contact(1, "王总", true), contact(2, "李总工", false)];
+        let merged = CONTACTS.merge(&base, &stored, &edited);
+        assert_eq!(names(&merged), named(&[("王总", true), ("李总工", false)]));
+        assert!(merged.clashed);
+        // The same change on both: no conflict.
+        let merged = CONTACTS.merge(&base, &stored, &stored);
+        assert_eq!(merged.lines, stored);
+        assert!(!merged.clashed);
+        // Changed here, removed by the device: kept, as a conflict.
+        let merged = CONTACTS.merge(&base, &stored, &[contact(1, "王总", true)]);
+        assert_eq!(names(&merged), named(&[("王总", true), ("李工程师", false)]));
+        assert!(merged.clashed);
+        // Removed here, changed by the device: back, as a conflict.
+        let merged = CONTACTS.merge(&base, &[contact(1, "王总", true)], &edited);
+        assert_eq!(names(&merged), named(&[("王总", true), ("李总工", false)]));
+        assert!(merged.clashed);
+        // Removed here, untouched by the device: stays removed.
+        let merged = CONTACTS.merge(&base, &[contact(1, "王总", true)], &base);
+        assert_eq!(names(&merged), named(&[("王总", true)]));
+        assert!(!merged.clashed);
+    }
+
+    #[test]
+    fn one_main_line_stays_the_later_arrivals_choice() {
+        let base = [
+            contact(1, "王总", true),
+            contact(2, "李工", false),
+            contact(3, "赵会计", false),
+        ];
+        let stored = [
+            contact(1, "王总", false),
+            contact(2, "李工", true),
+            contact(3, "赵会计", false),
+        ];
+        let edited = [
+            contact(1, "王总", false),
+            contact(2, "李工", false),
+            contact(3, "赵会计", true),
+        ];
+        let merged = CONTACTS.merge(&base, &stored, &edited);
+        assert_eq!(
+            names(&merged),
+            named(&[("王总", false), ("李工", false), ("赵会计", true)])
+        );
+        assert!(merged.clashed);
+        // The main line removed here, another line added by the device:
+        // the first line becomes the main one.
+        let merged = CONTACTS.merge(
+            &base[..1],
+            &[contact(2, "李工", false)],
+            &[contact(1, "王总", true), contact(4, "孙经理", false)],
+        );
+        assert_eq!(names(&merged), named(&[("李工", true), ("孙经理", false)]));
+        assert!(!merged.clashed);
+    }
+
+    #[test]
+    fn lines_stored_without_an_identity_are_known_by_their_content() {
+        let old = |name: &str| json!({"name": name, "primary": "no"});
+        let base = [old("王总")];
+        let stored = [old("王总"), old("李工")];
+        let edited = [old("王总"), contact(4, "孙经理", false)];
+        let merged = CONTACTS.merge(&base, &stored, &edited);
+        assert_eq!(
+            names(&merged),
+            named(&[("王总", true), ("李工", false), ("孙经理", false)])
+        );
+        assert!(!merged.clashed);
     }
 }

@@ -87,6 +87,7 @@ async fn main() -> Result<(), Error> {
                     op: Op::Upsert,
                     fields: fields.as_object().cloned().unwrap_or_default(),
                     command: None,
+                    base: Default::default(),
                 }
             })
             .collect();
@@ -190,6 +191,7 @@ async fn main() -> Result<(), Error> {
             op: Op::Upsert,
             fields: settings.as_object().cloned().unwrap_or_default(),
             command: None,
+            base: Default::default(),
         }],
     };
     let at = Instant::now();

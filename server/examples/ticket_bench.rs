@@ -71,6 +71,7 @@ fn mutation(record_id: Uuid, op: Op, command: Option<&str>, fields: serde_json::
         op,
         fields: fields.as_object().cloned().unwrap_or_default(),
         command: command.map(str::to_owned),
+        base: Default::default(),
     }
 }
 

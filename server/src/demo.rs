@@ -193,6 +193,7 @@ async fn load_leads(db: &Db, reps: &[CurrentUser]) -> Result<usize, AccountError
                     op: Op::Upsert,
                     fields,
                     command: None,
+                    base: Default::default(),
                 }],
             };
             app::sync::store::push(db, app::aggregates::ENTITIES, rep, batch, entered.min(now)).await?;

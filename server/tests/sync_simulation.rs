@@ -294,6 +294,7 @@ impl World {
                     op: Op::Upsert,
                     fields,
                     command: None,
+                    base: Default::default(),
                 };
                 self.record(client, mutation);
             }
@@ -323,6 +324,7 @@ impl World {
                     op: Op::Upsert,
                     fields,
                     command: None,
+                    base: Default::default(),
                 };
                 self.record(client, mutation);
             }
@@ -339,6 +341,7 @@ impl World {
                     op: Op::Delete,
                     fields: Fields::new(),
                     command: None,
+                    base: Default::default(),
                 };
                 self.record(client, mutation);
             }
@@ -385,6 +388,7 @@ impl World {
                     op: Op::Command,
                     fields: args,
                     command: Some(name.into()),
+                    base: Default::default(),
                 };
                 replica.decided.insert(mutation.id, changes);
                 self.record(client, mutation);

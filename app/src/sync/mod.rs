@@ -10,6 +10,7 @@ pub mod history;
 pub mod store;
 
 use crate::error::{AppError, FieldError};
+use crate::schema::{Field, Input, LinesMerged, Merge};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -54,6 +55,13 @@ pub struct Mutation {
     /// The command's name, with `op: command` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    /// The values the edit started from, of the fields it changes that
+    /// merge line by line (`schema::Merge::ByLine`), as the device held
+    /// them: what lets the server tell the lines this edit added, removed
+    /// or changed from those a concurrent edit did. Without it such a field
+    /// merges as the later arrival.
+    #[serde(default, skip_serializing_if = "Fields::is_empty")]
+    pub base: Fields,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -306,6 +314,41 @@ pub struct Merged {
 /// after `base_version` is a concurrent edit of the same field: the mutation
 /// (the later arrival) wins and the replaced value becomes a conflict.
 pub fn merge(current: &StoredRecord, base_version: i64, changes: &Fields) -> Merged {
+    merge_by_rule(current, base_version, changes, |_, _, _| None)
+}
+
+/// Applies a device's upsert to the stored record, each field by the merge
+/// rule its declaration gives (`schema::Merge`): `merge`, except that a
+/// concurrent edit of lines merges line by line when the mutation says
+/// what its edit started from (`Mutation::base`).
+pub fn merge_edit(current: &StoredRecord, mutation: &Mutation, fields: &'static [Field]) -> Merged {
+    merge_by_rule(
+        current,
+        mutation.base_version,
+        &mutation.fields,
+        |name, stored, edited| {
+            let declared = crate::schema::find(fields, name)?;
+            let (Merge::ByLine, Input::Lines(lines)) = (declared.merge, declared.input) else {
+                return None;
+            };
+            match (mutation.base.get(name), stored, edited) {
+                (Some(Value::Array(base)), Value::Array(stored), Value::Array(edited)) => {
+                    Some(lines.merge(base, stored, edited))
+                }
+                _ => None,
+            }
+        },
+    )
+}
+
+/// `merge`, with `by_line` merging a concurrent edit of a field line by
+/// line where its rule says so (`None`: the later arrival wins).
+fn merge_by_rule(
+    current: &StoredRecord,
+    base_version: i64,
+    changes: &Fields,
+    by_line: impl Fn(&str, &Value, &Value) -> Option<LinesMerged>,
+) -> Merged {
     let new_version = current.version + 1;
     let mut record = current.clone();
     let mut conflicts = Vec::new();
@@ -315,16 +358,28 @@ pub fn merge(current: &StoredRecord, base_version: i64, changes: &Fields) -> Mer
         if old == value {
             continue;
         }
-        unchanged = false;
-        let changed_at = current.field_changed_at(field);
-        if changed_at > base_version {
-            conflicts.push(FieldConflict {
-                field: field.clone(),
-                kept: value.clone(),
-                lost: old.clone(),
-            });
+        let mut value = value.clone();
+        if current.field_changed_at(field) > base_version {
+            let clashed = match by_line(field, old, &value) {
+                Some(LinesMerged { lines, clashed }) => {
+                    value = Value::Array(lines);
+                    clashed
+                }
+                None => true,
+            };
+            if *old == value {
+                continue;
+            }
+            if clashed {
+                conflicts.push(FieldConflict {
+                    field: field.clone(),
+                    kept: value.clone(),
+                    lost: old.clone(),
+                });
+            }
         }
-        record.fields.insert(field.clone(), value.clone());
+        unchanged = false;
+        record.fields.insert(field.clone(), value);
         record.field_versions.insert(field.clone(), new_version);
     }
     if !unchanged {
@@ -374,6 +429,14 @@ pub fn check_batch(entities: &entity::Entities, batch: &PushBatch) -> Result<(),
         }
         if mutation.op == Op::Delete && !mutation.fields.is_empty() {
             return Err(bad("a delete carries no fields".into()));
+        }
+        if let Some(field) = mutation.base.keys().find(|f| !mutation.fields.contains_key(*f)) {
+            return Err(bad(format!(
+                "base names {field:?}, which the mutation does not change"
+            )));
+        }
+        if mutation.op != Op::Upsert && !mutation.base.is_empty() {
+            return Err(bad("only an upsert carries a base".into()));
         }
         if mutation.base_version < 0 {
             return Err(bad("negative base_version".into()));

@@ -22,6 +22,161 @@ fn application(record_id: Uuid, company: &str) -> Value {
     })
 }
 
+/// A contact line with its identity, as the phone's form keeps it.
+fn contact(n: u8, name: &str, title: &str, primary: bool) -> Value {
+    json!({
+        "id": format!("0193a1b2-0000-7000-8000-0000000000{n:02}"),
+        "name": name, "title": title, "primary": if primary { "yes" } else { "no" },
+    })
+}
+
+/// A device's edit of a customer's contacts, made from `base_version`
+/// when the contacts were `base` (`None`: a device that does not say).
+fn contacts_edit(id: Uuid, base_version: i64, base: Option<Value>, contacts: Value) -> Value {
+    let mut edit = json!({
+        "id": Uuid::now_v7(), "entity": "customer", "record_id": id,
+        "base_version": base_version, "op": "upsert", "fields": {"contacts": contacts},
+    });
+    if let Some(base) = base {
+        edit["base"] = json!({ "contacts": base });
+    }
+    edit
+}
+
+fn contact_names(record: &Value) -> Vec<(String, String)> {
+    record["fields"]["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["title"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+on_both_databases!(
+    contacts_added_offline_on_two_devices_both_hold_line_by_line,
+    |app: TestApp| async move {
+        let phone = app.signed_in("rep1").await;
+        let laptop = app.signed_in("rep1").await;
+        let id = Uuid::now_v7();
+        let mut created = application(id, "苏州恒达精密机械有限公司");
+        created["fields"]["contacts"] = json!([contact(1, "王建国", "总经理", true)]);
+        push(&phone, vec![created]).await;
+        let first = json!([contact(1, "王建国", "总经理", true)]);
+
+        // Both devices add a contact to version 1's list, offline.
+        let a = push(
+            &phone,
+            vec![contacts_edit(
+                id,
+                1,
+                Some(first.clone()),
+                json!([
+                    contact(1, "王建国", "总经理", true),
+                    contact(2, "李娜", "采购经理", false)
+                ]),
+            )],
+        )
+        .await;
+        let b = push(
+            &laptop,
+            vec![contacts_edit(
+                id,
+                1,
+                Some(first.clone()),
+                json!([
+                    contact(1, "王建国", "总经理", true),
+                    contact(3, "赵磊", "财务", false)
+                ]),
+            )],
+        )
+        .await;
+        assert_eq!(
+            (a[0]["status"].as_str(), b[0]["status"].as_str()),
+            (Some("applied"), Some("applied")),
+            "{b:?}"
+        );
+        let names = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect()
+        };
+        assert_eq!(
+            contact_names(&held(&phone, "customer", id).await),
+            names(&[("王建国", "总经理"), ("李娜", "采购经理"), ("赵磊", "财务")])
+        );
+        assert_eq!(app.count("sync_conflicts").await, 0);
+        // The history says what was stored, not what the device sent.
+        let (after,): (String,) =
+            sqlx::query_as("SELECT after_json FROM audit_log WHERE record_id = $1 ORDER BY id DESC LIMIT 1")
+                .bind(id.to_string())
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        assert!(after.contains("李娜") && after.contains("赵磊"), "{after}");
+
+        // Both change 李娜's title from version 3: the later arrival wins,
+        // and what it replaced is a conflict to look at.
+        let three = json!([
+            contact(1, "王建国", "总经理", true),
+            contact(2, "李娜", "采购经理", false),
+            contact(3, "赵磊", "财务", false)
+        ]);
+        let with_title = |title: &str| {
+            json!([
+                contact(1, "王建国", "总经理", true),
+                contact(2, "李娜", title, false),
+                contact(3, "赵磊", "财务", false)
+            ])
+        };
+        push(
+            &phone,
+            vec![contacts_edit(id, 3, Some(three.clone()), with_title("采购总监"))],
+        )
+        .await;
+        let late = push(
+            &laptop,
+            vec![contacts_edit(id, 3, Some(three.clone()), with_title("副总经理"))],
+        )
+        .await;
+        assert_eq!(late[0]["status"], "conflict", "{late:?}");
+        assert_eq!(late[0]["conflicts"][0]["lost"], with_title("采购总监"));
+        assert_eq!(late[0]["conflicts"][0]["kept"], with_title("副总经理"));
+        assert_eq!(app.count("sync_conflicts").await, 1);
+
+        // A device that does not say what its edit started from: the later
+        // arrival wins the whole list, as a conflict.
+        let old_device = push(
+            &laptop,
+            vec![contacts_edit(
+                id,
+                3,
+                None,
+                json!([contact(4, "孙强", "经理", true)]),
+            )],
+        )
+        .await;
+        assert_eq!(old_device[0]["status"], "conflict", "{old_device:?}");
+        assert_eq!(
+            contact_names(&held(&phone, "customer", id).await),
+            names(&[("孙强", "经理")])
+        );
+
+        // A base for a field the mutation does not change is malformed.
+        let mut stray = contacts_edit(id, 5, Some(json!([])), json!([contact(4, "孙强", "经理", true)]));
+        stray["base"]["phone"] = json!("13812345678");
+        let (status, body) = phone
+            .call(
+                "sync/push",
+                json!({"batch": {"client_id": Uuid::new_v4(), "mutations": [stray]}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+);
+
 fn year_prefix() -> String {
     use chrono::Datelike;
     format!(

@@ -54,6 +54,7 @@ pub async fn command_by_link(
         op: Op::Command,
         fields: args,
         command: Some(command.to_owned()),
+        base: Default::default(),
     };
     let Decision { status, write } = decide_command(
         &link,

@@ -140,6 +140,7 @@ pub async fn resolve(
             op: Op::Upsert,
             fields: std::iter::once((field, parse_json(&lost)?)).collect(),
             command: None,
+            base: Default::default(),
         };
         let mutation_id = mutation.id;
         let Decision { status, write } = decide(

@@ -12,7 +12,8 @@ use crate::roles::CurrentUser;
 use crate::ssr::DbError;
 use crate::sync::entity::{CommandCall, Context, Entities, EntitySpec, Singles, Touch};
 use crate::sync::{
-    create, merge, Fields, Merged, Mutation, MutationResult, MutationStatus, Op, PushBatch, StoredRecord,
+    create, merge, merge_edit, Fields, Merged, Mutation, MutationResult, MutationStatus, Op, PushBatch,
+    StoredRecord,
 };
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -519,7 +520,7 @@ pub(super) fn decide(
         mut record,
         conflicts,
         unchanged: nothing_new,
-    } = merge(&current.record, mutation.base_version, &mutation.fields);
+    } = merge_edit(&current.record, &mutation, spec.fields);
     if nothing_new {
         return unchanged(MutationStatus::Applied {
             version: record.version,
@@ -533,6 +534,12 @@ pub(super) fn decide(
         .fields
         .keys()
         .filter_map(|k| current.record.fields.get(k).map(|v| (k.clone(), v.clone())))
+        .collect();
+    // As stored: a field merged line by line may differ from the edit.
+    let after: Fields = mutation
+        .fields
+        .keys()
+        .filter_map(|k| record.fields.get(k).map(|v| (k.clone(), v.clone())))
         .collect();
     let status = if conflicts.is_empty() {
         MutationStatus::Applied {
@@ -554,7 +561,7 @@ pub(super) fn decide(
             },
             action: "update",
             before: Some(before),
-            after: Some(mutation.fields),
+            after: Some(after),
             previous_owner: None,
             absorbs: None,
             conflicts,
