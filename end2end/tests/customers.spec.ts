@@ -316,3 +316,85 @@ test("the service desk links a new ticket to a customer found by name, links an 
   await page.goto(`/customers/${customerId}`);
   await expect(page.getByTestId("related-follow_up").getByTestId("related-record")).toHaveCount(1);
 });
+
+test("contacts added on a phone and at a desk while both are offline are all kept, line by line", async ({
+  browser,
+  baseURL,
+}) => {
+  const company = `常州新程自动化有限公司 ${Date.now()}`;
+  const api = await signedInApi(baseURL, "rep3");
+  const id = crypto.randomUUID();
+  const created = await api.post("/api/sync/push", {
+    data: {
+      batch: {
+        client_id: crypto.randomUUID(),
+        mutations: [
+          {
+            id: crypto.randomUUID(),
+            entity: "customer",
+            record_id: id,
+            base_version: 0,
+            op: "upsert",
+            fields: {
+              company,
+              capital: "5000000.00",
+              payment_method: "transfer",
+              payment_days: "30",
+              credit_rating: "credit_good",
+              phone: "13812345678",
+              contacts: [{ id: crypto.randomUUID(), name: "王建国", title: "总经理", primary: "yes" }],
+            },
+          },
+        ],
+      },
+    },
+  });
+  expect((await created.json()).results[0].status).toBe("applied");
+
+  // The rep's phone and desk each open the customer, lose the network and
+  // add a contact to the one list both started from.
+  const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const desk = await browser.newContext({ viewport: DESK });
+  const added: [typeof phone, string, string][] = [
+    [phone, "李娜", "采购经理"],
+    [desk, "赵磊", "财务总监"],
+  ];
+  const pages: Page[] = [];
+  for (const [context, name, title] of added) {
+    const page = await context.newPage();
+    await signIn(page, "rep3");
+    await page.goto(`/customers/${id}`);
+    await hydrated(page);
+    await expect(page.getByTestId("record-detail")).toContainText("王建国");
+    await page.getByTestId("edit-record").click();
+    const contacts = page.getByTestId("lines-contacts");
+    await expect(contacts.getByTestId("line")).toHaveCount(1);
+    await context.setOffline(true);
+    await contacts.getByTestId("add-line").click();
+    await contacts.getByTestId("line").nth(1).getByTestId("line-name").fill(name);
+    await contacts.getByTestId("line").nth(1).getByTestId("line-title").fill(title);
+    await page.getByTestId("save-record").click();
+    await expect(page).toHaveURL(new RegExp(`/customers/${id}$`));
+    await expect(page.getByTestId("record-detail")).toContainText("待同步");
+    pages.push(page);
+  }
+
+  // Back online, both sync: each contact holds, and nothing is a conflict.
+  for (const [i, [context]] of added.entries()) {
+    await context.setOffline(false);
+    await syncNow(pages[i]);
+  }
+  await syncNow(pages[0]);
+  for (const page of pages) {
+    const shown = page.getByTestId("record-detail").getByTestId("line-shown");
+    await expect(shown).toHaveCount(3);
+    await expect(shown.nth(0)).toContainText("王建国");
+    await expect(shown.nth(1)).toContainText("李娜");
+    await expect(shown.nth(2)).toContainText("赵磊");
+  }
+  await pages[0].screenshot({ path: "output/customer-contacts-merged-390.png", fullPage: true });
+  const conflicts = await (await api.post("/api/sync/conflicts", { data: {} })).json();
+  expect(conflicts.filter((c: { record_id: string }) => c.record_id === id)).toEqual([]);
+  await phone.close();
+  await desk.close();
+});
