@@ -6,6 +6,7 @@ use crate::client::{request_sync, use_sync_status};
 use crate::error::AppError;
 use crate::i18n::Locale;
 use crate::roles::CurrentUser;
+use crate::schema::{Field, Input, Lines};
 use crate::sync::api::{conflicts, resolve};
 use crate::sync::{Keep, OpenConflict};
 use crate::ui::{local_time, use_locale, with_user};
@@ -85,10 +86,11 @@ fn conflict_item(
 ) -> impl IntoView + use<> {
     let t = locale.texts();
     let id = conflict.id;
-    let shown = |value: &Value| show_value(&conflict.field, value, me, locale);
     // A conflict of an entity this build no longer knows still shows, in
     // its stored names.
     let spec = crate::sync::entity::registered_spec(&conflict.entity);
+    let declared = spec.and_then(|s| s.field(&conflict.field));
+    let shown = |value: &Value| show_value(declared, &conflict.field, value, me, locale);
     let field = spec
         .map_or(conflict.field.as_str(), |s| s.label(&conflict.field, locale))
         .to_owned();
@@ -138,12 +140,21 @@ fn conflict_item(
 }
 
 /// A stored value as a person reads it: instants in their zone, choices by
-/// their label, nothing as "(empty)", a structure (an approval's steps,
-/// shown on the record's page) as "(updated)".
-pub fn show_value(field: &str, value: &Value, me: &CurrentUser, locale: Locale) -> String {
-    match value {
-        Value::Null => locale.texts().empty_value.to_owned(),
-        Value::String(text) => {
+/// their label, nothing as "(empty)", lines line by line, another structure
+/// (an approval's steps, shown on the record's page) as "(updated)".
+/// `declared` is the field's declaration, where the entity is known.
+pub fn show_value(
+    declared: Option<&Field>,
+    field: &str,
+    value: &Value,
+    me: &CurrentUser,
+    locale: Locale,
+) -> String {
+    match (value, declared.map(|f| f.input)) {
+        (Value::Null, _) => locale.texts().empty_value.to_owned(),
+        (Value::Array(stored), _) if stored.is_empty() => locale.texts().empty_value.to_owned(),
+        (Value::Array(stored), Some(Input::Lines(lines))) => lines_in_words(lines, stored, locale),
+        (Value::String(text), _) => {
             if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
                 local_time(at.with_timezone(&chrono::Utc), me)
             } else {
@@ -153,7 +164,63 @@ pub fn show_value(field: &str, value: &Value, me: &CurrentUser, locale: Locale) 
                     .unwrap_or_else(|| text.clone())
             }
         }
-        Value::Object(_) | Value::Array(_) => locale.word("updated").to_owned(),
-        other => other.to_string(),
+        (Value::Object(_) | Value::Array(_), _) => locale.word("updated").to_owned(),
+        (other, _) => other.to_string(),
+    }
+}
+
+/// Lines as a person reads them, one after another ("王建国 总经理（主要联系人）；
+/// 李娜 采购经理"): each line's values in their declared order, a choice by its
+/// label, the main line marked by its flag's label.
+fn lines_in_words(lines: &Lines, stored: &[Value], locale: Locale) -> String {
+    let (open, close, between) = match locale {
+        Locale::ZhCn => ("（", "）", "；"),
+        Locale::En => (" (", ")", "; "),
+    };
+    stored
+        .iter()
+        .map(|line| {
+            let mut words: Vec<&str> = Vec::new();
+            let mut main = String::new();
+            for f in lines.fields {
+                let Some(text) = line.get(f.name).and_then(Value::as_str) else {
+                    continue;
+                };
+                if Some(f.name) == lines.flag {
+                    if text == "yes" {
+                        main = format!("{open}{}{close}", locale.say(f.label));
+                    }
+                } else if let Input::Choice(_) = f.input {
+                    words.push(locale.choice(f.name, text).unwrap_or(text));
+                } else {
+                    words.push(text);
+                }
+            }
+            words.join(" ") + &main
+        })
+        .collect::<Vec<_>>()
+        .join(between)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lines_read_line_by_line_with_the_main_one_marked() {
+        let contacts = [
+            json!({"id": "0193a1b2-0000-7000-8000-000000000001", "name": "王建国", "title": "总经理", "primary": "yes"}),
+            json!({"name": "李娜", "phone": "13912345678", "primary": "no"}),
+        ];
+        let lines = &crate::customers::CONTACTS;
+        assert_eq!(
+            lines_in_words(lines, &contacts, Locale::ZhCn),
+            "王建国 总经理（主要联系人）；李娜 13912345678"
+        );
+        assert_eq!(
+            lines_in_words(lines, &contacts, Locale::En),
+            "王建国 总经理 (Main contact); 李娜 13912345678"
+        );
     }
 }

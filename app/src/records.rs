@@ -2289,7 +2289,8 @@ pub fn RecordHistory(me: CurrentUser, entity: &'static str, id: uuid::Uuid) -> i
     let spec = registered_spec(entity);
     // A field the write added had no value before.
     let value = move |field: &str, v: Option<&Value>| {
-        crate::conflicts::show_value(field, v.unwrap_or(&Value::Null), &me, locale)
+        let declared = spec.and_then(|s| s.field(field));
+        crate::conflicts::show_value(declared, field, v.unwrap_or(&Value::Null), &me, locale)
     };
     view! {
         <section class="history" data-testid="history">
