@@ -332,7 +332,11 @@ pub fn merge_edit(current: &StoredRecord, mutation: &Mutation, fields: &'static 
                 return None;
             };
             match (mutation.base.get(name), stored, edited) {
-                (Some(Value::Array(base)), Value::Array(stored), Value::Array(edited)) => {
+                // A list longer than lines may be is refused by the check of
+                // what the edit leaves; it is not merged first.
+                (Some(Value::Array(base)), Value::Array(stored), Value::Array(edited))
+                    if [base, stored, edited].iter().all(|l| l.len() <= lines.max) =>
+                {
                     Some(lines.merge(base, stored, edited))
                 }
                 _ => None,
@@ -470,6 +474,57 @@ mod tests {
 
     fn fields(value: Value) -> Fields {
         value.as_object().unwrap().clone()
+    }
+
+    const NAMES: crate::schema::Lines = crate::schema::Lines {
+        fields: &[crate::schema::field("name", Input::Text, "姓名", "Name").required()],
+        flag: None,
+        max: 2,
+        text_before: false,
+    };
+    const DECLARED: &[Field] = &[crate::schema::field(
+        "people",
+        Input::Lines(&NAMES),
+        "人员",
+        "People",
+    )];
+
+    #[test]
+    fn a_concurrent_edit_of_lines_merges_line_by_line_only_from_a_base_within_bounds() {
+        let line = |name: &str| json!({ "name": name });
+        // Version 2 added 李娜 to version 1's 王建国.
+        let current = StoredRecord {
+            version: 2,
+            deleted: false,
+            fields: fields(json!({"people": [line("王建国"), line("李娜")]})),
+            field_versions: BTreeMap::from([("people".to_owned(), 2)]),
+        };
+        let edit = |base: Value| Mutation {
+            id: Uuid::now_v7(),
+            entity: "team".into(),
+            record_id: Uuid::nil(),
+            base_version: 1,
+            op: Op::Upsert,
+            fields: fields(json!({"people": [line("王建国"), line("赵磊")]})),
+            command: None,
+            base: fields(json!({ "people": base })),
+        };
+        let merged = merge_edit(&current, &edit(json!([line("王建国")])), DECLARED);
+        assert_eq!(
+            merged.record.fields["people"],
+            json!([line("王建国"), line("李娜"), line("赵磊")])
+        );
+        assert!(merged.conflicts.is_empty());
+        // A base longer than the lines may be, or not lines at all: the
+        // later arrival wins, as a conflict.
+        for base in [json!([line("王建国"), line("a"), line("b")]), json!("王建国")] {
+            let merged = merge_edit(&current, &edit(base), DECLARED);
+            assert_eq!(
+                merged.record.fields["people"],
+                json!([line("王建国"), line("赵磊")])
+            );
+            assert_eq!(merged.conflicts.len(), 1);
+        }
     }
 
     #[test]
