@@ -689,6 +689,98 @@ mod tests {
         assert!(!merged.clashed);
     }
 
+    /// What one device did to each line of the base (kept, removed or
+    /// changed), and whether it added one: every combination, on lists of
+    /// up to three lines, against every combination on the other device.
+    #[test]
+    fn every_pair_of_concurrent_line_edits_keeps_what_either_added_and_what_neither_removed() {
+        const NAMED: Lines = Lines {
+            fields: &[field("name", Input::Text, "姓名", "Name").required()],
+            flag: None,
+            max: 20,
+            text_before: false,
+        };
+        #[derive(Clone, Copy, PartialEq)]
+        enum Did {
+            Kept,
+            Removed,
+            Changed,
+        }
+        let line = |id: usize, name: String| json!({"id": format!("0193a1b2-0000-7000-8000-{id:012}"), "name": name});
+        let edits = |n: usize| -> Vec<(Vec<Did>, bool)> {
+            let mut all = vec![(Vec::new(), false), (Vec::new(), true)];
+            for _ in 0..n {
+                all = all
+                    .into_iter()
+                    .flat_map(|(did, added)| {
+                        [Did::Kept, Did::Removed, Did::Changed].map(|d| {
+                            let mut did = did.clone();
+                            did.push(d);
+                            (did, added)
+                        })
+                    })
+                    .collect();
+            }
+            all
+        };
+        let apply = |base: &[Value], (did, added): &(Vec<Did>, bool), side: usize| -> Vec<Value> {
+            let mut lines: Vec<Value> = base
+                .iter()
+                .zip(did)
+                .enumerate()
+                .filter(|(_, (_, d))| **d != Did::Removed)
+                .map(|(i, (l, d))| match d {
+                    Did::Changed => line(i, format!("line {i} by {side}")),
+                    _ => l.clone(),
+                })
+                .collect();
+            if *added {
+                lines.push(line(100 + side, format!("new by {side}")));
+            }
+            lines
+        };
+        for n in 0..=3 {
+            let base: Vec<Value> = (0..n).map(|i| line(i, format!("line {i}"))).collect();
+            for here in edits(n) {
+                for device in edits(n) {
+                    let stored = apply(&base, &here, 1);
+                    let edited = apply(&base, &device, 2);
+                    let merged = NAMED.merge(&base, &stored, &edited);
+                    let has = |name: &str| merged.lines.iter().any(|l| l["name"] == name);
+                    assert_eq!(has("new by 1"), here.1);
+                    assert_eq!(has("new by 2"), device.1);
+                    for (i, was) in base.iter().enumerate() {
+                        let (a, b) = (here.0[i], device.0[i]);
+                        let ids = merged.lines.iter().filter(|l| l["id"] == was["id"]).count();
+                        assert!(ids <= 1, "line {i} twice");
+                        let kept = ids == 1;
+                        match (a, b) {
+                            (Did::Kept, Did::Kept) => assert!(has(&format!("line {i}"))),
+                            (Did::Removed, Did::Removed | Did::Kept) | (Did::Kept, Did::Removed) => {
+                                assert!(!kept)
+                            }
+                            (Did::Changed, Did::Kept) => assert!(has(&format!("line {i} by 1"))),
+                            // The device's change wins: over a change
+                            // here, and over a removal here.
+                            (_, Did::Changed) => assert!(has(&format!("line {i} by 2"))),
+                            // A change here the device removed stays.
+                            (Did::Changed, Did::Removed) => assert!(has(&format!("line {i} by 1"))),
+                        }
+                    }
+                    let clashes = (0..n).any(|i| {
+                        matches!(
+                            (here.0[i], device.0[i]),
+                            (Did::Changed, Did::Changed)
+                                | (Did::Changed, Did::Removed)
+                                | (Did::Removed, Did::Changed)
+                        )
+                    });
+                    assert_eq!(merged.clashed, clashes);
+                }
+            }
+        }
+    }
+
     #[test]
     fn lines_stored_without_an_identity_are_known_by_their_content() {
         let old = |name: &str| json!({"name": name, "primary": "no"});
