@@ -92,9 +92,14 @@ pub const LINE_ID: &str = "id";
 pub struct LinesMerged {
     pub lines: Vec<Value>,
     /// A line both sides changed differently, or one changed and the other
-    /// removed, or each marked a different main line: the later arrival's
-    /// edit won, and what it replaced is a conflict to look at.
+    /// removed, or each chose a different main line: the later arrival's
+    /// edit won, and `other` is what it replaced.
     pub clashed: bool,
+    /// The lines had every clash gone the other way (the stored side's
+    /// change, the device's removal, the stored main line), everything
+    /// else merged alike: what a user who settles the conflict for the
+    /// other side gets back.
+    pub other: Vec<Value>,
 }
 
 impl Lines {
@@ -119,91 +124,127 @@ impl Lines {
 
     /// Merges a device's edit of these lines (`incoming`, made from `base`)
     /// into the lines stored now (`current`), line by line (`Merge::ByLine`):
-    /// the lines stored now keep their order, the device's new lines follow;
-    /// at most one line stays the main one (the device's choice, when each
-    /// side chose one).
+    /// the lines stored now keep their order, the device's new lines follow.
+    /// Which line is the main one (the flag) is a choice of its own, not a
+    /// change of the lines it marks: the device's choice stands if it made
+    /// one, the stored one otherwise; the first line when neither is left.
     pub fn merge(&self, base: &[Value], current: &[Value], incoming: &[Value]) -> LinesMerged {
-        fn key(line: &Value) -> String {
-            match line.get(LINE_ID).and_then(Value::as_str) {
-                Some(id) => format!("id {id}"),
-                None => format!("line {line}"),
-            }
-        }
-        let find = |lines: &[Value], wanted: &str| lines.iter().find(|l| key(l) == wanted).cloned();
+        let flag = self.flag;
+        let is_main =
+            |line: &Value| flag.is_some_and(|flag| line.get(flag).and_then(Value::as_str) == Some("yes"));
+        // Each line as (its identity, its content without its mark, itself).
+        let keyed = |lines: &[Value]| -> Vec<(String, Value, Value)> {
+            lines
+                .iter()
+                .map(|line| {
+                    let mut content = line.clone();
+                    if let (Some(flag), Some(fields)) = (flag, content.as_object_mut()) {
+                        fields.remove(flag);
+                    }
+                    (line_key(&content), content, line.clone())
+                })
+                .collect()
+        };
+        let (base, stored, edited) = (keyed(base), keyed(current), keyed(incoming));
+        let main_of =
+            |lines: &[(String, Value, Value)]| lines.iter().find(|l| is_main(&l.2)).map(|l| l.0.clone());
+        let find = |lines: &[(String, Value, Value)], key: &str| lines.iter().find(|l| l.0 == key).cloned();
         let mut clashed = false;
-        let mut merged = Vec::with_capacity(current.len() + incoming.len());
-        for line in current {
-            let k = key(line);
-            match (find(base, &k), find(incoming, &k)) {
+        // Per line: (identity, the merged line, the line had every clash
+        // gone the other way); `None` is a line removed.
+        let mut both: Vec<(String, Option<Value>, Option<Value>)> = Vec::new();
+        for (key, line, kept) in &stored {
+            let (merged, other) = match (find(&base, key), find(&edited, key)) {
                 // Changed by the device: its edit wins.
-                (Some(was), Some(now)) if now != was => {
-                    clashed |= *line != was && *line != now;
-                    merged.push(now);
+                (Some((_, was, _)), Some((_, now, sent))) if now != was => {
+                    let clash = *line != was && *line != now;
+                    clashed |= clash;
+                    (Some(sent.clone()), Some(if clash { kept.clone() } else { sent }))
                 }
                 // Removed by the device: gone, unless changed here since.
-                (Some(was), None) => {
-                    if *line != was {
-                        clashed = true;
-                        merged.push(line.clone());
-                    }
+                (Some((_, was, _)), None) if *line != was => {
+                    clashed = true;
+                    (Some(kept.clone()), None)
                 }
+                (Some(_), None) => (None, None),
                 // Added by both (a replay): the device's.
-                (None, Some(now)) => {
-                    clashed |= *line != now;
-                    merged.push(now);
+                (None, Some((_, now, sent))) => {
+                    let clash = now != *line;
+                    clashed |= clash;
+                    (Some(sent.clone()), Some(if clash { kept.clone() } else { sent }))
                 }
                 // Untouched by the device, or added here since.
-                (Some(_), Some(_)) | (None, None) => merged.push(line.clone()),
-            }
+                (Some(_), Some(_)) | (None, None) => (Some(kept.clone()), Some(kept.clone())),
+            };
+            both.push((key.clone(), merged, other));
         }
-        for line in incoming {
-            let k = key(line);
-            if find(current, &k).is_some() {
+        for (key, line, sent) in &edited {
+            if find(&stored, key).is_some() {
                 continue;
             }
-            match find(base, &k) {
+            match find(&base, key) {
                 // Added by the device.
-                None => merged.push(line.clone()),
+                None => both.push((key.clone(), Some(sent.clone()), Some(sent.clone()))),
                 // Removed here since, yet changed by the device: kept.
-                Some(was) if *line != was => {
+                Some((_, was, _)) if *line != was => {
                     clashed = true;
-                    merged.push(line.clone());
+                    both.push((key.clone(), Some(sent.clone()), None));
                 }
                 // Removed here since, untouched by the device.
                 Some(_) => {}
             }
         }
-        if let Some(flag) = self.flag {
-            let marked = |line: &Value| line.get(flag).and_then(Value::as_str) == Some("yes");
-            let chosen = incoming.iter().find(|l| marked(l)).map(key);
-            let flagged: Vec<usize> = (0..merged.len()).filter(|&i| marked(&merged[i])).collect();
-            let keep = match flagged.as_slice() {
-                [] => (!merged.is_empty()).then_some(0),
-                [one] => Some(*one),
-                [first, ..] => {
-                    clashed = true;
-                    Some(
-                        flagged
-                            .iter()
-                            .copied()
-                            .find(|&i| Some(key(&merged[i])) == chosen)
-                            .unwrap_or(*first),
-                    )
-                }
+        let (was_main, stored_main, edited_main) = (main_of(&base), main_of(&stored), main_of(&edited));
+        // Removing the main line without marking another is no choice.
+        let device_chose = edited_main.is_some() && edited_main != was_main;
+        clashed |= device_chose && stored_main != was_main && stored_main != edited_main;
+        let (main, other_main) = if device_chose {
+            (edited_main, stored_main)
+        } else {
+            (stored_main.clone(), stored_main)
+        };
+        let marked = |lines: Vec<(String, Value)>, main: Option<String>| -> Vec<Value> {
+            let Some(flag) = flag else {
+                return lines.into_iter().map(|(_, line)| line).collect();
             };
-            for (i, line) in merged.iter_mut().enumerate() {
-                let main = Some(i) == keep;
-                if marked(line) != main {
-                    if let Some(line) = line.as_object_mut() {
-                        line.insert(flag.to_owned(), Value::from(if main { "yes" } else { "no" }));
+            let main = main
+                .filter(|m| lines.iter().any(|(k, _)| k == m))
+                .or_else(|| lines.first().map(|(k, _)| k.clone()));
+            lines
+                .into_iter()
+                .map(|(key, mut line)| {
+                    let yes = Some(&key) == main.as_ref();
+                    // Only a mark that is wrong is rewritten: a line stays
+                    // as it was stored or sent.
+                    if yes != is_main(&line) {
+                        if let Some(fields) = line.as_object_mut() {
+                            fields.insert(flag.to_owned(), Value::from(if yes { "yes" } else { "no" }));
+                        }
                     }
-                }
-            }
-        }
+                    line
+                })
+                .collect()
+        };
+        let pick = |other: bool| -> Vec<(String, Value)> {
+            both.iter()
+                .filter_map(|(key, merged, replaced)| {
+                    Some((key.clone(), if other { replaced } else { merged }.clone()?))
+                })
+                .collect()
+        };
         LinesMerged {
-            lines: merged,
+            lines: marked(pick(false), main),
+            other: marked(pick(true), other_main),
             clashed,
         }
+    }
+}
+
+/// A line's identity: its `LINE_ID`, or else its whole content.
+fn line_key(line: &Value) -> String {
+    match line.get(LINE_ID).and_then(Value::as_str) {
+        Some(id) => format!("id {id}"),
+        None => format!("line {line}"),
     }
 }
 
@@ -776,9 +817,49 @@ mod tests {
                         )
                     });
                     assert_eq!(merged.clashed, clashes);
+                    if !clashes {
+                        assert_eq!(merged.other, merged.lines);
+                    }
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_main_line_is_a_choice_apart_from_the_lines_it_marks() {
+        let base = [contact(1, "王总", true), contact(2, "李工", false)];
+        // Here the main contact became 李工; the device changed 王总's name.
+        let stored = [contact(1, "王总", false), contact(2, "李工", true)];
+        let edited = [contact(1, "王建国总", true), contact(2, "李工", false)];
+        let merged = CONTACTS.merge(&base, &stored, &edited);
+        assert_eq!(names(&merged), named(&[("王建国总", false), ("李工", true)]));
+        assert!(!merged.clashed);
+        // Here the main contact became 李工; the device removed 王总.
+        let merged = CONTACTS.merge(&base, &stored, &[contact(2, "李工", false)]);
+        assert_eq!(names(&merged), named(&[("李工", true)]));
+        assert!(!merged.clashed);
+    }
+
+    #[test]
+    fn a_clash_settled_the_other_way_keeps_everything_else_merged() {
+        let base = [contact(1, "王总", true), contact(2, "李工", false)];
+        // Here 李工 changed; the device removed 李工 and added 孙经理.
+        let stored = [contact(1, "王总", true), contact(2, "李工程师", false)];
+        let edited = [contact(1, "王总", true), contact(4, "孙经理", false)];
+        let merged = CONTACTS.merge(&base, &stored, &edited);
+        assert!(merged.clashed);
+        assert_eq!(
+            names(&merged),
+            named(&[("王总", true), ("李工程师", false), ("孙经理", false)])
+        );
+        assert_eq!(
+            merged
+                .other
+                .iter()
+                .map(|l| l["name"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["王总", "孙经理"]
+        );
     }
 
     #[test]

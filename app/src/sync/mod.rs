@@ -331,16 +331,19 @@ pub fn merge_edit(current: &StoredRecord, mutation: &Mutation, fields: &'static 
             let (Merge::ByLine, Input::Lines(lines)) = (declared.merge, declared.input) else {
                 return None;
             };
-            match (mutation.base.get(name), stored, edited) {
-                // A list longer than lines may be is refused by the check of
-                // what the edit leaves; it is not merged first.
-                (Some(Value::Array(base)), Value::Array(stored), Value::Array(edited))
-                    if [base, stored, edited].iter().all(|l| l.len() <= lines.max) =>
-                {
-                    Some(lines.merge(base, stored, edited))
-                }
-                _ => None,
-            }
+            let (Some(base), Some(stored), Some(edited)) = (
+                mutation.base.get(name).and_then(lines_of),
+                lines_of(stored),
+                lines_of(edited),
+            ) else {
+                return None;
+            };
+            // A list longer than lines may be is refused by the check of
+            // what the edit leaves; it is not merged first.
+            [base, stored, edited]
+                .iter()
+                .all(|l| l.len() <= lines.max)
+                .then(|| lines.merge(base, stored, edited))
         },
     )
 }
@@ -364,23 +367,27 @@ fn merge_by_rule(
         }
         let mut value = value.clone();
         if current.field_changed_at(field) > base_version {
-            let clashed = match by_line(field, old, &value) {
-                Some(LinesMerged { lines, clashed }) => {
-                    value = Value::Array(lines);
-                    clashed
-                }
-                None => true,
+            let (merged, lost, clashed) = match by_line(field, old, &value) {
+                Some(LinesMerged {
+                    lines,
+                    clashed,
+                    other,
+                }) => (stored_lines(lines), stored_lines(other), clashed),
+                None => (value, old.clone(), true),
             };
-            if *old == value {
+            // A clash is kept even where the merge left the value as it
+            // was (a line changed here that the device removed).
+            if !clashed && merged == *old {
                 continue;
             }
             if clashed {
                 conflicts.push(FieldConflict {
                     field: field.clone(),
-                    kept: value.clone(),
-                    lost: old.clone(),
+                    kept: merged.clone(),
+                    lost,
                 });
             }
+            value = merged;
         }
         unchanged = false;
         record.fields.insert(field.clone(), value);
@@ -393,6 +400,25 @@ fn merge_by_rule(
         record,
         conflicts,
         unchanged,
+    }
+}
+
+/// A value as lines, if it is: no lines (an emptied list, sent as `null`)
+/// are lines too.
+fn lines_of(value: &Value) -> Option<&[Value]> {
+    match value {
+        Value::Array(lines) => Some(lines),
+        Value::Null => Some(&[]),
+        _ => None,
+    }
+}
+
+/// Lines as stored: none is `null`, as a form sends an emptied list.
+fn stored_lines(lines: Vec<Value>) -> Value {
+    if lines.is_empty() {
+        Value::Null
+    } else {
+        Value::Array(lines)
     }
 }
 
@@ -515,6 +541,30 @@ mod tests {
             json!([line("王建国"), line("李娜"), line("赵磊")])
         );
         assert!(merged.conflicts.is_empty());
+        // The device removed every line (sent as `null`): 李娜, added
+        // since, stays.
+        let mut emptied = edit(json!([line("王建国")]));
+        emptied.fields = fields(json!({ "people": null }));
+        let merged = merge_edit(&current, &emptied, DECLARED);
+        assert_eq!(
+            merged.record.fields["people"],
+            json!([line("王建国"), line("李娜")][1..])
+        );
+        assert!(merged.conflicts.is_empty());
+        // The device removed 李娜, changed here since: kept, as a conflict
+        // whose other side is the removal.
+        let known = |n: u8, name: &str| json!({"id": format!("0193a1b2-0000-7000-8000-0000000000{n:02}"), "name": name});
+        let mut changed = current.clone();
+        changed.fields = fields(json!({"people": [known(1, "王建国"), known(2, "李娜娜")]}));
+        changed.version = 3;
+        changed.field_versions.insert("people".into(), 3);
+        let mut removal = edit(json!([known(1, "王建国"), known(2, "李娜")]));
+        removal.base_version = 2;
+        removal.fields = fields(json!({"people": [known(1, "王建国")]}));
+        let merged = merge_edit(&changed, &removal, DECLARED);
+        assert_eq!(merged.record.fields["people"], changed.fields["people"]);
+        assert!(!merged.unchanged);
+        assert_eq!(merged.conflicts[0].lost, json!([known(1, "王建国")]));
         // A base longer than the lines may be, or not lines at all: the
         // later arrival wins, as a conflict.
         for base in [json!([line("王建国"), line("a"), line("b")]), json!("王建国")] {

@@ -530,17 +530,16 @@ pub(super) fn decide(
     if let Err(errors) = spec.check(&record.fields, now) {
         return unchanged(crate::sync::invalid(errors));
     }
-    let before: Fields = mutation
-        .fields
-        .keys()
-        .filter_map(|k| current.record.fields.get(k).map(|v| (k.clone(), v.clone())))
-        .collect();
-    // As stored: a field merged line by line may differ from the edit.
-    let after: Fields = mutation
-        .fields
-        .keys()
-        .filter_map(|k| record.fields.get(k).map(|v| (k.clone(), v.clone())))
-        .collect();
+    // The edited fields as they were and as stored (a field merged line by
+    // line may differ from the edit).
+    let edited = |fields: &Fields| -> Fields {
+        mutation
+            .fields
+            .keys()
+            .filter_map(|k| fields.get(k).map(|v| (k.clone(), v.clone())))
+            .collect()
+    };
+    let (before, after) = (edited(&current.record.fields), edited(&record.fields));
     let status = if conflicts.is_empty() {
         MutationStatus::Applied {
             version: record.version,
