@@ -130,13 +130,13 @@ test("a technician resolves a repair at the customer's without signal: condition
   expect(held.fields.before_confirmed_by).toBe("王建国");
   expect(held.fields.before_function).toBe("condition_fault");
   // Each line keeps the identity the phone gave it (docs/sync.md: lines merge line by line).
-  const parts = held.fields.parts_used as { id: string }[];
-  expect(parts.map(({ id, ...line }) => line)).toEqual([
+  const partsUsed = held.fields.parts_used as { id: string }[];
+  expect(partsUsed.map(({ id, ...line }) => line)).toEqual([
     { part: "接头密封圈", quantity: "2", unit: "个" },
     { part: "液压油", quantity: "4", unit: "升" },
   ]);
-  for (const { id } of parts) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-  expect(new Set(parts.map(({ id }) => id)).size).toBe(2);
+  for (const { id } of partsUsed) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  expect(new Set(partsUsed.map(({ id }) => id)).size).toBe(2);
   expect(held.fields.signature).toMatch(/^data:image\/png;base64,/);
   await page.getByTestId("shown-signature").evaluate((element) => element.scrollIntoView({ block: "center" }));
   await page.screenshot({ path: "output/repair-resolved-390.png" });
