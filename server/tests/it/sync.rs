@@ -141,6 +141,63 @@ on_both_databases!(
 );
 
 on_both_databases!(
+    text_is_stored_and_pulled_as_written_whatever_it_holds,
+    |app: TestApp| async move {
+        // PostgreSQL receives a push's rows as one JSON document: every
+        // value must come back byte for byte, however it has to be escaped.
+        let awkward = [
+            "他说\"好\"，路径 C:\\temp\\新建",
+            "第一行\n第二行\r\n\t缩进",
+            "{\"company\": \"不是字段\"} [1, 2] null",
+            "表情😀 全角ＡＢＣ１２３ \u{2028}\u{7f}\u{1b}",
+            "null",
+        ];
+        let phone = app.signed_in("rep1").await;
+        let laptop = app.signed_in("rep1").await;
+        let ids: Vec<Uuid> = awkward.iter().map(|_| Uuid::now_v7()).collect();
+        let creates = ids
+            .iter()
+            .zip(awkward)
+            .map(|(id, text)| {
+                let mut mutation = create(*id, text);
+                mutation["fields"]["notes"] = json!(text);
+                mutation
+            })
+            .collect();
+        let results = push_ok(&phone, creates).await;
+        assert_eq!(statuses(&results), ["applied"; 5]);
+        // A same-field edit keeps the replaced value as a conflict.
+        push_ok(&phone, vec![edit(ids[0], 1, json!({"notes": awkward[1]}))]).await;
+        let clash = push_ok(&laptop, vec![edit(ids[0], 1, json!({"notes": awkward[2]}))]).await;
+        assert_eq!(
+            clash[0]["conflicts"],
+            json!([{"field": "notes", "kept": awkward[2], "lost": awkward[1]}])
+        );
+
+        let (changes, _) = pull_all(&laptop, 0, 1000).await;
+        let stored: Vec<(&str, &str)> = changes
+            .iter()
+            .map(|c| {
+                (
+                    c["fields"]["company"].as_str().unwrap(),
+                    c["fields"]["notes"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        let mut expected: Vec<(&str, &str)> = awkward.iter().map(|text| (*text, *text)).collect();
+        let first = expected.remove(0);
+        expected.push((first.0, awkward[2]));
+        assert_eq!(stored, expected);
+        let (status, listed) = phone.call("sync/conflicts", json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{listed}");
+        assert_eq!(
+            (&listed[0]["current"], &listed[0]["overwritten"]),
+            (&json!(awkward[2]), &json!(awkward[1]))
+        );
+    }
+);
+
+on_both_databases!(
     a_conflict_is_shown_to_whoever_may_change_the_record_and_settled_once,
     |app: TestApp| async move {
         let phone = app.signed_in("rep1").await;

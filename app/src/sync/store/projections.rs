@@ -3,7 +3,7 @@
 
 use super::sql::parse_json;
 use super::sql::IdText;
-use super::writes::{insert_projected, projected_row, Writes};
+use super::writes::{insert_projected, projected_row, New, Writes};
 use crate::ssr::session::parse_uuid;
 use crate::ssr::Db;
 use crate::ssr::DbError;
@@ -91,7 +91,8 @@ pub(super) async fn rebuild_projection(
             ));
         }
         written += batch.len() as u64;
-        insert_projected(&mut tx, projection, batch.into_iter()).await?;
+        // The table was emptied above: every row is new.
+        insert_projected(&mut tx, projection, batch.into_iter(), New::Only).await?;
         if (rows.len() as i64) < CHUNK {
             break;
         }

@@ -10,20 +10,23 @@ use crate::sync::entity::{Clock, ClockCall, Entities, EntitySpec, Projected, Pro
 use crate::sync::{FieldConflict, Fields, MutationStatus, StoredRecord};
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 /// Rows gathered in memory and inserted together, a multi-row INSERT per
 /// table.
 pub(super) struct PendingRows {
-    /// The last state of each written record.
-    pub(super) records: BTreeMap<(&'static str, Uuid), [Param; RECORD_WIDTH]>,
+    /// The last state of each written record, and whether the record is
+    /// new here (so has no row yet).
+    pub(super) records: BTreeMap<(&'static str, Uuid), Fresh<[Param; RECORD_WIDTH]>>,
     pub(super) changes: Rows,
     pub(super) answers: Rows,
     pub(super) audit: Rows,
     pub(super) conflicts: Rows,
-    /// The last projected row of each written record, per projection.
-    pub(super) projected: BTreeMap<&'static str, (&'static Projection, BTreeMap<Uuid, Vec<Param>>)>,
+    /// The last projected row of each written record, per projection, and
+    /// whether the record is new here.
+    pub(super) projected: BTreeMap<&'static str, (&'static Projection, ProjectedRows)>,
     /// The running clocks of each written record of an entity with clocks,
     /// and whether the record is new here (so has no clock rows yet).
     pub(super) clocks: BTreeMap<(&'static str, Uuid), (bool, Vec<Clock>)>,
@@ -46,8 +49,27 @@ pub(super) struct Writes {
     pub(super) singles: Singles,
 }
 
+/// A row, and whether its record is new in this transaction (so has no
+/// row yet).
+pub(super) type Fresh<Row> = (bool, Row);
+
+/// A projection's rows, by record.
+pub(super) type ProjectedRows = BTreeMap<Uuid, Fresh<Vec<Param>>>;
+
 /// Values per row of `records`.
 const RECORD_WIDTH: usize = 10;
+const RECORD_COLUMNS: [&str; RECORD_WIDTH] = [
+    "entity",
+    "id",
+    "owner_id",
+    "version",
+    "deleted",
+    "data",
+    "field_versions",
+    "created_by",
+    "created_at",
+    "updated_at",
+];
 
 impl Writes {
     /// Takes the change counter: from here this transaction is the only writer.
@@ -112,6 +134,11 @@ impl Writes {
         let owner = IdText::new(write.current.ownership.owner_id);
         let (id_text, user_id) = (IdText::new(id), IdText::new(user.id));
         let record = &write.current.record;
+        // A create is decided only for a record the transaction found
+        // absent, and a record written twice in one chunk keeps the first
+        // write's freshness: a new record's rows go in by a plain INSERT,
+        // which PostgreSQL does in half the time of an upsert.
+        let fresh = write.action == "create";
         let data = json(&record.fields)?;
         let after = match (&write.after, write.action) {
             (Some(fields), _) => Some(json(fields)?),
@@ -129,7 +156,6 @@ impl Writes {
                     singles: &self.singles,
                 })
             };
-            let fresh = write.action == "create";
             self.rows
                 .clocks
                 .entry((spec.name, id))
@@ -143,23 +169,28 @@ impl Writes {
                 .entry(projection.table)
                 .or_insert_with(|| (projection, BTreeMap::new()))
                 .1
-                .insert(id, row);
+                .entry(id)
+                .or_insert((fresh, Vec::new()))
+                .1 = row;
         }
-        self.rows.records.insert(
-            (spec.name, id),
-            [
-                Param::Name(spec.name),
-                Param::Id(id_text),
-                Param::Id(owner),
-                Param::Int(record.version),
-                Param::Int(i64::from(record.deleted)),
-                Param::Text(data),
-                Param::Text(json(&record.field_versions)?),
-                Param::Id(owner),
-                Param::Int(at),
-                Param::Int(at),
-            ],
-        );
+        let row = [
+            Param::Name(spec.name),
+            Param::Id(id_text),
+            Param::Id(owner),
+            Param::Int(record.version),
+            Param::Int(i64::from(record.deleted)),
+            Param::Text(data),
+            Param::Text(json(&record.field_versions)?),
+            Param::Id(owner),
+            Param::Int(at),
+            Param::Int(at),
+        ];
+        match self.rows.records.entry((spec.name, id)) {
+            Entry::Occupied(mut written) => written.get_mut().1 = row,
+            Entry::Vacant(new) => {
+                new.insert((fresh, row));
+            }
+        }
         self.seq += 1;
         self.rows.changes.push([
             Param::Int(self.seq),
@@ -245,48 +276,78 @@ impl PendingRows {
     }
 
     pub(super) async fn insert(self, tx: &mut AnyConnection) -> Result<(), DbError> {
-        let mut records = Rows::new(RECORD_WIDTH);
-        records.values.reserve(self.records.len() * RECORD_WIDTH);
-        for row in self.records.into_values() {
-            records.push(row);
+        let (mut created, mut changed) = (Rows::new(RECORD_WIDTH), Rows::new(RECORD_WIDTH));
+        for (fresh, row) in self.records.into_values() {
+            if fresh { &mut created } else { &mut changed }.push(row);
         }
+        insert_rows(tx, "records", &RECORD_COLUMNS, "", &created).await?;
         insert_rows(
             tx,
-            "records (entity, id, owner_id, version, deleted, data, field_versions, created_by, created_at, updated_at)",
+            "records",
+            &RECORD_COLUMNS,
             "ON CONFLICT (entity, id) DO UPDATE SET owner_id = excluded.owner_id, version = excluded.version, \
              deleted = excluded.deleted, data = excluded.data, field_versions = excluded.field_versions, \
              updated_at = excluded.updated_at",
-            &records,
+            &changed,
         )
         .await?;
         for (projection, rows) in self.projected.into_values() {
-            insert_projected(tx, projection, rows.into_values()).await?;
+            let (created, changed): (Vec<_>, Vec<_>) = rows.into_values().partition(|(fresh, _)| *fresh);
+            insert_projected(tx, projection, created.into_iter().map(|(_, row)| row), New::Only).await?;
+            insert_projected(
+                tx,
+                projection,
+                changed.into_iter().map(|(_, row)| row),
+                New::Maybe,
+            )
+            .await?;
         }
         write_clocks(tx, self.clocks).await?;
         insert_rows(
             tx,
-            "changes (seq, entity, record_id, owner_id, prev_owner_id, at)",
+            "changes",
+            &["seq", "entity", "record_id", "owner_id", "prev_owner_id", "at"],
             "",
             &self.changes,
         )
         .await?;
         insert_rows(
             tx,
-            "applied_mutations (mutation_id, user_id, result, at)",
+            "applied_mutations",
+            &["mutation_id", "user_id", "result", "at"],
             "",
             &self.answers,
         )
         .await?;
         insert_rows(
             tx,
-            "audit_log (at, actor_id, entity, record_id, action, before_json, after_json)",
+            "audit_log",
+            &[
+                "at",
+                "actor_id",
+                "entity",
+                "record_id",
+                "action",
+                "before_json",
+                "after_json",
+            ],
             "",
             &self.audit,
         )
         .await?;
         insert_rows(
             tx,
-            "sync_conflicts (id, entity, record_id, field, kept_value, lost_value, won_by, at)",
+            "sync_conflicts",
+            &[
+                "id",
+                "entity",
+                "record_id",
+                "field",
+                "kept_value",
+                "lost_value",
+                "won_by",
+                "at",
+            ],
             "",
             &self.conflicts,
         )
@@ -330,19 +391,22 @@ pub(super) struct Write {
     pub(super) conflicts: Vec<FieldConflict>,
 }
 
+const CLOCK_COLUMNS: [&str; 4] = ["entity", "record_id", "kind", "due_at"];
+
 pub(super) async fn write_clocks(
     tx: &mut AnyConnection,
     clocks: BTreeMap<(&'static str, Uuid), (bool, Vec<Clock>)>,
 ) -> Result<(), DbError> {
     let mut stale: BTreeMap<&'static str, Vec<IdText>> = BTreeMap::new();
-    let mut rows = Rows::new(4);
+    // A new record's clocks have no rows yet: a plain INSERT.
+    let (mut created, mut rows) = (Rows::new(4), Rows::new(4));
     for ((entity, id), (fresh, running)) in &clocks {
         let id = IdText::new(*id);
         if !fresh {
             stale.entry(entity).or_default().push(id);
         }
         for clock in running {
-            rows.push([
+            if *fresh { &mut created } else { &mut rows }.push([
                 Param::Name(entity),
                 Param::Id(id),
                 Param::Name(clock.kind),
@@ -364,9 +428,11 @@ pub(super) async fn write_clocks(
             query.execute(&mut *tx).await?;
         }
     }
+    insert_rows(tx, "clocks", &CLOCK_COLUMNS, "", &created).await?;
     insert_rows(
         tx,
-        "clocks (entity, record_id, kind, due_at)",
+        "clocks",
+        &CLOCK_COLUMNS,
         // A raised clock whose rule now gives another time (a customer
         // followed up again, a next date moved) runs again to that time;
         // at the time it was raised for, it stays raised.
@@ -401,11 +467,22 @@ pub(super) fn projected_row(
     row
 }
 
-/// Writes projected rows, replacing the earlier row of each record.
+/// Whether rows written may replace rows already there.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum New {
+    /// Every row is of a record that has none yet: a plain INSERT.
+    Only,
+    /// A row replaces the record's earlier row, if any.
+    Maybe,
+}
+
+/// Writes projected rows, replacing the earlier row of each record unless
+/// every record is `New::Only`.
 pub(super) async fn insert_projected(
     tx: &mut AnyConnection,
     projection: &Projection,
     rows: impl Iterator<Item = Vec<Param>>,
+    new: New,
 ) -> Result<(), DbError> {
     let width = 3 + projection.columns.len();
     let mut all = Rows::new(width);
@@ -416,17 +493,20 @@ pub(super) async fn insert_projected(
     if all.values.is_empty() {
         return Ok(());
     }
-    let columns = projection.columns.join(", ");
-    let updates: Vec<String> = ["owner_id", "deleted"]
-        .iter()
-        .chain(projection.columns)
-        .map(|c| format!("{c} = excluded.{c}"))
+    let columns: Vec<&str> = ["id", "owner_id", "deleted"]
+        .into_iter()
+        .chain(projection.columns.iter().copied())
         .collect();
-    insert_rows(
-        tx,
-        &format!("{} (id, owner_id, deleted, {columns})", projection.table),
-        &format!("ON CONFLICT (id) DO UPDATE SET {}", updates.join(", ")),
-        &all,
-    )
-    .await
+    let tail = match new {
+        New::Only => String::new(),
+        New::Maybe => {
+            let updates: Vec<String> = ["owner_id", "deleted"]
+                .iter()
+                .chain(projection.columns)
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect();
+            format!("ON CONFLICT (id) DO UPDATE SET {}", updates.join(", "))
+        }
+    };
+    insert_rows(tx, projection.table, &columns, &tail, &all).await
 }
