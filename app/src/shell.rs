@@ -63,9 +63,74 @@ fn ShellHead(options: LeptosOptions) -> impl IntoView {
         <link rel="manifest" href="/manifest.webmanifest" />
         <link rel="icon" href="/icon.svg" type="image/svg+xml" />
         <AutoReload options=options.clone() />
-        <HydrationScripts options=options.clone() />
+        {match files_to_prefetch(&options) {
+            None => view! { <HydrationScripts options=options.clone() /> }.into_any(),
+            Some([js, wasm]) => {
+                view! {
+                    <link rel="prefetch" href=js />
+                    <link rel="prefetch" href=wasm />
+                    <script src=PLAIN_PAGE_SCRIPT defer></script>
+                }
+                    .into_any()
+            }
+        }}
         <HashedStylesheet options id="leptos" />
     }
+}
+
+/// Pages the server renders without the app's script. A first visit on a
+/// weak signal opens the sign-in page: its form posts without script, so
+/// the page is usable as soon as its HTML and style arrive, instead of
+/// after the whole wasm (half a megabyte). The browser fetches the app's
+/// files meanwhile at low priority for the page that follows (a prefetch
+/// also outlives the form's post, which a preload would not). Once the
+/// service worker is installed, every open, this one included, comes from
+/// its cached shell and the app (docs/architecture.md, "The first visit").
+pub const PAGES_WITHOUT_APP_SCRIPT: [&str; 1] = ["/login"];
+
+/// The small script such a page runs instead of the app: the language
+/// switch (`public/plain-page.js`).
+const PLAIN_PAGE_SCRIPT: &str = "/plain-page.js";
+
+/// The app's JS and wasm to prefetch, if the page being rendered goes
+/// without them (`PAGES_WITHOUT_APP_SCRIPT`); `None` to run the app.
+fn files_to_prefetch(options: &LeptosOptions) -> Option<[String; 2]> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        PAGES_WITHOUT_APP_SCRIPT
+            .contains(&parts.uri.path())
+            .then(|| app_script_files(options))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = options;
+        None
+    }
+}
+
+/// This build's JS and wasm, named as `HydrationScripts` names them: with
+/// cargo-leptos's content hashes from the hash file beside the server
+/// binary (Leptos keeps its own reading of it private).
+#[cfg(feature = "ssr")]
+fn app_script_files(options: &LeptosOptions) -> [String; 2] {
+    let (mut js, mut wasm) = (options.output_name.to_string(), options.output_name.to_string());
+    if options.hash_files {
+        let hashes = std::env::current_exe()
+            .and_then(|exe| std::fs::read_to_string(exe.with_file_name(options.hash_file.as_ref())))
+            .unwrap_or_default();
+        for (file, hash) in hashes.lines().filter_map(|line| line.trim().split_once(':')) {
+            match file {
+                "js" => js = format!("{js}.{}", hash.trim()),
+                "wasm" => wasm = format!("{wasm}.{}", hash.trim()),
+                _ => {}
+            }
+        }
+    } else if option_env!("LEPTOS_OUTPUT_NAME").is_none() {
+        wasm.push_str("_bg");
+    }
+    let pkg = &options.site_pkg_dir;
+    [format!("/{pkg}/{js}.js"), format!("/{pkg}/{wasm}.wasm")]
 }
 
 #[component]
@@ -180,16 +245,21 @@ fn switch_locale(locale: Locale) {
                 .document()
                 .and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok())
             {
-                let _ = doc.set_cookie(&format!(
-                    "{LOCALE_COOKIE}={}; path=/; max-age=31536000; samesite=lax",
-                    locale.code()
-                ));
+                let _ = doc.set_cookie(&locale_cookie(locale));
             }
             let _ = window.location().reload();
         }
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (locale, LOCALE_COOKIE);
+    let _ = locale;
+}
+
+/// The cookie that keeps `locale` as the user's language for a year.
+fn locale_cookie(locale: Locale) -> String {
+    format!(
+        "{LOCALE_COOKIE}={}; path=/; max-age=31536000; samesite=lax",
+        locale.code()
+    )
 }
 
 #[component]
@@ -220,6 +290,8 @@ fn Header() -> impl IntoView {
                 <button
                     class="link lang"
                     data-testid="switch-language"
+                    // Read by `public/plain-page.js` on a page without the app.
+                    data-locale-cookie=locale_cookie(other)
                     on:click=move |_| switch_locale(other)
                 >
                     {match other {

@@ -113,8 +113,8 @@ test("the cached shell holds no one's data, and old build files are never answer
   const worker = await request.get("/sw.js");
   expect(worker.ok()).toBeTruthy();
   expect(await worker.text()).toContain("shell.html");
-  await page.goto("/login");
-  await hydrated(page);
+  // Before any worker, a page of the app is the server's, hydrated.
+  await signIn(page, "rep2");
   expect(await startedFrom(page)).toBe("server");
 });
 

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { PHONE } from "./helpers";
+import { PHONE, hydrated } from "./helpers";
 
 // On a weak signal a rep taps "登录" before the page's script has arrived:
 // the form itself must post (never a GET that puts the password in the
@@ -31,4 +31,40 @@ test.describe("the sign-in form without script", () => {
       expect(url).not.toContain("password=");
     }
   });
+});
+
+// A first visit on a weak signal: the sign-in page is usable from its HTML
+// and style alone, runs none of the app's wasm, and fetches the app's files
+// in the background for the page that follows.
+test("a first visit's sign-in page works before and without the app, and the app follows", async ({ page }) => {
+  await page.setViewportSize(PHONE);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto("/login");
+  await expect(page.getByRole("button", { name: "登录" })).toBeVisible();
+  const prefetched = await page.locator('link[rel="prefetch"]').evaluateAll((links) =>
+    links.map((link) => (link as HTMLLinkElement).getAttribute("href")),
+  );
+  expect(prefetched).toHaveLength(2);
+  expect(prefetched[0]).toMatch(/^\/pkg\/.+\.js$/);
+  expect(prefetched[1]).toMatch(/^\/pkg\/.+\.wasm$/);
+  await page.waitForLoadState("load");
+  expect(await page.evaluate(() => (window as any).__fieldbook_hydrated)).toBeUndefined();
+  await page.screenshot({ path: "output/sign-in-first-visit-390.png" });
+
+  // The language switch works without the app, and back.
+  await page.getByTestId("switch-language").click();
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByTestId("switch-language")).toHaveText("中文");
+  await page.getByTestId("switch-language").click();
+  await expect(page.getByRole("button", { name: "登录" })).toBeVisible();
+
+  await page.getByLabel("用户名").fill("rep1");
+  await page.getByLabel("密码").fill("demo1234");
+  await page.getByRole("button", { name: "登录" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await hydrated(page);
+  await expect(page.getByTestId("who")).toBeVisible();
+  await expect(page.getByTestId("record-card").first()).toBeVisible();
+  expect(errors).toEqual([]);
 });

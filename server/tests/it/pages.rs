@@ -134,3 +134,60 @@ async fn pages_finish_while_other_servers_start_in_the_same_process() {
         drop(started);
     }
 }
+
+/// The `href` of every `<link rel="{rel}">` of a page, in order.
+fn links(page: &str, rel: &str) -> Vec<String> {
+    page.split("<link ")
+        .skip(1)
+        .filter(|tag| tag.contains(&format!("rel=\"{rel}\"")))
+        .filter_map(|tag| Some(tag.split("href=\"").nth(1)?.split('"').next()?.to_owned()))
+        .collect()
+}
+
+// A first visit on a weak signal opens the sign-in page: it must be usable
+// from its HTML (the form posts without script) and not wait for the app's
+// wasm, which it fetches for the next page instead: exactly the files the
+// app's pages load, so the next page finds them cached.
+#[tokio::test]
+async fn the_sign_in_page_goes_without_the_app_and_prefetches_its_files() {
+    let app = TestApp::spawn(common::Backend::Sqlite).await;
+    let visitor = app.anonymous();
+    let sign_in = visitor.page("/login").await;
+    assert!(!sign_in.contains("type=\"module\""), "no app script: {sign_in}");
+    assert!(links(&sign_in, "modulepreload").is_empty(), "{sign_in}");
+    assert!(
+        sign_in.contains("<script src=\"/plain-page.js\" defer>"),
+        "{sign_in}"
+    );
+    assert!(
+        sign_in.contains("method=\"post\""),
+        "the form posts without script"
+    );
+    // The language switch carries the cookie the plain page's script sets.
+    assert!(
+        sign_in.contains("data-locale-cookie=\"fb_lang=en; path=/;"),
+        "{sign_in}"
+    );
+
+    let rep = app.signed_in("rep1").await;
+    for path in ["/", "/customers", "/settings"] {
+        let page = rep.page(path).await;
+        assert!(page.contains("type=\"module\""), "{path} runs the app");
+        let mut loaded = links(&page, "modulepreload");
+        loaded.extend(
+            links(&page, "preload")
+                .into_iter()
+                .filter(|href| href.ends_with(".wasm")),
+        );
+        assert_eq!(loaded.len(), 2, "{path}: {page}");
+        assert_eq!(links(&sign_in, "prefetch"), loaded, "{path}");
+    }
+    // The same path with a query is still the sign-in page (a plain post's
+    // error comes back as `/login?error=…`).
+    let refused = visitor.page("/login?error=bad_credentials").await;
+    assert!(!refused.contains("type=\"module\""));
+    assert!(
+        refused.contains("role=\"alert\""),
+        "the error is shown: {refused}"
+    );
+}

@@ -29,7 +29,7 @@ pub(super) struct PendingRows {
     pub(super) projected: BTreeMap<&'static str, (&'static Projection, ProjectedRows)>,
     /// The running clocks of each written record of an entity with clocks,
     /// and whether the record is new here (so has no clock rows yet).
-    pub(super) clocks: BTreeMap<(&'static str, Uuid), (bool, Vec<Clock>)>,
+    pub(super) clocks: BTreeMap<(&'static str, Uuid), Fresh<Vec<Clock>>>,
 }
 
 /// The writes of one transaction, gathered in memory and sent together by
@@ -395,7 +395,7 @@ const CLOCK_COLUMNS: [&str; 4] = ["entity", "record_id", "kind", "due_at"];
 
 pub(super) async fn write_clocks(
     tx: &mut AnyConnection,
-    clocks: BTreeMap<(&'static str, Uuid), (bool, Vec<Clock>)>,
+    clocks: BTreeMap<(&'static str, Uuid), Fresh<Vec<Clock>>>,
 ) -> Result<(), DbError> {
     let mut stale: BTreeMap<&'static str, Vec<IdText>> = BTreeMap::new();
     // A new record's clocks have no rows yet: a plain INSERT.
