@@ -67,8 +67,10 @@ fn ShellHead(options: LeptosOptions) -> impl IntoView {
             None => view! { <HydrationScripts options=options.clone() /> }.into_any(),
             Some([js, wasm]) => {
                 view! {
-                    <link rel="prefetch" href=js />
-                    <link rel="prefetch" href=wasm />
+                    // Marked when they arrive, which `PLAIN_PAGE_SCRIPT`
+                    // may run too late to see.
+                    <link rel="prefetch" href=js onload=PREFETCH_ARRIVED onerror=PREFETCH_ARRIVED />
+                    <link rel="prefetch" href=wasm onload=PREFETCH_ARRIVED onerror=PREFETCH_ARRIVED />
                     <script src=PLAIN_PAGE_SCRIPT defer></script>
                 }
                     .into_any()
@@ -82,24 +84,32 @@ fn ShellHead(options: LeptosOptions) -> impl IntoView {
 /// weak signal opens the sign-in page: its form posts without script, so
 /// the page is usable as soon as its HTML and style arrive, instead of
 /// after the whole wasm (half a megabyte). The browser fetches the app's
-/// files meanwhile at low priority for the page that follows (a prefetch
-/// also outlives the form's post, which a preload would not). Once the
+/// files meanwhile at low priority for the page that follows (a sign-in
+/// tapped before they have arrived waits for them, so they come once). Once the
 /// service worker is installed, every open, this one included, comes from
 /// its cached shell and the app (docs/architecture.md, "The first visit").
-pub const PAGES_WITHOUT_APP_SCRIPT: [&str; 1] = ["/login"];
+#[cfg(feature = "ssr")]
+const PAGES_WITHOUT_APP_SCRIPT: [&str; 1] = ["/login"];
 
 /// The small script such a page runs instead of the app: the language
-/// switch (`public/plain-page.js`).
+/// switch, and a sign-in held until the prefetched files have arrived
+/// (`public/plain-page.js`).
 const PLAIN_PAGE_SCRIPT: &str = "/plain-page.js";
 
+/// A prefetched file's mark that it has arrived (or failed), read by
+/// `PLAIN_PAGE_SCRIPT`.
+const PREFETCH_ARRIVED: &str = "this.dataset.arrived = 1";
+
 /// The app's JS and wasm to prefetch, if the page being rendered goes
-/// without them (`PAGES_WITHOUT_APP_SCRIPT`); `None` to run the app.
+/// without them (`PAGES_WITHOUT_APP_SCRIPT`); `None` to run the app. A
+/// signed-in user's page has the app's header (sign-out, the sync bar),
+/// which needs the app.
 fn files_to_prefetch(options: &LeptosOptions) -> Option<[String; 2]> {
     #[cfg(feature = "ssr")]
     {
         let parts = use_context::<http::request::Parts>()?;
-        PAGES_WITHOUT_APP_SCRIPT
-            .contains(&parts.uri.path())
+        let signed_in = use_context::<crate::ssr::SessionUser>().is_some_and(|session| session.0.is_some());
+        (!signed_in && PAGES_WITHOUT_APP_SCRIPT.contains(&parts.uri.path()))
             .then(|| app_script_files(options))
     }
     #[cfg(not(feature = "ssr"))]
@@ -109,9 +119,10 @@ fn files_to_prefetch(options: &LeptosOptions) -> Option<[String; 2]> {
     }
 }
 
-/// This build's JS and wasm, named as `HydrationScripts` names them: with
-/// cargo-leptos's content hashes from the hash file beside the server
-/// binary (Leptos keeps its own reading of it private).
+/// This build's JS and wasm, named as `HydrationScripts` names them in
+/// Leptos 0.8: with cargo-leptos's content hashes from the hash file beside
+/// the server binary (Leptos keeps its own reading of it private). The
+/// browser test of the first visit holds that the names match.
 #[cfg(feature = "ssr")]
 fn app_script_files(options: &LeptosOptions) -> [String; 2] {
     let (mut js, mut wasm) = (options.output_name.to_string(), options.output_name.to_string());

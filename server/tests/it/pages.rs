@@ -139,6 +139,7 @@ async fn pages_finish_while_other_servers_start_in_the_same_process() {
 fn links(page: &str, rel: &str) -> Vec<String> {
     page.split("<link ")
         .skip(1)
+        .filter_map(|tag| tag.split('>').next())
         .filter(|tag| tag.contains(&format!("rel=\"{rel}\"")))
         .filter_map(|tag| Some(tag.split("href=\"").nth(1)?.split('"').next()?.to_owned()))
         .collect()
@@ -157,6 +158,13 @@ async fn the_sign_in_page_goes_without_the_app_and_prefetches_its_files() {
     assert!(links(&sign_in, "modulepreload").is_empty(), "{sign_in}");
     assert!(
         sign_in.contains("<script src=\"/plain-page.js\" defer>"),
+        "{sign_in}"
+    );
+    // Each prefetched file marks its arrival for the script, which holds a
+    // sign-in until then.
+    assert_eq!(
+        sign_in.matches("onload=\"this.dataset.arrived = 1\"").count(),
+        2,
         "{sign_in}"
     );
     assert!(
@@ -182,6 +190,9 @@ async fn the_sign_in_page_goes_without_the_app_and_prefetches_its_files() {
         assert_eq!(loaded.len(), 2, "{path}: {page}");
         assert_eq!(links(&sign_in, "prefetch"), loaded, "{path}");
     }
+    // Signed in, the page has the app's header (sign-out, the sync bar),
+    // which needs the app.
+    assert!(rep.page("/login").await.contains("type=\"module\""));
     // The same path with a query is still the sign-in page (a plain post's
     // error comes back as `/login?error=…`).
     let refused = visitor.page("/login?error=bad_credentials").await;
