@@ -1,7 +1,8 @@
 // The script of a page the server renders without the app's wasm (the
-// sign-in page of a first visit; app::shell, PAGES_WITHOUT_APP_SCRIPT).
-// The page's form works without script; this makes the language switch
-// work too, and holds a sign-in until the app's files have arrived.
+// sign-in page of a first visit, a customer's survey; app::shell,
+// PAGES_WITHOUT_APP_SCRIPT). The page's form works without script; this
+// makes the language switch work too, and holds a sign-in until the app's
+// files it prefetches (if any) have arrived.
 
 // The language switch: the button carries the cookie that keeps the
 // choice, written by the app, so the cookie's format lives in one place.

@@ -63,14 +63,19 @@ fn ShellHead(options: LeptosOptions) -> impl IntoView {
         <link rel="manifest" href="/manifest.webmanifest" />
         <link rel="icon" href="/icon.svg" type="image/svg+xml" />
         <AutoReload options=options.clone() />
-        {match files_to_prefetch(&options) {
-            None => view! { <HydrationScripts options=options.clone() /> }.into_any(),
-            Some([js, wasm]) => {
+        {match page_script(&options) {
+            PageScript::App => view! { <HydrationScripts options=options.clone() /> }.into_any(),
+            PageScript::Plain { prefetch } => {
                 view! {
                     // Marked when they arrive, which `PLAIN_PAGE_SCRIPT`
                     // may run too late to see.
-                    <link rel="prefetch" href=js onload=PREFETCH_ARRIVED onerror=PREFETCH_ARRIVED />
-                    <link rel="prefetch" href=wasm onload=PREFETCH_ARRIVED onerror=PREFETCH_ARRIVED />
+                    {prefetch
+                        .map(|[js, wasm]| {
+                            view! {
+                                <link rel="prefetch" href=js onload=PREFETCH_ARRIVED onerror=PREFETCH_ARRIVED />
+                                <link rel="prefetch" href=wasm onload=PREFETCH_ARRIVED onerror=PREFETCH_ARRIVED />
+                            }
+                        })}
                     <script src=PLAIN_PAGE_SCRIPT defer></script>
                 }
                     .into_any()
@@ -80,19 +85,33 @@ fn ShellHead(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Pages the server renders without the app's script. A first visit on a
-/// weak signal opens the sign-in page: its form posts without script, so
-/// the page is usable as soon as its HTML and style arrive, instead of
-/// after the whole wasm (half a megabyte). The browser fetches the app's
-/// files meanwhile at low priority for the page that follows (a sign-in
-/// tapped before they have arrived waits for them, so they come once). Once the
-/// service worker is installed, every open, this one included, comes from
-/// its cached shell and the app (docs/architecture.md, "The first visit").
+/// Pages the server renders without the app's script, by path (or its
+/// start, for one ending in `/`), and whether they fetch the app's files
+/// for the page that follows. A first visit on a weak signal opens the sign-in page: its form
+/// posts without script, so the page is usable as soon as its HTML and
+/// style arrive, instead of after the whole wasm (half a megabyte). The
+/// browser fetches the app's files meanwhile at low priority for the page
+/// that follows (a sign-in tapped before they have arrived waits for them,
+/// so they come once). A customer's survey link is the only page the
+/// customer ever opens: nothing follows it. Once the service worker is
+/// installed, every open of an app page, the sign-in page included, comes
+/// from its cached shell and the app (docs/architecture.md, "The first
+/// visit").
 #[cfg(feature = "ssr")]
-const PAGES_WITHOUT_APP_SCRIPT: [&str; 1] = ["/login"];
+const PAGES_WITHOUT_APP_SCRIPT: [(&str, Prefetch); 2] =
+    [("/login", Prefetch::App), ("/survey/", Prefetch::Nothing)];
+
+#[cfg(feature = "ssr")]
+#[derive(Clone, Copy, PartialEq)]
+enum Prefetch {
+    /// The app's JS and wasm, for the app's page that follows.
+    App,
+    /// Nothing: no page of the app follows.
+    Nothing,
+}
 
 /// The small script such a page runs instead of the app: the language
-/// switch, and a sign-in held until the prefetched files have arrived
+/// switch, and a form held until the prefetched files have arrived
 /// (`public/plain-page.js`).
 const PLAIN_PAGE_SCRIPT: &str = "/plain-page.js";
 
@@ -100,22 +119,40 @@ const PLAIN_PAGE_SCRIPT: &str = "/plain-page.js";
 /// `PLAIN_PAGE_SCRIPT`.
 const PREFETCH_ARRIVED: &str = "this.dataset.arrived = 1";
 
-/// The app's JS and wasm to prefetch, if the page being rendered goes
-/// without them (`PAGES_WITHOUT_APP_SCRIPT`); `None` to run the app. A
+/// What runs in the page being rendered. (Only the server renders pages
+/// without the app; the browser hydrates what it rendered.)
+#[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+enum PageScript {
+    /// The app, hydrating the page.
+    App,
+    /// `PLAIN_PAGE_SCRIPT` alone, with the app's JS and wasm to prefetch.
+    Plain { prefetch: Option<[String; 2]> },
+}
+
+/// The script of the page being rendered (`PAGES_WITHOUT_APP_SCRIPT`). A
 /// signed-in user's page has the app's header (sign-out, the sync bar),
 /// which needs the app.
-fn files_to_prefetch(options: &LeptosOptions) -> Option<[String; 2]> {
+fn page_script(options: &LeptosOptions) -> PageScript {
     #[cfg(feature = "ssr")]
     {
-        let parts = use_context::<http::request::Parts>()?;
+        let Some(parts) = use_context::<http::request::Parts>() else {
+            return PageScript::App;
+        };
         let signed_in = use_context::<crate::ssr::SessionUser>().is_some_and(|session| session.0.is_some());
-        (!signed_in && PAGES_WITHOUT_APP_SCRIPT.contains(&parts.uri.path()))
-            .then(|| app_script_files(options))
+        let plain = PAGES_WITHOUT_APP_SCRIPT.iter().find(|(start, _)| {
+            parts.uri.path() == *start || (start.ends_with('/') && parts.uri.path().starts_with(start))
+        });
+        match plain {
+            Some((_, prefetch)) if !signed_in => PageScript::Plain {
+                prefetch: (*prefetch == Prefetch::App).then(|| app_script_files(options)),
+            },
+            _ => PageScript::App,
+        }
     }
     #[cfg(not(feature = "ssr"))]
     {
         let _ = options;
-        None
+        PageScript::App
     }
 }
 

@@ -10,14 +10,17 @@
 // the tap on "登录" after `TYPING_MS` (default 0, the worst case: typing
 // overlaps the prefetch) until the home page is usable. Bytes are the
 // answers' bodies as sent (brotli where the browser accepts it).
+// A customer's survey link, the other page a first visit opens, is timed
+// on the same link until its questions are shown, then from the tap on
+// "提交" until the thanks.
 // Results: docs/benchmarks.md.
 //
 //   scripts/build-site --release
 //   cd end2end && [TYPING_MS=5000] npx playwright test --config bench.config.ts open
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page, request } from "@playwright/test";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { PHONE, serviceWorkerReady } from "../tests/helpers";
+import { PHONE, serviceWorkerReady, signedInApi } from "../tests/helpers";
 
 const ROUND_TRIP_MS = 150;
 const DOWN_BYTES_PER_MS = 1_600_000 / 8 / 1000;
@@ -163,6 +166,82 @@ test("the first visit and later opens on a weak signal and with none", async ({ 
       row("first visit: bytes once the service worker is installed", installBytes, "B"),
       row("later open: usable", weak, "ms"),
       row("later open, no network: usable", offline, "ms"),
+    ].join("\n"),
+  );
+});
+
+/** A served ticket's survey link, sent by the desk: its token. */
+async function surveyLink(baseURL: string): Promise<string> {
+  const desk = await signedInApi(baseURL, "agent1");
+  const tech = await request.newContext({ baseURL });
+  const technician = await (await tech.post("/api/auth/login", { data: { username: "tech1", password: "demo1234" } })).json();
+  const ticket = crypto.randomUUID();
+  const command = (name: string, fields: object) => ({
+    id: crypto.randomUUID(), entity: "ticket", record_id: ticket, base_version: 1, op: "command", command: name, fields,
+  });
+  const mutations = [
+    {
+      id: crypto.randomUUID(), entity: "ticket", record_id: ticket, base_version: 0, op: "upsert",
+      fields: {
+        customer_name: "宁波远航物流", channel: "hotline", ticket_type: "consultation",
+        description: "设备保养周期咨询", opened_at: new Date().toISOString(),
+      },
+    },
+    command("dispatch", { technician: technician.id }),
+    command("resolve", {}),
+    command("send_survey", {}),
+  ];
+  for (const mutation of mutations) {
+    const pushed = await desk.post("/api/sync/push", { data: { batch: { client_id: crypto.randomUUID(), mutations: [mutation] } } });
+    expect((await pushed.json()).results[0].status).toBe("applied");
+  }
+  const held = await (await desk.post("/api/sync/records", { data: { entity: "ticket", ids: [ticket] } })).json();
+  await desk.dispose();
+  await tech.dispose();
+  return held[0].fields.survey_token;
+}
+
+test("a customer's survey link on a weak signal", async ({ browser, baseURL }) => {
+  test.setTimeout(600_000);
+  const link = await weak4g(baseURL!);
+  const shown: number[] = [];
+  const shownBytes: number[] = [];
+  const answered: number[] = [];
+  const answeredBytes: number[] = [];
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      const token = await surveyLink(baseURL!);
+      const context = await browser.newContext({ baseURL: link.url, viewport: PHONE, isMobile: true, hasTouch: true });
+      const page = await context.newPage();
+      link.sent.bytes = 0;
+      let started = Date.now();
+      await page.goto(`/survey/${token}`, { waitUntil: "load" });
+      await expect(page.getByTestId("survey-submit")).toBeVisible();
+      shown.push(Date.now() - started);
+      shownBytes.push(link.sent.bytes);
+      for (const question of ["survey_speed", "survey_attitude", "survey_result"]) {
+        await page.getByTestId(`survey-${question}`).selectOption("5");
+      }
+      started = Date.now();
+      await page.getByTestId("survey-submit").click();
+      await expect(page.getByTestId("survey-thanks")).toBeVisible({ timeout: 60_000 });
+      answered.push(Date.now() - started);
+      answeredBytes.push(link.sent.bytes);
+      await context.close();
+    }
+  } finally {
+    link.close();
+  }
+  const row = (name: string, values: number[], unit: string) =>
+    `| ${name} | ${median(values)} ${unit} | ${Math.min(...values)}–${Math.max(...values)} ${unit} |`;
+  console.log(
+    [
+      `| measure (${RUNS} runs) | median | range |`,
+      "|---|---:|---:|",
+      row("survey link: bytes until the questions are shown", shownBytes, "B"),
+      row("survey link: questions shown", shown, "ms"),
+      row("survey link: bytes until the thanks", answeredBytes, "B"),
+      row("survey link: tap on submit to the thanks", answered, "ms"),
     ].join("\n"),
   );
 });

@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { DESK, PHONE, hydrated, signIn, signedInApi, syncNow } from "./helpers";
+import { DESK, PHONE, signIn, signedInApi, syncNow } from "./helpers";
 
 test("a technician resolves a repair at the customer's without signal: condition before and after, the work, the customer's signature", async ({
   browser,
@@ -155,11 +155,17 @@ test("a technician resolves a repair at the customer's without signal: condition
   expect(link).toMatch(/\/survey\/[0-9a-f]{32}$/);
   await deskPage.screenshot({ path: "output/survey-link-1440.png", fullPage: true });
 
-  // The customer opens it on their own phone, with no account, and answers once.
+  // The customer opens it on their own phone, with no account, and answers
+  // once. The page is whole as the server sends it: no app, no wasm.
   const customerContext = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
   const customer = await customerContext.newPage();
+  const scripts: string[] = [];
+  customer.on("request", (request) => {
+    if (["script", "fetch"].includes(request.resourceType()) || request.url().endsWith(".wasm")) {
+      scripts.push(new URL(request.url()).pathname);
+    }
+  });
   await customer.goto(link);
-  await hydrated(customer);
   await expect(customer.getByTestId("survey-about")).toContainText(tag);
   await customer.getByTestId("survey-survey_speed").selectOption("5");
   await customer.getByTestId("survey-survey_attitude").selectOption("5");
@@ -168,6 +174,9 @@ test("a technician resolves a repair at the customer's without signal: condition
   await customer.screenshot({ path: "output/survey-customer-390.png", fullPage: true });
   await customer.getByTestId("survey-submit").click();
   await expect(customer.getByTestId("survey-thanks")).toBeVisible();
+  await customer.screenshot({ path: "output/survey-thanks-390.png", fullPage: true });
+  expect([...new Set(scripts)]).toEqual(["/plain-page.js"]);
+  expect(await customer.evaluate(() => (window as any).__fieldbook_hydrated)).toBeUndefined();
   await customer.goto(link);
   await expect(customer.getByTestId("survey-gone")).toBeVisible();
 

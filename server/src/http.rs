@@ -44,6 +44,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/photos/{id}", get(photo))
         .route("/login", axum::routing::post(login_form))
+        .route("/survey/{token}", axum::routing::post(survey_form))
         .nest_service("/pkg", built_files(site.join("pkg"), state.leptos_options.hash_files))
         .route_service("/sw.js", revalidated(site.join("sw.js")))
         .route_service("/shell.html", revalidated(site.join("shell.html")))
@@ -197,6 +198,41 @@ async fn login_form(
             axum::response::Redirect::to(&format!("/login?{query}")).into_response()
         }
     }
+}
+
+/// The survey page's form post (`app::tickets::survey::SurveyPage`): the
+/// customer's answer, as `survey/answer` takes it, answered with a redirect
+/// back to the page, which then thanks them or says why not.
+async fn survey_form(
+    State(state): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    use app::tickets::survey::{self, ANSWERED_QUERY, ERROR_QUERY};
+    let answer = match form {
+        Ok(axum::Form(pairs)) => {
+            // The form's fields alone, each once: the command checks them.
+            let mut answers = app::sync::Fields::new();
+            for (name, value) in pairs {
+                if survey::ANSWERS.iter().any(|field| field.name == name) && !answers.contains_key(&name) {
+                    answers.insert(name, serde_json::Value::String(value));
+                }
+            }
+            survey::store::answer(&state.db, app::aggregates::ENTITIES, token.clone(), answers).await
+        }
+        Err(_) => Err(AppError::BadRequest {
+            detail: "a survey's form has its answers".into(),
+        }),
+    };
+    let page = survey::survey_path(&token);
+    let query = match answer {
+        Ok(()) => ANSWERED_QUERY.to_owned(),
+        Err(error) => {
+            let json = serde_json::to_string(&error).unwrap_or_else(|_| r#"{"error":"internal"}"#.into());
+            serde_urlencoded::to_string([(ERROR_QUERY, json)]).unwrap_or_default()
+        }
+    };
+    axum::response::Redirect::to(&format!("{page}?{query}")).into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -381,7 +417,8 @@ fn refusal(
     let media_type = header(header::CONTENT_TYPE)
         .and_then(|value| value.split(';').next())
         .map(|value| value.trim().to_ascii_lowercase());
-    let expected = if uri.path() == "/login" {
+    // The pages whose forms post without script: the sign-in and a survey.
+    let expected = if uri.path() == "/login" || uri.path().starts_with("/survey/") {
         "application/x-www-form-urlencoded"
     } else {
         "application/json"
@@ -501,9 +538,21 @@ mod tests {
             ),
             None
         );
-        // The sign-in form's plain post is a form, and only that.
+        // The sign-in's and a survey's plain posts are forms, and only that,
+        // and from this site alone.
         let form = ("content-type", "application/x-www-form-urlencoded");
-        assert_eq!(refused(Method::POST, "/login", &[host, form]), None);
-        assert!(refused(Method::POST, "/login", &[host, json]).is_some());
+        for page in ["/login", "/survey/0123456789abcdef0123456789abcdef"] {
+            assert_eq!(refused(Method::POST, page, &[host, form]), None, "{page}");
+            assert!(refused(Method::POST, page, &[host, json]).is_some(), "{page}");
+            assert_eq!(
+                refused(
+                    Method::POST,
+                    page,
+                    &[host, form, ("origin", "https://evil.example")]
+                ),
+                Some(AppError::Forbidden),
+                "{page}"
+            );
+        }
     }
 }

@@ -224,101 +224,79 @@ pub async fn show_survey(token: String) -> Result<SurveyInvite, crate::error::Ap
 
 /// `POST /api/survey/answer`: the customer's answer through the link,
 /// applied as the ticket's `answer_survey` command by the server (the
-/// token is the authority), once.
+/// token is the authority), once. The survey page posts its form to
+/// `/survey/{token}` instead, which answers the same way (`store::answer`).
 #[leptos::server(endpoint = "survey/answer", input = leptos::server_fn::codec::Json)]
 pub async fn answer_survey(token: String, answers: Fields) -> Result<(), crate::error::AppError> {
-    let state = crate::ssr::state()?;
-    let Some((id, _)) = store::by_token(&state.db, &token).await? else {
-        return Err(crate::error::AppError::NotFound);
-    };
-    let mut args = answers;
-    args.insert(TOKEN.into(), Value::String(token));
-    crate::sync::store::command_by_link(
-        &state.db,
-        crate::sync::entity::registered()?,
-        &super::TICKET,
-        id,
-        ANSWER_SURVEY,
-        args,
-        chrono::Utc::now(),
-    )
-    .await?
+    let entities = crate::sync::entity::registered()?;
+    store::answer(&crate::ssr::state()?.db, entities, token, answers).await
 }
+
+/// Where the survey page's form posts (`POST /survey/{token}`, a plain form
+/// post that needs no script), and where the server sends the browser
+/// after it: the same page, saying it was answered or why not.
+pub fn survey_path(token: &str) -> String {
+    format!("/survey/{token}")
+}
+
+/// The query of the page after a form post that was answered.
+pub const ANSWERED_QUERY: &str = "answered";
+/// The query of the page after a form post that was refused: the error as
+/// JSON (`?error={"error":"refused","code":"survey_used"}`).
+pub const ERROR_QUERY: &str = "error";
 
 /// `/survey/:token`: the customer's survey page, without an account: the
 /// questions, a comment, one submission. A used or replaced link says so.
+///
+/// A customer opens it once, on their own phone, often on a weak signal:
+/// the server renders it whole and sends it without the app's script
+/// (`shell::PAGES_WITHOUT_APP_SCRIPT`), and its form is a plain post,
+/// which the browser validates (every score chosen) and the server
+/// answers with a redirect back here.
 #[leptos::component]
 pub fn SurveyPage() -> impl leptos::IntoView {
     use crate::ui::use_locale;
     use leptos::prelude::*;
-    use leptos_router::hooks::use_params_map;
+    use leptos_router::hooks::{use_params_map, use_query_map};
     let locale = use_locale();
     let params = use_params_map();
+    let query = use_query_map();
     let token = move || params.with(|p| p.get("token").unwrap_or_default());
-    let invite = LocalResource::new(move || show_survey(token()));
-    let scores: Vec<(&'static Field, RwSignal<String>)> = QUESTIONS
-        .iter()
-        .map(|q| (q, RwSignal::new(String::new())))
-        .collect();
-    let comment = RwSignal::new(String::new());
-    let done = RwSignal::new(false);
-    let failure = RwSignal::new(None::<crate::error::AppError>);
-    // Sent from the browser only: a plain task, not an `Action`, which the
-    // server would make while rendering and might drop on another thread.
-    let send = {
-        let scores = scores.clone();
-        move || {
-            let mut answers = Fields::new();
-            for (question, value) in &scores {
-                answers.insert(question.name.to_owned(), Value::String(value.get_untracked()));
-            }
-            answers.insert(COMMENT.into(), Value::String(comment.get_untracked()));
-            let token = token();
-            leptos::task::spawn_local(async move {
-                match answer_survey(token, answers).await {
-                    Ok(()) => done.set(true),
-                    Err(e) => failure.set(Some(e)),
-                }
-            });
-        }
-    };
-    let form = move || {
-        let send = send.clone();
-        let questions = scores
-        .clone()
-        .into_iter()
-        .map(|(question, value)| {
-            view! {
-                <label class="field">
-                    <span>{locale.say(question.label)}</span>
-                    <select data-testid=format!("survey-{}", question.name) bind:value=value>
-                        <option value="">{locale.texts().choose}</option>
-                        {SCORES
-                            .iter()
-                            .map(|score| view! { <option value=*score>{locale.option(score).unwrap_or(score)}</option> })
-                            .collect_view()}
-                    </select>
-                </label>
-            }
+    let invite = Resource::new(token, show_survey);
+    let answered = move || query.with(|q| q.get(ANSWERED_QUERY).is_some());
+    let refused = move || {
+        query.with(|q| {
+            q.get(ERROR_QUERY)
+                .and_then(|json| serde_json::from_str::<crate::error::AppError>(&json).ok())
         })
-        .collect_view();
-        view! {
-            <form
-                class="card lead-form"
-                data-testid="survey-form"
-                on:submit=move |ev| {
-                    ev.prevent_default();
-                    failure.set(None);
-                    send();
+    };
+    let form = move |token: String| {
+        let questions = QUESTIONS
+            .iter()
+            .map(|question| {
+                view! {
+                    <label class="field">
+                        <span>{locale.say(question.label)}</span>
+                        <select name=question.name data-testid=format!("survey-{}", question.name) required>
+                            <option value="">{locale.texts().choose}</option>
+                            {SCORES
+                                .iter()
+                                .map(|score| view! { <option value=*score>{locale.option(score).unwrap_or(score)}</option> })
+                                .collect_view()}
+                        </select>
+                    </label>
                 }
-            >
+            })
+            .collect_view();
+        view! {
+            <form class="card lead-form" data-testid="survey-form" method="post" action=survey_path(&token)>
                 <p>{locale.word("survey_intro")}</p>
                 {questions}
                 <label class="field">
                     <span>{locale.say(REMARKS.label)} <small class="muted">{locale.texts().optional}</small></span>
-                    <textarea data-testid="survey-comment" rows="3" bind:value=comment />
+                    <textarea name=COMMENT data-testid="survey-comment" rows="3"></textarea>
                 </label>
-                {move || failure.get().map(|e| view! { <p class="form-error" role="alert" data-testid="survey-refused">{crate::schema::error_in_words(locale, &e, &answer_and_ticket_fields())}</p> })}
+                {refused().map(|e| view! { <p class="form-error" role="alert" data-testid="survey-refused">{crate::schema::error_in_words(locale, &e, &answer_and_ticket_fields())}</p> })}
                 <div class="actions">
                     <button class="primary" type="submit" data-testid="survey-submit">{locale.word("survey_submit")}</button>
                 </div>
@@ -329,20 +307,24 @@ pub fn SurveyPage() -> impl leptos::IntoView {
     view! {
         <leptos_meta::Title text=locale.word("survey_title") />
         <h1>{locale.word("survey_title")}</h1>
-        {move || {
-            if done.get() {
-                return view! { <p class="card" data-testid="survey-thanks">{locale.word("survey_thanks")}</p> }.into_any();
-            }
-            match invite.get() {
-                None => view! { <p class="empty">{locale.texts().loading}</p> }.into_any(),
-                Some(Err(_)) => view! { <p class="card" data-testid="survey-gone">{locale.word("survey_gone")}</p> }.into_any(),
-                Some(Ok(invite)) => view! {
-                    <p class="muted" data-testid="survey-about">{format!("{} · {}", invite.customer_name, invite.description)}</p>
-                    {form()}
+        <Suspense fallback=move || view! { <p class="empty">{locale.texts().loading}</p> }>
+            {move || {
+                if answered() {
+                    return view! { <p class="card" data-testid="survey-thanks">{locale.word("survey_thanks")}</p> }.into_any();
                 }
-                .into_any(),
-            }
-        }}
+                Suspend::new(async move {
+                    match invite.await {
+                        Err(_) => view! { <p class="card" data-testid="survey-gone">{locale.word("survey_gone")}</p> }.into_any(),
+                        Ok(invite) => view! {
+                            <p class="muted" data-testid="survey-about">{format!("{} · {}", invite.customer_name, invite.description)}</p>
+                            {form(token())}
+                        }
+                        .into_any(),
+                    }
+                })
+                .into_any()
+            }}
+        </Suspense>
     }
 }
 
@@ -368,6 +350,31 @@ pub mod store {
         .await?;
         row.map(|(id, data)| Ok((parse_uuid(&id)?, crate::sync::store::parse_json(&data)?)))
             .transpose()
+    }
+
+    /// The customer's answer through the link: the ticket's `answer_survey`
+    /// command, decided by the server for whoever holds the token.
+    pub async fn answer(
+        db: &Db,
+        entities: crate::sync::entity::Entities,
+        token: String,
+        answers: Fields,
+    ) -> Result<(), crate::error::AppError> {
+        let Some((id, _)) = by_token(db, &token).await? else {
+            return Err(crate::error::AppError::NotFound);
+        };
+        let mut args = answers;
+        args.insert(super::TOKEN.into(), serde_json::Value::String(token));
+        crate::sync::store::command_by_link(
+            db,
+            entities,
+            &super::super::TICKET,
+            id,
+            super::ANSWER_SURVEY,
+            args,
+            chrono::Utc::now(),
+        )
+        .await?
     }
 }
 

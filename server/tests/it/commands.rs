@@ -279,17 +279,45 @@ on_both_databases!(
     }
 );
 
+/// A service ticket the desk (`agent`) has opened for 宁波远航物流.
+async fn open_ticket(agent: &common::Client) -> Uuid {
+    let ticket = Uuid::now_v7();
+    let opened = json!({
+        "id": Uuid::now_v7(), "entity": "ticket", "record_id": ticket, "base_version": 0, "op": "upsert",
+        "fields": {"customer_name": "宁波远航物流", "channel": "hotline", "ticket_type": "consultation",
+                   "description": "设备保养周期咨询", "opened_at": "2026-12-01T01:00:00Z"},
+    });
+    common::push_ok(agent, vec![opened]).await;
+    ticket
+}
+
+/// Dispatches and resolves `ticket`, sends its survey, and returns the
+/// link's token.
+async fn resolve_and_send_survey(app: &TestApp, agent: &common::Client, ticket: Uuid) -> String {
+    let dispatched = common::push_ok(agent, vec![common::dispatch(ticket, app.users["tech"])]).await;
+    assert_eq!(dispatched[0]["status"], "applied", "{dispatched:?}");
+    common::push_ok(
+        agent,
+        vec![common::command("ticket", ticket, "resolve", json!({}))],
+    )
+    .await;
+    let sent = common::push_ok(
+        agent,
+        vec![common::command("ticket", ticket, "send_survey", json!({}))],
+    )
+    .await;
+    assert_eq!(sent[0]["status"], "applied", "{sent:?}");
+    let held = common::held(agent, "ticket", ticket).await;
+    let token = held["fields"]["survey_token"].as_str().unwrap().to_owned();
+    assert_eq!(token.len(), 32, "the server made it: {held}");
+    token
+}
+
 on_both_databases!(
     a_survey_link_needs_no_account_and_works_once,
     |app: TestApp| async move {
         let agent = app.signed_in("agent").await;
-        let ticket = Uuid::now_v7();
-        let opened = json!({
-            "id": Uuid::now_v7(), "entity": "ticket", "record_id": ticket, "base_version": 0, "op": "upsert",
-            "fields": {"customer_name": "宁波远航物流", "channel": "hotline", "ticket_type": "consultation",
-                       "description": "设备保养周期咨询", "opened_at": "2026-12-01T01:00:00Z"},
-        });
-        common::push_ok(&agent, vec![opened]).await;
+        let ticket = open_ticket(&agent).await;
         // Not before it is resolved.
         let early = common::push_ok(
             &agent,
@@ -297,22 +325,7 @@ on_both_databases!(
         )
         .await;
         assert_eq!(early[0]["reason"]["code"], "survey_not_served");
-        let dispatched = common::push_ok(&agent, vec![common::dispatch(ticket, app.users["tech"])]).await;
-        assert_eq!(dispatched[0]["status"], "applied", "{dispatched:?}");
-        common::push_ok(
-            &agent,
-            vec![common::command("ticket", ticket, "resolve", json!({}))],
-        )
-        .await;
-        let sent = common::push_ok(
-            &agent,
-            vec![common::command("ticket", ticket, "send_survey", json!({}))],
-        )
-        .await;
-        assert_eq!(sent[0]["status"], "applied", "{sent:?}");
-        let held = common::held(&agent, "ticket", ticket).await;
-        let token = held["fields"]["survey_token"].as_str().unwrap().to_owned();
-        assert_eq!(token.len(), 32, "the server made it: {held}");
+        let token = resolve_and_send_survey(&app, &agent, ticket).await;
         // The secret is the desk's: the technician who did the work reads
         // the ticket without it, in a pull, a fetch and the history alike.
         let tech = app.signed_in("tech").await;
@@ -393,5 +406,107 @@ on_both_databases!(
         )
         .await;
         assert_eq!(forged[0]["reason"]["code"], "survey_used");
+    }
+);
+
+on_both_databases!(
+    the_survey_page_works_without_script_and_its_form_posts_the_answer,
+    |app: TestApp| async move {
+        let agent = app.signed_in("agent").await;
+        let ticket = open_ticket(&agent).await;
+        let token = resolve_and_send_survey(&app, &agent, ticket).await;
+        let page_path = format!("/survey/{token}");
+
+        // The server renders the whole page, the invite and the form,
+        // without the app's script: a customer's one visit on a weak signal.
+        let customer = app.anonymous();
+        let page = customer.page(&page_path).await;
+        assert!(!page.contains("type=\"module\""), "no app script: {page}");
+        assert!(
+            !page.contains("rel=\"prefetch\""),
+            "nothing follows a survey: {page}"
+        );
+        assert!(page.contains("<script src=\"/plain-page.js\" defer>"), "{page}");
+        assert!(page.contains("宁波远航物流 · 设备保养周期咨询"), "{page}");
+        assert!(
+            page.contains(&format!("method=\"post\" action=\"{page_path}\"")),
+            "{page}"
+        );
+        // Every score must be chosen before the browser sends the form.
+        assert_eq!(page.matches("required").count(), 3, "{page}");
+
+        // The form's post: answered with a redirect back to the page.
+        let browser = common::http()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let post = |form: &'static str| {
+            browser
+                .post(format!("{}{page_path}", app.base))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form)
+                .send()
+        };
+        let location = |answer: &reqwest::Response| answer.headers()["location"].to_str().unwrap().to_owned();
+        // A score out of range is refused, in the page's words, and
+        // changes nothing.
+        let refused = post("survey_speed=9&survey_attitude=5&survey_result=4")
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+        let back = location(&refused);
+        assert!(back.starts_with(&format!("{page_path}?error=")), "{back}");
+        let shown = customer.page(&back).await;
+        let alert = shown
+            .split_once("data-testid=\"survey-refused\"")
+            .and_then(|(_, rest)| rest.split_once('>'))
+            .and_then(|(_, rest)| rest.split_once("</p>"))
+            .map(|(alert, _)| alert)
+            .unwrap_or_else(|| panic!("the refusal is shown: {shown}"));
+        assert!(alert.contains("响应速度"), "the field in words: {alert}");
+        assert!(common::held(&agent, "ticket", ticket).await["fields"]
+            .get("survey_speed")
+            .is_none());
+
+        let answered = post(
+            "survey_speed=5&survey_attitude=4&survey_result=5&survey_comment=%E5%BE%88%E5%8F%8A%E6%97%B6&survey_token=forged&status=closed",
+        )
+        .await
+        .unwrap();
+        assert_eq!(answered.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&answered), format!("{page_path}?answered"));
+        let thanks = customer.page(&location(&answered)).await;
+        assert!(thanks.contains("data-testid=\"survey-thanks\""), "{thanks}");
+        let held = common::held(&agent, "ticket", ticket).await;
+        assert_eq!(
+            (
+                &held["fields"]["survey_speed"],
+                &held["fields"]["survey_comment"],
+                &held["fields"]["survey_answered_by"],
+                &held["fields"]["status"],
+            ),
+            (
+                &json!("5"),
+                &json!("很及时"),
+                &json!("customer"),
+                &json!("resolved")
+            ),
+            "only the form's answers, from the link's holder: {held}"
+        );
+
+        // Once: the spent link says so.
+        let again = post("survey_speed=1&survey_attitude=1&survey_result=1")
+            .await
+            .unwrap();
+        let back = location(&again);
+        assert!(back.starts_with(&format!("{page_path}?error=")), "{back}");
+        assert!(customer
+            .page(&page_path)
+            .await
+            .contains("data-testid=\"survey-gone\""));
+        assert_eq!(
+            common::held(&agent, "ticket", ticket).await["fields"]["survey_speed"],
+            "5"
+        );
     }
 );

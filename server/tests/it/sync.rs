@@ -143,14 +143,17 @@ on_both_databases!(
 on_both_databases!(
     text_is_stored_and_pulled_as_written_whatever_it_holds,
     |app: TestApp| async move {
-        // PostgreSQL receives a push's rows as one JSON document: every
-        // value must come back byte for byte, however it has to be escaped.
+        // Every value must come back byte for byte, however a database
+        // has to escape it: in the records, the conflicts and the
+        // projections.
         let awkward = [
             "他说\"好\"，路径 C:\\temp\\新建",
             "第一行\n第二行\r\n\t缩进",
             "{\"company\": \"不是字段\"} [1, 2] null",
             "表情😀 全角ＡＢＣ１２３ \u{2028}\u{7f}\u{1b}",
             "null",
+            "NULL",
+            "{a,b}, {\"c\\\"}\\",
         ];
         let phone = app.signed_in("rep1").await;
         let laptop = app.signed_in("rep1").await;
@@ -165,7 +168,7 @@ on_both_databases!(
             })
             .collect();
         let results = push_ok(&phone, creates).await;
-        assert_eq!(statuses(&results), ["applied"; 5]);
+        assert_eq!(statuses(&results), ["applied"; 7]);
         // A same-field edit keeps the replaced value as a conflict.
         push_ok(&phone, vec![edit(ids[0], 1, json!({"notes": awkward[1]}))]).await;
         let clash = push_ok(&laptop, vec![edit(ids[0], 1, json!({"notes": awkward[2]}))]).await;
@@ -194,6 +197,29 @@ on_both_databases!(
             (&listed[0]["current"], &listed[0]["overwritten"]),
             (&json!(awkward[2]), &json!(awkward[1]))
         );
+
+        // A projection's text columns hold the text itself.
+        let customers: Vec<Value> = awkward
+            .iter()
+            .map(|company| {
+                common::create(
+                    "customer",
+                    json!({"company": company, "phone": "13812345678",
+                           "payment_method": "transfer", "credit_rating": "credit_good"}),
+                )
+            })
+            .collect();
+        let results = push_ok(&phone, customers.clone()).await;
+        assert_eq!(statuses(&results), ["applied"; 7], "{results:?}");
+        for (customer, company) in customers.iter().zip(awkward) {
+            let (projected,): (Option<String>,) =
+                sqlx::query_as("SELECT company FROM customer_rows WHERE id = $1")
+                    .bind(customer["record_id"].as_str().unwrap())
+                    .fetch_one(&app.db.pool)
+                    .await
+                    .unwrap();
+            assert_eq!(projected.as_deref(), Some(company));
+        }
     }
 );
 
