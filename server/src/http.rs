@@ -209,6 +209,10 @@ async fn survey_form(
     form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     use app::tickets::survey::{self, ANSWERED_QUERY, ERROR_QUERY};
+    // Only a token's shape goes back into the redirect's address.
+    if !survey::is_token(&token) {
+        return (StatusCode::NOT_FOUND, axum::Json(AppError::NotFound)).into_response();
+    }
     let answer = match form {
         Ok(axum::Form(pairs)) => {
             // The form's fields alone, each once: the command checks them.

@@ -232,6 +232,12 @@ pub async fn answer_survey(token: String, answers: Fields) -> Result<(), crate::
     store::answer(&crate::ssr::state()?.db, entities, token, answers).await
 }
 
+/// Whether `text` has the shape of a link's token (32 hex digits, as the
+/// server makes them); anything else names no survey.
+pub fn is_token(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// Where the survey page's form posts (`POST /survey/{token}`, a plain form
 /// post that needs no script), and where the server sends the browser
 /// after it: the same page, saying it was answered or why not.
@@ -337,8 +343,7 @@ pub mod store {
     use crate::sync::Fields;
 
     pub async fn by_token(db: &Db, token: &str) -> Result<Option<(uuid::Uuid, Fields)>, DbError> {
-        // Tokens are 32 hex digits; anything else names nothing.
-        if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !super::is_token(token) {
             return Ok(None);
         }
         let row: Option<(String, String)> = sqlx::query_as(

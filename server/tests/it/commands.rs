@@ -494,6 +494,24 @@ on_both_databases!(
             "only the form's answers, from the link's holder: {held}"
         );
 
+        // Nothing but a token's shape goes back into an address: a forged
+        // one is not found, and redirected nowhere.
+        for forged in [
+            "abc%0D%0ALocation:%20https://evil.example",
+            "%2F%2Fevil.example",
+            "0123",
+        ] {
+            let answer = browser
+                .post(format!("{}/survey/{forged}", app.base))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("survey_speed=5")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{forged}");
+            assert!(answer.headers().get("location").is_none(), "{forged}");
+        }
+
         // Once: the spent link says so.
         let again = post("survey_speed=1&survey_attitude=1&survey_result=1")
             .await
