@@ -119,6 +119,23 @@ const PLAIN_PAGE_SCRIPT: &str = "/plain-page.js";
 /// `PLAIN_PAGE_SCRIPT`.
 const PREFETCH_ARRIVED: &str = "this.dataset.arrived = 1";
 
+/// The entry of `PAGES_WITHOUT_APP_SCRIPT` that `path` is, if any.
+#[cfg(feature = "ssr")]
+fn page_without_app_script(path: &str) -> Option<Prefetch> {
+    PAGES_WITHOUT_APP_SCRIPT
+        .iter()
+        .find(|(start, _)| path == *start || (start.ends_with('/') && path.starts_with(start)))
+        .map(|(_, prefetch)| *prefetch)
+}
+
+/// Whether `path` is a page that may go without the app, so its form posts
+/// as a plain form (`application/x-www-form-urlencoded`): the server's
+/// check of requests lets such a post through there alone.
+#[cfg(feature = "ssr")]
+pub fn posts_plain_form(path: &str) -> bool {
+    page_without_app_script(path).is_some()
+}
+
 /// What runs in the page being rendered. (Only the server renders pages
 /// without the app; the browser hydrates what it rendered.)
 #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
@@ -139,12 +156,9 @@ fn page_script(options: &LeptosOptions) -> PageScript {
             return PageScript::App;
         };
         let signed_in = use_context::<crate::ssr::SessionUser>().is_some_and(|session| session.0.is_some());
-        let plain = PAGES_WITHOUT_APP_SCRIPT.iter().find(|(start, _)| {
-            parts.uri.path() == *start || (start.ends_with('/') && parts.uri.path().starts_with(start))
-        });
-        match plain {
-            Some((_, prefetch)) if !signed_in => PageScript::Plain {
-                prefetch: (*prefetch == Prefetch::App).then(|| app_script_files(options)),
+        match page_without_app_script(parts.uri.path()) {
+            Some(prefetch) if !signed_in => PageScript::Plain {
+                prefetch: (prefetch == Prefetch::App).then(|| app_script_files(options)),
             },
             _ => PageScript::App,
         }

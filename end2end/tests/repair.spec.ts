@@ -155,6 +155,14 @@ test("a technician resolves a repair at the customer's without signal: condition
   expect(link).toMatch(/\/survey\/[0-9a-f]{32}$/);
   await deskPage.screenshot({ path: "output/survey-link-1440.png", fullPage: true });
 
+  // Even a browser with script switched off shows the questions.
+  const noScript = await browser.newContext({ viewport: PHONE, javaScriptEnabled: false });
+  const bare = await noScript.newPage();
+  await bare.goto(link);
+  await expect(bare.getByTestId("survey-about")).toContainText(tag);
+  await expect(bare.getByTestId("survey-survey_speed")).toBeVisible();
+  await noScript.close();
+
   // The customer opens it on their own phone, with no account, and answers
   // once. The page is whole as the server sends it: no app, no wasm.
   const customerContext = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });

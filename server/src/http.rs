@@ -89,27 +89,35 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     }
 }
 
-/// What a page render finds in its context: `page_context`, and the
-/// page's user, read here before the render starts (`SessionUser`) so the
-/// render waits on nothing of its own. A failed read leaves the render to
-/// ask, and answer with the error.
+/// What a page render finds in its context: `page_context`, and what the
+/// page shows that the render would otherwise wait on, read here before the
+/// render starts so the render waits on nothing of its own: the page's user
+/// (`SessionUser`), and on a survey's page its survey (`SurveyOfPage`). A
+/// failed read of the user leaves the render to ask, and answer with the
+/// error.
 async fn rendering_context(
     state: &AppState,
+    uri: &http::Uri,
     headers: &http::HeaderMap,
 ) -> impl Fn() + Clone + Send + Sync + 'static {
+    use app::tickets::survey::store::SurveyOfPage;
     let user = app::ssr::session_user(state, headers).await.ok();
+    let survey = SurveyOfPage::read(&state.db, uri.path()).await;
     let context = page_context(state);
     move || {
         context();
         if let Some(user) = user.clone() {
             provide_context(app::ssr::SessionUser(user));
         }
+        if let Some(survey) = survey.clone() {
+            provide_context(survey);
+        }
     }
 }
 
 /// A page of the app (`pages::on_one_thread` says why one thread).
 async fn page(State(state): State<AppState>, request: Request) -> Response {
-    let context = rendering_context(&state, request.headers()).await;
+    let context = rendering_context(&state, request.uri(), request.headers()).await;
     crate::pages::on_one_thread(move || {
         // Every page is a `GET` streamed out of order (no route sets
         // another method or mode).
@@ -123,7 +131,7 @@ async fn page(State(state): State<AppState>, request: Request) -> Response {
 
 /// A file of the site if there is one, else the app's not-found page.
 async fn not_found(uri: http::Uri, State(state): State<AppState>, request: Request) -> Response {
-    let context = rendering_context(&state, request.headers()).await;
+    let context = rendering_context(&state, request.uri(), request.headers()).await;
     crate::pages::on_one_thread(move || {
         let answer = leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::shell);
         answer(uri, State(state), request)
@@ -421,8 +429,7 @@ fn refusal(
     let media_type = header(header::CONTENT_TYPE)
         .and_then(|value| value.split(';').next())
         .map(|value| value.trim().to_ascii_lowercase());
-    // The pages whose forms post without script: the sign-in and a survey.
-    let expected = if uri.path() == "/login" || uri.path().starts_with("/survey/") {
+    let expected = if app::shell::posts_plain_form(uri.path()) {
         "application/x-www-form-urlencoded"
     } else {
         "application/json"

@@ -205,21 +205,12 @@ pub struct SurveyInvite {
 /// it (no account). A spent, replaced or unknown token answers `not_found`.
 #[leptos::server(endpoint = "survey/show", input = leptos::server_fn::codec::Json)]
 pub async fn show_survey(token: String) -> Result<SurveyInvite, crate::error::AppError> {
-    let state = crate::ssr::state()?;
-    let (_, fields) = store::by_token(&state.db, &token)
-        .await?
-        .ok_or(crate::error::AppError::NotFound)?;
-    let text = |name: &str| {
-        fields
-            .get(name)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    Ok(SurveyInvite {
-        customer_name: text("customer_name"),
-        description: text("description"),
-    })
+    if let Some(page) = leptos::prelude::use_context::<store::SurveyOfPage>() {
+        if page.token == token {
+            return page.invite;
+        }
+    }
+    store::invite(&crate::ssr::state()?.db, &token).await
 }
 
 /// `POST /api/survey/answer`: the customer's answer through the link,
@@ -268,8 +259,17 @@ pub fn SurveyPage() -> impl leptos::IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let token = move || params.with(|p| p.get("token").unwrap_or_default());
+    // A form post answers with a whole new page: what it says is read once.
+    if query.with_untracked(|q| q.get(ANSWERED_QUERY).is_some()) {
+        return view! {
+            <leptos_meta::Title text=locale.word("survey_title") />
+            <h1>{locale.word("survey_title")}</h1>
+            <p class="card" data-testid="survey-thanks">{locale.word("survey_thanks")}</p>
+        }
+        .into_any();
+    }
+    // Ready at once while the server renders the page (`store::SurveyOfPage`).
     let invite = Resource::new(token, show_survey);
-    let answered = move || query.with(|q| q.get(ANSWERED_QUERY).is_some());
     let refused = move || {
         query.with(|q| {
             q.get(ERROR_QUERY)
@@ -300,7 +300,7 @@ pub fn SurveyPage() -> impl leptos::IntoView {
                 {questions}
                 <label class="field">
                     <span>{locale.say(REMARKS.label)} <small class="muted">{locale.texts().optional}</small></span>
-                    <textarea name=COMMENT data-testid="survey-comment" rows="3"></textarea>
+                    <textarea name=COMMENT data-testid="survey-comment" rows="3" maxlength=crate::schema::LONG_TEXT></textarea>
                 </label>
                 {refused().map(|e| view! { <p class="form-error" role="alert" data-testid="survey-refused">{crate::schema::error_in_words(locale, &e, &answer_and_ticket_fields())}</p> })}
                 <div class="actions">
@@ -314,24 +314,19 @@ pub fn SurveyPage() -> impl leptos::IntoView {
         <leptos_meta::Title text=locale.word("survey_title") />
         <h1>{locale.word("survey_title")}</h1>
         <Suspense fallback=move || view! { <p class="empty">{locale.texts().loading}</p> }>
-            {move || {
-                if answered() {
-                    return view! { <p class="card" data-testid="survey-thanks">{locale.word("survey_thanks")}</p> }.into_any();
-                }
-                Suspend::new(async move {
-                    match invite.await {
-                        Err(_) => view! { <p class="card" data-testid="survey-gone">{locale.word("survey_gone")}</p> }.into_any(),
-                        Ok(invite) => view! {
-                            <p class="muted" data-testid="survey-about">{format!("{} · {}", invite.customer_name, invite.description)}</p>
-                            {form(token())}
-                        }
-                        .into_any(),
+            {move || Suspend::new(async move {
+                match invite.await {
+                    Err(_) => view! { <p class="card" data-testid="survey-gone">{locale.word("survey_gone")}</p> }.into_any(),
+                    Ok(invite) => view! {
+                        <p class="muted" data-testid="survey-about">{format!("{} · {}", invite.customer_name, invite.description)}</p>
+                        {form(token())}
                     }
-                })
-                .into_any()
-            }}
+                    .into_any(),
+                }
+            })}
         </Suspense>
     }
+    .into_any()
 }
 
 #[cfg(feature = "ssr")]
@@ -341,6 +336,45 @@ pub mod store {
     use crate::ssr::session::parse_uuid;
     use crate::ssr::{Db, DbError};
     use crate::sync::Fields;
+
+    /// The survey of a page being rendered, read by the page handler
+    /// before the render starts (as `crate::ssr::SessionUser`): the page's
+    /// invite is then ready at its first poll, so the server sends the
+    /// questions in the document itself rather than streamed after it for
+    /// a script to move into place. The page works with no script at all.
+    #[derive(Clone, Debug)]
+    pub struct SurveyOfPage {
+        pub token: String,
+        pub invite: Result<super::SurveyInvite, crate::error::AppError>,
+    }
+
+    impl SurveyOfPage {
+        /// The survey `path` names (`/survey/<token>`), if it is a survey's page.
+        pub async fn read(db: &Db, path: &str) -> Option<Self> {
+            let token = path.strip_prefix("/survey/")?.to_owned();
+            let invite = invite(db, &token).await;
+            Some(Self { token, invite })
+        }
+    }
+
+    /// What the survey behind a link shows; `not_found` for a spent,
+    /// replaced or unknown token.
+    pub async fn invite(db: &Db, token: &str) -> Result<super::SurveyInvite, crate::error::AppError> {
+        let (_, fields) = by_token(db, token)
+            .await?
+            .ok_or(crate::error::AppError::NotFound)?;
+        let text = |name: &str| {
+            fields
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(super::SurveyInvite {
+            customer_name: text("customer_name"),
+            description: text("description"),
+        })
+    }
 
     pub async fn by_token(db: &Db, token: &str) -> Result<Option<(uuid::Uuid, Fields)>, DbError> {
         if !super::is_token(token) {
