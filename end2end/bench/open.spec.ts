@@ -96,6 +96,15 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/** One measure's row of the results table: median and range. */
+function row(name: string, values: number[], unit: string): string {
+  return `| ${name} | ${median(values)} ${unit} | ${Math.min(...values)}–${Math.max(...values)} ${unit} |`;
+}
+
+function printTable(rows: string[]) {
+  console.log([`| measure (${RUNS} runs) | median | range |`, "|---|---:|---:|", ...rows].join("\n"));
+}
+
 test("the first visit and later opens on a weak signal and with none", async ({ browser, baseURL }) => {
   test.setTimeout(600_000);
   const link = await weak4g(baseURL!);
@@ -153,21 +162,15 @@ test("the first visit and later opens on a weak signal and with none", async ({ 
   } finally {
     link.close();
   }
-  const row = (name: string, values: number[], unit: string) =>
-    `| ${name} | ${median(values)} ${unit} | ${Math.min(...values)}–${Math.max(...values)} ${unit} |`;
-  console.log(
-    [
-      `| measure (${RUNS} runs) | median | range |`,
-      "|---|---:|---:|",
-      row("first visit: bytes until the sign-in page is usable", firstBytes, "B"),
-      row("first visit: sign-in page usable", first, "ms"),
-      row("first visit: bytes until the signed-in home is usable", signedInBytes, "B"),
-      row("first visit: tap on sign-in to home usable", signedIn, "ms"),
-      row("first visit: bytes once the service worker is installed", installBytes, "B"),
-      row("later open: usable", weak, "ms"),
-      row("later open, no network: usable", offline, "ms"),
-    ].join("\n"),
-  );
+  printTable([
+    row("first visit: bytes until the sign-in page is usable", firstBytes, "B"),
+    row("first visit: sign-in page usable", first, "ms"),
+    row("first visit: bytes until the signed-in home is usable", signedInBytes, "B"),
+    row("first visit: tap on sign-in to home usable", signedIn, "ms"),
+    row("first visit: bytes once the service worker is installed", installBytes, "B"),
+    row("later open: usable", weak, "ms"),
+    row("later open, no network: usable", offline, "ms"),
+  ]);
 });
 
 /** A served ticket's survey link, sent by the desk: its token. */
@@ -232,16 +235,10 @@ test("a customer's survey link on a weak signal", async ({ browser, baseURL }) =
   } finally {
     link.close();
   }
-  const row = (name: string, values: number[], unit: string) =>
-    `| ${name} | ${median(values)} ${unit} | ${Math.min(...values)}–${Math.max(...values)} ${unit} |`;
-  console.log(
-    [
-      `| measure (${RUNS} runs) | median | range |`,
-      "|---|---:|---:|",
-      row("survey link: bytes until the questions are shown", shownBytes, "B"),
-      row("survey link: questions shown", shown, "ms"),
-      row("survey link: bytes until the thanks", answeredBytes, "B"),
-      row("survey link: tap on submit to the thanks", answered, "ms"),
-    ].join("\n"),
-  );
+  printTable([
+    row("survey link: bytes until the questions are shown", shownBytes, "B"),
+    row("survey link: questions shown", shown, "ms"),
+    row("survey link: bytes until the thanks", answeredBytes, "B"),
+    row("survey link: tap on submit to the thanks", answered, "ms"),
+  ]);
 });
